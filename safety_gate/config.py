@@ -1,0 +1,421 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The one configuration model: names, types, defaults, ranges and docs.
+
+Everything else derives from this tree: the ROS parameter declarations, the
+shipped YAML (tested equal to the defaults), the README parameter table
+(generated) and the config sha256 stamped into every trace record.
+
+The model uses the pydantic v1 API. pydantic 2 ships it as ``pydantic.v1`` and
+Ubuntu 24.04's python3-pydantic (1.10) is that API natively, so the same code
+runs on a rosdep install of Jazzy and in a pip venv.
+"""
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Tuple
+
+try:
+    import pydantic.v1 as pydantic
+except ImportError:  # pydantic < 1.10.17 has no v1 alias
+    import pydantic
+
+import yaml
+
+NODE_NAME = 'safety_gate'
+
+
+def _param(default, unit: str, doc: str, ge=None, le=None, gt=None):
+    return pydantic.Field(default, ge=ge, le=le, gt=gt, unit=unit, description=doc)
+
+
+class _Section(pydantic.BaseModel):
+    class Config:
+        extra = pydantic.Extra.forbid
+        allow_mutation = False
+        validate_all = True
+
+    @pydantic.validator('*', pre=True)
+    def _no_silent_coercion(cls, value, field):
+        # pydantic v1 would turn 3.7 into 3 and 'yes' into True; a safety limit
+        # that means something other than what was written must not start.
+        kind = field.type_
+        if issubclass(kind, bool):
+            if not isinstance(value, bool):
+                raise TypeError('must be true or false')
+        elif issubclass(kind, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError('must be an integer')
+        elif issubclass(kind, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError('must be a number')
+        elif issubclass(kind, str) and not isinstance(value, str):
+            raise TypeError('must be a string')
+        return value
+
+
+class ConfidenceConfig(_Section):
+    """Model confidence gating and the hysteresis that hands authority back."""
+
+    required: bool = _param(
+        True, '', 'An unknown confidence (missing, late, malformed or oversized meta) '
+        'gives FALLBACK.')
+    threshold: float = _param(
+        0.5, '', 'A proposal below this confidence gives FALLBACK.', ge=0.0, le=1.0)
+    recover_threshold: float = _param(
+        0.6, '', 'Confidence each proposal needs to count toward regaining authority '
+        '(at least `threshold`).', ge=0.0, le=1.0)
+    recover_count: int = _param(
+        3, '', 'Consecutive clean proposals needed to leave FALLBACK.', ge=1, le=1000)
+    min_dwell: float = _param(
+        0.5, 's', 'Minimum time in FALLBACK before authority can return.', ge=0.0, le=60.0)
+    pairing_wait: float = _param(
+        0.05, 's', 'How long a stamped command waits for its meta (same stamp) before '
+        'its confidence counts as unknown.', ge=0.0, le=0.5)
+    meta_max_age: float = _param(
+        0.3, 's', 'Twist mode only: the latest meta applies if it is no older than this.',
+        gt=0.0, le=5.0)
+    max_meta_bytes: int = _param(
+        16384, 'B', 'Meta messages larger than this are rejected before parsing.',
+        ge=256, le=1048576)
+    max_reasoning_chars: int = _param(
+        2000, 'chars', 'Reasoning text kept in the trace; longer text is truncated '
+        '(the text is recorded, never used to approve).', ge=0, le=100000)
+
+
+class OdomConfig(_Section):
+    """Odometry plausibility checks."""
+
+    required: bool = _param(
+        True, '', 'Without fresh, plausible odometry every proposal gives FALLBACK.')
+    timeout: float = _param(
+        0.25, 's', 'Odometry older than this (by stamp or by arrival) is stale.',
+        gt=0.0, le=5.0)
+    max_speed: float = _param(
+        3.0, 'm/s', 'Measured |v| above this is physically implausible.', gt=0.0, le=100.0)
+    max_angular_speed: float = _param(
+        6.0, 'rad/s', 'Measured |w| above this is physically implausible.',
+        gt=0.0, le=100.0)
+    max_accel: float = _param(
+        15.0, 'm/s^2', 'A jump in measured speed faster than this is implausible.',
+        gt=0.0, le=1000.0)
+    stuck_timeout: float = _param(
+        0.5, 's', 'Odometry unchanged this long while motion is commanded is stuck.',
+        gt=0.0, le=10.0)
+    stuck_min_cmd: float = _param(
+        0.1, 'm/s', 'Commanded |v| above which unchanged odometry counts as stuck.',
+        gt=0.0, le=10.0)
+    tracking_tolerance: float = _param(
+        0.5, 'm/s', 'Allowed |commanded v - measured v| before the tracking timer runs.',
+        gt=0.0, le=10.0)
+    tracking_timeout: float = _param(
+        1.0, 's', 'How long commanded and measured v may disagree before FALLBACK.',
+        gt=0.0, le=10.0)
+
+
+class ImuConfig(_Section):
+    """Optional IMU cross-check of the odometry yaw rate."""
+
+    enabled: bool = _param(False, '', 'Subscribe to `imu` and cross-check its yaw rate.')
+    timeout: float = _param(
+        0.25, 's', 'IMU data older than this is stale (when enabled).', gt=0.0, le=5.0)
+    yaw_rate_tolerance: float = _param(
+        0.5, 'rad/s', 'Allowed |IMU yaw rate - odometry yaw rate| before the timer runs.',
+        gt=0.0, le=10.0)
+    disagreement_timeout: float = _param(
+        0.3, 's', 'How long IMU and odometry yaw rates may disagree before FALLBACK.',
+        ge=0.0, le=10.0)
+
+
+class EnvelopeConfig(_Section):
+    """Hard limits, independent of the model: vetoes and output rate clamps."""
+
+    max_linear_speed: float = _param(
+        1.0, 'm/s', 'Veto: forward |v| above this.', gt=0.0, le=50.0)
+    max_reverse_speed: float = _param(
+        0.3, 'm/s', 'Veto: reverse speed above this (0 forbids reversing).', ge=0.0, le=50.0)
+    max_angular_speed: float = _param(
+        1.5, 'rad/s', 'Veto: |w| above this.', gt=0.0, le=20.0)
+    max_lateral_accel: float = _param(
+        1.0, 'm/s^2', 'Veto: |v*w| above this.', gt=0.0, le=50.0)
+    max_linear_accel: float = _param(
+        1.0, 'm/s^2', 'Clamp: output |v| may grow at most this fast.', gt=0.0, le=100.0)
+    max_linear_decel: float = _param(
+        2.0, 'm/s^2', 'Clamp: output |v| may shrink at most this fast.', gt=0.0, le=100.0)
+    max_angular_accel: float = _param(
+        3.0, 'rad/s^2', 'Clamp: output w may change at most this fast.', gt=0.0, le=100.0)
+
+
+class FallbackConfig(_Section):
+    """The conservative command: a controlled stop that keeps the curvature."""
+
+    decel: float = _param(
+        1.0, 'm/s^2', 'Deceleration toward standstill (at most '
+        '`envelope.max_linear_decel`).', gt=0.0, le=100.0)
+    angular_decel: float = _param(
+        2.0, 'rad/s^2', 'Yaw-rate decay when turning on the spot (at most '
+        '`envelope.max_angular_accel`).', gt=0.0, le=100.0)
+
+
+class TraceConfig(_Section):
+    """The decision trace: JSONL file with a hash chain, written off the control path."""
+
+    enabled: bool = _param(True, '', 'Append every decision record to the trace file.')
+    path: str = _param(
+        '', '', 'Trace file; empty means `<ROS log dir>/safety_gate/trace.jsonl`.')
+    max_file_bytes: int = _param(
+        50_000_000, 'B', 'Rotate the trace file when it reaches this size.',
+        ge=10_000, le=10_000_000_000)
+    max_files: int = _param(
+        10, '', 'Trace files kept, the current one included (the oldest is deleted).',
+        ge=1, le=10000)
+    queue_size: int = _param(
+        10000, '', 'Records buffered for the writer; beyond this they are counted lost.',
+        ge=10, le=1_000_000)
+    required: bool = _param(
+        False, '', 'A trace that cannot be written forces FALLBACK (fail closed).')
+    hmac_key_file: str = _param(
+        '', '', 'File holding a key that makes records HMAC-authenticated (or set '
+        '`SAFETY_GATE_TRACE_HMAC_KEY`); the key itself is never logged or hashed.')
+
+
+class GateConfig(_Section):
+    """Every parameter of the safety_gate node."""
+
+    rate_hz: float = _param(
+        50.0, 'Hz', 'Watchdog timer on the node clock; the output is never slower.',
+        ge=1.0, le=1000.0)
+    proposal_timeout: float = _param(
+        0.3, 's', 'A proposal older than this (by stamp or by arrival) is stale.',
+        gt=0.0, le=10.0)
+    future_tolerance: float = _param(
+        0.05, 's', 'A stamp further in the future than this is rejected.', ge=0.0, le=5.0)
+    require_reset_on_start: bool = _param(
+        True, '', 'Start latched: no motion until `safety_gate/reset` is called.')
+    enable_stamped_cmd_vel: bool = _param(
+        True, '', 'TwistStamped on `planner/cmd_vel` and `cmd_vel` (false: Twist).')
+    confidence: ConfidenceConfig = ConfidenceConfig()
+    odom: OdomConfig = OdomConfig()
+    imu: ImuConfig = ImuConfig()
+    envelope: EnvelopeConfig = EnvelopeConfig()
+    fallback: FallbackConfig = FallbackConfig()
+    trace: TraceConfig = TraceConfig()
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _cross_field_rules(cls, values):
+        conf, env, fb, odom = (values['confidence'], values['envelope'],
+                               values['fallback'], values['odom'])
+        rules = [
+            ('confidence.recover_threshold', conf.recover_threshold,
+             conf.recover_threshold >= conf.threshold,
+             f'must be >= confidence.threshold ({conf.threshold})'),
+            ('confidence.pairing_wait', conf.pairing_wait,
+             conf.pairing_wait < values['proposal_timeout'],
+             f"must be < proposal_timeout ({values['proposal_timeout']})"),
+            ('envelope.max_reverse_speed', env.max_reverse_speed,
+             env.max_reverse_speed <= env.max_linear_speed,
+             f'must be <= envelope.max_linear_speed ({env.max_linear_speed})'),
+            ('fallback.decel', fb.decel, fb.decel <= env.max_linear_decel,
+             f'must be <= envelope.max_linear_decel ({env.max_linear_decel})'),
+            ('fallback.angular_decel', fb.angular_decel,
+             fb.angular_decel <= env.max_angular_accel,
+             f'must be <= envelope.max_angular_accel ({env.max_angular_accel})'),
+            ('odom.max_speed', odom.max_speed, odom.max_speed >= env.max_linear_speed,
+             f'must be >= envelope.max_linear_speed ({env.max_linear_speed})'),
+        ]
+        broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
+        if broken:
+            raise ValueError('; '.join(broken))
+        return values
+
+
+class ConfigError(ValueError):
+    """An invalid configuration: the message names parameter, value and range."""
+
+
+# ---------------------------------------------------------------- flattening
+
+def iter_fields(model=GateConfig, prefix: str = '') -> Iterator[Tuple[str, Any]]:
+    """Yield (dotted name, pydantic ModelField) for every leaf parameter."""
+    for name, field in model.__fields__.items():
+        if isinstance(field.type_, type) and issubclass(field.type_, _Section):
+            yield from iter_fields(field.type_, f'{prefix}{name}.')
+        else:
+            yield f'{prefix}{name}', field
+
+
+def allowed_range(field) -> str:
+    """Describe a field's allowed values, e.g. '[0.0, 1.0]' or '(0.0, 5.0]'."""
+    info = field.field_info
+    if field.type_ is bool:
+        return 'true or false'
+    if field.type_ is str:
+        return 'any string'
+    low = info.ge if info.ge is not None else info.gt
+    if low is None and info.le is None:
+        return f'any {field.type_.__name__}'
+    left = '[' if info.ge is not None else '('
+    return f'{left}{low}, {info.le}]'
+
+
+def flatten(config: GateConfig) -> Dict[str, Any]:
+    """Return {dotted name: value} for every parameter of ``config``."""
+    flat = {}
+    for name, _ in iter_fields():
+        value = config
+        for part in name.split('.'):
+            value = getattr(value, part)
+        flat[name] = value
+    return flat
+
+
+def nest(flat: Mapping[str, Any]) -> Dict[str, Any]:
+    """Turn {dotted name: value} into the nested dict the model takes."""
+    tree: Dict[str, Any] = {}
+    for name, value in flat.items():
+        node = tree
+        *parents, leaf = name.split('.')
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f'parameter {part!r} is a section, not a value')
+        node[leaf] = value
+    return tree
+
+
+def defaults() -> Dict[str, Any]:
+    """Return {dotted name: default value} for every parameter."""
+    return flatten(GateConfig())
+
+
+# ---------------------------------------------------------------- validation
+
+def _describe_error(error: Mapping[str, Any], flat: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error['loc'] if part != '__root__']
+    name = '.'.join(loc)
+    fields = dict(iter_fields())
+    if name in fields:
+        value = flat.get(name, '<missing>')
+        return (f'invalid parameter {name!r} = {value!r}: {error["msg"]} '
+                f'(allowed: {allowed_range(fields[name])})')
+    if loc:  # an unknown name inside a section
+        return f'unknown parameter {name!r}: {error["msg"]}'
+    return f'invalid configuration: {error["msg"]}'
+
+
+def build(flat: Mapping[str, Any]) -> GateConfig:
+    """Validate {dotted name: value} into a GateConfig, or raise ConfigError.
+
+    Values that are not finite are refused here, before any range check, so a
+    NaN limit can never disable a check by comparing false.
+    """
+    known = dict(iter_fields())
+    problems = []
+    for name, value in flat.items():
+        if name not in known:
+            problems.append(f'unknown parameter {name!r} (known: see README parameter table)')
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(f'invalid parameter {name!r} = {value!r}: not a finite number '
+                            f'(allowed: {allowed_range(known[name])})')
+    if problems:
+        raise ConfigError('; '.join(problems))
+    try:
+        return GateConfig.parse_obj(nest(flat))
+    except pydantic.ValidationError as exc:
+        raise ConfigError('; '.join(_describe_error(e, flat) for e in exc.errors())) from None
+
+
+def load_yaml(path, node_name: str = NODE_NAME) -> GateConfig:
+    """Load a ROS params file (``<node>: ros__parameters: ...``) into a GateConfig.
+
+    ``use_sim_time`` and other ROS-level parameters are ignored here.
+    """
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    params = {}
+    for key in (node_name, f'/{node_name}', '/**'):
+        params.update(_flat_params((data.get(key) or {}).get('ros__parameters') or {}))
+    for ros_level in ROS_LEVEL_PARAMETERS:
+        params.pop(ros_level, None)
+    return build(params)
+
+
+ROS_LEVEL_PARAMETERS = ('use_sim_time', 'qos_overrides')
+
+
+def _flat_params(tree: Mapping[str, Any], prefix: str = '') -> Dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and not key.startswith('qos_overrides'):
+            flat.update(_flat_params(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat
+
+
+def config_sha256(config: GateConfig) -> str:
+    """Hash of the effective config: canonical JSON of every parameter."""
+    canonical = json.dumps(flatten(config), sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- docs
+
+def _format_default(value) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if value == '':
+        return '""'
+    return repr(value)
+
+
+def markdown_table() -> str:
+    """Return the README parameter table, generated from the model."""
+    rows: List[str] = ['| parameter | default | unit | allowed | meaning |',
+                       '|---|---|---|---|---|']
+    for name, field in iter_fields():
+        info = field.field_info
+        unit = info.extra.get('unit') or ''
+        rows.append(f'| `{name}` | `{_format_default(field.default)}` | {unit} | '
+                    f'{allowed_range(field)} | {info.description} |')
+    return '\n'.join(rows) + '\n'
+
+
+def _yaml_value(value) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def default_yaml() -> str:
+    """Return the shipped ``config/safety_gate.yaml``: every parameter at its default."""
+    lines = ['# Generated by `python -m safety_gate.config --yaml`; a test keeps it equal to',
+             '# the defaults in safety_gate/config.py. Units and ranges: README.md.',
+             f'{NODE_NAME}:', '  ros__parameters:']
+    section = None
+    for name, field in iter_fields():
+        *parents, leaf = name.split('.')
+        if parents and parents[0] != section:
+            section = parents[0]
+            lines.append(f'    {section}:')
+        indent = '      ' if parents else '    '
+        lines.append(f'{indent}# {field.field_info.description}')
+        lines.append(f'{indent}{leaf}: {_yaml_value(field.default)}')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv=None) -> int:
+    """Print the README parameter table, or with ``--yaml`` the default params file."""
+    import argparse
+    parser = argparse.ArgumentParser(prog='python -m safety_gate.config')
+    parser.add_argument('--yaml', action='store_true', help='print config/safety_gate.yaml')
+    args = parser.parse_args(argv)
+    print(default_yaml() if args.yaml else markdown_table(), end='')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

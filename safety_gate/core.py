@@ -1,0 +1,300 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The decision core: one pure step from (state, event, time) to (state, decision).
+
+No ROS here. The node converts messages into the events of
+``safety_gate.types``, calls :func:`step` with the node clock's time and
+publishes what comes back; replay and the scenario tools call the same
+function, so the same events at the same times give the same decisions.
+
+Order of a decision, fixed here and nowhere else:
+latch -> proposal validity -> confidence -> envelope veto -> sensor
+plausibility -> clock and trace health -> hysteresis -> output (rate-limited
+approval, or fallback ramp, or zero) -> envelope guard.
+"""
+
+from dataclasses import dataclass, replace
+import math
+from typing import List, NamedTuple, Optional, Tuple
+
+from safety_gate import checks, fallback, hysteresis, limits, sensors
+from safety_gate.config import GateConfig
+from safety_gate.hysteresis import Authority
+from safety_gate.sensors import SensorState
+from safety_gate.types import (
+    Check, Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset,
+    Tick, TraceHealth, Verdict, ZERO)
+
+# Metas kept for pairing with a command that arrives after them: a few planner
+# periods, so a burst cannot grow memory.
+_METAS_KEPT = 16
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A stamped proposal waiting for its meta."""
+
+    proposal: Proposal
+    received: float
+    previous_stamp: Optional[float]
+
+
+@dataclass(frozen=True)
+class GateState:
+    """Everything the core remembers between steps."""
+
+    latched: bool
+    latch_reason: Reason = Reason.LATCHED_ON_START
+    estop_input: bool = False
+    reset_time: Optional[float] = None
+    last_now: float = -math.inf
+    clock_jumped: bool = False
+    previous_stamp: Optional[float] = None
+    latest: Optional[Proposal] = None
+    latest_meta: Optional[Meta] = None
+    latest_received: float = -math.inf
+    pending: Optional[Pending] = None
+    metas: Tuple[Tuple[Meta, float], ...] = ()
+    authority: Authority = hysteresis.FRESH
+    sensors: SensorState = SensorState()
+    trace_ok: bool = True
+    output: Command = ZERO
+    output_t: Optional[float] = None
+    verdict: Verdict = Verdict.FALLBACK
+
+
+class StepResult(NamedTuple):
+    """What one step returns; ``reply`` answers a Reset as (accepted, message)."""
+
+    state: GateState
+    decision: Optional[Decision]
+    reply: Optional[Tuple[bool, str]] = None
+
+
+def initial_state(cfg: GateConfig) -> GateState:
+    """Return the state at start: latched when ``require_reset_on_start``, output zero."""
+    return GateState(latched=cfg.require_reset_on_start)
+
+
+def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepResult:
+    """Consume one event at node time ``now``."""
+    if now < state.last_now:
+        state = _forget_the_past(state, now, cfg)
+    state = replace(state, last_now=now)
+    handler = _HANDLERS[type(event)]
+    result = handler(state, event, now, cfg)
+    if result.state.clock_jumped and result.decision is None:
+        # A jump must be visible at once, whatever event revealed it.
+        result = StepResult(*_decide(result.state, now, cfg, 'clock_jump')[:2], result.reply)
+    return result
+
+
+def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
+                   error: str) -> StepResult:
+    """Decide after the step itself failed: FALLBACK, authority revoked."""
+    check = Check('internal', False, error, 'no exception', Reason.INTERNAL_ERROR)
+    output = _fallback_output(state, now, cfg)
+    decision = Decision(now, trigger, Verdict.ESTOP if state.latched else Verdict.FALLBACK,
+                        (Reason.INTERNAL_ERROR,), (check,), None, None, output)
+    return StepResult(_after_output(replace(state, authority=hysteresis.revoke(
+        now, cfg.confidence)), decision, now, cfg), decision)
+
+
+def shutdown(state: GateState, now: float) -> StepResult:
+    """Decide the last time: zero at once, because nothing watches the output after it."""
+    check = Check('running', False, 'shutting down', 'running', Reason.SHUTDOWN)
+    decision = Decision(now, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,), (check,), None,
+                        None, ZERO)
+    return StepResult(replace(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP),
+                      decision)
+
+
+# ---------------------------------------------------------------- event handlers
+
+def _on_proposal(state: GateState, proposal: Proposal, now: float,
+                 cfg: GateConfig) -> StepResult:
+    previous = state.previous_stamp
+    if math.isfinite(proposal.stamp):
+        newest = proposal.stamp if previous is None else max(previous, proposal.stamp)
+        state = replace(state, previous_stamp=newest)
+    if not proposal.stamped:
+        return _decide_proposal(state, proposal, _latest_meta(state, now, cfg), now, now,
+                                previous, cfg, 'proposal')
+    meta = _paired_meta(state, proposal.stamp)
+    if meta is not None or cfg.confidence.pairing_wait == 0.0:
+        return _decide_proposal(state, proposal, meta, now, now, previous, cfg, 'proposal')
+    return StepResult(replace(state, pending=Pending(proposal, now, previous)), None)
+
+
+def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepResult:
+    state = replace(state, metas=(state.metas + ((meta, now),))[-_METAS_KEPT:])
+    pending = state.pending
+    if pending is not None and meta.stamp == pending.proposal.stamp:
+        return _decide_proposal(replace(state, pending=None), pending.proposal, meta,
+                                pending.received, now, pending.previous_stamp, cfg, 'proposal')
+    return StepResult(state, None)
+
+
+def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepResult:
+    pending = state.pending
+    if pending is not None and now - pending.received >= cfg.confidence.pairing_wait:
+        return _decide_proposal(replace(state, pending=None), pending.proposal, None,
+                                pending.received, now, pending.previous_stamp, cfg,
+                                'pairing_timeout')
+    decision_state, decision = _decide(state, now, cfg, 'tick')
+    return StepResult(decision_state, decision)
+
+
+def _on_odom(state: GateState, odom: Odom, now: float, cfg: GateConfig) -> StepResult:
+    return StepResult(replace(state, sensors=sensors.on_odom(
+        state.sensors, odom, now, state.output, cfg)), None)
+
+
+def _on_imu(state: GateState, imu: Imu, now: float, cfg: GateConfig) -> StepResult:
+    return StepResult(replace(state, sensors=sensors.on_imu(state.sensors, imu, now, cfg)),
+                      None)
+
+
+def _on_estop(state: GateState, estop: Estop, now: float, cfg: GateConfig) -> StepResult:
+    if not estop.engaged:
+        return StepResult(replace(state, estop_input=False), None)
+    state = replace(state, estop_input=True, latched=True, latch_reason=Reason.ESTOP)
+    decision_state, decision = _decide(state, now, cfg, 'estop')
+    return StepResult(decision_state, decision)
+
+
+def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> StepResult:
+    if not state.latched:
+        return StepResult(state, None, (True, 'not latched: nothing to reset'))
+    if state.estop_input:
+        return StepResult(state, None, (False, 'refused: the e-stop input is still engaged'))
+    failing = sensors.healthy(state.sensors, now, cfg)
+    if failing:
+        names = ', '.join(c.reason.value for c in failing)
+        return StepResult(state, None, (False, f'refused: inputs unhealthy ({names})'))
+    # The reset only permits motion: every proposal stamped before it is void.
+    state = replace(state, latched=False, reset_time=now, latest=None, latest_meta=None,
+                    pending=None, authority=hysteresis.FRESH)
+    decision_state, decision = _decide(state, now, cfg, 'reset')
+    return StepResult(decision_state, decision,
+                      (True, 'latch cleared: waiting for a fresh, valid proposal'))
+
+
+def _on_trace_health(state: GateState, health: TraceHealth, now: float,
+                     cfg: GateConfig) -> StepResult:
+    return StepResult(replace(state, trace_ok=health.ok), None)
+
+
+_HANDLERS = {
+    Proposal: _on_proposal, Meta: _on_meta, Tick: _on_tick, Odom: _on_odom, Imu: _on_imu,
+    Estop: _on_estop, Reset: _on_reset, TraceHealth: _on_trace_health,
+}
+
+
+# ---------------------------------------------------------------- pairing
+
+def _paired_meta(state: GateState, stamp: float) -> Optional[Meta]:
+    for meta, _ in reversed(state.metas):
+        if meta.stamp == stamp:
+            return meta
+    return None
+
+
+def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta]:
+    """Twist mode: the newest meta, if it is recent enough to describe this command."""
+    if state.metas:
+        meta, received = state.metas[-1]
+        if now - received <= cfg.confidence.meta_max_age:
+            return meta
+    return None
+
+
+# ---------------------------------------------------------------- the decision
+
+def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState:
+    """After the clock went backwards no stored time can be compared with now."""
+    return replace(state, clock_jumped=True, previous_stamp=None, latest=None,
+                   latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
+                   reset_time=None, sensors=SensorState(), output_t=now,
+                   authority=hysteresis.revoke(now, cfg.confidence))
+
+
+def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
+                     received: float, now: float, previous_stamp: Optional[float],
+                     cfg: GateConfig, trigger: str) -> StepResult:
+    state = replace(state, latest=proposal, latest_meta=meta, latest_received=received)
+    decision_state, decision = _decide(state, now, cfg, trigger, previous_stamp, fresh=True)
+    return StepResult(decision_state, decision)
+
+
+def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
+                     previous_stamp: Optional[float], fresh: bool) -> List[Check]:
+    proposal = state.latest
+    if proposal is None:
+        return [Check('proposal.present', False, None, 'required', Reason.NO_PROPOSAL)]
+    found = checks.validity(proposal, state.latest_received, now, cfg,
+                            previous_stamp if fresh else None, state.reset_time)
+    return found + checks.confidence(state.latest_meta, cfg.confidence) + checks.envelope(
+        proposal, cfg.envelope)
+
+
+def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
+            previous_stamp: Optional[float] = None, fresh: bool = False):
+    found = _proposal_checks(state, now, cfg, previous_stamp, fresh)
+    found += sensors.odom_checks(state.sensors, now, cfg)
+    found += sensors.imu_checks(state.sensors, now, cfg)
+    if state.clock_jumped:
+        found.append(Check('clock', False, 'backwards', 'monotonic', Reason.CLOCK_JUMP_BACK))
+    if cfg.trace.required:
+        found.append(Check('trace', state.trace_ok, state.trace_ok, True,
+                           Reason.TRACE_UNAVAILABLE))
+    failing = [c.reason for c in found if not c.ok]
+
+    authority = state.authority
+    # Before the first proposal since start or reset there is nothing to revoke:
+    # waiting for odometry must not delay the first fresh, valid proposal.
+    if failing and state.latest is not None:
+        authority = hysteresis.revoke(now, cfg.confidence)
+    elif fresh:
+        authority = hysteresis.on_clean_proposal(authority, state.latest_meta, now,
+                                                 cfg.confidence)
+    if not failing and not authority.granted:
+        found.append(hysteresis.check(authority, now, cfg.confidence))
+        failing.append(Reason.HYSTERESIS)
+    state = replace(state, authority=authority)
+
+    clamps: List[Clamp] = []
+    if state.latched:
+        verdict, output = Verdict.ESTOP, ZERO
+        failing.insert(0, state.latch_reason)
+    elif failing:
+        verdict, output = Verdict.FALLBACK, _fallback_output(state, now, cfg)
+    else:
+        verdict = Verdict.APPROVE
+        target = Command(state.latest.v, state.latest.w)
+        output, clamps = limits.rate_limit(state.output, target, _dt(state, now), cfg.envelope)
+    output, changed = limits.enforce_envelope(output, cfg.envelope)
+    if changed:
+        clamps.append(Clamp.ENVELOPE)
+
+    decision = Decision(now, trigger, verdict, tuple(failing), tuple(found), state.latest,
+                        state.latest_meta, output, tuple(clamps))
+    return _after_output(state, decision, now, cfg), decision
+
+
+def _dt(state: GateState, now: float) -> float:
+    return 0.0 if state.output_t is None else max(0.0, now - state.output_t)
+
+
+def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
+    start = state.output
+    if state.verdict is Verdict.APPROVE:
+        start = fallback.ramp_base(start, sensors.trusted_speed(state.sensors, now, cfg))
+    return fallback.step(start, _dt(state, now), cfg.fallback)
+
+
+def _after_output(state: GateState, decision: Decision, now: float,
+                  cfg: GateConfig) -> GateState:
+    return replace(state, output=decision.output, output_t=now, verdict=decision.verdict,
+                   clock_jumped=False,
+                   sensors=sensors.on_output(state.sensors, decision.output, now, cfg))

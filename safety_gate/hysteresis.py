@@ -1,0 +1,55 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Authority hand-back: fast to restrict, slow to relax.
+
+Any failing check revokes authority at once. It returns only after
+``confidence.recover_count`` consecutive clean proposals, each at or above
+``confidence.recover_threshold``, and ``confidence.min_dwell`` after the last
+failure, so a confidence flickering around the threshold cannot make the
+output chatter. At start and after a reset there was no failure to recover
+from: the first clean proposal is enough.
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from safety_gate.config import ConfidenceConfig
+from safety_gate.types import Check, Meta, Reason
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Whether approved proposals may pass, and the progress toward it."""
+
+    granted: bool = False
+    last_failure: Optional[float] = None
+    streak: int = 0
+    needed: int = 1
+
+
+FRESH = Authority()
+
+
+def revoke(now: float, cfg: ConfidenceConfig) -> Authority:
+    """Return the authority after a failing check at ``now``."""
+    return Authority(granted=False, last_failure=now, streak=0, needed=cfg.recover_count)
+
+
+def on_clean_proposal(auth: Authority, meta: Optional[Meta], now: float,
+                      cfg: ConfidenceConfig) -> Authority:
+    """Return the authority after a new proposal that passed every check."""
+    if auth.granted:
+        return auth
+    confidence = None if meta is None else meta.confidence
+    counts = confidence is None or confidence >= cfg.recover_threshold
+    streak = auth.streak + 1 if counts else 0
+    dwelt = auth.last_failure is None or now - auth.last_failure >= cfg.min_dwell
+    return Authority(streak >= auth.needed and dwelt, auth.last_failure, streak, auth.needed)
+
+
+def check(auth: Authority, now: float, cfg: ConfidenceConfig) -> Check:
+    """Describe the hand-back progress for the trace."""
+    dwell = None if auth.last_failure is None else now - auth.last_failure
+    return Check('hysteresis', auth.granted,
+                 {'streak': auth.streak, 'dwell': dwell},
+                 {'streak': auth.needed, 'dwell': cfg.min_dwell}, Reason.HYSTERESIS)

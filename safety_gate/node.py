@@ -1,0 +1,412 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The safety_gate ROS 2 node: the imperative shell around ``safety_gate.core``.
+
+It converts messages into core events, keeps time with the node clock (so
+``use_sim_time`` works), publishes each decision's output at once, runs the
+watchdog timer, and hands trace records to the background writer. It makes
+no decision of its own: anything the core raises becomes a FALLBACK decision
+with reason INTERNAL_ERROR.
+"""
+
+import json
+import math
+import signal
+import sys
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+import rclpy
+from rclpy.clock import Clock, ClockType
+from rclpy.duration import Duration
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
+from rclpy.serialization import deserialize_message
+from rclpy.signals import SignalHandlerOptions
+from safety_gate import config, core, record
+from safety_gate.meta import parse_meta
+from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
+from safety_gate.types import (
+    Decision, Estop, Imu, Mode, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth,
+    Verdict)
+from sensor_msgs.msg import Imu as ImuMsg
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
+
+# QoS, following ROS conventions (documented in the README):
+# commands and meta are reliable and volatile with a small depth: a late joiner
+# must never receive an old command, and a reliable publisher still matches.
+COMMAND_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.VOLATILE)
+# The e-stop subscription is volatile so it matches volatile and transient
+# local publishers alike.
+ESTOP_QOS = COMMAND_QOS
+# The state is latched so a monitor that starts later sees the current mode.
+STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.VOLATILE)
+DIAGNOSTICS_QOS = QoSProfile(depth=10)
+
+# Events kept between two decisions; ticks make decisions at rate_hz, so this
+# only fills when the node clock stops (a paused simulation).
+_MAX_PENDING_EVENTS = 1000
+# At most one log line per reason set change, and no more than this often.
+_LOG_INTERVAL_S = 1.0
+_LEVEL = {Mode.NOMINAL: DiagnosticStatus.OK, Mode.FALLBACK: DiagnosticStatus.WARN,
+          Mode.LATCHED: DiagnosticStatus.ERROR}
+
+
+class SafetyGateNode(Node):
+    """Subscribes to the planner and sensors, publishes the gated command."""
+
+    def __init__(self, **kwargs):
+        super().__init__('safety_gate', automatically_declare_parameters_from_overrides=True,
+                         **kwargs)
+        self.cfg = self._load_config()
+        self.config_sha256 = config.config_sha256(self.cfg)
+        self.state = core.initial_state(self.cfg)
+        self._events: List[Tuple[float, object]] = []
+        self._events_dropped = 0
+        self._seq = 0
+        self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
+        self._incompatible_qos: Dict[str, int] = {}
+        self._last_log = (None, -math.inf)
+        self._mode: Optional[Mode] = None
+        self._last_decision: Optional[Decision] = None
+        self._model_sha256 = ''
+        self._frame_id = 'base_link'
+        self._trace_healthy = True
+        self._last_tick_wall = time.monotonic()
+
+        stamped = self.cfg.enable_stamped_cmd_vel
+        cmd_type = TwistStamped if stamped else Twist
+        self._cmd_pub = self.create_publisher(
+            cmd_type, 'cmd_vel', COMMAND_QOS,
+            event_callbacks=PublisherEventCallbacks(
+                incompatible_qos=self._qos_event('cmd_vel')))
+        self._decision_pub = self.create_publisher(String, 'safety_gate/decision', DECISION_QOS)
+        self._state_pub = self.create_publisher(String, 'safety_gate/state', STATE_QOS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', DIAGNOSTICS_QOS)
+
+        self._subscribe(cmd_type, 'planner/cmd_vel', self._on_cmd, COMMAND_QOS)
+        # Raw bytes, so the size cap applies before the message is even deserialised.
+        self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
+        self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
+        if self.cfg.imu.enabled:
+            self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
+        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_QOS)
+        self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
+
+        self.trace = self._open_trace()
+        self.create_timer(1.0 / self.cfg.rate_hz, self._on_tick)
+        # Diagnostics run on the steady clock so they keep reporting when a
+        # simulation's /clock stops.
+        self.create_timer(1.0, self._publish_diagnostics,
+                          clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self.add_on_set_parameters_callback(self._refuse_parameter_changes)
+        self._publish_state(Mode.LATCHED if self.state.latched else Mode.FALLBACK, [])
+        self.get_logger().info(
+            f'safety_gate up: config sha256 {self.config_sha256[:12]}, '
+            f'rate {self.cfg.rate_hz} Hz, '
+            f'{"latched until safety_gate/reset" if self.state.latched else "not latched"}, '
+            f'trace {self.trace_path or "off"}')
+
+    # ------------------------------------------------------------ set-up
+
+    def _load_config(self) -> config.GateConfig:
+        given = {name: p.value for name, p in self.get_parameters_by_prefix('').items()
+                 if not name.startswith(config.ROS_LEVEL_PARAMETERS)
+                 and name != 'start_type_description_service'}
+        cfg = config.build(given)
+        for name, field in config.iter_fields():
+            if not self.has_parameter(name):
+                self.declare_parameter(name, config.flatten(cfg)[name], ParameterDescriptor(
+                    description=field.field_info.description, read_only=True,
+                    additional_constraints=f'allowed: {config.allowed_range(field)}'))
+        return cfg
+
+    def _refuse_parameter_changes(self, params) -> SetParametersResult:
+        known = dict(config.iter_fields())
+        for param in params:
+            if param.name in known:
+                return SetParametersResult(
+                    successful=False,
+                    reason=f'{param.name} is a safety parameter: read-only at runtime')
+        return SetParametersResult(successful=True)
+
+    def _subscribe(self, msg_type, topic: str, callback, qos, raw: bool = False):
+        self.create_subscription(
+            msg_type, topic, callback, qos, raw=raw,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._qos_event(topic)))
+
+    def _qos_event(self, topic: str):
+        def on_incompatible(event):
+            self._incompatible_qos[topic] = event.total_count
+            self.get_logger().error(
+                f'incompatible QoS on {topic}: {event.total_count} peer(s) do not match '
+                f'(last policy kind {event.last_policy_kind}); their messages never arrive')
+        return on_incompatible
+
+    def _open_trace(self) -> TraceWriter:
+        trace_cfg = self.cfg.trace
+        self.trace_path = None
+        if trace_cfg.enabled:
+            self.trace_path = (trace_cfg.path or str(default_trace_path(None)))
+        return TraceWriter(
+            self.trace_path, trace_cfg.max_file_bytes, trace_cfg.max_files, trace_cfg.queue_size,
+            hmac_key=load_hmac_key(trace_cfg.hmac_key_file), on_line=self._publish_record)
+
+    # ------------------------------------------------------------ inputs
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_cmd(self, msg) -> None:
+        started = time.perf_counter()
+        now = self._now()
+        if isinstance(msg, TwistStamped):
+            twist, stamp, stamped = msg.twist, msg.header.stamp, True
+            self._frame_id = msg.header.frame_id or self._frame_id
+            stamp_s = stamp_to_seconds(stamp.sec, stamp.nanosec)
+        else:
+            twist, stamp_s, stamped = msg, now, False
+        # Only v and w pass the gate, but a NaN in any component means the
+        # message is corrupt, so it must not be approved.
+        parts = (twist.linear.x, twist.linear.y, twist.linear.z,
+                 twist.angular.x, twist.angular.y, twist.angular.z)
+        v = twist.linear.x if all(math.isfinite(p) for p in parts) else math.nan
+        self._step(Proposal(v, twist.angular.z, stamp_s, stamped), now, started)
+
+    def _on_meta(self, raw: bytes) -> None:
+        started = time.perf_counter()
+        conf = self.cfg.confidence
+        # CDR adds a 4-byte header, a 4-byte length and a NUL to the text.
+        if len(raw) > conf.max_meta_bytes + 9:
+            meta = parse_meta('x' * (conf.max_meta_bytes + 1), conf.max_meta_bytes, 0)
+        else:
+            try:
+                text = deserialize_message(raw, String).data
+            except Exception as exc:  # noqa: B902 - any decoding failure is malformed input
+                text = f'<undecodable: {type(exc).__name__}>'
+            meta = parse_meta(text, conf.max_meta_bytes, conf.max_reasoning_chars)
+        if meta.model_sha256:
+            self._model_sha256 = meta.model_sha256
+        self._step(meta, self._now(), started)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        started = time.perf_counter()
+        twist, pos, stamp = msg.twist.twist, msg.pose.pose.position, msg.header.stamp
+        self._step(Odom(twist.linear.x, twist.angular.z, pos.x, pos.y,
+                        stamp_to_seconds(stamp.sec, stamp.nanosec)), self._now(), started)
+
+    def _on_imu(self, msg: ImuMsg) -> None:
+        started = time.perf_counter()
+        stamp = msg.header.stamp
+        self._step(Imu(msg.angular_velocity.z, stamp_to_seconds(stamp.sec, stamp.nanosec)),
+                   self._now(), started)
+
+    def _on_estop(self, msg: Bool) -> None:
+        self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
+
+    def _on_reset(self, request, response):
+        reply = self._step(Reset(), self._now(), time.perf_counter())
+        response.success, response.message = reply or (False, 'refused: internal error')
+        if response.success:
+            self.get_logger().info(f'reset accepted: {response.message}')
+        else:
+            self.get_logger().warning(f'reset refused: {response.message}')
+        return response
+
+    def _on_tick(self) -> None:
+        started = time.perf_counter()
+        self._last_tick_wall = time.monotonic()
+        healthy = self.trace.stats().healthy
+        if healthy != self._trace_healthy:
+            self._trace_healthy = healthy
+            self._step(TraceHealth(healthy), self._now(), started)
+        self._step(Tick(), self._now(), started)
+
+    # ------------------------------------------------------------ the step
+
+    def _step(self, event, now: float, started: float) -> Optional[Tuple[bool, str]]:
+        if len(self._events) >= _MAX_PENDING_EVENTS:
+            self._events.pop(0)
+            self._events_dropped += 1
+        self._events.append((now, event))
+        try:
+            result = core.step(self.state, event, now, self.cfg)
+        except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
+            self.get_logger().error(f'internal error in the decision core: {exc!r}',
+                                    throttle_duration_sec=_LOG_INTERVAL_S)
+            try:
+                result = core.internal_error(self.state, now, self.cfg, type(event).__name__,
+                                             repr(exc))
+            except Exception:  # noqa: B902 - last resort: stop
+                result = core.shutdown(self.state, now)
+        self.state = result.state
+        if result.decision is not None:
+            self._emit(result.decision, started)
+        return result.reply
+
+    def _emit(self, decision: Decision, started: float) -> None:
+        self._publish_command(decision.output.v, decision.output.w)
+        latency_us = (time.perf_counter() - started) * 1e6
+        self._counts[decision.verdict.value] += 1
+        self._last_decision = decision
+        trace_record = record.decision_to_dict(
+            decision, self._seq, self._events, time.time(), latency_us, self.config_sha256,
+            self._events_dropped)
+        self._seq += 1
+        self._events = []
+        self._events_dropped = 0
+        self.trace.submit(trace_record)
+        if decision.mode is not self._mode:
+            self._publish_state(decision.mode, decision.reasons)
+        self._log_decision(decision)
+
+    def _publish_command(self, v: float, w: float) -> None:
+        if self.cfg.enable_stamped_cmd_vel:
+            msg = TwistStamped()
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = self._frame_id
+            twist = msg.twist
+        else:
+            msg = twist = Twist()
+        twist.linear.x = v
+        twist.angular.z = w
+        self._cmd_pub.publish(msg)
+
+    def _publish_record(self, line: str) -> None:
+        # Called from the trace writer's thread, off the control path.
+        self._decision_pub.publish(String(data=line))
+
+    def _publish_state(self, mode: Mode, reasons) -> None:
+        self._mode = mode
+        self._state_pub.publish(String(data=json.dumps({
+            'mode': mode.value, 'reasons': [r.value for r in reasons], 't': self._now(),
+            'config_sha256': self.config_sha256})))
+
+    def _log_decision(self, decision: Decision) -> None:
+        key = (decision.verdict, decision.reasons)
+        last_key, last_time = self._last_log
+        if key == last_key:
+            return
+        wall = time.monotonic()
+        if decision.verdict is Verdict.APPROVE and last_key is not None:
+            self.get_logger().info('APPROVE: proposals pass again')
+        elif decision.verdict is not Verdict.APPROVE and wall - last_time >= _LOG_INTERVAL_S:
+            failing = [c for c in decision.checks if not c.ok]
+            detail = '; '.join(f'{c.reason.value} ({c.name}: {_short(c.value)} vs '
+                               f'{_short(c.limit)})' for c in failing)
+            self.get_logger().warning(f'{decision.verdict.value}: {detail}')
+        else:
+            return
+        self._last_log = (key, wall)
+
+    # ------------------------------------------------------------ diagnostics
+
+    def _publish_diagnostics(self) -> None:
+        stats = self.trace.stats()
+        decision = self._last_decision
+        mode = self._mode or Mode.FALLBACK
+        sensors = self.state.sensors
+        now = self._now()
+        values = {
+            'mode': mode.value,
+            'reasons': ' '.join(r.value for r in decision.reasons) if decision else '',
+            'config_sha256': self.config_sha256,
+            'model_sha256': self._model_sha256,
+            'decisions_approve': self._counts['APPROVE'],
+            'decisions_fallback': self._counts['FALLBACK'],
+            'decisions_estop': self._counts['ESTOP'],
+            'proposal_age_s': _age(now, self.state.latest_received),
+            'odom_age_s': _age(now, sensors.odom_received),
+            'imu_age_s': _age(now, sensors.imu_received),
+            'seconds_since_tick': round(time.monotonic() - self._last_tick_wall, 3),
+            'incompatible_qos': json.dumps(self._incompatible_qos),
+        }
+        gate = _status('safety_gate: gate', _LEVEL[mode],
+                       f'{mode.value}' + (f': {values["reasons"]}' if values['reasons'] else ''),
+                       values)
+        trace_values = {'path': self.trace_path or 'off', 'written': stats.written,
+                        'lost': stats.lost, 'queue_depth': stats.queue_depth,
+                        'last_error': stats.last_error or ''}
+        trace_level = DiagnosticStatus.OK
+        trace_message = 'ok'
+        if not stats.healthy:
+            trace_level, trace_message = DiagnosticStatus.ERROR, 'trace file not writable'
+        elif stats.lost:
+            trace_level, trace_message = DiagnosticStatus.WARN, f'{stats.lost} records lost'
+        trace = _status('safety_gate: trace', trace_level, trace_message, trace_values)
+        msg = DiagnosticArray(status=[gate, trace])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(msg)
+
+    # ------------------------------------------------------------ shutdown
+
+    def publish_final_zero(self) -> None:
+        """Publish and trace a last zero command, then wait briefly for delivery."""
+        now = self._now()
+        result = core.shutdown(self.state, now)
+        self.state = result.state
+        self._emit(result.decision, time.perf_counter())
+        self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _age(now: float, received: float) -> Any:
+    return round(now - received, 3) if math.isfinite(received) else 'never'
+
+
+def _short(value: Any) -> str:
+    return f'{value:.3g}' if isinstance(value, float) else str(value)
+
+
+def _status(name: str, level: bytes, message: str, values: Dict[str, Any]) -> DiagnosticStatus:
+    return DiagnosticStatus(level=level, name=name, message=message, hardware_id='safety_gate',
+                            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+
+
+def main(args=None) -> int:
+    """Run the node until SIGINT or SIGTERM; exit 2 on an invalid configuration."""
+    # Our own handlers: rclpy's would shut the context down before the final
+    # zero could be published.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
+    try:
+        node = SafetyGateNode()
+    except config.ConfigError as exc:
+        print(f'safety_gate: refusing to start: {exc}', file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return 2
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        while not stop:
+            try:
+                executor.spin_once(timeout_sec=0.05)
+            # A defect in the shell must not silence the gate: log it and keep spinning.
+            except Exception as exc:  # noqa: B902
+                node.get_logger().error(f'internal error in a callback: {exc!r}',
+                                        throttle_duration_sec=_LOG_INTERVAL_S)
+        node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
+        node.publish_final_zero()
+    finally:
+        node.trace.close(timeout=2.0)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,106 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The trace record schema: decisions and their input events as plain dicts.
+
+A record holds one decision and every event the core consumed since the
+previous decision (the last one triggered it), each with its node time. That
+is enough to replay the core exactly: feed the events back through
+``core.step`` and compare the decisions.
+
+Floats are kept as they are, NaN and infinities included; the trace writer
+decides how they are spelled in JSON and :func:`event_from_dict` reads them
+back.
+"""
+
+import dataclasses
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from safety_gate.types import (
+    Check, Decision, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+
+EVENT_TYPES = {
+    'proposal': Proposal, 'meta': Meta, 'odom': Odom, 'imu': Imu, 'estop': Estop,
+    'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
+}
+_TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
+_NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
+
+
+def event_to_dict(now: float, event: object) -> Dict[str, Any]:
+    """Serialise one input event with the node time it was consumed at."""
+    return {'type': _TYPE_NAMES[type(event)], 't': now, **dataclasses.asdict(event)}
+
+
+def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
+    """Read back an event written by :func:`event_to_dict`: (node time, event)."""
+    cls = EVENT_TYPES[data['type']]
+    fields = {f.name: _number(data[f.name]) for f in dataclasses.fields(cls)}
+    return _number(data['t']), cls(**fields)
+
+
+def _number(value: Any) -> Any:
+    """Undo a writer's spelling of a non-finite float as a string."""
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    return value
+
+
+def _check(check: Check) -> Dict[str, Any]:
+    return {'name': check.name, 'ok': check.ok, 'value': check.value, 'limit': check.limit,
+            'reason': check.reason.value}
+
+
+def _proposal(decision: Decision) -> Optional[Dict[str, Any]]:
+    proposal, meta = decision.proposal, decision.meta
+    if proposal is None:
+        return None
+    return {'v': proposal.v, 'w': proposal.w, 'stamp': proposal.stamp,
+            'stamped': proposal.stamped,
+            'confidence': None if meta is None else meta.confidence,
+            'model_sha256': None if meta is None else meta.model_sha256,
+            'reasoning': None if meta is None else meta.reasoning,
+            'meta_error': 'missing' if meta is None else meta.error}
+
+
+def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float, object]],
+                     wall_time: float, latency_us: float, config_sha256: str,
+                     events_dropped: int = 0) -> Dict[str, Any]:
+    """Build the trace record of one decision."""
+    record = {
+        'seq': seq,
+        't': decision.t,
+        'wall_time': wall_time,
+        'trigger': decision.trigger,
+        'verdict': decision.verdict.value,
+        'mode': decision.mode.value,
+        'reasons': [r.value for r in decision.reasons],
+        'checks': [_check(c) for c in decision.checks],
+        'proposal': _proposal(decision),
+        'output': {'v': decision.output.v, 'w': decision.output.w},
+        'clamps': [c.value for c in decision.clamps],
+        'latency_us': latency_us,
+        'config_sha256': config_sha256,
+        'events': [event_to_dict(now, event) for now, event in events],
+    }
+    if events_dropped:
+        record['events_dropped'] = events_dropped
+    return record
+
+
+def decision_summary(decision: Decision) -> Dict[str, Any]:
+    """Return the part of a record that a replay must reproduce exactly."""
+    return {'verdict': decision.verdict.value, 'reasons': [r.value for r in decision.reasons],
+            'output': {'v': decision.output.v, 'w': decision.output.w},
+            'clamps': [c.value for c in decision.clamps]}
+
+
+def record_summary(record: Dict[str, Any]) -> Dict[str, Any]:
+    """Return the fields of :func:`decision_summary`, read from a trace record."""
+    return {'verdict': record['verdict'], 'reasons': list(record['reasons']),
+            'output': {k: _number(v) for k, v in record['output'].items()},
+            'clamps': list(record['clamps'])}
+
+
+def record_events(record: Dict[str, Any]) -> List[Tuple[float, object]]:
+    """Return the input events of a record, in the order the core consumed them."""
+    return [event_from_dict(e) for e in record.get('events', [])]

@@ -1,0 +1,121 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Small ROS helpers shared by the test tools (simulator, planner, test bench).
+
+Not part of the safety function: the gate node defines its own interface and
+never imports this module.
+"""
+
+import json
+import math
+from typing import Callable, Optional, Sequence, Union
+
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Quaternion, Twist, TwistStamped
+from nav_msgs.msg import Odometry
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile,
+                       ReliabilityPolicy)
+
+# The command and meta topics of the gate: reliable, volatile, depth 10.
+COMMAND_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST,
+                         reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.VOLATILE)
+SENSOR_QOS = qos_profile_sensor_data
+# Reliable so that both best-effort (rclpy, rclcpp) and reliable /clock readers match.
+CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+
+_NS_PER_S = 1_000_000_000
+
+
+def stamp_from_ns(nanoseconds: int) -> Time:
+    """Return a builtin_interfaces/Time for a time in integer nanoseconds."""
+    sec, nanosec = divmod(int(nanoseconds), _NS_PER_S)
+    return Time(sec=sec, nanosec=nanosec)
+
+
+def stamp_to_ns(stamp: Time) -> int:
+    """Return a builtin_interfaces/Time as integer nanoseconds."""
+    return stamp.sec * _NS_PER_S + stamp.nanosec
+
+
+def meta_json(stamp: Time, confidence: Union[float, None], model_sha256: str,
+              reasoning: str) -> str:
+    """Return the planner/meta JSON payload for a command stamped ``stamp``."""
+    return json.dumps({
+        'stamp': {'sec': stamp.sec, 'nanosec': stamp.nanosec},
+        'confidence': confidence,
+        'model_sha256': model_sha256,
+        'reasoning': reasoning,
+    })
+
+
+def make_twist(stamped: bool, v: float, w: float, stamp: Time,
+               frame_id: str = 'base_link') -> Union[Twist, TwistStamped]:
+    """Return a (v, w) command as TwistStamped, or as a bare Twist if not ``stamped``."""
+    twist = Twist()
+    twist.linear.x = float(v)
+    twist.angular.z = float(w)
+    if not stamped:
+        return twist
+    msg = TwistStamped()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.twist = twist
+    return msg
+
+
+def twist_of(msg: Union[Twist, TwistStamped]) -> Twist:
+    """Return the Twist inside a Twist or TwistStamped message."""
+    return msg.twist if isinstance(msg, TwistStamped) else msg
+
+
+def yaw_quaternion(yaw: float) -> Quaternion:
+    """Return the quaternion of a rotation by ``yaw`` about z."""
+    return Quaternion(z=math.sin(yaw / 2.0), w=math.cos(yaw / 2.0))
+
+
+def make_odom(stamp: Time, pose: Sequence[float], v: float, w: float) -> Odometry:
+    """Return an odom -> base_link Odometry for pose (x, y, yaw) and body rates (v, w)."""
+    x, y, yaw = pose
+    msg = Odometry()
+    msg.header.stamp = stamp
+    msg.header.frame_id = 'odom'
+    msg.child_frame_id = 'base_link'
+    msg.pose.pose.position.x = float(x)
+    msg.pose.pose.position.y = float(y)
+    msg.pose.pose.orientation = yaw_quaternion(yaw)
+    msg.twist.twist.linear.x = float(v)
+    msg.twist.twist.angular.z = float(w)
+    return msg
+
+
+def advance_pose(pose: Sequence[float], v: float, w: float, dt: float) -> tuple:
+    """Integrate unicycle kinematics over ``dt`` (midpoint heading) and return (x, y, yaw)."""
+    x, y, yaw = pose
+    heading = yaw + 0.5 * w * dt
+    return (x + v * math.cos(heading) * dt, y + v * math.sin(heading) * dt,
+            math.remainder(yaw + w * dt, math.tau))
+
+
+def run_node(make_node: Callable[[], Node], args: Optional[list] = None) -> int:
+    """Run a tool node until SIGINT/SIGTERM, then clean up; return the exit code 0.
+
+    rclpy's default signal handlers shut the context down, which ends the spin
+    with ExternalShutdownException (or KeyboardInterrupt for a SIGINT that
+    arrives before the handlers are in place); both are a normal stop.
+    """
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = make_node()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

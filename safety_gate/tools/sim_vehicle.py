@@ -1,0 +1,184 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""A simulated unicycle vehicle for tests and demos.
+
+A test tool, not part of the safety function.
+
+It listens to ``cmd_vel``, follows it through a first-order actuation lag with
+acceleration limits at a fixed step, and publishes ``odom`` (and ``imu``).
+
+Parameters (all optional):
+
+* ``rate_hz`` (50.0): integration and publishing rate.
+* ``max_accel`` (2.0 m/s^2), ``max_yaw_accel`` (4.0 rad/s^2): actuator limits.
+* ``tau`` (0.1 s): time constant of the actuation lag.
+* ``cmd_timeout`` (0.5 s): a command older than this is treated as zero, as a
+  real drive base does; 0 disables it.
+* ``stamped`` (true): ``cmd_vel`` is TwistStamped, else Twist.
+* ``publish_imu`` (true), ``imu_noise_std`` (0.0 rad/s), ``seed`` (0): the IMU
+  yaw rate is the true yaw rate plus seeded gaussian noise.
+* ``publish_clock`` (false), ``sim_rate`` (1.0), ``clock_start`` (1.0 s): drive
+  ``/clock``. The vehicle then steps on a wall timer at ``rate_hz * sim_rate``,
+  advances its own simulated time by ``1 / rate_hz`` per step, publishes it on
+  ``/clock`` and stamps everything with it, so other nodes can run with
+  ``use_sim_time`` true. The default start is not zero because a zero stamp
+  often means "unset".
+
+Faults are injected at runtime with a JSON std_msgs/String on
+``sim_vehicle/fault``; keys are optional::
+
+    {"odom": "ok" | "freeze" | "stop" | "jump", "imu_bias": 0.3}
+
+``freeze`` republishes the last odometry values with fresh stamps, ``stop``
+publishes no odometry, ``jump`` adds 5 m/s to the reported speed of the next
+message only; ``imu_bias`` (rad/s) is added to the IMU yaw rate until changed.
+"""
+
+from dataclasses import dataclass
+import json
+import math
+import random
+from typing import Optional, Tuple, Union
+
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock as ClockMsg
+from safety_gate.tools.rosutil import (advance_pose, CLOCK_QOS, COMMAND_QOS, make_odom,
+                                       run_node, SENSOR_QOS, stamp_from_ns, twist_of)
+from sensor_msgs.msg import Imu
+from std_msgs.msg import String
+
+ODOM_FAULTS = ('ok', 'freeze', 'stop', 'jump')
+JUMP_SPEED = 5.0  # m/s: far beyond any plausible acceleration of this vehicle
+
+
+def approach(value: float, target: float, tau: float, max_rate: float, dt: float) -> float:
+    """Advance a first-order lag toward ``target`` by ``dt`` with its rate capped."""
+    rate = (target - value) / max(tau, dt)
+    return value + max(-max_rate, min(max_rate, rate)) * dt
+
+
+@dataclass
+class Unicycle:
+    """Unicycle kinematics behind a first-order actuation lag with acceleration limits."""
+
+    max_accel: float = 2.0
+    max_yaw_accel: float = 4.0
+    tau: float = 0.1
+    v: float = 0.0
+    w: float = 0.0
+    pose: Tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def step(self, v_cmd: float, w_cmd: float, dt: float) -> None:
+        """Follow the command (v_cmd, w_cmd) for ``dt`` seconds."""
+        self.v = approach(self.v, v_cmd, self.tau, self.max_accel, dt)
+        self.w = approach(self.w, w_cmd, self.tau, self.max_yaw_accel, dt)
+        self.pose = advance_pose(self.pose, self.v, self.w, dt)
+
+
+class SimVehicle(Node):
+    """The simulated vehicle node."""
+
+    def __init__(self) -> None:
+        super().__init__('sim_vehicle')
+        p = {name: self.declare_parameter(name, default).value for name, default in (
+            ('rate_hz', 50.0), ('max_accel', 2.0), ('max_yaw_accel', 4.0), ('tau', 0.1),
+            ('cmd_timeout', 0.5), ('stamped', True), ('publish_imu', True),
+            ('imu_noise_std', 0.0), ('seed', 0), ('publish_clock', False),
+            ('sim_rate', 1.0), ('clock_start', 1.0))}
+        self._dt = 1.0 / p['rate_hz']
+        self._vehicle = Unicycle(p['max_accel'], p['max_yaw_accel'], p['tau'])
+        self._cmd_timeout = p['cmd_timeout']
+        self._noise_std = p['imu_noise_std']
+        self._rng = random.Random(p['seed'])
+
+        self._cmd = (0.0, 0.0)
+        self._elapsed = 0.0  # simulated seconds since start, for the command age
+        self._cmd_time = -math.inf
+        self._odom_fault = 'ok'
+        self._imu_bias = 0.0
+        self._last_odom: Optional[Odometry] = None
+
+        self.create_subscription(TwistStamped if p['stamped'] else Twist, 'cmd_vel',
+                                 self._on_cmd, COMMAND_QOS)
+        self.create_subscription(String, 'sim_vehicle/fault', self._on_fault, 10)
+        self._odom_pub = self.create_publisher(Odometry, 'odom', SENSOR_QOS)
+        self._imu_pub = (self.create_publisher(Imu, 'imu', SENSOR_QOS)
+                         if p['publish_imu'] else None)
+        if p['publish_clock']:
+            self._clock_pub = self.create_publisher(ClockMsg, '/clock', CLOCK_QOS)
+            self._sim_ns = int(p['clock_start'] * 1e9)
+            # Steady wall timer: the node's own clock may follow the /clock we publish.
+            self.create_timer(self._dt / p['sim_rate'], self._step,
+                              clock=Clock(clock_type=ClockType.STEADY_TIME))
+        else:
+            self._clock_pub = None
+            self.create_timer(self._dt, self._step)
+
+    def _on_cmd(self, msg: Union[Twist, TwistStamped]) -> None:
+        twist = twist_of(msg)
+        self._cmd = (twist.linear.x, twist.angular.z)
+        self._cmd_time = self._elapsed
+
+    def _on_fault(self, msg: String) -> None:
+        try:
+            fault = json.loads(msg.data)
+            odom = fault.get('odom', self._odom_fault)
+            bias = float(fault.get('imu_bias', self._imu_bias))
+            if odom not in ODOM_FAULTS or not math.isfinite(bias):
+                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias finite')
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.get_logger().warning(f'ignored fault {msg.data!r}: {exc}')
+            return
+        self._odom_fault, self._imu_bias = odom, bias
+        self.get_logger().info(f'fault: odom={odom} imu_bias={bias}')
+
+    def _step(self) -> None:
+        dt = self._dt
+        self._elapsed += dt
+        commanded = (self._cmd if self._cmd_timeout <= 0.0
+                     or self._elapsed - self._cmd_time <= self._cmd_timeout else (0.0, 0.0))
+        self._vehicle.step(*commanded, dt)
+
+        if self._clock_pub is not None:
+            self._sim_ns += int(dt * 1e9)
+            stamp = stamp_from_ns(self._sim_ns)
+            self._clock_pub.publish(ClockMsg(clock=stamp))
+        else:
+            stamp = self.get_clock().now().to_msg()
+        self._publish_odom(stamp)
+        if self._imu_pub is not None:
+            imu = Imu()
+            imu.header.stamp = stamp
+            imu.header.frame_id = 'base_link'
+            imu.orientation_covariance[0] = -1.0  # no orientation estimate
+            imu.angular_velocity.z = (self._vehicle.w + self._imu_bias
+                                      + self._rng.gauss(0.0, self._noise_std))
+            self._imu_pub.publish(imu)
+
+    def _publish_odom(self, stamp: Time) -> None:
+        if self._odom_fault == 'stop':
+            return
+        vehicle = self._vehicle
+        if self._odom_fault == 'freeze' and self._last_odom is not None:
+            msg = self._last_odom
+            msg.header.stamp = stamp
+        elif self._odom_fault == 'jump':
+            self._odom_fault = 'ok'
+            msg = make_odom(stamp, vehicle.pose, vehicle.v + JUMP_SPEED, vehicle.w)
+        else:
+            msg = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
+            self._last_odom = msg
+        self._odom_pub.publish(msg)
+
+
+def main(args=None) -> int:
+    """Run the simulated vehicle (console script ``safety_gate_sim_vehicle``)."""
+    return run_node(SimVehicle, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Plain value types passed between the core's modules, the node and the tools.
+
+Times are float seconds on the node clock. A stamp is converted from ROS
+(sec, nanosec) by one function, so a command and its meta with the same ROS
+stamp compare equal as floats.
+"""
+
+from dataclasses import dataclass
+import enum
+from typing import Optional, Tuple
+
+
+def stamp_to_seconds(sec: int, nanosec: int) -> float:
+    """Convert a ROS stamp to float seconds (the one conversion used everywhere)."""
+    return sec + nanosec * 1e-9
+
+
+class Verdict(str, enum.Enum):
+    """What the gate did with a decision."""
+
+    APPROVE = 'APPROVE'
+    FALLBACK = 'FALLBACK'
+    ESTOP = 'ESTOP'
+
+
+class Mode(str, enum.Enum):
+    """The gate's externally visible state, published on change."""
+
+    LATCHED = 'LATCHED'
+    FALLBACK = 'FALLBACK'
+    NOMINAL = 'NOMINAL'
+
+
+class Reason(str, enum.Enum):
+    """Why a decision is not APPROVE; every failing check contributes one."""
+
+    # latch
+    LATCHED_ON_START = 'LATCHED_ON_START'
+    ESTOP = 'ESTOP'
+    # the proposal itself
+    NO_PROPOSAL = 'NO_PROPOSAL'
+    NON_FINITE_COMMAND = 'NON_FINITE_COMMAND'
+    PROPOSAL_STALE = 'PROPOSAL_STALE'
+    STAMP_IN_FUTURE = 'STAMP_IN_FUTURE'
+    STAMP_NOT_INCREASING = 'STAMP_NOT_INCREASING'
+    PROPOSAL_BEFORE_RESET = 'PROPOSAL_BEFORE_RESET'
+    # confidence
+    CONFIDENCE_UNKNOWN = 'CONFIDENCE_UNKNOWN'
+    LOW_CONFIDENCE = 'LOW_CONFIDENCE'
+    HYSTERESIS = 'HYSTERESIS'
+    # odometry and IMU plausibility
+    ODOM_MISSING = 'ODOM_MISSING'
+    ODOM_STALE = 'ODOM_STALE'
+    ODOM_STAMP_IN_FUTURE = 'ODOM_STAMP_IN_FUTURE'
+    ODOM_STAMP_BACKWARDS = 'ODOM_STAMP_BACKWARDS'
+    ODOM_NON_FINITE = 'ODOM_NON_FINITE'
+    ODOM_IMPLAUSIBLE = 'ODOM_IMPLAUSIBLE'
+    ODOM_ACCEL_JUMP = 'ODOM_ACCEL_JUMP'
+    ODOM_STUCK = 'ODOM_STUCK'
+    TRACKING_ERROR = 'TRACKING_ERROR'
+    IMU_MISSING = 'IMU_MISSING'
+    IMU_STALE = 'IMU_STALE'
+    IMU_NON_FINITE = 'IMU_NON_FINITE'
+    IMU_ODOM_DISAGREE = 'IMU_ODOM_DISAGREE'
+    # envelope veto
+    OVER_SPEED = 'OVER_SPEED'
+    OVER_REVERSE_SPEED = 'OVER_REVERSE_SPEED'
+    OVER_YAW_RATE = 'OVER_YAW_RATE'
+    OVER_LATERAL_ACCEL = 'OVER_LATERAL_ACCEL'
+    # the gate itself
+    CLOCK_JUMP_BACK = 'CLOCK_JUMP_BACK'
+    TRACE_UNAVAILABLE = 'TRACE_UNAVAILABLE'
+    INTERNAL_ERROR = 'INTERNAL_ERROR'
+    SHUTDOWN = 'SHUTDOWN'
+
+
+class Clamp(str, enum.Enum):
+    """A rate limit that changed an approved command (a clamp, not a veto)."""
+
+    LINEAR_ACCEL = 'LINEAR_ACCEL'
+    LINEAR_DECEL = 'LINEAR_DECEL'
+    ANGULAR_ACCEL = 'ANGULAR_ACCEL'
+    ENVELOPE = 'ENVELOPE'
+
+
+@dataclass(frozen=True)
+class Command:
+    """A planar velocity command: forward speed v (m/s), yaw rate w (rad/s)."""
+
+    v: float
+    w: float
+
+
+ZERO = Command(0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome: measured value against its limit."""
+
+    name: str
+    ok: bool
+    value: object
+    limit: object
+    reason: Reason
+
+
+# ------------------------------------------------------------------ events
+# Every input the core consumes is one of these; the trace records them so a
+# replay feeds the same sequence back through the same step function.
+
+@dataclass(frozen=True)
+class Proposal:
+    """A planner command; ``stamp`` is the header stamp (arrival time for Twist)."""
+
+    v: float
+    w: float
+    stamp: float
+    stamped: bool = True
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The planner's description of the proposal with the same stamp.
+
+    ``error`` is set when the message was oversized, malformed or of the wrong
+    types; then ``confidence`` is None and only what parsed is kept.
+    """
+
+    stamp: Optional[float]
+    confidence: Optional[float]
+    model_sha256: str = ''
+    reasoning: str = ''
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Odom:
+    """Measured motion: speeds and planar position, with the header stamp."""
+
+    v: float
+    w: float
+    x: float
+    y: float
+    stamp: float
+
+
+@dataclass(frozen=True)
+class Imu:
+    """Measured yaw rate from the IMU, with the header stamp."""
+
+    wz: float
+    stamp: float
+
+
+@dataclass(frozen=True)
+class Estop:
+    """The e-stop input: True engages the latch; False only releases the input."""
+
+    engaged: bool
+
+
+@dataclass(frozen=True)
+class Reset:
+    """An operator's request to clear the latch."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The watchdog timer."""
+
+
+@dataclass(frozen=True)
+class TraceHealth:
+    """The trace writer became healthy or unhealthy."""
+
+    ok: bool
+
+
+Event = object  # one of the event classes above
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate outputs for one step, and why."""
+
+    t: float
+    trigger: str
+    verdict: Verdict
+    reasons: Tuple[Reason, ...]
+    checks: Tuple[Check, ...]
+    proposal: Optional[Proposal]
+    meta: Optional[Meta]
+    output: Command
+    clamps: Tuple[Clamp, ...] = ()
+
+    @property
+    def mode(self) -> Mode:
+        """Return the externally visible mode this decision puts the gate in."""
+        if self.verdict is Verdict.ESTOP:
+            return Mode.LATCHED
+        return Mode.NOMINAL if self.verdict is Verdict.APPROVE else Mode.FALLBACK

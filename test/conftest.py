@@ -1,0 +1,77 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Shared pytest setup: one loopback ROS domain per session and the ROS fixtures.
+
+The environment is set at import time, before rclpy is imported or initialised
+anywhere in the test process, so the test process and every node it starts share one
+random ROS_DOMAIN_ID confined to 127.0.0.1.
+"""
+
+import os
+from pathlib import Path
+import tempfile
+
+from safety_gate.tools.ros_env import loopback_env
+
+# Before rclpy is imported: the middleware library reads part of its environment
+# (RMW_IMPLEMENTATION) when it loads, the rest when rclpy is initialised.
+os.environ.update(loopback_env(Path(tempfile.mkdtemp(prefix='safety_gate_test_'))))
+
+import pytest  # noqa: E402, I100
+import rclpy  # noqa: E402
+from rclpy.context import Context  # noqa: E402
+from rclpy.signals import SignalHandlerOptions  # noqa: E402
+from rosharness import GATE_MODULE, NodeProcess, TestBench, write_params  # noqa: E402
+
+
+def pytest_configure(config):
+    """Register the ``ros`` marker."""
+    config.addinivalue_line('markers', 'ros: starts ROS nodes (multi-process, slower)')
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the integration tests (test_node_*.py) and every test using ROS with ``ros``."""
+    for item in items:
+        if item.path.name.startswith('test_node_') or 'ros_context' in item.fixturenames:
+            item.add_marker(pytest.mark.ros)
+
+
+@pytest.fixture(scope='session')
+def ros_context():
+    """Return an rclpy context for the whole session, shut down at its end."""
+    context = Context()
+    # No rclpy signal handlers: Ctrl-C must stay pytest's.
+    rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
+    yield context
+    rclpy.shutdown(context=context)
+
+
+@pytest.fixture
+def bench(ros_context, request):
+    """Return a TestBench node for one test (indirect parameter: stamped, default True)."""
+    test_bench = TestBench(ros_context, stamped=getattr(request, 'param', True))
+    yield test_bench
+    test_bench.destroy()
+
+
+@pytest.fixture
+def start_gate(tmp_path):
+    """Return ``start(overrides) -> NodeProcess`` that runs the gate with those parameters.
+
+    Each gate writes its trace under the test's tmp_path; every gate still
+    running at teardown is stopped and its output printed (pytest shows it
+    when the test fails).
+    """
+    started = []
+
+    def start(overrides=None):
+        params = {'trace.path': str(tmp_path / f'trace{len(started)}.jsonl')}
+        params.update(overrides or {})
+        process = NodeProcess(GATE_MODULE, write_params(tmp_path, params), tmp_path)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        code = process.stop()
+        print(f'--- {GATE_MODULE} exit code {code}, output:\n{process.output()}')

@@ -1,0 +1,109 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The stateless proposal checks: validity, confidence and the envelope veto."""
+
+import math
+
+import pytest
+
+from safety_gate import checks, config
+from safety_gate.types import Meta, Proposal, Reason
+
+CFG = config.GateConfig()
+NOW = 100.0
+
+
+def failing(found):
+    return {c.reason for c in found if not c.ok}
+
+
+def validity(v=0.5, w=0.0, stamp=NOW, received=NOW, previous=None, reset=None):
+    return failing(checks.validity(Proposal(v, w, stamp), received, NOW, CFG, previous, reset))
+
+
+def confidence(meta, **params):
+    cfg = config.build(params).confidence if params else CFG.confidence
+    return failing(checks.confidence(meta, cfg))
+
+
+def envelope(v, w):
+    return failing(checks.envelope(Proposal(v, w, NOW), CFG.envelope))
+
+
+def test_a_fresh_finite_proposal_is_valid():
+    assert validity(previous=NOW - 0.1, reset=NOW - 1.0) == set()
+
+
+@pytest.mark.parametrize('field', ['v', 'w', 'stamp'])
+@pytest.mark.parametrize('value', [math.nan, math.inf, -math.inf])
+def test_a_non_finite_value_is_invalid(field, value):
+    assert Reason.NON_FINITE_COMMAND in validity(**{field: value})
+
+
+@pytest.mark.parametrize('stamp, received, valid', [
+    (NOW - 0.3, NOW, True), (NOW - 0.30001, NOW, False),
+    (NOW, NOW - 0.3, True), (NOW, NOW - 0.30001, False)])
+def test_a_proposal_is_stale_by_stamp_or_by_arrival(stamp, received, valid):
+    assert (Reason.PROPOSAL_STALE not in validity(stamp=stamp, received=received)) == valid
+
+
+@pytest.mark.parametrize('ahead, valid', [(0.05, True), (0.05001, False)])
+def test_a_stamp_too_far_ahead_is_invalid(ahead, valid):
+    assert (Reason.STAMP_IN_FUTURE not in validity(stamp=NOW + ahead)) == valid
+
+
+@pytest.mark.parametrize('previous, valid', [(NOW - 1e-9, True), (NOW, False), (NOW + 0.01, False)])
+def test_a_stamp_must_increase(previous, valid):
+    assert (Reason.STAMP_NOT_INCREASING not in validity(previous=previous)) == valid
+
+
+@pytest.mark.parametrize('reset, valid', [(NOW - 1e-9, True), (NOW, False)])
+def test_a_stamp_at_or_before_the_reset_is_invalid(reset, valid):
+    assert (Reason.PROPOSAL_BEFORE_RESET not in validity(reset=reset)) == valid
+
+
+def test_every_failing_validity_check_is_reported():
+    found = validity(v=math.nan, stamp=NOW - 1.0, previous=NOW - 0.5, reset=NOW - 0.1)
+    assert found == {Reason.NON_FINITE_COMMAND, Reason.PROPOSAL_STALE,
+                     Reason.STAMP_NOT_INCREASING, Reason.PROPOSAL_BEFORE_RESET}
+
+
+@pytest.mark.parametrize('value, passes', [(0.5, True), (0.4999, False), (1.0, True), (0.0, False)])
+def test_confidence_must_reach_the_threshold(value, passes):
+    assert (confidence(Meta(NOW, value)) == set()) == passes
+    assert confidence(Meta(NOW, value)) <= {Reason.LOW_CONFIDENCE}
+
+
+@pytest.mark.parametrize('meta', [None, Meta(NOW, None, error='malformed: x')])
+@pytest.mark.parametrize('required', [True, False])
+def test_unknown_confidence_fails_only_when_required(meta, required):
+    expected = {Reason.CONFIDENCE_UNKNOWN} if required else set()
+    assert confidence(meta, **{'confidence.required': required}) == expected
+
+
+@pytest.mark.parametrize('v, w, reason', [
+    (1.0 + 1e-12, 0.0, Reason.OVER_SPEED),
+    (-0.3 - 1e-12, 0.0, Reason.OVER_REVERSE_SPEED),
+    (0.0, 1.5 + 1e-12, Reason.OVER_YAW_RATE),
+    (0.0, -1.5 - 1e-12, Reason.OVER_YAW_RATE),
+    (0.8, 1.25 + 1e-9, Reason.OVER_LATERAL_ACCEL),
+    (-0.25, -4.0, Reason.OVER_YAW_RATE),
+])
+def test_the_envelope_vetoes_each_limit(v, w, reason):
+    assert reason in envelope(v, w)
+
+
+def test_every_violated_limit_is_reported():
+    assert envelope(2.0, 1.6) == {Reason.OVER_SPEED, Reason.OVER_YAW_RATE,
+                                  Reason.OVER_LATERAL_ACCEL}
+
+
+@pytest.mark.parametrize('v, w', [
+    (1.0, 0.0), (-0.3, 0.0), (0.0, 1.5), (0.0, -1.5), (1.0, 1.0), (-0.3, 1.5), (0.8, -1.25)])
+def test_values_exactly_at_the_limits_pass(v, w):
+    assert envelope(v, w) == set()
+
+
+@pytest.mark.parametrize('v, w', [(math.nan, 0.0), (0.0, math.nan)])
+def test_the_envelope_fails_closed_on_nan(v, w):
+    assert envelope(v, w)

@@ -1,0 +1,168 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The configuration model: defaults, shipped files, validation messages, hash and docs.
+
+Only safety_gate.config is used (never pydantic directly), so the file runs
+unchanged on pydantic 1.10 and 2.x.
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from safety_gate import config
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_BEGIN = '<!-- params:begin -->'
+PARAMS_END = '<!-- params:end -->'
+
+
+def config_error(flat) -> str:
+    with pytest.raises(config.ConfigError) as error:
+        config.build(flat)
+    return str(error.value)
+
+
+def changed_value(name, default):
+    """A valid value for ``name`` other than its default (other parameters at defaults)."""
+    if isinstance(default, bool):
+        candidates = [not default]
+    elif isinstance(default, str):
+        candidates = ['changed']
+    elif isinstance(default, int):
+        candidates = [default + 1, default - 1]
+    else:
+        candidates = [default * 0.9, default * 1.1, default + 0.01, 0.5]
+    for value in candidates:
+        try:
+            config.build({name: value})
+        except config.ConfigError:
+            continue
+        return value
+    raise AssertionError(f'no valid value other than the default for {name}')
+
+
+def test_defaults_are_valid():
+    assert config.build({}) == config.GateConfig()
+    assert config.defaults()['confidence.threshold'] == 0.5
+
+
+def test_shipped_params_file_is_the_generated_defaults():
+    shipped = ROOT / 'config' / 'safety_gate.yaml'
+    assert shipped.read_text() == config.default_yaml()
+    assert config.load_yaml(shipped) == config.GateConfig()
+
+
+def test_gazebo_profile_changes_only_the_start_latch():
+    loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'gazebo_sim.yaml'))
+    assert loaded == {**config.defaults(), 'require_reset_on_start': False}
+
+
+def test_every_parameter_has_a_description_and_a_unit_key():
+    fields = list(config.iter_fields())
+    assert len(fields) > 30
+    for name, field in fields:
+        assert field.field_info.description, name
+        assert 'unit' in field.field_info.extra, name
+
+
+@pytest.mark.parametrize('flat, fragments', [
+    ({'confidence.threshold': 1.5}, ["'confidence.threshold'", '1.5', '[0.0, 1.0]']),
+    ({'rate_hz': 0.5}, ["'rate_hz'", '0.5', '[1.0, 1000.0]']),
+    ({'odom.timeout': 0.0}, ["'odom.timeout'", '0.0', '(0.0, 5.0]']),
+    ({'confidence.recover_count': 3.7}, ["'confidence.recover_count'", '3.7', 'integer',
+                                         '[1, 1000]']),
+    ({'confidence.recover_count': 0}, ["'confidence.recover_count'", '= 0', '[1, 1000]']),
+    ({'imu.enabled': 'yes'}, ["'imu.enabled'", "'yes'", 'true or false']),
+    ({'trace.required': 1}, ["'trace.required'", '= 1', 'true or false']),
+    ({'rate_hz': True}, ["'rate_hz'", 'True', 'number']),
+    ({'rate_hz': '50'}, ["'rate_hz'", "'50'", 'number']),
+    ({'trace.path': 5}, ["'trace.path'", '5', 'string']),
+    ({'rate_hz': math.nan}, ["'rate_hz'", 'nan', 'finite', '[1.0, 1000.0]']),
+    ({'envelope.max_linear_speed': math.inf}, ["'envelope.max_linear_speed'", 'inf']),
+    ({'envelope.max_linear_speed': 10 ** 400}, ["'envelope.max_linear_speed'",
+                                                '(0.0, 50.0]']),
+    ({'no_such_parameter': 1}, ["'no_such_parameter'", 'unknown']),
+    ({'confidence.no_such_parameter': 1}, ["'confidence.no_such_parameter'", 'unknown']),
+    ({'confidence': 0.5}, ["'confidence'", 'unknown']),
+    ({'confidence.recover_threshold': 0.4},
+     ['confidence.recover_threshold', '0.4', 'confidence.threshold (0.5)']),
+    ({'confidence.pairing_wait': 0.2, 'proposal_timeout': 0.2},
+     ['confidence.pairing_wait', '0.2', 'proposal_timeout (0.2)']),
+    ({'envelope.max_reverse_speed': 1.5}, ['envelope.max_reverse_speed', '1.5',
+                                           'envelope.max_linear_speed (1.0)']),
+    ({'fallback.decel': 2.5}, ['fallback.decel', '2.5', 'envelope.max_linear_decel (2.0)']),
+    ({'fallback.angular_decel': 3.5}, ['fallback.angular_decel', '3.5',
+                                       'envelope.max_angular_accel (3.0)']),
+    ({'odom.max_speed': 0.5}, ['odom.max_speed', '0.5', 'envelope.max_linear_speed (1.0)']),
+], ids=lambda value: str(value)[:60] if isinstance(value, dict) else '')
+def test_invalid_value_names_parameter_value_and_range(flat, fragments):
+    message = config_error(flat)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_every_problem_is_reported_at_once():
+    message = config_error({'fallback.decel': 2.5, 'odom.max_speed': 0.5})
+    assert 'fallback.decel' in message
+    assert 'odom.max_speed' in message
+
+
+@pytest.mark.parametrize('flat', [
+    {'confidence.recover_threshold': 0.5},
+    {'fallback.decel': 2.0},
+    {'fallback.angular_decel': 3.0},
+    {'envelope.max_reverse_speed': 1.0},
+    {'envelope.max_reverse_speed': 0.0},
+    {'odom.max_speed': 1.0},
+    {'confidence.pairing_wait': 0.0},
+    {'rate_hz': 50},
+])
+def test_values_on_a_boundary_are_accepted(flat):
+    flattened = config.flatten(config.build(flat))
+    for name, value in flat.items():
+        assert flattened[name] == value
+
+
+def test_load_yaml_reports_the_bad_value(tmp_path):
+    params = tmp_path / 'params.yaml'
+    params.write_text('safety_gate:\n  ros__parameters:\n    use_sim_time: true\n'
+                      '    confidence:\n      threshold: 2.0\n')
+    with pytest.raises(config.ConfigError, match=r"'confidence.threshold' = 2.0"):
+        config.load_yaml(params)
+
+
+def test_config_hash_is_stable_and_covers_every_value():
+    base = config.config_sha256(config.GateConfig())
+    assert base == config.config_sha256(config.build({}))
+    assert len(base) == 64
+    for name, default in config.defaults().items():
+        changed = config.build({name: changed_value(name, default)})
+        assert config.config_sha256(changed) != base, name
+
+
+def markdown_rows():
+    return config.markdown_table().splitlines()[2:]
+
+
+def test_markdown_table_has_one_row_per_parameter():
+    names = [name for name, _ in config.iter_fields()]
+    rows = markdown_rows()
+    assert [row.split('`')[1] for row in rows] == names
+    assert all(row.count(' | ') == 4 for row in rows)
+
+
+def test_readme_parameter_table_is_generated():
+    readme = (ROOT / 'README.md').read_text()
+    assert PARAMS_BEGIN in readme and PARAMS_END in readme, 'README.md lacks the table markers'
+    table = readme.split(PARAMS_BEGIN, 1)[1].split(PARAMS_END, 1)[0]
+    assert table.strip('\n') + '\n' == config.markdown_table(), (
+        'regenerate the README table with `python -m safety_gate.config`')
+
+
+@pytest.mark.parametrize('argv, expected', [([], config.markdown_table),
+                                            (['--yaml'], config.default_yaml)])
+def test_command_line_prints_the_generated_docs(capsys, argv, expected):
+    assert config.main(argv) == 0
+    assert capsys.readouterr().out == expected()

@@ -1,0 +1,601 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The decision core through its public API: start, pairing, validity, authority, latch, clock.
+
+``Gate`` drives ``core.step`` with a clock only the test moves; test_sensors.py
+and test_fallback_limits.py reuse it. Times are multiples of 1/32 s on top of
+100 s, so every sum is exact and boundaries can be hit on the dot.
+"""
+
+import math
+
+import pytest
+
+from safety_gate import config, core, record
+from safety_gate.types import (
+    Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth,
+    Verdict, ZERO)
+
+T0 = 100.0
+TICK = 1 / 32
+TICKS_PER_PERIOD = 4
+PERIOD = TICKS_PER_PERIOD * TICK
+CONFIDENT = 0.9
+UNLATCHED = {'require_reset_on_start': False}
+# The simulated robot follows the output this fast: well inside odom.max_accel.
+ROBOT_ACCEL = 8.0
+
+
+def make_config(params=None) -> config.GateConfig:
+    """Defaults, except an unlatched start, with ``{dotted name: value}`` overrides."""
+    return config.build({**UNLATCHED, **(params or {})})
+
+
+class Gate:
+    """The core plus a test-controlled clock and, optionally, a robot that obeys it.
+
+    With ``follow`` a robot that tracks the output (within ROBOT_ACCEL) reports
+    odometry at every ``advance``, so sensor checks stay quiet unless a test
+    feeds its own; with ``imu_bias`` set an IMU reports its yaw rate plus that.
+    """
+
+    def __init__(self, params=None, follow=True):
+        self.cfg = make_config(params)
+        self.state = core.initial_state(self.cfg)
+        self.now = T0
+        self.follow = follow
+        self.x = 0.0
+        self.v = 0.0
+        self.imu_bias = None
+        self.decisions = []
+
+    @property
+    def output(self) -> Command:
+        return self.state.output
+
+    def feed(self, event, dt=0.0) -> core.StepResult:
+        self.now += dt
+        result = core.step(self.state, event, self.now, self.cfg)
+        self.state = result.state
+        if result.decision is not None:
+            self.decisions.append(result.decision)
+        return result
+
+    def decide(self, event, dt=0.0) -> Decision:
+        decision = self.feed(event, dt).decision
+        assert decision is not None, f'{event} at {self.now} gave no decision'
+        return decision
+
+    def advance(self, dt=TICK):
+        self.now += dt
+        if self.follow:
+            self.odom()
+        if self.imu_bias is not None:
+            self.feed(Imu(self.output.w + self.imu_bias, self.now))
+
+    def odom(self, v=None, w=None, stamp=None, x=None):
+        if v is None:
+            step = ROBOT_ACCEL * TICK
+            v = self.v + max(-step, min(step, self.output.v - self.v))
+        w = self.output.w if w is None else w
+        self.v = v
+        self.x = self.x + v * TICK if x is None else x
+        return self.feed(Odom(v, w, self.x, 0.0, self.now if stamp is None else stamp))
+
+    def tick(self, dt=0.0) -> Decision:
+        return self.decide(Tick(), dt)
+
+    def propose(self, v, w=0.0, confidence=CONFIDENT, stamp=None) -> Decision:
+        """A planner message pair at ``now``: the meta, then the command with its stamp."""
+        stamp = self.now if stamp is None else stamp
+        self.feed(Meta(stamp, confidence))
+        return self.decide(Proposal(v, w, stamp))
+
+    def cycle(self, v, w=0.0, confidence=CONFIDENT) -> Decision:
+        """One planner period: the watchdog every TICK, then a proposal; return its decision."""
+        for _ in range(TICKS_PER_PERIOD - 1):
+            self.advance()
+            self.tick()
+        self.advance()
+        return self.propose(v, w, confidence)
+
+    def cycles(self, count, v, w=0.0, confidence=CONFIDENT):
+        return [self.cycle(v, w, confidence) for _ in range(count)]
+
+    def drive(self, v, w=0.0, max_cycles=40):
+        """Cycle until the output has ramped up to (v, w)."""
+        for _ in range(max_cycles):
+            self.cycle(v, w)
+            if self.output == Command(v, w):
+                return
+        raise AssertionError(f'output {self.output} never reached ({v}, {w})')
+
+    def summaries(self):
+        return [(d.t, d.trigger, record.decision_summary(d)) for d in self.decisions]
+
+
+def driving(v=0.5, w=0.0, params=None) -> Gate:
+    """An unlatched gate whose approved output has reached (v, w)."""
+    gate = Gate(params)
+    gate.drive(v, w)
+    assert gate.decisions[-1].verdict is Verdict.APPROVE
+    return gate
+
+
+def verdicts(decisions):
+    return [d.verdict for d in decisions]
+
+
+def fail_once(gate: Gate):
+    """A low-confidence proposal: authority revoked now."""
+    decision = gate.cycle(0.5, confidence=0.1)
+    assert Reason.LOW_CONFIDENCE in decision.reasons
+    return decision
+
+
+# ---------------------------------------------------------------- start
+
+
+def test_latched_start_outputs_exact_zero_whatever_the_inputs():
+    gate = Gate({'require_reset_on_start': True})
+    gate.cycles(6, 0.5, 0.2)
+    assert len(gate.decisions) == 6 * TICKS_PER_PERIOD
+    for decision in gate.decisions:
+        assert decision.verdict is Verdict.ESTOP
+        assert decision.reasons[0] is Reason.LATCHED_ON_START
+        assert decision.output == ZERO
+
+
+def test_unlatched_start_waits_with_zero_output():
+    gate = Gate(follow=False)
+    first = gate.tick()
+    assert first.verdict is Verdict.FALLBACK
+    assert {Reason.NO_PROPOSAL, Reason.ODOM_MISSING} <= set(first.reasons)
+    gate.odom(0.0)
+    second = gate.tick(TICK)
+    assert second.reasons == (Reason.NO_PROPOSAL,)
+    assert first.output == second.output == ZERO
+
+
+def test_first_clean_proposal_is_approved_at_once():
+    gate = Gate()
+    decision = gate.cycle(0.5)
+    assert decision.verdict is Verdict.APPROVE
+    assert decision.reasons == ()
+
+
+def test_first_proposal_between_thresholds_does_not_get_authority():
+    gate = Gate()
+    decision = gate.cycle(0.5, confidence=0.55)
+    assert decision.verdict is Verdict.FALLBACK
+    assert decision.reasons == (Reason.HYSTERESIS,)
+
+
+def test_first_proposal_with_fresh_odometry_is_approved_even_after_proposals_without_it():
+    # The planner usually starts before odometry arrives; waiting for it must
+    # not add the recovery hysteresis (there was no authority to lose).
+    gate = Gate(follow=False)
+    for _ in range(3):
+        assert Reason.ODOM_MISSING in gate.propose(0.5).reasons
+        gate.now += PERIOD
+    gate.odom(0.0)
+    decision = gate.propose(0.5)
+    assert decision.reasons == ()
+    assert decision.verdict is Verdict.APPROVE
+
+
+# ---------------------------------------------------------------- pairing
+
+WAIT = 2 * TICK
+PAIRING = {'confidence.pairing_wait': WAIT}
+
+
+def pending_gate(params=None) -> Gate:
+    """A driving gate that has just received a stamped command with no meta."""
+    gate = driving(params={**PAIRING, **(params or {})})
+    gate.advance()
+    assert gate.feed(Proposal(0.4, 0.0, gate.now)).decision is None
+    return gate
+
+
+def test_meta_before_command_is_decided_on_the_command():
+    gate = driving()
+    gate.advance()
+    assert gate.feed(Meta(gate.now, CONFIDENT)).decision is None
+    decision = gate.decide(Proposal(0.4, 0.0, gate.now))
+    assert decision.trigger == 'proposal'
+    assert decision.meta.confidence == CONFIDENT
+
+
+def test_meta_after_command_within_pairing_wait_is_decided_on_the_meta():
+    gate = pending_gate()
+    stamp = gate.state.pending.proposal.stamp
+    decision = gate.decide(Meta(stamp, CONFIDENT), dt=WAIT - TICK)
+    assert decision.trigger == 'proposal'
+    assert decision.verdict is Verdict.APPROVE
+    assert decision.proposal.v == 0.4
+
+
+def test_missing_meta_is_decided_on_the_first_tick_at_pairing_wait():
+    gate = pending_gate()
+    early = gate.tick(WAIT - TICK)
+    assert early.trigger == 'tick'
+    assert early.proposal.v == 0.5
+    timed_out = gate.tick(TICK)
+    assert timed_out.trigger == 'pairing_timeout'
+    assert timed_out.proposal.v == 0.4
+    assert timed_out.reasons == (Reason.CONFIDENCE_UNKNOWN,)
+
+
+def test_meta_with_another_stamp_leaves_the_confidence_unknown():
+    gate = pending_gate()
+    stamp = gate.state.pending.proposal.stamp
+    assert gate.feed(Meta(stamp - TICK, CONFIDENT)).decision is None
+    decision = gate.tick(WAIT)
+    assert decision.trigger == 'pairing_timeout'
+    assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
+
+
+def test_optional_confidence_approves_a_command_without_meta():
+    gate = pending_gate({'confidence.required': False})
+    decision = gate.tick(WAIT)
+    assert decision.trigger == 'pairing_timeout'
+    assert decision.verdict is Verdict.APPROVE
+
+
+def test_zero_pairing_wait_decides_a_lone_command_at_once():
+    gate = driving(params={'confidence.pairing_wait': 0.0})
+    gate.advance()
+    decision = gate.decide(Proposal(0.4, 0.0, gate.now))
+    assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
+
+
+@pytest.mark.parametrize('meta_age, known', [(0.25, True), (0.25 + TICK, False)])
+def test_twist_mode_uses_the_latest_meta_within_its_max_age(meta_age, known):
+    gate = driving(params={'confidence.meta_max_age': 0.25})
+    gate.advance()
+    gate.feed(Meta(None, CONFIDENT))
+    gate.advance(meta_age)
+    decision = gate.decide(Proposal(0.5, 0.0, gate.now, stamped=False))
+    assert (Reason.CONFIDENCE_UNKNOWN not in decision.reasons) == known
+    assert (decision.verdict is Verdict.APPROVE) == known
+
+
+# ---------------------------------------------------------------- validity
+
+
+def _shifted(seconds):
+    return lambda gate: gate.now + seconds
+
+
+@pytest.mark.parametrize('v, w, stamp, reason', [
+    (math.nan, 0.0, None, Reason.NON_FINITE_COMMAND),
+    (0.5, math.inf, None, Reason.NON_FINITE_COMMAND),
+    (-math.inf, 0.0, None, Reason.NON_FINITE_COMMAND),
+    (0.5, 0.0, lambda gate: math.nan, Reason.NON_FINITE_COMMAND),
+    (0.5, 0.0, _shifted(-0.3 - TICK), Reason.PROPOSAL_STALE),
+    (0.5, 0.0, _shifted(0.05 + TICK), Reason.STAMP_IN_FUTURE),
+    (0.5, 0.0, lambda gate: gate.decisions[-1].proposal.stamp, Reason.STAMP_NOT_INCREASING),
+    (0.5, 0.0, lambda gate: gate.decisions[-1].proposal.stamp - TICK,
+     Reason.STAMP_NOT_INCREASING),
+])
+def test_invalid_proposal_falls_back(v, w, stamp, reason):
+    # No pairing wait: a NaN stamp pairs with no meta and would only be decided later.
+    gate = driving(params={'confidence.pairing_wait': 0.0})
+    gate.advance()
+    decision = gate.propose(v, w, stamp=None if stamp is None else stamp(gate))
+    assert decision.verdict is Verdict.FALLBACK
+    assert reason in decision.reasons
+    assert abs(decision.output.v) <= 0.5
+
+
+@pytest.mark.parametrize('age', [0.25, -0.0625])
+def test_stamp_age_at_its_limit_is_valid(age):
+    gate = driving(params={'proposal_timeout': 0.25, 'future_tolerance': 0.0625})
+    gate.advance(0.25 + TICK)
+    assert gate.propose(0.5, stamp=gate.now - age).verdict is Verdict.APPROVE
+
+
+def test_every_failing_check_is_reported():
+    gate = driving()
+    gate.advance()
+    previous = gate.decisions[-1].proposal.stamp
+    decision = gate.propose(math.nan, 0.0, confidence=0.1, stamp=previous - 1.0)
+    assert {Reason.NON_FINITE_COMMAND, Reason.PROPOSAL_STALE, Reason.STAMP_NOT_INCREASING,
+            Reason.LOW_CONFIDENCE} <= set(decision.reasons)
+
+
+def test_a_rejected_future_stamp_does_not_block_later_proposals():
+    # One stray stamp far ahead must cost one rejection, not every proposal
+    # until the clock catches up with it (a reset does not clear it either).
+    gate = driving(params={'confidence.min_dwell': 0.0, 'confidence.recover_count': 1})
+    gate.advance()
+    assert Reason.STAMP_IN_FUTURE in gate.propose(0.5, stamp=gate.now + 1e6).reasons
+    decision = gate.cycle(0.5)
+    assert Reason.STAMP_NOT_INCREASING not in decision.reasons
+    assert decision.verdict is Verdict.APPROVE
+
+
+# ---------------------------------------------------------------- confidence and authority
+
+
+def test_low_confidence_falls_back():
+    gate = driving()
+    decision = gate.cycle(0.5, confidence=0.49)
+    assert decision.verdict is Verdict.FALLBACK
+    assert decision.reasons == (Reason.LOW_CONFIDENCE,)
+
+
+def test_confidence_at_the_threshold_keeps_authority():
+    assert driving().cycle(0.5, confidence=0.5).verdict is Verdict.APPROVE
+
+
+def dwell_at(k):
+    """The time the k-th proposal after fail_once sees since the last failure.
+
+    The ticks between re-judge the failed proposal, so the last failure is the
+    tick just before the first clean proposal.
+    """
+    return k * PERIOD - (TICKS_PER_PERIOD - 1) * TICK
+
+
+@pytest.mark.parametrize('count, dwell, first_approved', [
+    (3, 0.0, 3), (3, dwell_at(4), 4), (3, dwell_at(4) + TICK, 5), (1, dwell_at(2), 2),
+    (5, dwell_at(2), 5)])
+def test_authority_returns_after_recover_count_and_min_dwell(count, dwell, first_approved):
+    gate = driving(params={'confidence.recover_count': count, 'confidence.min_dwell': dwell})
+    fail_once(gate)
+    decisions = gate.cycles(first_approved, 0.5)
+    failures = [d.t for d in gate.decisions if set(d.reasons) - {Reason.HYSTERESIS}]
+    assert decisions[0].t - failures[-1] == dwell_at(1)
+    expected = [Verdict.FALLBACK] * (first_approved - 1) + [Verdict.APPROVE]
+    assert verdicts(decisions) == expected
+    assert all(d.reasons == (Reason.HYSTERESIS,) for d in decisions[:-1])
+
+
+def test_confidence_between_thresholds_is_approved_while_granted():
+    decision = driving().cycle(0.5, confidence=0.55)
+    assert decision.verdict is Verdict.APPROVE
+
+
+def test_confidence_between_thresholds_restarts_the_recovery():
+    gate = driving(params={'confidence.min_dwell': 0.0})
+    fail_once(gate)
+    confidences = [0.9, 0.9, 0.55, 0.9, 0.9, 0.9]
+    decisions = [gate.cycle(0.5, confidence=c) for c in confidences]
+    assert verdicts(decisions) == [Verdict.FALLBACK] * 5 + [Verdict.APPROVE]
+
+
+def test_confidence_flicker_around_the_threshold_never_regains_authority():
+    gate = driving(v=0.8, params={'confidence.recover_threshold': 0.5})
+    gate.cycle(0.8, confidence=0.45)
+    start = len(gate.decisions) - 1
+    for _ in range(20):
+        gate.cycle(0.8, confidence=0.55)
+        gate.cycle(0.8, confidence=0.45)
+    after = gate.decisions[start:]
+    assert Verdict.APPROVE not in verdicts(after)
+    speeds = [abs(d.output.v) for d in after]
+    assert speeds == sorted(speeds, reverse=True)
+    assert speeds[-1] == 0.0
+
+
+def test_ticks_never_count_toward_recovery():
+    gate = driving(params={'confidence.min_dwell': 0.0})
+    fail_once(gate)
+    gate.cycles(2, 0.5)
+    ticks = []
+    for _ in range(2 * TICKS_PER_PERIOD):
+        gate.advance()
+        ticks.append(gate.tick())
+    assert all(d.reasons == (Reason.HYSTERESIS,) for d in ticks)
+    gate.advance()
+    assert gate.propose(0.5).verdict is Verdict.APPROVE
+
+
+def test_a_failing_tick_restarts_the_recovery():
+    gate = driving(params={'confidence.min_dwell': 0.0})
+    fail_once(gate)
+    gate.cycles(2, 0.5)
+    gate.advance(0.3 + TICK)
+    assert Reason.PROPOSAL_STALE in gate.tick().reasons
+    assert verdicts(gate.cycles(3, 0.5)) == [Verdict.FALLBACK] * 2 + [Verdict.APPROVE]
+
+
+# ---------------------------------------------------------------- envelope and rate limits
+
+
+@pytest.mark.parametrize('v, w, reason', [
+    (1.0 + 1e-9, 0.0, Reason.OVER_SPEED),
+    (-0.3 - 1e-9, 0.0, Reason.OVER_REVERSE_SPEED),
+    (0.0, -1.5 - 1e-9, Reason.OVER_YAW_RATE),
+    (0.8, 1.25 + 1e-9, Reason.OVER_LATERAL_ACCEL),
+])
+def test_envelope_veto_falls_back(v, w, reason):
+    decision = driving().cycle(v, w)
+    assert decision.verdict is Verdict.FALLBACK
+    assert decision.reasons == (reason,)
+
+
+@pytest.mark.parametrize('v, w', [(1.0, 0.0), (-0.3, 0.0), (0.0, 1.5), (0.8, -1.25)])
+def test_envelope_boundary_is_approved(v, w):
+    gate = driving(0.0)
+    gate.drive(v, w)
+    assert gate.decisions[-1].verdict is Verdict.APPROVE
+
+
+def test_approved_output_ramps_within_the_rate_limits_then_equals_the_target():
+    gate = driving(0.0)
+    start = len(gate.decisions)
+    gate.drive(1.0, 1.0)
+    ramp = gate.decisions[start + TICKS_PER_PERIOD - 2:]
+    assert ramp[1].proposal.v == 1.0 != ramp[0].proposal.v
+    for before, after in zip(ramp, ramp[1:]):
+        dt = after.t - before.t
+        assert 0.0 <= after.output.v - before.output.v <= 1.0 * dt
+        assert 0.0 <= after.output.w - before.output.w <= 3.0 * dt
+    assert ramp[1].clamps == (Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL)
+    assert ramp[-1].output == Command(1.0, 1.0)
+    assert gate.cycle(1.0, 1.0).clamps == ()
+
+
+# ---------------------------------------------------------------- e-stop and reset
+
+
+def latched(params=None) -> Gate:
+    """A gate driving at 0.5 m/s whose e-stop has just been pressed."""
+    gate = driving(params=params)
+    decision = gate.decide(Estop(True))
+    assert decision.verdict is Verdict.ESTOP
+    return gate
+
+
+def test_estop_stops_at_once_and_latches():
+    gate = latched()
+    assert gate.decisions[-1].trigger == 'estop'
+    assert gate.decisions[-1].reasons[0] is Reason.ESTOP
+    gate.cycles(3, 0.5)
+    assert {d.verdict for d in gate.decisions[-12:]} == {Verdict.ESTOP}
+    assert all(d.output == ZERO for d in gate.decisions[-13:])
+
+
+def test_releasing_the_estop_input_alone_does_not_unlatch():
+    gate = latched()
+    assert gate.feed(Estop(False)).decision is None
+    assert gate.cycle(0.5).verdict is Verdict.ESTOP
+
+
+def test_reset_is_refused_while_the_estop_input_is_engaged():
+    gate = latched()
+    result = gate.feed(Reset())
+    assert result.reply[0] is False
+    assert 'e-stop' in result.reply[1]
+    assert gate.cycle(0.5).verdict is Verdict.ESTOP
+
+
+@pytest.mark.parametrize('odom_age', [None, 0.25 + TICK])
+def test_reset_is_refused_while_odometry_is_unhealthy(odom_age):
+    gate = Gate({'require_reset_on_start': True}, follow=False)
+    if odom_age is not None:
+        gate.odom(0.0)
+        gate.now += odom_age
+    result = gate.feed(Reset())
+    assert result.reply[0] is False
+    assert 'ODOM_' in result.reply[1]
+    assert gate.state.latched
+
+
+def reset(gate: Gate) -> Decision:
+    gate.feed(Estop(False))
+    gate.advance()
+    result = gate.feed(Reset())
+    assert result.reply[0] is True
+    return result.decision
+
+
+def test_accepted_reset_waits_for_a_fresh_proposal_then_approves_it():
+    gate = latched()
+    decision = reset(gate)
+    assert decision.verdict is Verdict.FALLBACK
+    assert decision.reasons == (Reason.NO_PROPOSAL,)
+    gate.advance()
+    assert gate.tick().output == ZERO
+    assert gate.cycle(0.5).verdict is Verdict.APPROVE
+
+
+def test_proposal_stamped_before_the_reset_is_rejected_and_the_next_fresh_one_approved():
+    gate = latched()
+    reset_time = gate.now + TICK
+    reset(gate)
+    gate.advance()
+    stale = gate.propose(0.5, stamp=reset_time)
+    assert Reason.PROPOSAL_BEFORE_RESET in stale.reasons
+    assert stale.output == ZERO
+    gate.advance()
+    assert gate.propose(0.5).verdict is Verdict.APPROVE
+
+
+def test_reset_when_not_latched_changes_nothing():
+    gate = driving()
+    result = gate.feed(Reset())
+    assert result.reply[0] is True
+    assert result.decision is None
+    assert gate.cycle(0.5).verdict is Verdict.APPROVE
+
+
+# ---------------------------------------------------------------- clock, trace, errors
+
+
+@pytest.mark.parametrize('event', [
+    Tick(), Odom(0.0, 0.0, 0.0, 0.0, T0), Imu(0.0, T0), Proposal(0.1, 0.0, T0),
+    Meta(T0, CONFIDENT), Estop(False), Reset(), TraceHealth(True)],
+    ids=lambda event: type(event).__name__)
+def test_a_backwards_clock_is_reported_whatever_the_event(event):
+    gate = driving()
+    decision = gate.decide(event, dt=-1.0)
+    assert Reason.CLOCK_JUMP_BACK in decision.reasons
+    assert decision.verdict is Verdict.FALLBACK
+
+
+def test_a_backwards_clock_revokes_authority_and_forgets_history():
+    gate = driving()
+    gate.decide(Tick(), dt=-1.0)
+    assert gate.state.previous_stamp is None
+    assert gate.state.sensors.odom is None
+    decision = gate.cycle(0.5)
+    assert decision.reasons == (Reason.HYSTERESIS,)
+
+
+@pytest.mark.parametrize('required', [True, False])
+def test_an_unhealthy_trace_forces_fallback_only_when_required(required):
+    gate = driving(params={'trace.required': required})
+    gate.feed(TraceHealth(False))
+    decision = gate.cycle(0.5)
+    assert (Reason.TRACE_UNAVAILABLE in decision.reasons) == required
+    assert (decision.verdict is Verdict.APPROVE) == (not required)
+
+
+def test_internal_error_falls_back_and_revokes_authority():
+    gate = driving(0.8, 0.5)
+    gate.advance()
+    result = core.internal_error(gate.state, gate.now, gate.cfg, 'tick', 'boom')
+    decision = result.decision
+    assert decision.verdict is Verdict.FALLBACK
+    assert decision.reasons == (Reason.INTERNAL_ERROR,)
+    assert 0.0 <= decision.output.v < 0.8
+    assert decision.output.w * 0.8 == pytest.approx(decision.output.v * 0.5)
+    gate.state = result.state
+    assert gate.cycle(0.8, 0.5).verdict is Verdict.FALLBACK
+
+
+def test_internal_error_while_latched_is_an_estop_with_zero_output():
+    gate = latched()
+    decision = core.internal_error(gate.state, gate.now + TICK, gate.cfg, 'tick', 'boom').decision
+    assert decision.verdict is Verdict.ESTOP
+    assert decision.output == ZERO
+
+
+def test_shutdown_outputs_zero():
+    gate = driving(0.8)
+    decision = core.shutdown(gate.state, gate.now + TICK).decision
+    assert decision.verdict is Verdict.ESTOP
+    assert decision.reasons == (Reason.SHUTDOWN,)
+    assert decision.output == ZERO
+
+
+def scripted_run() -> Gate:
+    gate = driving(0.8, 0.4)
+    fail_once(gate)
+    gate.cycles(3, 0.6, -0.2)
+    gate.decide(Estop(True))
+    reset(gate)
+    gate.cycles(3, 0.3)
+    gate.decide(Tick(), dt=-0.5)
+    gate.cycles(2, 0.3)
+    return gate
+
+
+def test_the_same_events_at_the_same_times_give_the_same_decisions():
+    first, second = scripted_run().summaries(), scripted_run().summaries()
+    assert len(first) > 50
+    assert first == second

@@ -1,0 +1,233 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Output shaping: rate clamps, the envelope guard and the fallback ramp.
+
+The clamps follow the usual vehicle-command-gate contract: the output never
+exceeds a limit, and a command already inside every limit passes unchanged.
+"""
+
+import math
+
+from hypothesis import given, settings, strategies as st
+import pytest
+from test_core import driving, TICK
+
+from safety_gate import config, fallback, limits
+from safety_gate.types import Clamp, Command, Reason, Verdict, ZERO
+
+ENV = config.EnvelopeConfig()
+FALLBACK = config.FallbackConfig()
+# Float slack for a limit times a time step (m/s, rad/s or s): far below anything physical.
+EPS = 1e-12
+
+speeds = st.floats(-ENV.max_reverse_speed, ENV.max_linear_speed, allow_subnormal=False)
+yaw_rates = st.floats(-ENV.max_angular_speed, ENV.max_angular_speed, allow_subnormal=False)
+commands = st.builds(Command, speeds, yaw_rates)
+steps = st.floats(0.0, 0.5)
+any_floats = st.floats(allow_nan=True, allow_infinity=True)
+
+
+def rate_limit(prev, target, dt):
+    out, clamps = limits.rate_limit(Command(*prev), Command(*target), dt, ENV)
+    return (out.v, out.w), clamps
+
+
+def within(value, limit):
+    return abs(value) <= limit + EPS
+
+
+def shortest_time(v_from, v_to):
+    """The least time the rate limits allow for going from v_from to v_to."""
+    if v_from * v_to < 0.0:
+        return abs(v_from) / ENV.max_linear_decel + abs(v_to) / ENV.max_linear_accel
+    if abs(v_to) >= abs(v_from):
+        return (abs(v_to) - abs(v_from)) / ENV.max_linear_accel
+    return (abs(v_from) - abs(v_to)) / ENV.max_linear_decel
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+@pytest.mark.parametrize('prev, target, dt, expected, clamps', [
+    ((0.2, 0.0), (0.25, 0.05), 0.1, (0.25, 0.05), []),
+    ((0.7, 0.0), (0.15, 0.0), 1.0, (0.15, 0.0), []),
+    ((0.0, 0.0), (1.0, 0.0), 0.125, (0.125, 0.0), [Clamp.LINEAR_ACCEL]),
+    ((0.0, 0.0), (-0.3, 0.0), 0.125, (-0.125, 0.0), [Clamp.LINEAR_ACCEL]),
+    ((1.0, 0.0), (0.0, 0.0), 0.125, (0.75, 0.0), [Clamp.LINEAR_DECEL]),
+    ((-0.25, 0.0), (0.0, 0.0), 0.0625, (-0.125, 0.0), [Clamp.LINEAR_DECEL]),
+    ((0.0, 0.0), (0.0, -1.5), 0.125, (0.0, -0.375), [Clamp.ANGULAR_ACCEL]),
+    ((0.5, 1.0), (0.5, -1.0), 0.25, (0.5, 0.25), [Clamp.ANGULAR_ACCEL]),
+    ((0.5, 0.5), (1.0, 1.0), 0.0, (0.5, 0.5), [Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL]),
+    ((0.5, 0.5), (1.0, 1.0), -1.0, (0.5, 0.5), [Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL]),
+])
+def test_rate_limit_table(prev, target, dt, expected, clamps):
+    assert rate_limit(prev, target, dt) == (expected, clamps)
+
+
+def test_reversing_never_grows_the_speed_faster_than_max_linear_accel():
+    # From 0.01 forward toward 0.3 reverse in 0.1 s: after crossing zero the
+    # reverse speed grows, which max_linear_accel bounds (1 m/s^2, so at most
+    # 0.095 m/s), not max_linear_decel.
+    (v, _), _ = rate_limit((0.01, 0.0), (-0.3, 0.0), 0.1)
+    assert v < 0.0
+    assert shortest_time(0.01, v) <= 0.1 + EPS
+
+
+@settings(max_examples=500, deadline=None)
+@given(commands, commands, steps)
+def test_rate_limit_never_exceeds_and_leaves_a_reachable_target_unchanged(prev, target, dt):
+    out, clamps = limits.rate_limit(prev, target, dt, ENV)
+    assert shortest_time(prev.v, out.v) <= dt + EPS
+    assert within(out.w - prev.w, ENV.max_angular_accel * dt)
+    assert min(prev.v, target.v) <= out.v <= max(prev.v, target.v)
+    assert min(prev.w, target.w) <= out.w <= max(prev.w, target.w)
+    # A margin keeps rounding in shortest_time from calling an unreachable target reachable.
+    margin = 1.0 - 1e-9
+    if shortest_time(prev.v, target.v) <= dt * margin and abs(target.w - prev.w) <= \
+            ENV.max_angular_accel * dt * margin:
+        assert (out, clamps) == (target, [])
+
+
+# ---------------------------------------------------------------- envelope guard
+
+
+@pytest.mark.parametrize('cmd', [Command(0.0, 0.0), Command(1.0, 1.0), Command(-0.3, -1.5),
+                                 Command(0.5, 1.5), Command(0.8, -1.25)])
+def test_a_command_inside_the_envelope_is_unchanged(cmd):
+    out, changed = limits.enforce_envelope(cmd, ENV)
+    assert out == cmd and not changed
+
+
+@pytest.mark.parametrize('cmd, expected', [
+    (Command(math.nan, 0.0), ZERO), (Command(0.5, math.inf), ZERO),
+    (Command(2.0, 0.0), Command(1.0, 0.0)), (Command(-2.0, 0.0), Command(-0.3, 0.0)),
+    (Command(0.0, -9.0), Command(0.0, -1.5)), (Command(1e308, 1e308), None)])
+def test_a_command_outside_the_envelope_is_pulled_inside(cmd, expected):
+    out, changed = limits.enforce_envelope(cmd, ENV)
+    assert changed
+    if expected is not None:
+        assert out == expected
+
+
+def test_lateral_acceleration_is_cut_along_the_same_curvature():
+    out, changed = limits.enforce_envelope(Command(1.0, 1.5), ENV)
+    assert changed
+    assert out.w / out.v == pytest.approx(1.5, rel=1e-9)
+    assert abs(out.v * out.w) <= ENV.max_lateral_accel
+    assert abs(out.v * out.w) == pytest.approx(ENV.max_lateral_accel, rel=1e-6)
+
+
+def assert_inside_envelope(cmd, env=ENV):
+    assert math.isfinite(cmd.v) and math.isfinite(cmd.w)
+    assert -env.max_reverse_speed <= cmd.v <= env.max_linear_speed
+    assert abs(cmd.w) <= env.max_angular_speed
+    assert abs(cmd.v * cmd.w) <= env.max_lateral_accel
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.builds(Command, any_floats, any_floats))
+def test_the_envelope_guard_always_lands_inside_and_is_idempotent(cmd):
+    out, _ = limits.enforce_envelope(cmd, ENV)
+    assert_inside_envelope(out)
+    assert limits.enforce_envelope(out, ENV) == (out, False)
+
+
+# ---------------------------------------------------------------- fallback ramp
+
+
+@pytest.mark.parametrize('prev, dt, expected', [
+    (Command(0.8, 0.4), 0.125, Command(0.675, 0.3375)),
+    (Command(-0.25, 0.5), 0.125, Command(-0.125, 0.25)),
+    (Command(0.0, 1.0), 0.125, Command(0.0, 0.75)),
+    (Command(0.1, 0.0), 0.125, ZERO),
+    (Command(0.5, 0.5), 0.0, Command(0.5, 0.5)),
+    (Command(0.5, 0.5), -1.0, Command(0.5, 0.5)),
+    (ZERO, 0.125, ZERO),
+])
+def test_fallback_step_table(prev, dt, expected):
+    out = fallback.step(prev, dt, FALLBACK)
+    assert out.v == pytest.approx(expected.v, abs=1e-15)
+    assert out.w == pytest.approx(expected.w, abs=1e-15)
+
+
+@settings(max_examples=500, deadline=None)
+@given(commands, steps)
+def test_a_fallback_step_keeps_the_curvature_and_never_speeds_up(prev, dt):
+    out = fallback.step(prev, dt, FALLBACK)
+    assert abs(out.v) <= abs(prev.v) and abs(out.w) <= abs(prev.w)
+    assert out.v * prev.v >= 0.0 and out.w * prev.w >= 0.0
+    assert within(prev.v - out.v, FALLBACK.decel * dt)
+    assert within(prev.w - out.w, FALLBACK.angular_decel * dt)
+    if out.v != 0.0:
+        assert out.w / out.v == pytest.approx(prev.w / prev.v, rel=1e-12)
+
+
+@pytest.mark.parametrize('start', [Command(1.0, 0.5), Command(-0.3, 1.5), Command(0.0, -1.5)])
+def test_the_fallback_reaches_exactly_zero_in_time_and_holds_it(start):
+    dt = 0.02
+    limit_steps = max(abs(start.v) / FALLBACK.decel, abs(start.w) / FALLBACK.angular_decel) / dt
+    cmd, steps_taken = start, 0
+    while cmd != ZERO:
+        cmd = fallback.step(cmd, dt, FALLBACK)
+        steps_taken += 1
+        assert steps_taken <= math.ceil(limit_steps) + 1
+    assert fallback.step(cmd, dt, FALLBACK) == ZERO
+
+
+@pytest.mark.parametrize('last, measured, expected', [
+    (Command(0.8, 0.4), None, Command(0.8, 0.4)),
+    (Command(0.8, 0.4), 0.5, Command(0.5, 0.25)),
+    (Command(0.8, 0.4), 1.2, Command(0.8, 0.4)),
+    (Command(0.8, 0.4), -0.1, ZERO),
+    (Command(-0.25, 0.5), -0.125, Command(-0.125, 0.25)),
+    (Command(-0.25, 0.5), 0.1, ZERO),
+    (Command(0.0, 1.0), 0.3, Command(0.0, 1.0)),
+])
+def test_the_ramp_starts_at_the_measured_speed_but_never_above_the_last_output(
+        last, measured, expected):
+    assert fallback.ramp_base(last, measured) == expected
+
+
+# ---------------------------------------------------------------- in the decisions
+
+
+def fallback_decisions(gate, cycles=12):
+    """Lose confidence and return every decision from the first FALLBACK on."""
+    start = len(gate.decisions)
+    gate.cycles(cycles, 0.8, 0.5, confidence=0.1)
+    return [d for d in gate.decisions[start:] if d.verdict is Verdict.FALLBACK]
+
+
+def test_a_fallback_in_the_loop_stops_on_the_arc_then_holds_zero():
+    gate = driving(0.8, 0.5)
+    ramp = fallback_decisions(gate)
+    assert ramp[0].reasons == (Reason.LOW_CONFIDENCE,)
+    for before, after in zip(ramp, ramp[1:]):
+        dt = after.t - before.t
+        assert 0.0 <= before.output.v - after.output.v <= FALLBACK.decel * dt + EPS
+        assert 0.0 <= before.output.w - after.output.w <= FALLBACK.angular_decel * dt + EPS
+        if after.output.v != 0.0:
+            assert after.output.w / after.output.v == pytest.approx(0.625, rel=1e-12)
+    zeros = [d.output == ZERO for d in ramp]
+    assert zeros[-1] and zeros == sorted(zeros)
+
+
+@pytest.mark.parametrize('measured, expected_base', [(0.5, 0.5), (1.0, 0.8)])
+def test_a_fallback_starts_from_the_measured_speed_when_odometry_is_fresh(
+        measured, expected_base):
+    gate = driving(0.8)
+    gate.follow = False
+    gate.now += TICK
+    gate.odom(measured)
+    first = gate.propose(0.8, confidence=0.1)
+    assert first.verdict is Verdict.FALLBACK
+    assert expected_base - FALLBACK.decel * TICK <= first.output.v <= expected_base
+
+
+def test_a_fallback_starts_from_the_last_output_when_odometry_is_stale():
+    gate = driving(0.8)
+    gate.follow = False
+    gate.now += 0.25 + TICK
+    first = gate.tick()
+    assert Reason.ODOM_STALE in first.reasons
+    assert first.output.v == pytest.approx(0.8 - FALLBACK.decel * (0.25 + TICK))

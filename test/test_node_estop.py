@@ -1,0 +1,69 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The start latch and the e-stop latch: zero at once, reset rules, no stale motion after."""
+
+import time
+
+from safety_gate.types import Reason
+
+RESET_ATTEMPTS_TIMEOUT = 10.0  # s: the e-stop release and the reset travel separately
+
+
+def test_latches_and_reset(bench, start_gate):
+    gate = start_gate()  # require_reset_on_start defaults to true
+    bench.drive(0.5, 0.0, confidence=0.9)
+    assert bench.wait_for_output(), gate.output()
+    bench.spin_for(0.5)
+    assert all(c.is_zero for c in bench.cmd), 'moved before the first reset'
+    assert bench.decisions and all(r.data['verdict'] == 'ESTOP' for r in bench.decisions)
+    assert Reason.LATCHED_ON_START in bench.decisions[-1].data['reasons']
+    assert bench.wait_for(lambda: bench.states) and bench.states[-1].data['mode'] == 'LATCHED'
+
+    assert bench.call_reset()[0] is True
+    assert bench.wait_for_cmd(0.5), (bench.cmd[-1], gate.output())
+
+    # E-stop: zero at once (no ramp), ESTOP verdicts from then on.
+    pressed = time.monotonic()
+    bench.publish_estop(True)
+    assert bench.wait_for(lambda: any(c.is_zero for c in bench.cmd_since(pressed)))
+    first_zero = next(c for c in bench.cmd_since(pressed) if c.is_zero)
+    assert first_zero.t - pressed < 0.25
+    estop = bench.wait_for_decision(lambda r: r['trigger'] == 'estop', pressed)
+    assert estop is not None and estop.data['output'] == {'v': 0.0, 'w': 0.0}, estop
+    bench.spin_for(0.5)
+    assert all(c.is_zero for c in bench.cmd_since(first_zero.t))
+    latched = bench.decisions_after(estop)
+    assert all(r['verdict'] == 'ESTOP' and Reason.ESTOP in r['reasons'] for r in latched)
+    assert bench.states[-1].data['mode'] == 'LATCHED'
+
+    success, message = bench.call_reset()
+    assert success is False, message
+
+    # Release, then reset. Each attempt first sends a proposal stamped before the
+    # reset: whenever the gate sees it, the reset must void it.
+    bench.stop_proposals()
+    bench.publish_estop(False)
+    deadline = time.monotonic() + RESET_ATTEMPTS_TIMEOUT
+    success = False
+    while not success and time.monotonic() < deadline:
+        before_reset = bench.now_ns()
+        bench.publish_proposal(0.5, 0.0, 0.9, stamp_ns=before_reset - 1_000_000)
+        success, message = bench.call_reset()
+    assert success, message
+    reset_done = time.monotonic()
+    held = bench.publish_proposal(0.5, 0.0, 0.9, stamp_ns=before_reset)
+    void = bench.wait_for_decision(
+        lambda r: r['proposal'] is not None
+        and abs(r['proposal']['stamp'] - held.stamp_ns / 1e9) < 1e-6, reset_done)
+    assert void is not None and void.data['verdict'] == 'FALLBACK', void
+    assert Reason.PROPOSAL_BEFORE_RESET in void.data['reasons'], void.data
+    bench.spin_for(1.0)
+    assert all(c.is_zero for c in bench.cmd_since(first_zero.t)), 'moved without a fresh proposal'
+    reset = bench.wait_for_decision(lambda r: r['trigger'] == 'reset', pressed)
+    assert reset is not None
+    assert all(r['verdict'] == 'FALLBACK' for r in bench.decisions_after(reset))
+
+    fresh = time.monotonic()
+    bench.drive(0.5, 0.0, confidence=0.9)
+    assert bench.wait_for(lambda: any(c.v > 0.0 for c in bench.cmd_since(fresh))), gate.output()
+    assert bench.wait_for_cmd(0.5)

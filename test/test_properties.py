@@ -1,0 +1,284 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Properties of the core over long random event sequences (Hypothesis).
+
+A scenario is a random config and a list of templates; ``play`` turns each
+template into events at the current time (a stamp is "now + offset", the
+simulated odometry may follow the output) and steps the core through them.
+test_replay_roundtrip.py reuses ``scenarios`` and ``play``.
+
+``SAFETY_GATE_HYPOTHESIS_EXAMPLES`` sets the number of examples per property
+(``make fuzz`` raises it); the default keeps this file near half a minute
+on two cores.
+"""
+
+import json
+import math
+import os
+from typing import List, NamedTuple, Optional, Tuple
+
+from hypothesis import given, HealthCheck, settings, strategies as st, target
+
+from safety_gate import config, core, record
+from safety_gate.meta import parse_meta
+from safety_gate.types import (
+    Decision, Estop, Imu, Odom, Proposal, Reset, Tick, TraceHealth, Verdict, ZERO)
+
+EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
+PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+                             suppress_health_check=[HealthCheck.too_slow,
+                                                    HealthCheck.data_too_large])
+T0 = 1000.0
+SPECIAL = [math.nan, math.inf, -math.inf, 1e308, -1e308, 0.0, -0.0]
+
+# ---------------------------------------------------------------- strategies
+
+
+def _mostly(common, rare):
+    """``common`` three times out of four."""
+    return st.one_of(common, common, common, rare)
+
+
+def _values(bound):
+    return _mostly(st.floats(-bound, bound), st.sampled_from(SPECIAL))
+
+
+time_steps = st.one_of(
+    st.just(0.0), st.sampled_from([0.02, 0.1]), st.floats(0.0, 0.1), st.floats(0.0, 0.1),
+    st.floats(0.0, 2.0), st.floats(-3.0, 0.0))
+stamp_offsets = _mostly(
+    st.sampled_from([0.0, 0.0, -0.01, -0.1, -0.35, 0.04, 0.2]) | st.floats(-1.0, 0.3),
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e9, -1e9]))
+confidences = _mostly(st.floats(0.0, 1.0),
+                      st.sampled_from([None, True, '0.9', 1.5, -0.1, 'NaN', {}]))
+reasonings = st.sampled_from(['', 'clear road', 'NaN', 'Infinity', '-Infinity', 'x' * 50])
+
+planner_cycles = st.tuples(st.just('cycle'), _values(2.0), _values(3.0), stamp_offsets,
+                           confidences, reasonings, st.booleans())
+# A planner driving in earnest: 10 Hz commands, 50 Hz ticks, odometry and IMU that follow.
+drives = st.tuples(st.just('drive'), st.integers(1, 10), st.floats(-0.4, 1.2),
+                   st.floats(-1.6, 1.6), _mostly(st.floats(0.6, 1.0), st.floats(0.0, 1.0)))
+templates = st.one_of(
+    st.tuples(st.just('tick')), st.tuples(st.just('tick')), planner_cycles, drives, drives,
+    st.tuples(st.just('follow'), st.floats(-0.2, 0.2), stamp_offsets),
+    st.tuples(st.just('proposal'), _values(2.0), _values(3.0), stamp_offsets, st.booleans()),
+    st.tuples(st.just('meta'), stamp_offsets, confidences, reasonings),
+    st.tuples(st.just('odom'), _values(4.0), _values(7.0), _values(10.0), stamp_offsets),
+    st.tuples(st.just('imu'), _values(7.0), stamp_offsets),
+    st.tuples(st.just('estop'), st.sampled_from([False, False, True])),
+    st.tuples(st.just('reset')), st.tuples(st.just('rearm')),
+    st.tuples(st.just('trace'), st.sampled_from([True, True, False])),
+)
+
+
+@st.composite
+def configs(draw):
+    """A valid config: defaults, or random values inside the ranges and cross-field rules."""
+    if draw(st.booleans()):
+        return config.build({'require_reset_on_start': draw(st.booleans())})
+    threshold = draw(st.floats(0.0, 1.0))
+    linear = draw(st.floats(0.2, 3.0))
+    decel = draw(st.floats(0.5, 5.0))
+    angular_accel = draw(st.floats(0.5, 6.0))
+    return config.build({
+        'require_reset_on_start': draw(st.booleans()),
+        'confidence.required': draw(st.booleans()),
+        'confidence.threshold': threshold,
+        'confidence.recover_threshold': draw(st.floats(threshold, 1.0)),
+        'confidence.recover_count': draw(st.integers(1, 5)),
+        'confidence.min_dwell': draw(st.floats(0.0, 1.0)),
+        'confidence.pairing_wait': draw(st.floats(0.0, 0.1)),
+        'odom.required': draw(st.booleans()),
+        'imu.enabled': draw(st.booleans()),
+        'trace.required': draw(st.booleans()),
+        'envelope.max_linear_speed': linear,
+        'envelope.max_reverse_speed': draw(st.floats(0.0, linear)),
+        'envelope.max_angular_speed': draw(st.floats(0.1, 3.0)),
+        'envelope.max_lateral_accel': draw(st.floats(0.1, 3.0)),
+        'envelope.max_linear_accel': draw(st.floats(0.1, 5.0)),
+        'envelope.max_linear_decel': decel,
+        'envelope.max_angular_accel': angular_accel,
+        'fallback.decel': draw(st.floats(0.1, decel)),
+        'fallback.angular_decel': draw(st.floats(0.1, angular_accel)),
+    })
+
+
+@st.composite
+def scenarios(draw, internal_errors=True, max_size=300):
+    """(config, [(time step, template)]); optionally with internal errors among the events."""
+    kinds = st.one_of(templates, st.just(('internal_error',))) if internal_errors else templates
+    size = draw(st.integers(1, max_size))
+    script = draw(st.lists(st.tuples(time_steps, kinds), min_size=size, max_size=size))
+    return draw(configs()), script
+
+# ---------------------------------------------------------------- playing a scenario
+
+
+class Step(NamedTuple):
+    """One call into the core: its time, the event (None for internal_error) and result."""
+
+    now: float
+    event: Optional[object]
+    decision: Optional[Decision]
+    reply: Optional[Tuple[bool, str]] = None
+
+
+def _ros_stamp(t):
+    """Round to a ROS stamp, so a command and its meta compare equal as in the node."""
+    if not math.isfinite(t) or abs(t) >= 2 ** 31:
+        return t, None
+    sec = math.floor(t)
+    nanosec = min(int(round((t - sec) * 1e9)), 999_999_999)
+    return sec + nanosec * 1e-9, {'sec': sec, 'nanosec': nanosec}
+
+
+class _World:
+    """The clock, the gate's state, and a robot whose odometry follows the gate's output."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.state = core.initial_state(cfg)
+        self.now = T0
+        self.x = 0.0
+
+    def odom(self, noise=0.0, offset=0.0):
+        output = self.state.output
+        self.x += output.v * 0.02 + noise * 0.01
+        return Odom(output.v + noise, output.w, self.x, 0.0, self.now + offset)
+
+    def meta(self, stamp_doc, confidence, reasoning):
+        doc = {'stamp': stamp_doc, 'reasoning': reasoning, 'model_sha256': 'ab' * 32}
+        spelled = confidence if confidence == 'NaN' else json.dumps(confidence)
+        text = json.dumps(doc)[:-1] + f', "confidence": {spelled}}}'
+        conf = self.cfg.confidence
+        return parse_meta(text, conf.max_meta_bytes, conf.max_reasoning_chars)
+
+    def events(self, template):
+        """The events of one template, made when they happen (a drive moves the clock)."""
+        kind, *args = template
+        if kind == 'drive':
+            yield from self._drive(*args)
+        elif kind == 'cycle':
+            v, w, offset, confidence, reasoning, meta_first = args
+            stamp, stamp_doc = _ros_stamp(self.now + offset)
+            pair = [self.meta(stamp_doc, confidence, reasoning), Proposal(v, w, stamp)]
+            yield from (pair if meta_first else pair[::-1])
+        elif kind == 'follow':
+            yield self.odom(*args)
+        elif kind == 'proposal':
+            v, w, offset, stamped = args
+            yield Proposal(v, w, _ros_stamp(self.now + offset)[0] if stamped else self.now,
+                           stamped)
+        elif kind == 'meta':
+            offset, confidence, reasoning = args
+            yield self.meta(_ros_stamp(self.now + offset)[1], confidence, reasoning)
+        elif kind == 'odom':
+            v, w, x, offset = args
+            yield Odom(v, w, x, 0.0, self.now + offset)
+        elif kind == 'imu':
+            yield Imu(args[0], self.now + args[1])
+        elif kind == 'estop':
+            yield Estop(args[0])
+        elif kind == 'reset':
+            yield Reset()
+        elif kind == 'rearm':
+            yield Estop(False)
+            yield self.odom()
+            yield Reset()
+        elif kind == 'trace':
+            yield TraceHealth(args[0])
+        else:
+            yield Tick()
+
+    def _drive(self, cycles, v, w, confidence):
+        for _ in range(cycles):
+            for tick in range(5):
+                self.now += 0.02
+                yield self.odom()
+                yield Imu(self.state.output.w, self.now)
+                if tick < 4:
+                    yield Tick()
+            stamp, stamp_doc = _ros_stamp(self.now)
+            yield self.meta(stamp_doc, confidence, 'driving')
+            yield Proposal(v, w, stamp)
+
+
+def play(cfg, script) -> List[Step]:
+    """Step the core through a scenario's script; return every call and its result."""
+    world, steps = _World(cfg), []
+    for dt, template in script:
+        world.now += dt
+        if template[0] == 'internal_error':
+            result = core.internal_error(world.state, world.now, cfg, 'tick', 'injected')
+            world.state = result.state
+            steps.append(Step(world.now, None, result.decision))
+            continue
+        for event in world.events(template):
+            result = core.step(world.state, event, world.now, cfg)
+            world.state = result.state
+            steps.append(Step(world.now, event, result.decision, result.reply))
+    return steps
+
+
+def decisions_of(steps):
+    return [s.decision for s in steps if s.decision is not None]
+
+
+def summaries(steps):
+    return [(d.t, d.trigger, record.decision_summary(d)) for d in decisions_of(steps)]
+
+# ---------------------------------------------------------------- properties
+# One play per example checks every per-decision invariant: a play is the
+# expensive part, so more examples fit in the same time.
+
+
+def assert_inside_the_envelope(decision, env):
+    v, w = decision.output.v, decision.output.w
+    assert math.isfinite(v) and math.isfinite(w), decision
+    assert -env.max_reverse_speed <= v <= env.max_linear_speed, decision
+    assert abs(w) <= env.max_angular_speed, decision
+    assert abs(v * w) <= env.max_lateral_accel, decision
+
+
+def assert_verdict_matches_output(decision):
+    if decision.verdict is Verdict.ESTOP:
+        assert decision.output == ZERO, decision
+    assert (decision.verdict is Verdict.APPROVE) == (decision.reasons == ()), decision
+
+
+def assert_fallback_never_speeds_up(previous, decision):
+    if previous is not None and Verdict.FALLBACK is previous.verdict is decision.verdict:
+        assert abs(decision.output.v) <= abs(previous.output.v), (previous, decision)
+        assert abs(decision.output.w) <= abs(previous.output.w), (previous, decision)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_every_decision_keeps_the_safety_invariants(scenario):
+    cfg, script = scenario
+    latched, previous, lateral = cfg.require_reset_on_start, None, 0.0
+    for step in play(cfg, script):
+        if isinstance(step.event, Estop) and step.event.engaged:
+            latched = True
+            assert step.decision.verdict is Verdict.ESTOP
+        if step.reply is not None and step.reply[0]:
+            latched = False
+        decision = step.decision
+        if decision is None:
+            continue
+        assert_inside_the_envelope(decision, cfg.envelope)
+        assert_verdict_matches_output(decision)
+        assert_fallback_never_speeds_up(previous, decision)
+        if latched:
+            assert decision.verdict is Verdict.ESTOP, decision
+        previous = decision
+        lateral = max(lateral, abs(decision.output.v * decision.output.w))
+    # Steer the search toward the corner the envelope guard exists for.
+    target(lateral / cfg.envelope.max_lateral_accel, label='lateral accel / limit')
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_the_same_scenario_gives_the_same_decisions(scenario):
+    cfg, script = scenario
+    assert summaries(play(cfg, script)) == summaries(play(cfg, script))

@@ -1,0 +1,293 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of trace verification: each kind of tampering is found at the right line."""
+
+import json
+import random
+
+import pytest
+
+from safety_gate.config import config_sha256, GateConfig, load_yaml
+from safety_gate.trace import TraceWriter
+from safety_gate.verify import format_report, main, verify
+
+CONFIG = config_sha256(GateConfig())
+KEY = b'super-secret-trace-key-1234'
+
+
+def write_trace(directory, count=10, key=None, config=CONFIG, **kwargs):
+    """Write records seq 0..count-1 through the real writer; return the files oldest first."""
+    options = {'max_file_bytes': 10_000_000, 'max_files': 5, 'queue_size': 100_000}
+    options.update(kwargs)
+    path = directory / 'trace.jsonl'
+    writer = TraceWriter(path, hmac_key=key, **options)
+    for seq in range(count):
+        writer.submit({'seq': seq, 'verdict': 'APPROVE', 'output': {'v': seq / 10, 'w': 0.0},
+                       'config_sha256': config})
+    assert writer.close()
+    rotated = sorted(directory.glob('trace.jsonl.*'), key=lambda p: -int(p.suffix[1:]))
+    return rotated + [path]
+
+
+def edit_lines(path, change):
+    """Rewrite the file with change(list of lines) applied (lines keep their newline)."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b''.join(change(lines)))
+
+
+def found(report):
+    """Return (kind, file name, line, seq) of every problem."""
+    return [(p.kind, p.path.rsplit('/', 1)[-1], p.line, p.seq) for p in report.problems]
+
+
+def test_a_clean_trace_verifies(tmp_path):
+    files = write_trace(tmp_path)
+    report = verify(files, known_configs={CONFIG})
+    assert report.ok and report.records == 10
+    assert (report.first_seq, report.last_seq, report.chain_starts) == (0, 9, 1)
+    assert main([str(f) for f in files]) == 0
+
+
+def test_an_edited_field_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: [
+        line.replace(b'"v":0.4', b'"v":0.9') if n == 4 else line for n, line in enumerate(lines)])
+    report = verify([path])
+    assert found(report) == [('edited', 'trace.jsonl', 5, 4)]
+    assert 'trace.jsonl:6' in report.problems[0].detail
+    assert main([str(path)]) == 1
+
+
+def test_an_edited_seq_is_located_at_the_edited_record(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: [
+        line.replace(b'"seq":4', b'"seq":40') if n == 4 else line
+        for n, line in enumerate(lines)])
+    assert found(verify([path])) == [('edited', 'trace.jsonl', 5, 40)]
+
+
+def test_an_edited_last_record_is_found_only_with_hmac(tmp_path):
+    [path] = write_trace(tmp_path, key=KEY)
+    edit_lines(path, lambda lines: lines[:-1] + [lines[-1].replace(b'"v":0.9', b'"v":0.1')])
+    assert verify([path]).ok  # the chain alone cannot protect its newest record
+    assert found(verify([path], hmac_key=KEY)) == [('bad-hmac', 'trace.jsonl', 10, 9)]
+
+
+@pytest.mark.parametrize('start, stop, missing', [
+    (4, 5, '1 record (seq 4)'), (2, 6, '4 records (seq 2..5)')])
+def test_removed_records_are_located_and_counted(tmp_path, start, stop, missing):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:start] + lines[stop:])
+    report = verify([path])
+    assert found(report) == [('removed', 'trace.jsonl', start + 1, stop)]
+    assert missing in report.problems[0].detail
+
+
+def test_swapped_records_are_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:4] + [lines[5], lines[4]] + lines[6:])
+    assert found(verify([path])) == [('reordered', 'trace.jsonl', 5, 5)]
+
+
+def test_a_record_moved_far_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:2] + lines[3:7] + [lines[2]] + lines[7:])
+    report = verify([path])
+    assert found(report) == [('reordered', 'trace.jsonl', 3, 3)]
+    assert 'trace.jsonl:7' in report.problems[0].detail
+
+
+def test_swapping_the_last_two_records_is_found(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:8] + [lines[9], lines[8]])
+    assert found(verify([path])) == [('reordered', 'trace.jsonl', 9, 9)]
+
+
+def test_an_inserted_forgery_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    forged = json.loads(path.read_bytes().splitlines()[4])
+    forged['output']['v'] = 5.0
+    line = json.dumps(forged, separators=(',', ':')).encode() + b'\n'
+    edit_lines(path, lambda lines: lines[:5] + [line] + lines[5:])
+    assert found(verify([path])) == [('inserted', 'trace.jsonl', 6, 4)]
+
+
+def test_an_inserted_record_with_a_correct_link_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    lines = path.read_bytes().splitlines()
+    forged = json.loads(lines[5])
+    forged['output']['v'] = 5.0  # same seq and prev_sha256 as the genuine record 5
+    line = json.dumps(forged, separators=(',', ':')).encode() + b'\n'
+    edit_lines(path, lambda lines: lines[:5] + [line] + lines[5:])
+    assert found(verify([path])) == [('inserted', 'trace.jsonl', 6, 5)]
+
+
+def test_a_duplicated_record_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:5] + [lines[4]] + lines[5:])
+    assert found(verify([path])) == [('inserted', 'trace.jsonl', 6, 4)]
+
+
+def test_a_line_of_garbage_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:3] + [b'not json at all\n'] + lines[3:])
+    assert found(verify([path])) == [('bad-json', 'trace.jsonl', 4, None)]
+
+
+def test_a_cut_file_is_located(tmp_path):
+    [path] = write_trace(tmp_path)
+    data = path.read_bytes()
+    cut = data.index(b'"seq":7') + 10
+    path.write_bytes(data[:cut])
+    assert found(verify([path])) == [('bad-json', 'trace.jsonl', 8, None)]
+
+
+def test_problems_across_rotated_files_are_located(tmp_path):
+    files = write_trace(tmp_path, count=120, max_file_bytes=10_000, max_files=4)
+    assert [f.name for f in files] == ['trace.jsonl.2', 'trace.jsonl.1', 'trace.jsonl']
+    shuffled = files[:]
+    random.Random(7).shuffle(shuffled)
+    clean = verify(shuffled)
+    assert clean.ok and clean.files == files and clean.records == 120
+    oldest, middle, _ = files
+    middle_first_seq = json.loads(middle.read_bytes().splitlines()[0])['seq']
+    edit_lines(middle, lambda lines: lines[:2] + lines[3:])
+    edit_lines(oldest, lambda lines: lines[:-1] + [lines[-1].replace(b'APPROVE', b'FALLBACK')])
+    report = verify(shuffled)
+    assert report.files == files  # still ordered by rotation suffix
+    assert found(report) == [
+        ('edited', 'trace.jsonl.2', middle_first_seq, middle_first_seq - 1),
+        ('removed', 'trace.jsonl.1', 3, middle_first_seq + 3)]
+
+
+def test_a_restart_verifies_and_a_removed_run_tail_is_found(tmp_path):
+    write_trace(tmp_path, count=5)
+    [path] = write_trace(tmp_path, count=5)
+    report = verify([path])
+    assert report.ok and report.chain_starts == 2
+    edit_lines(path, lambda lines: lines[:4] + lines[5:])
+    assert found(verify([path])) == [('removed', 'trace.jsonl', 5, 0)]
+
+
+def test_an_unknown_config_is_reported_once_per_run(tmp_path):
+    [path] = write_trace(tmp_path, config='a' * 64)
+    report = verify([path], known_configs={CONFIG})
+    assert found(report) == [('unknown-config', 'trace.jsonl', 1, 0)]
+    assert report.problems[0].count == 10 and 'a' * 64 in report.problems[0].detail
+    assert verify([path], known_configs={'a' * 64}).ok
+    assert verify([path]).ok  # no known configs given: not checked
+
+
+def test_config_files_and_hashes_on_the_command_line(tmp_path):
+    params = tmp_path / 'params.yaml'
+    params.write_text('safety_gate:\n  ros__parameters:\n    rate_hz: 25.0\n')
+    files = write_trace(tmp_path, config=config_sha256(load_yaml(params)))
+    trace = str(files[-1])
+    assert main([trace, '--config', str(params)]) == 0
+    assert main([trace, '--config-hash', CONFIG]) == 1
+    assert main([trace, '--config-hash', CONFIG, '--config', str(params)]) == 0
+
+
+def test_hmac_with_the_right_key_passes_and_a_wrong_key_fails(tmp_path):
+    [path] = write_trace(tmp_path, key=KEY)
+    assert verify([path], hmac_key=KEY).ok
+    report = verify([path], hmac_key=b'another key')
+    assert found(report) == [('bad-hmac', 'trace.jsonl', 1, 0)]
+    assert report.problems[0].count == 10
+
+
+def test_a_stripped_hmac_fails(tmp_path):
+    [path] = write_trace(tmp_path, key=KEY)
+
+    def strip(lines):
+        record = json.loads(lines[3])
+        del record['hmac_sha256']
+        lines[3] = json.dumps(record, separators=(',', ':')).encode() + b'\n'
+        return lines
+
+    edit_lines(path, strip)
+    assert found(verify([path], hmac_key=KEY)) == [
+        ('bad-hmac', 'trace.jsonl', 4, 3), ('edited', 'trace.jsonl', 4, 3)]
+
+
+def test_an_unsigned_trace_fails_when_a_key_is_given(tmp_path):
+    [path] = write_trace(tmp_path)
+    report = verify([path], hmac_key=KEY)
+    assert found(report) == [('bad-hmac', 'trace.jsonl', 1, 0)]
+    assert 'no hmac_sha256' in report.problems[0].detail
+
+
+def test_the_key_never_appears_in_the_output(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv('SAFETY_GATE_TRACE_HMAC_KEY', raising=False)
+    [path] = write_trace(tmp_path, key=KEY)
+    right, wrong = tmp_path / 'right.key', tmp_path / 'wrong.key'
+    right.write_bytes(KEY + b'\n')
+    wrong.write_bytes(b'wrong-' + KEY)
+    assert main([str(path), '--hmac-key-file', str(right)]) == 0
+    assert main([str(path), '--hmac-key-file', str(wrong)]) == 1
+    monkeypatch.setenv('SAFETY_GATE_TRACE_HMAC_KEY', KEY.decode())
+    assert main([str(path)]) == 0
+    edit_lines(path, lambda lines: lines[:2] + lines[3:])
+    assert main([str(path)]) == 1
+    out = capsys.readouterr()
+    assert 'bad-hmac' in out.out and 'removed' in out.out
+    assert KEY.decode() not in out.out + out.err
+
+
+def test_the_report_names_every_problem_with_its_location(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:4] + lines[5:])
+    text = format_report(verify([path]))
+    assert 'FAILED: 1 problem(s)' in text
+    assert f'{path}:5 seq 5: removed: missing before this record: 1 record (seq 4)' in text
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    [path] = write_trace(tmp_path)
+    assert main([]) == 2
+    assert main([str(tmp_path / 'missing.jsonl')]) == 2
+    assert main([str(path), '--config-hash', 'abc']) == 2
+    assert main([str(path), '--config', str(tmp_path / 'missing.yaml')]) == 2
+    assert main([str(path), '--hmac-key-file', str(tmp_path / 'missing.key')]) == 2
+    assert 'missing.key' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('drop', [0, 3, 9])
+def test_a_removed_line_anywhere_and_the_limits_at_both_ends(tmp_path, drop):
+    [path] = write_trace(tmp_path, key=KEY)
+    edit_lines(path, lambda lines: lines[:drop] + lines[drop + 1:])
+    report = verify([path], hmac_key=KEY)
+    if drop == 9:
+        assert report.ok  # a cut at the tail matches a trace that ended there
+    elif drop == 0:
+        assert 'starts mid-chain' in ' '.join(report.notes)
+    else:
+        assert found(report) == [('removed', 'trace.jsonl', drop + 1, drop + 1)]
+
+
+def test_skipped_seq_numbers_in_an_intact_chain_are_reported(tmp_path):
+    path = tmp_path / 'trace.jsonl'
+    writer = TraceWriter(path, 10_000_000, 5, 100)
+    for seq in (0, 1, 2, 5, 6):
+        writer.submit({'seq': seq})
+    writer.close()
+    assert found(verify([path])) == [('bad-seq', 'trace.jsonl', 4, 5)]
+
+
+def test_a_removed_run_start_is_located(tmp_path):
+    write_trace(tmp_path, count=5)
+    [path] = write_trace(tmp_path, count=5)
+    edit_lines(path, lambda lines: lines[:5] + lines[6:])
+    assert found(verify([path])) == [('removed', 'trace.jsonl', 6, 1)]
+
+
+def test_an_unlinked_fresh_chain_in_the_middle_is_reported(tmp_path):
+    first, second = tmp_path / 'a', tmp_path / 'b'
+    first.mkdir()
+    second.mkdir()
+    [old] = write_trace(first, count=3)
+    [new] = write_trace(second, count=3)
+    old.write_bytes(old.read_bytes() + new.read_bytes())
+    report = verify([old])
+    assert found(report) == [('removed', 'trace.jsonl', 4, 0)]
+    assert 'new chain starts here' in report.problems[0].detail
