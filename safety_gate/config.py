@@ -305,6 +305,13 @@ def _describe_error(error: Mapping[str, Any], flat: Mapping[str, Any]) -> str:
     return f'invalid configuration: {error["msg"]}'
 
 
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def build(flat: Mapping[str, Any]) -> GateConfig:
     """Validate {dotted name: value} into a GateConfig, or raise ConfigError.
 
@@ -316,7 +323,7 @@ def build(flat: Mapping[str, Any]) -> GateConfig:
     for name, value in flat.items():
         if name not in known:
             problems.append(f'unknown parameter {name!r} (known: see README parameter table)')
-        elif isinstance(value, float) and not math.isfinite(value):
+        elif isinstance(value, (int, float)) and not _finite(value):
             problems.append(f'invalid parameter {name!r} = {value!r}: not a finite number '
                             f'(allowed: {allowed_range(known[name])})')
     if problems:

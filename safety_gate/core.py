@@ -28,6 +28,8 @@ from safety_gate.types import (
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
 _METAS_KEPT = 16
+# What a meta that missed its pairing window counts as.
+_LATE = Meta(None, None, error='late: arrived after confidence.pairing_wait')
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ def shutdown(state: GateState, now: float) -> StepResult:
 def _on_proposal(state: GateState, proposal: Proposal, now: float,
                  cfg: GateConfig) -> StepResult:
     previous = state.previous_stamp
-    if math.isfinite(proposal.stamp):
+    # Only a plausible stamp moves the order reference: one far in the future
+    # would otherwise block every later proposal until the clock caught up.
+    if math.isfinite(proposal.stamp) and proposal.stamp - now <= cfg.future_tolerance:
         newest = proposal.stamp if previous is None else max(previous, proposal.stamp)
         state = replace(state, previous_stamp=newest)
     if not proposal.stamped:
@@ -130,8 +134,10 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
     state = replace(state, metas=(state.metas + ((meta, now),))[-_METAS_KEPT:])
     pending = state.pending
     if pending is not None and meta.stamp == pending.proposal.stamp:
-        return _decide_proposal(replace(state, pending=None), pending.proposal, meta,
-                                pending.received, now, pending.previous_stamp, cfg, 'proposal')
+        late = now - pending.received > cfg.confidence.pairing_wait
+        return _decide_proposal(replace(state, pending=None), pending.proposal,
+                                _LATE if late else meta, pending.received, now,
+                                pending.previous_stamp, cfg, 'proposal')
     return StepResult(state, None)
 
 
@@ -251,10 +257,13 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     failing = [c.reason for c in found if not c.ok]
 
     authority = state.authority
-    # Before the first proposal since start or reset there is nothing to revoke:
-    # waiting for odometry must not delay the first fresh, valid proposal.
-    if failing and state.latest is not None:
-        authority = hysteresis.revoke(now, cfg.confidence)
+    # Hysteresis governs handing authority back. Until it was first granted
+    # since start or reset there is nothing to hand back: proposals that came
+    # before odometry, or in flight across a reset, must not delay the first
+    # fresh, valid proposal.
+    if failing:
+        if hysteresis.was_granted(authority):
+            authority = hysteresis.revoke(now, cfg.confidence)
     elif fresh:
         authority = hysteresis.on_clean_proposal(authority, state.latest_meta, now,
                                                  cfg.confidence)

@@ -30,6 +30,11 @@ class Authority:
 FRESH = Authority()
 
 
+def was_granted(auth: Authority) -> bool:
+    """Return True if authority is held or was held since start or reset."""
+    return auth.granted or auth.last_failure is not None
+
+
 def revoke(now: float, cfg: ConfidenceConfig) -> Authority:
     """Return the authority after a failing check at ``now``."""
     return Authority(granted=False, last_failure=now, streak=0, needed=cfg.recover_count)

@@ -8,7 +8,7 @@ non-finite or outside the envelope.
 """
 
 import math
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from safety_gate.config import EnvelopeConfig
 from safety_gate.types import Clamp, Command, ZERO
@@ -19,24 +19,43 @@ _ROUNDING_MARGIN = 1.0 - 1e-9
 
 
 def _step(prev: float, target: float, max_step: float) -> float:
-    return prev + max(-max_step, min(max_step, target - prev))
+    # Return the target itself when it is reachable: prev + (target - prev) may
+    # differ from target in the last bit, which would read as a clamp.
+    if abs(target - prev) <= max_step:
+        return target
+    return prev + math.copysign(max_step, target - prev)
+
+
+def _linear(prev: float, target: float, dt: float,
+            env: EnvelopeConfig) -> Tuple[float, Optional[Clamp]]:
+    """Limit the forward speed: braking at max_linear_decel, speeding up at max_linear_accel."""
+    if prev * target < 0.0:
+        # Reversing: brake to zero first, then speed up the other way with what is left of dt.
+        stop_time = abs(prev) / env.max_linear_decel
+        if dt <= stop_time:
+            return _step(prev, 0.0, env.max_linear_decel * dt), Clamp.LINEAR_DECEL
+        v = _step(0.0, target, env.max_linear_accel * (dt - stop_time))
+        return v, (None if v == target else Clamp.LINEAR_ACCEL)
+    slowing = abs(target) < abs(prev)
+    limit = env.max_linear_decel if slowing else env.max_linear_accel
+    v = _step(prev, target, limit * dt)
+    if v == target:
+        return v, None
+    return v, Clamp.LINEAR_DECEL if slowing else Clamp.LINEAR_ACCEL
 
 
 def rate_limit(prev: Command, target: Command, dt: float,
                env: EnvelopeConfig) -> Tuple[Command, List[Clamp]]:
     """Move from ``prev`` toward ``target`` within the acceleration limits.
 
-    Speeding up (away from zero) is limited by ``max_linear_accel``; slowing
-    down or reversing direction by ``max_linear_decel``.
+    |v| grows at most ``max_linear_accel``·dt and shrinks at most
+    ``max_linear_decel``·dt (a reversal brakes to zero, then speeds up); w
+    changes at most ``max_angular_accel``·dt.
     """
     dt = max(dt, 0.0)
-    toward_zero = prev.v * target.v < 0.0 or abs(target.v) < abs(prev.v)
-    limit = env.max_linear_decel if toward_zero else env.max_linear_accel
-    v = _step(prev.v, target.v, limit * dt)
+    v, linear_clamp = _linear(prev.v, target.v, dt, env)
     w = _step(prev.w, target.w, env.max_angular_accel * dt)
-    clamps = []
-    if v != target.v:
-        clamps.append(Clamp.LINEAR_DECEL if toward_zero else Clamp.LINEAR_ACCEL)
+    clamps = [] if linear_clamp is None else [linear_clamp]
     if w != target.w:
         clamps.append(Clamp.ANGULAR_ACCEL)
     return Command(v, w), clamps

@@ -27,7 +27,8 @@ def parse_meta(data: str, max_bytes: int, max_reasoning_chars: int) -> Meta:
     except RecursionError:
         return Meta(None, None, error='malformed: nested too deeply')
     except ValueError as exc:
-        return Meta(None, None, error=f'malformed: {exc.msg}')
+        # Only JSONDecodeError has .msg; an over-long integer raises a plain ValueError.
+        return Meta(None, None, error=f'malformed: {getattr(exc, "msg", exc)}')
     if not isinstance(doc, dict):
         return Meta(None, None, error='malformed: not a JSON object')
     stamp, stamp_error = _stamp(doc.get('stamp'))

@@ -23,6 +23,11 @@ EVENT_TYPES = {
     'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
 }
 _TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
+# Only numeric fields are read back from "NaN" and friends: the planner controls
+# the text fields, and a reasoning of "NaN" must stay text.
+_FLOAT_FIELDS = {cls: {f.name for f in dataclasses.fields(cls)
+                       if f.type in (float, Optional[float])}
+                 for cls in EVENT_TYPES.values()}
 _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
 
 
@@ -34,7 +39,9 @@ def event_to_dict(now: float, event: object) -> Dict[str, Any]:
 def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
     """Read back an event written by :func:`event_to_dict`: (node time, event)."""
     cls = EVENT_TYPES[data['type']]
-    fields = {f.name: _number(data[f.name]) for f in dataclasses.fields(cls)}
+    numeric = _FLOAT_FIELDS[cls]
+    fields = {f.name: _number(data[f.name]) if f.name in numeric else data[f.name]
+              for f in dataclasses.fields(cls)}
     return _number(data['t']), cls(**fields)
 
 

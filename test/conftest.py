@@ -3,8 +3,8 @@
 """Shared pytest setup: one loopback ROS domain per session and the ROS fixtures.
 
 The environment is set at import time, before rclpy is imported or initialised
-anywhere in the test process, so the test process and every node it starts share one
-random ROS_DOMAIN_ID confined to 127.0.0.1.
+anywhere in the test process, so the test process and every node it starts
+share one random ROS_DOMAIN_ID confined to 127.0.0.1.
 """
 
 import os

@@ -52,7 +52,8 @@ def test_a_stamp_too_far_ahead_is_invalid(ahead, valid):
     assert (Reason.STAMP_IN_FUTURE not in validity(stamp=NOW + ahead)) == valid
 
 
-@pytest.mark.parametrize('previous, valid', [(NOW - 1e-9, True), (NOW, False), (NOW + 0.01, False)])
+@pytest.mark.parametrize('previous, valid', [
+    (NOW - 1e-9, True), (NOW, False), (NOW + 0.01, False)])
 def test_a_stamp_must_increase(previous, valid):
     assert (Reason.STAMP_NOT_INCREASING not in validity(previous=previous)) == valid
 
@@ -68,7 +69,8 @@ def test_every_failing_validity_check_is_reported():
                      Reason.STAMP_NOT_INCREASING, Reason.PROPOSAL_BEFORE_RESET}
 
 
-@pytest.mark.parametrize('value, passes', [(0.5, True), (0.4999, False), (1.0, True), (0.0, False)])
+@pytest.mark.parametrize('value, passes', [
+    (0.5, True), (0.4999, False), (1.0, True), (0.0, False)])
 def test_confidence_must_reach_the_threshold(value, passes):
     assert (confidence(Meta(NOW, value)) == set()) == passes
     assert confidence(Meta(NOW, value)) <= {Reason.LOW_CONFIDENCE}

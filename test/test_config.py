@@ -25,7 +25,7 @@ def config_error(flat) -> str:
 
 
 def changed_value(name, default):
-    """A valid value for ``name`` other than its default (other parameters at defaults)."""
+    """Return a valid value for ``name`` other than its default."""
     if isinstance(default, bool):
         candidates = [not default]
     elif isinstance(default, str):

@@ -86,7 +86,7 @@ class Gate:
         return self.decide(Tick(), dt)
 
     def propose(self, v, w=0.0, confidence=CONFIDENT, stamp=None) -> Decision:
-        """A planner message pair at ``now``: the meta, then the command with its stamp."""
+        """Send a planner message pair at ``now``: the meta, then the command with its stamp."""
         stamp = self.now if stamp is None else stamp
         self.feed(Meta(stamp, confidence))
         return self.decide(Proposal(v, w, stamp))
@@ -115,7 +115,7 @@ class Gate:
 
 
 def driving(v=0.5, w=0.0, params=None) -> Gate:
-    """An unlatched gate whose approved output has reached (v, w)."""
+    """Return an unlatched gate whose approved output has reached (v, w)."""
     gate = Gate(params)
     gate.drive(v, w)
     assert gate.decisions[-1].verdict is Verdict.APPROVE
@@ -127,7 +127,7 @@ def verdicts(decisions):
 
 
 def fail_once(gate: Gate):
-    """A low-confidence proposal: authority revoked now."""
+    """Send a low-confidence proposal, which revokes authority."""
     decision = gate.cycle(0.5, confidence=0.1)
     assert Reason.LOW_CONFIDENCE in decision.reasons
     return decision
@@ -191,7 +191,7 @@ PAIRING = {'confidence.pairing_wait': WAIT}
 
 
 def pending_gate(params=None) -> Gate:
-    """A driving gate that has just received a stamped command with no meta."""
+    """Return a driving gate that has just received a stamped command with no meta."""
     gate = driving(params={**PAIRING, **(params or {})})
     gate.advance()
     assert gate.feed(Proposal(0.4, 0.0, gate.now)).decision is None
@@ -331,7 +331,7 @@ def test_confidence_at_the_threshold_keeps_authority():
 
 
 def dwell_at(k):
-    """The time the k-th proposal after fail_once sees since the last failure.
+    """Return the time the k-th proposal after fail_once sees since the last failure.
 
     The ticks between re-judge the failed proposal, so the last failure is the
     tick just before the first clean proposal.
@@ -443,7 +443,7 @@ def test_approved_output_ramps_within_the_rate_limits_then_equals_the_target():
 
 
 def latched(params=None) -> Gate:
-    """A gate driving at 0.5 m/s whose e-stop has just been pressed."""
+    """Return a gate driving at 0.5 m/s whose e-stop has just been pressed."""
     gate = driving(params=params)
     decision = gate.decide(Estop(True))
     assert decision.verdict is Verdict.ESTOP

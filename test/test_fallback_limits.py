@@ -10,10 +10,10 @@ import math
 
 from hypothesis import given, settings, strategies as st
 import pytest
-from test_core import driving, TICK
 
 from safety_gate import config, fallback, limits
 from safety_gate.types import Clamp, Command, Reason, Verdict, ZERO
+from test_core import driving, TICK
 
 ENV = config.EnvelopeConfig()
 FALLBACK = config.FallbackConfig()
@@ -37,7 +37,7 @@ def within(value, limit):
 
 
 def shortest_time(v_from, v_to):
-    """The least time the rate limits allow for going from v_from to v_to."""
+    """Return the least time the rate limits allow for going from v_from to v_to."""
     if v_from * v_to < 0.0:
         return abs(v_from) / ENV.max_linear_decel + abs(v_to) / ENV.max_linear_accel
     if abs(v_to) >= abs(v_from):
@@ -222,6 +222,20 @@ def test_a_fallback_starts_from_the_measured_speed_when_odometry_is_fresh(
     first = gate.propose(0.8, confidence=0.1)
     assert first.verdict is Verdict.FALLBACK
     assert expected_base - FALLBACK.decel * TICK <= first.output.v <= expected_base
+
+
+def test_the_envelope_guard_cuts_a_turn_taken_before_the_speed_is_down():
+    # Yaw rate may rise 12 times faster than speed may fall: half-way from
+    # (1.0, 0.1) to (0.25, 1.5) the rate clamps alone would give |v w| > 1.
+    gate = driving(1.0, 0.1, params={'envelope.max_linear_decel': 0.5,
+                                     'fallback.decel': 0.5,
+                                     'envelope.max_angular_accel': 6.0})
+    start = len(gate.decisions)
+    gate.drive(0.25, 1.5)
+    turn = gate.decisions[start:]
+    assert any(Clamp.ENVELOPE in d.clamps for d in turn)
+    assert all(abs(d.output.v * d.output.w) <= 1.0 for d in turn)
+    assert {d.verdict for d in turn} == {Verdict.APPROVE}
 
 
 def test_a_fallback_starts_from_the_last_output_when_odometry_is_stale():

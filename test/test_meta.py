@@ -21,7 +21,7 @@ def parse(data, max_bytes=MAX_BYTES, max_reasoning=MAX_REASONING) -> Meta:
 
 
 def meta_json(**fields) -> str:
-    """A valid meta document with some fields replaced (None removes a field)."""
+    """Return a valid meta document with some fields replaced (None removes a field)."""
     doc = {'stamp': STAMP, 'confidence': 0.8, 'model_sha256': 'ab' * 32,
            'reasoning': 'clear road'}
     doc.update(fields)

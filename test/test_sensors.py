@@ -5,11 +5,11 @@
 import math
 
 import pytest
-from test_core import driving, Gate, TICK
 
 from safety_gate import config, sensors
 from safety_gate.sensors import SensorState
 from safety_gate.types import Command, Imu, Odom, Reason, Verdict, ZERO
+from test_core import driving, Gate, TICK
 
 CFG = config.GateConfig()
 IMU_CFG = config.build({'imu.enabled': True, 'imu.disagreement_timeout': 0.25})

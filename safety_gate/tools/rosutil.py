@@ -8,16 +8,18 @@ never imports this module.
 
 import json
 import math
-from typing import Callable, Optional, Sequence, Union
+import signal
+from typing import Callable, List, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
+from rclpy.signals import SignalHandlerOptions
 
 # The command and meta topics of the gate: reliable, volatile, depth 10.
 COMMAND_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST,
@@ -101,20 +103,25 @@ def advance_pose(pose: Sequence[float], v: float, w: float, dt: float) -> tuple:
 
 
 def run_node(make_node: Callable[[], Node], args: Optional[list] = None) -> int:
-    """Run a tool node until SIGINT/SIGTERM, then clean up; return the exit code 0.
+    """Run a tool node until SIGINT or SIGTERM, then clean up; return the exit code 0.
 
-    rclpy's default signal handlers shut the context down, which ends the spin
-    with ExternalShutdownException (or KeyboardInterrupt for a SIGINT that
-    arrives before the handlers are in place); both are a normal stop.
+    The signal handlers only set a flag that the spin loop checks. rclpy's
+    default handlers shut the context down at once instead, which can break a
+    callback that is publishing at that moment (RCLError, exit code 1).
     """
-    rclpy.init(args=args)
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop: List[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
     node = None
+    executor = SingleThreadedExecutor()
     try:
         node = make_node()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        executor.add_node(node)
+        while not stop and rclpy.ok():
+            executor.spin_once(timeout_sec=0.05)
     finally:
+        executor.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()

@@ -85,7 +85,8 @@ class SimVehicle(Node):
     def __init__(self) -> None:
         super().__init__('sim_vehicle')
         p = {name: self.declare_parameter(name, default).value for name, default in (
-            ('rate_hz', 50.0), ('max_accel', 2.0), ('max_yaw_accel', 4.0), ('tau', 0.1),
+            ('rate_hz', 50.0), ('max_accel', Unicycle.max_accel),
+            ('max_yaw_accel', Unicycle.max_yaw_accel), ('tau', Unicycle.tau),
             ('cmd_timeout', 0.5), ('stamped', True), ('publish_imu', True),
             ('imu_noise_std', 0.0), ('seed', 0), ('publish_clock', False),
             ('sim_rate', 1.0), ('clock_start', 1.0))}
@@ -120,7 +121,14 @@ class SimVehicle(Node):
 
     def _on_cmd(self, msg: Union[Twist, TwistStamped]) -> None:
         twist = twist_of(msg)
-        self._cmd = (twist.linear.x, twist.angular.z)
+        cmd = (twist.linear.x, twist.angular.z)
+        if not all(math.isfinite(x) for x in cmd):
+            # A drive controller rejects such a command; integrating it would
+            # leave the simulated state NaN for good.
+            self.get_logger().warning(f'ignored non-finite cmd_vel {cmd}',
+                                      throttle_duration_sec=1.0)
+            return
+        self._cmd = cmd
         self._cmd_time = self._elapsed
 
     def _on_fault(self, msg: String) -> None:
