@@ -32,7 +32,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Mark the integration tests (test_node_*.py) and every test using ROS with ``ros``."""
     for item in items:
-        if item.path.name.startswith('test_node_') or 'ros_context' in getattr(item, 'fixturenames', ()):
+        # launch_testing items have no fixturenames.
+        uses_ros = 'ros_context' in getattr(item, 'fixturenames', ())
+        if item.path.name.startswith('test_node_') or uses_ros:
             item.add_marker(pytest.mark.ros)
 
 
