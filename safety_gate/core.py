@@ -22,8 +22,8 @@ from safety_gate.config import GateConfig
 from safety_gate.hysteresis import Authority
 from safety_gate.sensors import SensorState
 from safety_gate.types import (
-    Check, Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset,
-    Tick, TraceHealth, Verdict, ZERO)
+    Check, Clamp, ClockStall, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason,
+    Reset, Tick, TraceHealth, Verdict, ZERO)
 
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
@@ -51,6 +51,7 @@ class GateState:
     reset_time: Optional[float] = None
     last_now: float = -math.inf
     clock_jumped: bool = False
+    clock_stalled: bool = False
     previous_stamp: Optional[float] = None
     latest: Optional[Proposal] = None
     latest_meta: Optional[Meta] = None
@@ -82,6 +83,8 @@ def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepRe
     """Consume one event at node time ``now``."""
     if now < state.last_now:
         state = _forget_the_past(state, now, cfg)
+    elif now > state.last_now and state.clock_stalled:
+        state = replace(state, clock_stalled=False)
     state = replace(state, last_now=now)
     handler = _HANDLERS[type(event)]
     result = handler(state, event, now, cfg)
@@ -147,7 +150,16 @@ def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepR
         return _decide_proposal(replace(state, pending=None), pending.proposal, None,
                                 pending.received, now, pending.previous_stamp, cfg,
                                 'pairing_timeout')
-    decision_state, decision = _decide(state, now, cfg, 'tick')
+    late = Check('watchdog.late', tick.late <= cfg.monitor.max_late, tick.late,
+                 cfg.monitor.max_late, Reason.GATE_OVERRUN)
+    decision_state, decision = _decide(state, now, cfg, 'tick', extra=(late,))
+    return StepResult(decision_state, decision)
+
+
+def _on_clock_stall(state: GateState, stall: ClockStall, now: float,
+                    cfg: GateConfig) -> StepResult:
+    decision_state, decision = _decide(replace(state, clock_stalled=True), now, cfg,
+                                       'clock_stall')
     return StepResult(decision_state, decision)
 
 
@@ -194,6 +206,7 @@ def _on_trace_health(state: GateState, health: TraceHealth, now: float,
 _HANDLERS = {
     Proposal: _on_proposal, Meta: _on_meta, Tick: _on_tick, Odom: _on_odom, Imu: _on_imu,
     Estop: _on_estop, Reset: _on_reset, TraceHealth: _on_trace_health,
+    ClockStall: _on_clock_stall,
 }
 
 
@@ -219,7 +232,8 @@ def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta
 
 def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState:
     """After the clock went backwards no stored time can be compared with now."""
-    return replace(state, clock_jumped=True, previous_stamp=None, latest=None,
+    return replace(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
+                   latest=None,
                    latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
                    reset_time=None, sensors=SensorState(), output_t=now,
                    authority=hysteresis.revoke(now, cfg.confidence))
@@ -245,12 +259,17 @@ def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
 
 
 def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
-            previous_stamp: Optional[float] = None, fresh: bool = False):
+            previous_stamp: Optional[float] = None, fresh: bool = False,
+            extra: Tuple[Check, ...] = ()):
     found = _proposal_checks(state, now, cfg, previous_stamp, fresh)
     found += sensors.odom_checks(state.sensors, now, cfg)
     found += sensors.imu_checks(state.sensors, now, cfg)
+    found += extra
     if state.clock_jumped:
         found.append(Check('clock', False, 'backwards', 'monotonic', Reason.CLOCK_JUMP_BACK))
+    if state.clock_stalled:
+        found.append(Check('clock.advancing', False, 'stalled', 'advancing',
+                           Reason.CLOCK_STALLED))
     if cfg.trace.required:
         found.append(Check('trace', state.trace_ok, state.trace_ok, True,
                            Reason.TRACE_UNAVAILABLE))
@@ -276,6 +295,10 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if state.latched:
         verdict, output = Verdict.ESTOP, ZERO
         failing.insert(0, state.latch_reason)
+    elif state.clock_stalled:
+        # Without a moving clock there is no dt to ramp over; with sim time a
+        # stalled clock means a paused or dead simulator, so stop at once.
+        verdict, output = Verdict.FALLBACK, ZERO
     elif failing:
         verdict, output = Verdict.FALLBACK, _fallback_output(state, now, cfg)
     else:

@@ -31,11 +31,12 @@ from rclpy.qos import (
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import config, core, record
+from safety_gate.intake import SequenceGaps, TokenBucket
 from safety_gate.meta import parse_meta
 from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
 from safety_gate.types import (
-    Decision, Estop, Imu, Mode, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth,
-    Verdict)
+    ClockStall, Decision, Estop, Imu, Mode, Odom, Proposal, Reset, stamp_to_seconds, Tick,
+    TraceHealth, Verdict)
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -84,7 +85,17 @@ class SafetyGateNode(Node):
         self._model_sha256 = ''
         self._frame_id = 'base_link'
         self._trace_healthy = True
+        self._suppressed_logs = 0
+        monitor = self.cfg.monitor
+        self._period = 1.0 / self.cfg.rate_hz
+        self._admit = TokenBucket(monitor.max_proposal_rate,
+                                  burst=max(10.0, 0.1 * monitor.max_proposal_rate))
+        self._planner_gaps = SequenceGaps()
+        self._intake_noted = (0, 0)
+        self._last_tick_now: Optional[float] = None
         self._last_tick_wall = time.monotonic()
+        self._late_window = 0.0
+        self._latency_window = 0.0
 
         stamped = self.cfg.enable_stamped_cmd_vel
         cmd_type = TwistStamped if stamped else Twist
@@ -106,7 +117,12 @@ class SafetyGateNode(Node):
         self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
 
         self.trace = self._open_trace()
-        self.create_timer(1.0 / self.cfg.rate_hz, self._on_tick)
+        self.create_timer(self._period, self._on_tick)
+        if self.get_parameter('use_sim_time').value:
+            # Timers on sim time stop with /clock; this one, on the steady clock,
+            # keeps the output alive (zero) while the simulator is paused or gone.
+            self.create_timer(self._period, self._check_clock_advances,
+                              clock=Clock(clock_type=ClockType.STEADY_TIME))
         # Diagnostics run on the steady clock so they keep reporting when a
         # simulation's /clock stops.
         self.create_timer(1.0, self._publish_diagnostics,
@@ -169,8 +185,15 @@ class SafetyGateNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def _on_cmd(self, msg) -> None:
+    def _on_cmd(self, msg, info) -> None:
         started = time.perf_counter()
+        self._planner_gaps.see(info.get('publication_sequence_number'))
+        if not self._admit.admit(time.monotonic()):
+            self.get_logger().warning(
+                f'shedding proposals beyond monitor.max_proposal_rate '
+                f'({self.cfg.monitor.max_proposal_rate} Hz): {self._admit.shed} so far',
+                throttle_duration_sec=_LOG_INTERVAL_S)
+            return
         now = self._now()
         if isinstance(msg, TwistStamped):
             twist, stamp, stamped = msg.twist, msg.header.stamp, True
@@ -227,12 +250,22 @@ class SafetyGateNode(Node):
 
     def _on_tick(self) -> None:
         started = time.perf_counter()
+        now = self._now()
+        late = 0.0
+        if self._last_tick_now is not None:
+            late = max(0.0, now - self._last_tick_now - self._period)
+        self._last_tick_now = now
         self._last_tick_wall = time.monotonic()
+        self._late_window = max(self._late_window, late)
         healthy = self.trace.stats().healthy
         if healthy != self._trace_healthy:
             self._trace_healthy = healthy
-            self._step(TraceHealth(healthy), self._now(), started)
-        self._step(Tick(), self._now(), started)
+            self._step(TraceHealth(healthy), now, started)
+        self._step(Tick(late), now, started)
+
+    def _check_clock_advances(self) -> None:
+        if time.monotonic() - self._last_tick_wall > self.cfg.monitor.clock_stall_timeout:
+            self._step(ClockStall(), self._now(), time.perf_counter())
 
     # ------------------------------------------------------------ the step
 
@@ -259,11 +292,12 @@ class SafetyGateNode(Node):
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
         latency_us = (time.perf_counter() - started) * 1e6
+        self._latency_window = max(self._latency_window, latency_us)
         self._counts[decision.verdict.value] += 1
         self._last_decision = decision
         trace_record = record.decision_to_dict(
             decision, self._seq, self._events, time.time(), latency_us, self.config_sha256,
-            self._events_dropped)
+            self._intake_notes())
         self._seq += 1
         self._events = []
         self._events_dropped = 0
@@ -271,6 +305,20 @@ class SafetyGateNode(Node):
         if decision.mode is not self._mode:
             self._publish_state(decision.mode, decision.reasons)
         self._log_decision(decision)
+
+    def _intake_notes(self) -> Dict[str, int]:
+        """Return what was dropped since the last record, for the trace."""
+        notes = {}
+        if self._events_dropped:
+            notes['events_dropped'] = self._events_dropped
+        shed, missed = self._admit.shed, self._planner_gaps.missed
+        noted_shed, noted_missed = self._intake_noted
+        if shed > noted_shed:
+            notes['proposals_shed'] = shed - noted_shed
+        if missed > noted_missed:
+            notes['proposals_missed'] = missed - noted_missed
+        self._intake_noted = (shed, missed)
+        return notes
 
     def _publish_command(self, v: float, w: float) -> None:
         if self.cfg.enable_stamped_cmd_vel:
@@ -300,16 +348,19 @@ class SafetyGateNode(Node):
         if key == last_key:
             return
         wall = time.monotonic()
-        if decision.verdict is Verdict.APPROVE and last_key is not None:
-            self.get_logger().info('APPROVE: proposals pass again')
-        elif decision.verdict is not Verdict.APPROVE and wall - last_time >= _LOG_INTERVAL_S:
-            failing = [c for c in decision.checks if not c.ok]
-            detail = '; '.join(f'{c.reason.value} ({c.name}: {_short(c.value)} vs '
-                               f'{_short(c.limit)})' for c in failing)
-            self.get_logger().warning(f'{decision.verdict.value}: {detail}')
-        else:
+        if wall - last_time < _LOG_INTERVAL_S:
+            self._suppressed_logs += 1
             return
+        suppressed = (f' ({self._suppressed_logs} other changes in the last '
+                      f'{wall - last_time:.1f} s are in the trace)'
+                      if self._suppressed_logs else '')
+        self._suppressed_logs = 0
         self._last_log = (key, wall)
+        if decision.verdict is Verdict.APPROVE:
+            self.get_logger().info(f'APPROVE: proposals pass{suppressed}')
+            return
+        detail = '; '.join(_explain(reason, decision) for reason in decision.reasons)
+        self.get_logger().warning(f'{decision.verdict.value}: {detail}{suppressed}')
 
     # ------------------------------------------------------------ diagnostics
 
@@ -330,7 +381,6 @@ class SafetyGateNode(Node):
             'proposal_age_s': _age(now, self.state.latest_received),
             'odom_age_s': _age(now, sensors.odom_received),
             'imu_age_s': _age(now, sensors.imu_received),
-            'seconds_since_tick': round(time.monotonic() - self._last_tick_wall, 3),
             'incompatible_qos': json.dumps(self._incompatible_qos),
         }
         gate = _status('safety_gate: gate', _LEVEL[mode],
@@ -346,9 +396,36 @@ class SafetyGateNode(Node):
         elif stats.lost:
             trace_level, trace_message = DiagnosticStatus.WARN, f'{stats.lost} records lost'
         trace = _status('safety_gate: trace', trace_level, trace_message, trace_values)
-        msg = DiagnosticArray(status=[gate, trace])
+        msg = DiagnosticArray(status=[gate, trace, self._timing_status()])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
+
+    def _timing_status(self) -> DiagnosticStatus:
+        """Report the gate's own timing and intake over the last diagnostics period."""
+        monitor = self.cfg.monitor
+        late, latency = self._late_window, self._latency_window
+        self._late_window = self._latency_window = 0.0
+        stalled = time.monotonic() - self._last_tick_wall > monitor.clock_stall_timeout
+        values = {
+            'tick_late_max_s': round(late, 4),
+            'decision_latency_max_us': round(latency, 1),
+            'seconds_since_tick': round(time.monotonic() - self._last_tick_wall, 3),
+            'proposals_shed': self._admit.shed,
+            'proposals_missed': self._planner_gaps.missed,
+            'planner_publishers': self.count_publishers(self.resolve_topic_name(
+                'planner/cmd_vel')),
+        }
+        level, message = DiagnosticStatus.OK, 'on time'
+        if late > monitor.warn_late:
+            level, message = DiagnosticStatus.WARN, f'watchdog tick {late * 1e3:.0f} ms late'
+        if self._admit.shed:
+            level = DiagnosticStatus.WARN
+            message = f'shed {self._admit.shed} proposals beyond monitor.max_proposal_rate'
+        if late > monitor.max_late or stalled:
+            level = DiagnosticStatus.ERROR
+            message = ('node clock not advancing (CLOCK_STALLED)' if stalled else
+                       f'watchdog tick {late * 1e3:.0f} ms late (GATE_OVERRUN)')
+        return _status('safety_gate: timing', level, message, values)
 
     # ------------------------------------------------------------ shutdown
 
@@ -359,6 +436,14 @@ class SafetyGateNode(Node):
         self.state = result.state
         self._emit(result.decision, time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _explain(reason, decision: Decision) -> str:
+    for check in decision.checks:
+        if check.reason is reason and not check.ok:
+            return (f'{reason.value} ({check.name}: {_short(check.value)} vs '
+                    f'{_short(check.limit)})')
+    return reason.value
 
 
 def _age(now: float, received: float) -> Any:

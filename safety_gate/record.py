@@ -16,11 +16,11 @@ import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from safety_gate.types import (
-    Check, Decision, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+    Check, ClockStall, Decision, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
 EVENT_TYPES = {
     'proposal': Proposal, 'meta': Meta, 'odom': Odom, 'imu': Imu, 'estop': Estop,
-    'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
+    'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth, 'clock_stall': ClockStall,
 }
 _TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls
@@ -71,8 +71,12 @@ def _proposal(decision: Decision) -> Optional[Dict[str, Any]]:
 
 def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float, object]],
                      wall_time: float, latency_us: float, config_sha256: str,
-                     events_dropped: int = 0) -> Dict[str, Any]:
-    """Build the trace record of one decision."""
+                     notes: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
+    """Build the trace record of one decision.
+
+    ``notes`` counts inputs that never became events since the previous record
+    (``events_dropped``, ``proposals_shed``, ``proposals_missed``).
+    """
     record = {
         'seq': seq,
         't': decision.t,
@@ -89,8 +93,8 @@ def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float,
         'config_sha256': config_sha256,
         'events': [event_to_dict(now, event) for now, event in events],
     }
-    if events_dropped:
-        record['events_dropped'] = events_dropped
+    if notes:
+        record.update(notes)
     return record
 
 

@@ -71,6 +71,8 @@ class Reason(str, enum.Enum):
     OVER_LATERAL_ACCEL = 'OVER_LATERAL_ACCEL'
     # the gate itself
     CLOCK_JUMP_BACK = 'CLOCK_JUMP_BACK'
+    CLOCK_STALLED = 'CLOCK_STALLED'
+    GATE_OVERRUN = 'GATE_OVERRUN'
     TRACE_UNAVAILABLE = 'TRACE_UNAVAILABLE'
     INTERNAL_ERROR = 'INTERNAL_ERROR'
     SHUTDOWN = 'SHUTDOWN'
@@ -169,7 +171,14 @@ class Reset:
 
 @dataclass(frozen=True)
 class Tick:
-    """The watchdog timer."""
+    """The watchdog timer; ``late`` is how far past its period it fired (node clock)."""
+
+    late: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClockStall:
+    """The node clock has not advanced for ``monitor.clock_stall_timeout`` of steady time."""
 
 
 @dataclass(frozen=True)

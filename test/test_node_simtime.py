@@ -1,6 +1,6 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""With use_sim_time the gate runs on /clock: it pauses with it and survives a jump back."""
+"""With use_sim_time the gate runs on /clock, outputs zero while it stops, survives a jump."""
 
 import math
 import time
@@ -22,14 +22,22 @@ def test_runs_on_sim_time(bench, start_gate):
     assert SIM_START <= record['t'] < SIM_START + 300.0, record['t']
     assert SIM_START <= bench.cmd[-1].stamp_ns / 1e9 < SIM_START + 300.0
 
-    # Paused simulation: /clock stops, so do the gate's timers (documented).
+    # Paused simulation: /clock stops and the sim-time timers with it, but the
+    # steady-clock monitor keeps the output alive: zero, reason CLOCK_STALLED.
     bench.stop_proposals()
     bench.set_odom(None)
+    stopped = time.monotonic()
     bench.stop_clock()
-    bench.spin_for(0.5)  # messages already in flight
-    paused = len(bench.cmd)
+    stall = bench.wait_for_decision(lambda r: Reason.CLOCK_STALLED in r['reasons'], stopped)
+    assert stall is not None, gate.output()
+    # The budget is monitor.clock_stall_timeout (0.5 s) plus one period, plus slack.
+    assert stall.t - stopped < 0.5 + 0.02 + 1.0
+    assert stall.data['output'] == {'v': 0.0, 'w': 0.0}
+    counted = len(bench.cmd)
     bench.spin_for(1.0)
-    assert len(bench.cmd) == paused, 'published while the clock was stopped'
+    during = bench.cmd[counted:]
+    assert len(during) >= 25, 'silent while the clock was stopped'  # 50 Hz for 1 s
+    assert all(c.v == 0.0 and c.w == 0.0 for c in during)
 
     resumed = time.monotonic()
     bench.start_clock()
