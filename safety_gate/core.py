@@ -13,7 +13,7 @@ plausibility -> clock and trace health -> hysteresis -> output (rate-limited
 approval, or fallback ramp, or zero) -> envelope guard.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 import math
 from typing import List, NamedTuple, Optional, Tuple
 
@@ -22,8 +22,8 @@ from safety_gate.config import GateConfig
 from safety_gate.hysteresis import Authority
 from safety_gate.sensors import SensorState
 from safety_gate.types import (
-    Check, Clamp, ClockStall, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason,
-    Reset, Tick, TraceHealth, Verdict, ZERO)
+    Check, Clamp, ClockStall, Command, Decision, Estop, evolve, Imu, Meta, Odom, Proposal,
+    Reason, Reset, Tick, TraceHealth, Verdict, ZERO)
 
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
@@ -84,8 +84,8 @@ def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepRe
     if now < state.last_now:
         state = _forget_the_past(state, now, cfg)
     elif now > state.last_now and state.clock_stalled:
-        state = replace(state, clock_stalled=False)
-    state = replace(state, last_now=now)
+        state = evolve(state, clock_stalled=False)
+    state = evolve(state, last_now=now)
     handler = _HANDLERS[type(event)]
     result = handler(state, event, now, cfg)
     if result.state.clock_jumped and result.decision is None:
@@ -101,7 +101,7 @@ def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
     output = _fallback_output(state, now, cfg)
     decision = Decision(now, trigger, Verdict.ESTOP if state.latched else Verdict.FALLBACK,
                         (Reason.INTERNAL_ERROR,), (check,), None, None, output)
-    return StepResult(_after_output(replace(state, authority=hysteresis.revoke(
+    return StepResult(_after_output(evolve(state, authority=hysteresis.revoke(
         now, cfg.confidence)), decision, now, cfg), decision)
 
 
@@ -110,7 +110,7 @@ def shutdown(state: GateState, now: float) -> StepResult:
     check = Check('running', False, 'shutting down', 'running', Reason.SHUTDOWN)
     decision = Decision(now, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,), (check,), None,
                         None, ZERO)
-    return StepResult(replace(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP),
+    return StepResult(evolve(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP),
                       decision)
 
 
@@ -123,22 +123,22 @@ def _on_proposal(state: GateState, proposal: Proposal, now: float,
     # would otherwise block every later proposal until the clock caught up.
     if math.isfinite(proposal.stamp) and proposal.stamp - now <= cfg.future_tolerance:
         newest = proposal.stamp if previous is None else max(previous, proposal.stamp)
-        state = replace(state, previous_stamp=newest)
+        state = evolve(state, previous_stamp=newest)
     if not proposal.stamped:
         return _decide_proposal(state, proposal, _latest_meta(state, now, cfg), now, now,
                                 previous, cfg, 'proposal')
     meta = _paired_meta(state, proposal.stamp)
     if meta is not None or cfg.confidence.pairing_wait == 0.0:
         return _decide_proposal(state, proposal, meta, now, now, previous, cfg, 'proposal')
-    return StepResult(replace(state, pending=Pending(proposal, now, previous)), None)
+    return StepResult(evolve(state, pending=Pending(proposal, now, previous)), None)
 
 
 def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepResult:
-    state = replace(state, metas=(state.metas + ((meta, now),))[-_METAS_KEPT:])
+    state = evolve(state, metas=(state.metas + ((meta, now),))[-_METAS_KEPT:])
     pending = state.pending
     if pending is not None and meta.stamp == pending.proposal.stamp:
         late = now - pending.received > cfg.confidence.pairing_wait
-        return _decide_proposal(replace(state, pending=None), pending.proposal,
+        return _decide_proposal(evolve(state, pending=None), pending.proposal,
                                 _LATE if late else meta, pending.received, now,
                                 pending.previous_stamp, cfg, 'proposal')
     return StepResult(state, None)
@@ -147,7 +147,7 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
 def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepResult:
     pending = state.pending
     if pending is not None and now - pending.received >= cfg.confidence.pairing_wait:
-        return _decide_proposal(replace(state, pending=None), pending.proposal, None,
+        return _decide_proposal(evolve(state, pending=None), pending.proposal, None,
                                 pending.received, now, pending.previous_stamp, cfg,
                                 'pairing_timeout')
     late = Check('watchdog.late', tick.late <= cfg.monitor.max_late, tick.late,
@@ -158,25 +158,25 @@ def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepR
 
 def _on_clock_stall(state: GateState, stall: ClockStall, now: float,
                     cfg: GateConfig) -> StepResult:
-    decision_state, decision = _decide(replace(state, clock_stalled=True), now, cfg,
+    decision_state, decision = _decide(evolve(state, clock_stalled=True), now, cfg,
                                        'clock_stall')
     return StepResult(decision_state, decision)
 
 
 def _on_odom(state: GateState, odom: Odom, now: float, cfg: GateConfig) -> StepResult:
-    return StepResult(replace(state, sensors=sensors.on_odom(
+    return StepResult(evolve(state, sensors=sensors.on_odom(
         state.sensors, odom, now, state.output, cfg)), None)
 
 
 def _on_imu(state: GateState, imu: Imu, now: float, cfg: GateConfig) -> StepResult:
-    return StepResult(replace(state, sensors=sensors.on_imu(state.sensors, imu, now, cfg)),
+    return StepResult(evolve(state, sensors=sensors.on_imu(state.sensors, imu, now, cfg)),
                       None)
 
 
 def _on_estop(state: GateState, estop: Estop, now: float, cfg: GateConfig) -> StepResult:
     if not estop.engaged:
-        return StepResult(replace(state, estop_input=False), None)
-    state = replace(state, estop_input=True, latched=True, latch_reason=Reason.ESTOP)
+        return StepResult(evolve(state, estop_input=False), None)
+    state = evolve(state, estop_input=True, latched=True, latch_reason=Reason.ESTOP)
     decision_state, decision = _decide(state, now, cfg, 'estop')
     return StepResult(decision_state, decision)
 
@@ -191,7 +191,7 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
         names = ', '.join(c.reason.value for c in failing)
         return StepResult(state, None, (False, f'refused: inputs unhealthy ({names})'))
     # The reset only permits motion: every proposal stamped before it is void.
-    state = replace(state, latched=False, reset_time=now, latest=None, latest_meta=None,
+    state = evolve(state, latched=False, reset_time=now, latest=None, latest_meta=None,
                     pending=None, authority=hysteresis.FRESH)
     decision_state, decision = _decide(state, now, cfg, 'reset')
     return StepResult(decision_state, decision,
@@ -200,7 +200,7 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
 
 def _on_trace_health(state: GateState, health: TraceHealth, now: float,
                      cfg: GateConfig) -> StepResult:
-    return StepResult(replace(state, trace_ok=health.ok), None)
+    return StepResult(evolve(state, trace_ok=health.ok), None)
 
 
 _HANDLERS = {
@@ -232,7 +232,7 @@ def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta
 
 def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState:
     """After the clock went backwards no stored time can be compared with now."""
-    return replace(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
+    return evolve(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
                    latest=None,
                    latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
                    reset_time=None, sensors=SensorState(), output_t=now,
@@ -242,7 +242,7 @@ def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState
 def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
                      received: float, now: float, previous_stamp: Optional[float],
                      cfg: GateConfig, trigger: str) -> StepResult:
-    state = replace(state, latest=proposal, latest_meta=meta, latest_received=received)
+    state = evolve(state, latest=proposal, latest_meta=meta, latest_received=received)
     decision_state, decision = _decide(state, now, cfg, trigger, previous_stamp, fresh=True)
     return StepResult(decision_state, decision)
 
@@ -289,7 +289,7 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if not failing and not authority.granted:
         found.append(hysteresis.check(authority, now, cfg.confidence))
         failing.append(Reason.HYSTERESIS)
-    state = replace(state, authority=authority)
+    state = evolve(state, authority=authority)
 
     clamps: List[Clamp] = []
     if state.latched:
@@ -327,6 +327,6 @@ def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
 
 def _after_output(state: GateState, decision: Decision, now: float,
                   cfg: GateConfig) -> GateState:
-    return replace(state, output=decision.output, output_t=now, verdict=decision.verdict,
+    return evolve(state, output=decision.output, output_t=now, verdict=decision.verdict,
                    clock_jumped=False,
                    sensors=sensors.on_output(state.sensors, decision.output, now, cfg))

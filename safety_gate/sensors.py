@@ -8,12 +8,12 @@ Time-based faults (stale, stuck, tracking, IMU disagreement) are judged at
 decision time, because silence is itself the fault.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 import math
 from typing import List, Optional
 
 from safety_gate.config import GateConfig
-from safety_gate.types import Check, Command, Imu, Odom, Reason
+from safety_gate.types import Check, Command, evolve, Imu, Odom, Reason
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def on_odom(state: SensorState, odom: Odom, now: float, output: Command,
     same = prev is not None and (odom.v, odom.w, odom.x, odom.y) == (
         prev.v, prev.w, prev.x, prev.y)
     tracking_bad = abs(output.v - odom.v) > cfg.odom.tracking_tolerance
-    return replace(
+    return evolve(
         state, odom=odom, odom_received=now, odom_fault=fault,
         odom_changed_at=state.odom_changed_at if same else now,
         tracking_bad_since=_since(state.tracking_bad_since, now, tracking_bad))
@@ -80,7 +80,7 @@ def on_imu(state: SensorState, imu: Imu, now: float, cfg: GateConfig) -> SensorS
     finite = math.isfinite(imu.wz) and math.isfinite(imu.stamp)
     disagree = (not finite or state.odom is None
                 or not abs(imu.wz - state.odom.w) <= cfg.imu.yaw_rate_tolerance)
-    return replace(state, imu=imu, imu_received=now, imu_finite=finite,
+    return evolve(state, imu=imu, imu_received=now, imu_finite=finite,
                    imu_bad_since=_since(state.imu_bad_since, now, disagree))
 
 
@@ -89,7 +89,7 @@ def on_output(state: SensorState, output: Command, now: float, cfg: GateConfig) 
     moving = abs(output.v) > cfg.odom.stuck_min_cmd
     if moving == (state.moving_cmd_since is not None):
         return state
-    return replace(state, moving_cmd_since=now if moving else None)
+    return evolve(state, moving_cmd_since=now if moving else None)
 
 
 def _age(stamp: float, received: float, now: float) -> float:

@@ -12,6 +12,20 @@ import enum
 from typing import Optional, Tuple
 
 
+def evolve(obj, **changes):
+    """Return a copy of the frozen dataclass ``obj`` with ``changes`` applied.
+
+    What ``dataclasses.replace`` does, about seven times faster: it copies the
+    instance dict instead of re-running ``__init__``. The core's state types
+    have no ``__post_init__`` and no slots, which is what makes this valid, and
+    the core replaces its state on every event.
+    """
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 def stamp_to_seconds(sec: int, nanosec: int) -> float:
     """Convert a ROS stamp to float seconds (the one conversion used everywhere)."""
     return sec + nanosec * 1e-9

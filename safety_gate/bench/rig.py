@@ -275,8 +275,7 @@ class Rig:
         """Publish one proposal to ``arm``: the meta first, then the command with its stamp."""
         w = proposal_w(self._count)
         self._count += 1
-        sent_ns = time.time_ns()
-        stamp = stamp_from_ns(sent_ns)
+        stamp = stamp_from_ns(time.time_ns())
         if arm.meta_pub is not None:
             arm.meta_pub.publish(String(data=meta_json(stamp, CONFIDENCE, MODEL_SHA256,
                                                        REASONING)))
@@ -286,8 +285,8 @@ class Rig:
         return Sent(sent_ns, w)
 
     def drive(self, arm: Arm, rate_hz: float, seconds: float = math.inf,
-              until: Optional[Callable[[], bool]] = None) -> List[Sent]:
-        """Send proposals to ``arm`` at ``rate_hz`` for ``seconds`` or until ``until()``.
+              until: Optional[Callable[[List[Sent]], bool]] = None) -> List[Sent]:
+        """Send proposals to ``arm`` at ``rate_hz`` for ``seconds`` or until ``until(sent)``.
 
         Between sends the executor spins, so outputs and odometry keep flowing.
         """
@@ -298,7 +297,7 @@ class Rig:
         sent: List[Sent] = []
         while True:
             now = time.monotonic_ns()
-            if now >= end or (until is not None and until()):
+            if now >= end or (until is not None and until(sent)):
                 return sent
             if now >= next_send:
                 sent.append(self.propose(arm))

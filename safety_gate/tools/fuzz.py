@@ -1,0 +1,356 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Fuzz the decision core with long seeded random input sequences; check the invariant.
+
+A test tool, not part of the safety function.
+
+``python -m safety_gate.tools.fuzz --steps 1000000`` (what ``make fuzz`` runs)
+drives ``core.step`` through episodes of random events, each with a random
+valid configuration and a random mix of faults: a planner that is nominal,
+wild (NaN, huge, stale, future or duplicate stamps), unsure or silent; metas
+that are missing, late, mismatched or malformed; odometry and IMU that follow
+the output, stop, freeze, jump or go non-finite; clock jumps both ways, late
+ticks and a stalled clock; e-stops, resets, trace failures and internal errors.
+Every decision is checked by :class:`Invariant`; any violation is printed with
+the seed and episode that reproduce it, and the exit code is 1.
+
+:class:`Invariant` is shared with the process-level fault tests, which apply it
+to the decision records a real gate publishes.
+"""
+
+import argparse
+import math
+import random
+import sys
+import time
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from safety_gate import config, core
+from safety_gate.meta import parse_meta
+from safety_gate.tools import faults
+from safety_gate.types import (
+    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth)
+
+T0 = 1000.0
+PERIOD = 0.02  # s: the watchdog period of the default rate_hz
+SPECIAL = (math.nan, math.inf, -math.inf, 1e308, -1e308, -0.0, 5e-324)
+MODEL = 'ab' * 32
+# Disturbances an episode may switch on, each with its own probability per period.
+DISTURBANCES = ('wild_planner', 'silent_planner', 'unsure_planner', 'meta_fault',
+                'odom_fault', 'imu_fault', 'clock_fault', 'operator', 'trace_fault',
+                'internal_error')
+
+
+class Invariant:
+    """The output invariant of one gate's decisions, checked in order.
+
+    * every output is finite and inside the envelope;
+    * an ESTOP outputs exactly zero;
+    * a FALLBACK never speeds up, and from one FALLBACK to the next |v| and |w|
+      shrink by at most ``fallback.decel`` and ``fallback.angular_decel`` times
+      the node time between them (a stalled clock, which stops at once, aside);
+    * a run of FALLBACK decisions reaches zero no later than its first output
+      would at those decelerations.
+    """
+
+    def __init__(self, cfg: config.GateConfig, tolerance: float = 1e-9) -> None:
+        """Check decisions made with ``cfg``; ``tolerance`` absorbs float rounding."""
+        self.cfg = cfg
+        self.tolerance = tolerance
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the history: the next decision follows a gap or a restart."""
+        self._previous: Optional[Tuple[float, str, float, float]] = None
+        self._fallback_since: Optional[Tuple[float, float]] = None  # (t, time to stop)
+
+    def check(self, t: float, verdict: str, reasons: Sequence[str], v: float,
+              w: float) -> List[str]:
+        """Return what the decision (node time ``t``, output (v, w)) violates; [] if nothing."""
+        env, fb, tol = self.cfg.envelope, self.cfg.fallback, self.tolerance
+        found = []
+        if not (math.isfinite(v) and math.isfinite(w)):
+            found.append(f'non-finite output ({v}, {w})')
+        elif not (-env.max_reverse_speed - tol <= v <= env.max_linear_speed + tol
+                  and abs(w) <= env.max_angular_speed + tol
+                  and abs(v * w) <= env.max_lateral_accel + tol):
+            found.append(f'output ({v}, {w}) outside the envelope')
+        if verdict == 'ESTOP' and (v != 0.0 or w != 0.0):
+            found.append(f'ESTOP with output ({v}, {w})')
+        previous = self._previous
+        if verdict == 'FALLBACK' and previous is not None and not found:
+            found += self._check_fallback(previous, t, reasons, v, w)
+        if verdict != 'FALLBACK':
+            self._fallback_since = None
+        elif self._fallback_since is None and math.isfinite(v) and math.isfinite(w):
+            self._fallback_since = (t, max(abs(v) / fb.decel, abs(w) / fb.angular_decel))
+        elif self._fallback_since is not None:
+            start, to_stop = self._fallback_since
+            if t - start > to_stop * (1.0 + 1e-9) + 1e-9 and max(abs(v), abs(w)) > 1e-6:
+                found.append(f'fallback still at ({v}, {w}) {t - start:.3f} s after it '
+                             f'began; it must stop within {to_stop:.3f} s')
+        self._previous = (t, verdict, v, w)
+        return found
+
+    def _check_fallback(self, previous, t, reasons, v, w) -> List[str]:
+        t0, verdict0, v0, w0 = previous
+        tol = self.tolerance
+        if not (math.isfinite(v0) and math.isfinite(w0)):
+            return []
+        found = []
+        if abs(v) > abs(v0) + tol or abs(w) > abs(w0) + tol:
+            found.append(f'fallback speeds up: ({v0}, {w0}) -> ({v}, {w})')
+        if verdict0 == 'FALLBACK' and Reason.CLOCK_STALLED.value not in reasons:
+            dt = max(0.0, t - t0)
+            fb = self.cfg.fallback
+            if abs(v0) - abs(v) > fb.decel * dt + tol or abs(w0) - abs(w) > (
+                    fb.angular_decel * dt + tol):
+                found.append(f'fallback brakes harder than configured: ({v0}, {w0}) -> '
+                             f'({v}, {w}) in {dt:.4f} s')
+        return found
+
+    def check_decision(self, decision) -> List[str]:
+        """Check a ``safety_gate.types.Decision``."""
+        return self.check(decision.t, decision.verdict.value,
+                          [r.value for r in decision.reasons],
+                          decision.output.v, decision.output.w)
+
+
+def random_config(rng: random.Random) -> config.GateConfig:
+    """Return the defaults or a random valid configuration."""
+    if rng.random() < 0.3:
+        return config.build({'require_reset_on_start': rng.random() < 0.5})
+    threshold = rng.uniform(0.0, 1.0)
+    linear = rng.uniform(0.2, 3.0)
+    decel = rng.uniform(0.5, 5.0)
+    angular_accel = rng.uniform(0.5, 6.0)
+    warn_late = rng.uniform(0.005, 0.2)
+    return config.build({
+        'rate_hz': rng.choice([10.0, 20.0, 50.0, 100.0]),
+        'proposal_timeout': rng.uniform(0.1, 1.0),
+        'require_reset_on_start': rng.random() < 0.5,
+        'confidence.required': rng.random() < 0.8,
+        'confidence.threshold': threshold,
+        'confidence.recover_threshold': rng.uniform(threshold, 1.0),
+        'confidence.recover_count': rng.randint(1, 5),
+        'confidence.min_dwell': rng.uniform(0.0, 1.0),
+        'confidence.pairing_wait': rng.choice([0.0, 0.02, 0.05, 0.1]),
+        'odom.required': rng.random() < 0.8,
+        'odom.max_speed': linear + rng.uniform(0.0, 3.0),
+        'imu.enabled': rng.random() < 0.5,
+        'trace.required': rng.random() < 0.5,
+        'envelope.max_linear_speed': linear,
+        'envelope.max_reverse_speed': rng.uniform(0.0, linear),
+        'envelope.max_angular_speed': rng.uniform(0.1, 3.0),
+        'envelope.max_lateral_accel': rng.uniform(0.1, 3.0),
+        'envelope.max_linear_accel': rng.uniform(0.1, 5.0),
+        'envelope.max_linear_decel': decel,
+        'envelope.max_angular_accel': angular_accel,
+        'fallback.decel': rng.uniform(0.1, decel),
+        'fallback.angular_decel': rng.uniform(0.1, angular_accel),
+        'monitor.warn_late': warn_late,
+        'monitor.max_late': rng.uniform(warn_late, 0.5),
+    })
+
+
+class Episode:
+    """One gate from start: a clock, a planner, a vehicle and an operator, all random.
+
+    :meth:`events` yields (node time, event) in order; an event of None stands
+    for an exception inside the step (``core.internal_error``).
+    """
+
+    def __init__(self, rng: random.Random, cfg: config.GateConfig) -> None:
+        """Draw the episode's fault mix."""
+        self.rng = rng
+        self.cfg = cfg
+        self.now = T0
+        self.output = (0.0, 0.0)  # the gate's latest output, set by the driver
+        self.vehicle = [0.0, 0.0, 0.0]  # v, w, x: follows the output with a lag
+        self.odom_mode = self.imu_mode = 'follow'
+        self.last_stamp = T0
+        odds = (0.0, 0.002, 0.02, 0.1)
+        self.mix = {name: rng.choice(odds) for name in DISTURBANCES}
+        self.planner = (rng.uniform(-0.3, 1.0), rng.uniform(-1.5, 1.5))
+
+    def _wild(self, bound: float) -> float:
+        rng = self.rng
+        return rng.choice(SPECIAL) if rng.random() < 0.2 else rng.uniform(-bound, bound)
+
+    def _hit(self, disturbance: str) -> bool:
+        return self.rng.random() < self.mix[disturbance]
+
+    def events(self, periods: int) -> Iterator[Tuple[float, object]]:
+        """Yield the events of ``periods`` watchdog periods."""
+        for period in range(periods):
+            yield from self._clock()
+            yield from self._sensors()
+            if period % 5 == 0:
+                yield from self._planner()
+            yield from self._operator()
+            yield self.now, Tick(self.rng.expovariate(100.0) if self._hit('clock_fault')
+                                 else 0.0)
+
+    def _clock(self) -> Iterator[Tuple[float, object]]:
+        rng = self.rng
+        self.now += PERIOD
+        if self._hit('clock_fault'):
+            kind = rng.randrange(4)
+            if kind == 0:
+                self.now -= rng.uniform(0.0, 5.0)
+            elif kind == 1:
+                self.now += rng.uniform(0.0, 10.0)
+            elif kind == 2:
+                self.now += rng.uniform(0.0, 0.5)
+            else:
+                yield self.now, ClockStall()
+
+    def _sensors(self) -> Iterator[Tuple[float, object]]:
+        rng, vehicle = self.rng, self.vehicle
+        for axis in (0, 1):
+            vehicle[axis] += 0.3 * (self.output[axis] - vehicle[axis])
+        vehicle[2] += vehicle[0] * PERIOD
+        if self._hit('odom_fault'):
+            self.odom_mode = rng.choice(['follow', 'stop', 'freeze', 'wild', 'stale'])
+        stamp = self.now
+        if self.odom_mode == 'follow':
+            yield self.now, Odom(vehicle[0], vehicle[1], vehicle[2], 0.0, stamp)
+        elif self.odom_mode == 'freeze':
+            yield self.now, Odom(0.5, 0.0, 1.0, 0.0, stamp)
+        elif self.odom_mode == 'wild':
+            yield self.now, Odom(self._wild(5.0), self._wild(8.0), self._wild(100.0),
+                                 self._wild(100.0), stamp + self._wild(1.0))
+        elif self.odom_mode == 'stale':
+            yield self.now, Odom(vehicle[0], vehicle[1], vehicle[2], 0.0, stamp - 1.0)
+        if self._hit('imu_fault'):
+            self.imu_mode = rng.choice(['follow', 'stop', 'wild'])
+        if self.imu_mode == 'follow':
+            yield self.now, Imu(vehicle[1], stamp)
+        elif self.imu_mode == 'wild':
+            yield self.now, Imu(self._wild(8.0), stamp + self._wild(1.0))
+
+    def _planner(self) -> Iterator[Tuple[float, object]]:
+        rng = self.rng
+        if self._hit('silent_planner'):
+            return
+        if rng.random() < 0.05:
+            self.planner = (rng.uniform(-0.5, 1.5), rng.uniform(-2.0, 2.0))
+        v, w = self.planner
+        stamp = self.now
+        confidence: Optional[float] = rng.uniform(0.6, 1.0)
+        if self._hit('wild_planner'):
+            v, w = self._wild(3.0), self._wild(4.0)
+            stamp = rng.choice([self.last_stamp, self.now - rng.uniform(0.0, 2.0),
+                                self.now + rng.uniform(0.0, 1.0), self._wild(1e9)])
+        if self._hit('unsure_planner'):
+            confidence = rng.choice([None, rng.uniform(0.0, 1.0), rng.uniform(0.4, 0.7)])
+        self.last_stamp = stamp
+        meta = Meta(stamp, confidence, MODEL, 'fuzz', None if confidence is not None
+                    else 'malformed: confidence is not a number')
+        if self._hit('meta_fault'):
+            kind = rng.randrange(4)
+            if kind == 0:
+                meta = None
+            elif kind == 1:
+                meta = Meta(stamp + 0.001, confidence, MODEL, 'mismatch')
+            elif kind == 2:
+                meta = parse_meta(rng.choice(['{', '[' * 5000, '"x"', '{"stamp": 1}']),
+                                  self.cfg.confidence.max_meta_bytes, 100)
+        proposal = Proposal(v, w, stamp, stamped=rng.random() < 0.9)
+        pair = [(self.now, proposal)] if meta is None else [(self.now, meta),
+                                                            (self.now, proposal)]
+        if rng.random() < 0.2:
+            pair.reverse()
+        yield from pair
+
+    def _operator(self) -> Iterator[Tuple[float, object]]:
+        rng = self.rng
+        if self._hit('operator'):
+            kind = rng.randrange(3)
+            if kind == 0:
+                yield self.now, Estop(rng.random() < 0.5)
+            elif kind == 1:
+                yield self.now, Reset()
+            else:
+                yield self.now, Estop(False)
+                self.odom_mode = 'follow'
+                yield self.now, Odom(*self.vehicle, 0.0, self.now)
+                yield self.now, Reset()
+        if self._hit('trace_fault'):
+            yield self.now, TraceHealth(rng.random() < 0.5)
+        if self._hit('internal_error'):
+            yield self.now, None
+
+
+def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
+    """Run one episode of about ``steps`` core steps; return (steps, decisions, violations)."""
+    cfg = random_config(rng)
+    episode = Episode(rng, cfg)
+    invariant = Invariant(cfg)
+    state = core.initial_state(cfg)
+    done = decisions = 0
+    violations: List[str] = []
+    for now, event in episode.events(max(1, steps // 4)):
+        if event is None:
+            result = core.internal_error(state, now, cfg, 'tick', 'injected')
+        else:
+            result = core.step(state, event, now, cfg)
+        state = result.state
+        done += 1
+        decision = result.decision
+        if decision is not None:
+            decisions += 1
+            episode.output = (decision.output.v, decision.output.w)
+            for violation in invariant.check_decision(decision):
+                violations.append(f'step {done} ({type(event).__name__} at {now:.3f}): '
+                                  f'{violation}; decision {decision}')
+        if done >= steps or len(violations) >= 5:
+            break
+    return done, decisions, violations
+
+
+def fuzz(total_steps: int, seed: int, episode_steps: int,
+         report=print) -> Tuple[int, int, int, List[str]]:
+    """Run episodes until ``total_steps`` core steps; return (steps, decisions, episodes, found)."""
+    steps = decisions = episodes = 0
+    found: List[str] = []
+    started = last_report = time.monotonic()
+    while steps < total_steps and not found:
+        episode_seed = seed * 1_000_003 + episodes
+        done, decided, violations = run_episode(random.Random(episode_seed), episode_steps)
+        steps, decisions, episodes = steps + done, decisions + decided, episodes + 1
+        found += [f'seed {seed}, episode {episodes - 1} (Random({episode_seed})): {v}'
+                  for v in violations]
+        if time.monotonic() - last_report >= 10.0:
+            last_report = time.monotonic()
+            report(f'  {steps} steps, {steps / (last_report - started):.0f} steps/s')
+    return steps, decisions, episodes, found
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the fuzzer; exit 1 if any decision violates the invariant."""
+    parser = argparse.ArgumentParser(
+        prog='python -m safety_gate.tools.fuzz',
+        description='Drive the decision core with seeded random input sequences and check '
+                    'that every output is finite, inside the envelope, and that every '
+                    'fallback reaches zero at no more than the configured deceleration.')
+    parser.add_argument('--steps', type=int, default=1_000_000, help='core steps in all')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--episode-steps', type=int, default=4000,
+                        help='core steps per episode (a fresh gate and config each)')
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    steps, decisions, episodes, found = fuzz(args.steps, args.seed, args.episode_steps)
+    elapsed = time.monotonic() - started
+    print(f'fuzz: {steps} core steps in {episodes} episodes, {decisions} decisions, '
+          f'{len(found)} violations, {elapsed:.1f} s, {steps / elapsed:.0f} steps/s '
+          f'(seed {args.seed})')
+    for violation in found:
+        print(f'  VIOLATION {violation}')
+    faults.record('core fuzz: random input sequences', f'seed {args.seed}', unsafe=len(found),
+                  lost=None, reaction_s=None, cases=steps)
+    return 1 if found else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
