@@ -192,7 +192,7 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
         return StepResult(state, None, (False, f'refused: inputs unhealthy ({names})'))
     # The reset only permits motion: every proposal stamped before it is void.
     state = evolve(state, latched=False, reset_time=now, latest=None, latest_meta=None,
-                    pending=None, authority=hysteresis.FRESH)
+                   pending=None, authority=hysteresis.FRESH)
     decision_state, decision = _decide(state, now, cfg, 'reset')
     return StepResult(decision_state, decision,
                       (True, 'latch cleared: waiting for a fresh, valid proposal'))
@@ -233,10 +233,10 @@ def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta
 def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState:
     """After the clock went backwards no stored time can be compared with now."""
     return evolve(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
-                   latest=None,
-                   latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
-                   reset_time=None, sensors=SensorState(), output_t=now,
-                   authority=hysteresis.revoke(now, cfg.confidence))
+                  latest=None,
+                  latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
+                  reset_time=None, sensors=SensorState(), output_t=now,
+                  authority=hysteresis.revoke(now, cfg.confidence))
 
 
 def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
@@ -328,5 +328,5 @@ def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
 def _after_output(state: GateState, decision: Decision, now: float,
                   cfg: GateConfig) -> GateState:
     return evolve(state, output=decision.output, output_t=now, verdict=decision.verdict,
-                   clock_jumped=False,
-                   sensors=sensors.on_output(state.sensors, decision.output, now, cfg))
+                  clock_jumped=False,
+                  sensors=sensors.on_output(state.sensors, decision.output, now, cfg))

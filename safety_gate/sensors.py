@@ -81,7 +81,7 @@ def on_imu(state: SensorState, imu: Imu, now: float, cfg: GateConfig) -> SensorS
     disagree = (not finite or state.odom is None
                 or not abs(imu.wz - state.odom.w) <= cfg.imu.yaw_rate_tolerance)
     return evolve(state, imu=imu, imu_received=now, imu_finite=finite,
-                   imu_bad_since=_since(state.imu_bad_since, now, disagree))
+                  imu_bad_since=_since(state.imu_bad_since, now, disagree))
 
 
 def on_output(state: SensorState, output: Command, now: float, cfg: GateConfig) -> SensorState:

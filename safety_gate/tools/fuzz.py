@@ -302,8 +302,9 @@ def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
             decisions += 1
             episode.output = (decision.output.v, decision.output.w)
             for violation in invariant.check_decision(decision):
-                violations.append(f'step {done} ({type(event).__name__} at {now:.3f}): '
-                                  f'{violation}; decision {decision}')
+                reasons = ','.join(r.value for r in decision.reasons)
+                violations.append(f'step {done} ({type(event).__name__} at {now:.3f}, '
+                                  f'{decision.verdict.value} {reasons}): {violation}')
         if done >= steps or len(violations) >= 5:
             break
     return done, decisions, violations
@@ -311,7 +312,10 @@ def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
 
 def fuzz(total_steps: int, seed: int, episode_steps: int,
          report=print) -> Tuple[int, int, int, List[str]]:
-    """Run episodes until ``total_steps`` core steps; return (steps, decisions, episodes, found)."""
+    """Run episodes until ``total_steps`` core steps: (steps, decisions, episodes, violations).
+
+    ``report`` receives a progress line about every 10 s.
+    """
     steps = decisions = episodes = 0
     found: List[str] = []
     started = last_report = time.monotonic()

@@ -9,7 +9,7 @@ never imports this module.
 import json
 import math
 import signal
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Twist, TwistStamped
@@ -28,6 +28,9 @@ COMMAND_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST,
 SENSOR_QOS = qos_profile_sensor_data
 # Reliable so that both best-effort (rclpy, rclcpp) and reliable /clock readers match.
 CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+# Recording topics of the test tools: reliable with deep queues, so a busy
+# recorder loses nothing.
+RECORD_QOS = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
 
 _NS_PER_S = 1_000_000_000
 
@@ -44,13 +47,17 @@ def stamp_to_ns(stamp: Time) -> int:
 
 
 def meta_json(stamp: Time, confidence: Union[float, None], model_sha256: str,
-              reasoning: str) -> str:
-    """Return the planner/meta JSON payload for a command stamped ``stamp``."""
+              reasoning: str, extra: Optional[Mapping[str, Any]] = None) -> str:
+    """Return the planner/meta JSON payload for a command stamped ``stamp``.
+
+    ``extra`` fields are added for the test tools; the gate ignores them.
+    """
     return json.dumps({
         'stamp': {'sec': stamp.sec, 'nanosec': stamp.nanosec},
         'confidence': confidence,
         'model_sha256': model_sha256,
         'reasoning': reasoning,
+        **(extra or {}),
     })
 
 
@@ -100,6 +107,32 @@ def advance_pose(pose: Sequence[float], v: float, w: float, dt: float) -> tuple:
     heading = yaw + 0.5 * w * dt
     return (x + v * math.cos(heading) * dt, y + v * math.sin(heading) * dt,
             math.remainder(yaw + w * dt, math.tau))
+
+
+class MonotonicTime:
+    """A time in integer nanoseconds that never runs backwards, fed by a clock that may.
+
+    It follows the clock exactly until the clock jumps backwards (a simulation
+    reset); from then on it runs on from where it was, advancing by the last
+    step seen at the jump, so time since an event stays meaningful.
+    """
+
+    def __init__(self) -> None:
+        self._raw: Optional[int] = None
+        self._step = 0
+        self.offset = 0  # added to the raw clock: grows by each backwards jump
+        self.jumps = 0
+
+    def __call__(self, raw_ns: int) -> int:
+        """Take a clock reading and return the monotonic time for it."""
+        if self._raw is not None:
+            if raw_ns < self._raw:
+                self.offset += self._raw - raw_ns + self._step
+                self.jumps += 1
+            elif raw_ns > self._raw:
+                self._step = raw_ns - self._raw
+        self._raw = raw_ns
+        return raw_ns + self.offset
 
 
 def run_node(make_node: Callable[[], Node], args: Optional[list] = None) -> int:
