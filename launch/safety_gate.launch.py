@@ -3,11 +3,14 @@
 """Launch the safety gate node with its parameters file and topic remappings."""
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+import yaml
+
+NODE_NAME = 'safety_gate'
 
 # (launch argument, the node's own topic name, what flows on it)
 _TOPICS = (
@@ -17,6 +20,53 @@ _TOPICS = (
     ('imu_topic', 'imu', 'IMU yaw rate (in)'),
     ('cmd_vel_topic', 'cmd_vel', 'gated actuator command (out)'),
 )
+
+
+def _merge(into: dict, update: dict) -> dict:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def node_parameters(params_file: str, namespace: str) -> dict:
+    """Return the gate's parameters from a params file, whatever the namespace.
+
+    rcl applies a file's ``safety_gate:`` section only to ``/safety_gate``, so
+    with a namespace an integrator's file would be silently ignored. Reading
+    the sections here (``/**``, then ``safety_gate``, then the fully qualified
+    name, the most specific winning) makes the file apply either way.
+    """
+    with open(params_file) as file:
+        data = yaml.safe_load(file) or {}
+    qualified = '/' + '/'.join(p for p in (namespace.strip('/'), NODE_NAME) if p)
+    params: dict = {}
+    for key in ('/**', NODE_NAME, '/' + NODE_NAME, qualified):
+        section = data.get(key) or {}
+        _merge(params, section.get('ros__parameters') or {})
+    return params
+
+
+def _gate(context):
+    namespace = LaunchConfiguration('namespace').perform(context)
+    params = node_parameters(LaunchConfiguration('params_file').perform(context), namespace)
+    return [Node(
+        package='safety_gate',
+        executable='safety_gate_node',
+        name=NODE_NAME,
+        namespace=namespace,
+        parameters=[
+            params,
+            {'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
+                                            value_type=bool)},
+        ],
+        remappings=[(topic, LaunchConfiguration(argument)) for argument, topic, _ in _TOPICS],
+        ros_arguments=['--log-level', LaunchConfiguration('log_level')],
+        output='screen',
+        emulate_tty=True,
+    )]
 
 
 def generate_launch_description():
@@ -37,19 +87,4 @@ def generate_launch_description():
         DeclareLaunchArgument(argument, default_value=topic, description=doc)
         for argument, topic, doc in _TOPICS
     ]
-    node = Node(
-        package='safety_gate',
-        executable='safety_gate_node',
-        name='safety_gate',
-        namespace=LaunchConfiguration('namespace'),
-        parameters=[
-            LaunchConfiguration('params_file'),
-            {'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
-                                            value_type=bool)},
-        ],
-        remappings=[(topic, LaunchConfiguration(argument)) for argument, topic, _ in _TOPICS],
-        ros_arguments=['--log-level', LaunchConfiguration('log_level')],
-        output='screen',
-        emulate_tty=True,
-    )
-    return LaunchDescription(arguments + [node])
+    return LaunchDescription(arguments + [OpaqueFunction(function=_gate)])

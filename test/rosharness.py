@@ -152,9 +152,9 @@ class TestBench:
     __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, context: Context, stamped: bool = True,
-                 name: str = 'test_bench') -> None:
+                 name: str = 'test_bench', namespace: str = '') -> None:
         """Create the bench node in ``context``; ``stamped`` picks TwistStamped over Twist."""
-        self.node = Node(name, context=context)
+        self.node = Node(name, namespace=namespace, context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
         self.stamped = stamped

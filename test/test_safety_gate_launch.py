@@ -37,6 +37,9 @@ def _installed_launch_file():
 
 
 LAUNCH_FILE = _installed_launch_file()
+# A namespace: rcl alone would not apply a file's `safety_gate:` section to
+# /robot1/safety_gate, so the gate would start latched and this test would fail.
+NAMESPACE = 'robot1'
 
 
 @pytest.mark.launch_test
@@ -44,12 +47,13 @@ LAUNCH_FILE = _installed_launch_file()
 @pytest.mark.skipif(LAUNCH_FILE is None,
                     reason='safety_gate is not installed in an ament prefix (colcon build)')
 def generate_test_description():
-    """Include the installed launch file with a params file that needs no reset."""
+    """Include the installed launch file, namespaced, with a params file that needs no reset."""
     scratch = Path(tempfile.mkdtemp(prefix='safety_gate_launch_test_'))
     params = write_params(scratch, {'require_reset_on_start': False,
                                     'trace.path': str(scratch / 'trace.jsonl')})
     gate = IncludeLaunchDescription(PythonLaunchDescriptionSource(str(LAUNCH_FILE)),
-                                    launch_arguments={'params_file': str(params)}.items())
+                                    launch_arguments={'params_file': str(params),
+                                                      'namespace': NAMESPACE}.items())
     return LaunchDescription([gate, launch_testing.actions.ReadyToTest()])
 
 
@@ -59,7 +63,7 @@ class TestLaunchedGate(unittest.TestCase):
     def setUpClass(cls):
         cls.context = Context()
         rclpy.init(context=cls.context, signal_handler_options=SignalHandlerOptions.NO)
-        cls.bench = TestBench(cls.context)
+        cls.bench = TestBench(cls.context, namespace=NAMESPACE)
 
     @classmethod
     def tearDownClass(cls):
