@@ -1,63 +1,58 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Run the gate closed-loop with the simulated vehicle and the scripted planner.
+"""Run one scenario closed-loop: planner -> gate -> simulated vehicle, on sim time.
 
 A test tool, not part of the safety function.
 
-Three processes (gate, vehicle, planner) talk over real DDS on loopback, as
-they would on a robot. This process adds an operator (e-stop and reset at
-scripted times, vehicle faults) and a recorder of everything on the wire.
-Times in a :class:`Run` are seconds since the planner's first proposal.
+Three processes (the real gate node, the simulated vehicle, the scripted
+planner) talk over DDS on loopback, as they would on a robot, in a ROS domain
+of their own. The vehicle drives ``/clock`` at ``sim_rate`` times real time
+and every node runs on it (``use_sim_time``). This process is the operator
+and the recorder (:class:`~safety_gate.tools.operator.Operator`): it resets
+the latched gate once odometry flows, starts the planner's script, injects the
+vehicle and operator faults at their script times (e-stop, resets, a gate
+killed with SIGKILL and started again with the same parameters) and records
+everything on the run clock.
 """
 
 from dataclasses import dataclass, field
-import os
 from pathlib import Path
 import signal
 import subprocess
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+import time
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from safety_gate.config import nest
+from safety_gate.scenarios.model import Scenario
+from safety_gate.scenarios.recording import Recording
 from safety_gate.tools.operator import Operator
-from safety_gate.tools.ros_env import loopback_env
+from safety_gate.tools.ros_env import loopback_env, pick_domain_id
 import yaml
 
-# How long processes get to come up and discover each other on a loaded host.
-_STARTUP_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class Action:
-    """An operator or environment action at time ``t`` after the first proposal.
-
-    ``kind`` is ``estop`` (value True/False), ``reset`` or ``vehicle_fault``
-    (value: the JSON object for ``sim_vehicle/fault``).
-    """
-
-    t: float
-    kind: str
-    value: Any = None
+DEFAULT_SIM_RATE = 2.0
+# Wall-clock budgets: generous, so a loaded 2-core host never fails a run on them.
+STARTUP_TIMEOUT_S = 30.0
+CLOCK_STALL_S = 10.0
+SERVICE_TIMEOUT_S = 15.0
+# Reason codes that make the gate refuse a reset; the operator waits them out.
+_SENSOR_PREFIXES = ('ODOM_', 'IMU_')
 
 
 @dataclass
 class Run:
-    """What crossed the wire during one closed-loop run."""
+    """A finished run: the recording and where its files are."""
 
-    t0: float = 0.0
-    proposals: List[Tuple[float, float, float]] = field(default_factory=list)
-    outputs: List[Tuple[float, float, float]] = field(default_factory=list)
-    odom: List[Tuple[float, float, float]] = field(default_factory=list)
-    decisions: List[Dict[str, Any]] = field(default_factory=list)
-    actions: List[Tuple[float, str, Any]] = field(default_factory=list)
-    trace_path: Optional[Path] = None
-    gate_exit_code: Optional[int] = None
-    gate_log: str = ''
+    recording: Recording
+    workdir: Path
+    trace_path: Path
+    gate_exit_codes: List[Optional[int]] = field(default_factory=list)
+    wall_s: float = 0.0
 
-
-def _write_yaml(path: Path, data: Mapping[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    @property
+    def logs(self) -> List[Path]:
+        """Return the process logs of the run."""
+        return sorted(self.workdir.glob('*.log'))
 
 
 class _Process:
@@ -66,77 +61,199 @@ class _Process:
     def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], workdir: Path):
         self.name = name
         self.log_path = workdir / f'{name}.log'
-        self._log = open(self.log_path, 'w')
-        self.popen = subprocess.Popen([sys.executable, *argv], env=dict(env),
-                                      stdout=self._log, stderr=subprocess.STDOUT)
+        with open(self.log_path, 'w') as log:
+            self.popen = subprocess.Popen([sys.executable, *argv], env=dict(env), stdout=log,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
-    def stop(self, timeout: float = 10.0) -> int:
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> Optional[int]:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
+            self.popen.send_signal(sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
-        self._log.close()
         return self.popen.returncode
 
 
-def run(script: Mapping[str, Any], duration: float, workdir: Path,
-        gate_params: Optional[Mapping[str, Any]] = None,
-        actions: Sequence[Action] = (), params_file: Optional[Path] = None,
-        progress=None) -> Run:
-    """Run one closed loop for ``duration`` seconds of planner time and record it.
+def _params_file(path: Path, node: str, params: Mapping) -> Path:
+    path.write_text(yaml.safe_dump({node: {'ros__parameters': nest(params)}}, sort_keys=False))
+    return path
 
-    ``gate_params`` are dotted overrides on top of ``params_file`` (or the
-    defaults). A latched gate is reset once odometry flows, before the planner
-    starts, as an operator would do after power-up.
+
+class _Loop:
+    """The processes of one run and the operator that drives them."""
+
+    def __init__(self, scenario: Scenario, workdir: Path, config_file: Path,
+                 sim_rate: float) -> None:
+        self.scenario = scenario
+        self.workdir = workdir
+        self.trace_path = workdir / 'trace.jsonl'
+        domain = pick_domain_id()
+        self.env = loopback_env(workdir, domain)
+        gate_file = _params_file(workdir / 'gate_params.yaml', 'safety_gate', {
+            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_params})
+        self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
+                          str(config_file), '--params-file', str(gate_file)]
+        script_file = workdir / 'planner_script.yaml'
+        script_file.write_text(yaml.safe_dump(scenario.planner_script().to_mapping()))
+        planner_file = _params_file(workdir / 'planner_params.yaml', 'planner', {
+            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file)})
+        vehicle_file = _params_file(workdir / 'vehicle_params.yaml', 'sim_vehicle', {
+            'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params})
+        self.gate_exit_codes: List[Optional[int]] = []
+        self.operator = Operator(scenario.id, domain)
+        self.vehicle = self._start('vehicle', ['-m', 'safety_gate.tools.sim_vehicle',
+                                               '--ros-args', '--params-file', str(vehicle_file)])
+        self.gate = self._start('gate', self.gate_argv)
+        self.planner = self._start('planner', ['-m', 'safety_gate.tools.planner', '--ros-args',
+                                               '--params-file', str(planner_file)])
+        self.restarted_at: Optional[float] = None
+
+    def _start(self, name: str, argv: Sequence[str]) -> _Process:
+        return _Process(name, argv, self.env, self.workdir)
+
+    def check_alive(self) -> None:
+        """Raise RuntimeError if a process died on its own."""
+        for process in (self.vehicle, self.gate, self.planner):
+            if not process.alive():
+                log = process.log_path.read_text(errors='replace')[-2000:]
+                raise RuntimeError(f'{process.name} exited with {process.popen.returncode}:\n'
+                                   f'{log}')
+
+    def restart_gate(self) -> None:
+        """Kill the gate as a crash would (SIGKILL) and start it again, same parameters."""
+        self.gate_exit_codes.append(self.gate.stop(signal.SIGKILL))
+        self.restarted_at = self.operator.now
+        self.gate = self._start(f'gate{len(self.gate_exit_codes)}', self.gate_argv)
+
+    def reset(self) -> None:
+        """Call reset once the gate is up and reports healthy inputs, as an operator does."""
+        operator = self.operator
+        if self.restarted_at is not None:
+            operator.wait_until(lambda: any(d.t > self.restarted_at
+                                            for d in operator.rec.decisions),
+                                STARTUP_TIMEOUT_S, 'the restarted gate')
+        try:
+            operator.wait_until(self.inputs_healthy, 3.0, 'healthy inputs')
+        except TimeoutError:
+            pass  # the reset is refused, and recorded as refused
+        operator.reset(SERVICE_TIMEOUT_S)
+
+    def ready(self) -> bool:
+        """Return True once every process is up and connected and odometry flows."""
+        self.check_alive()
+        operator = self.operator
+        return (operator.now is not None and operator.connected()
+                and operator.gate_state is not None and operator.odom_flowing())
+
+    def inputs_healthy(self) -> bool:
+        """Return True if the gate's latest decision names no sensor fault."""
+        decisions = self.operator.rec.decisions
+        return bool(decisions) and not any(r.startswith(_SENSOR_PREFIXES)
+                                           for r in decisions[-1].reasons)
+
+    def stop(self) -> None:
+        """Stop every process: planner, gate (its exit code is kept), vehicle."""
+        self.operator.close()
+        self.planner.stop()
+        self.gate_exit_codes.append(self.gate.stop())
+        self.vehicle.stop()
+
+
+def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[], None]]]:
+    """Return the operator's timed steps: (script time, action)."""
+    operator = loop.operator
+    steps: List[Tuple[float, Callable[[], None]]] = []
+
+    def vehicle(index: int, phase: str, payload: Optional[dict]) -> Callable[[], None]:
+        def act() -> None:
+            if payload is not None:
+                operator.vehicle_fault(payload)
+            operator.note(phase, index, detail=payload)
+        return act
+
+    def estop(index: int, phase: str, engaged: bool) -> Callable[[], None]:
+        def act() -> None:
+            operator.estop(engaged)
+            operator.note(phase, index, detail={'estop': engaged})
+        return act
+
+    def restart(index: int) -> Callable[[], None]:
+        def act() -> None:
+            operator.note('fault_start', index, detail='gate killed (SIGKILL) and restarted')
+            loop.restart_gate()
+        return act
+
+    for i, fault in enumerate(scenario.faults):
+        if fault.planner:
+            continue
+        if fault.kind == 'estop':
+            steps += [(fault.t_start, estop(i, 'fault_start', True)),
+                      (fault.t_end, estop(i, 'fault_end', False))]
+        elif fault.kind == 'gate_restart':
+            steps.append((fault.t_start, restart(i)))
+        else:
+            start, end = _VEHICLE_FAULTS[fault.kind](fault.value)
+            steps += [(fault.t_start, vehicle(i, 'fault_start', start)),
+                      (fault.t_end, vehicle(i, 'fault_end', end))]
+    steps += [(t, loop.reset) for t in scenario.resets]
+    return sorted(steps, key=lambda step: step[0])
+
+
+# The vehicle fault kinds: (payload at t_start, payload at t_end or None).
+_VEHICLE_FAULTS = {
+    'odom_stale': lambda value: ({'odom': 'stop'}, {'odom': 'ok'}),
+    'odom_stuck': lambda value: ({'odom': 'freeze'}, {'odom': 'ok'}),
+    'odom_jump': lambda value: ({'odom': 'jump'}, None),
+    'imu_bias': lambda value: ({'imu_bias': 0.8 if value is None else value},
+                               {'imu_bias': 0.0}),
+    'clock_reset': lambda value: ({'clock': 'reset'}, None),
+}
+
+
+def run(scenario: Scenario, workdir: Path, config_file: Path,
+        sim_rate: float = DEFAULT_SIM_RATE,
+        progress: Optional[Callable[[float], None]] = None) -> Run:
+    """Run ``scenario`` against the gate configured by ``config_file`` and record it.
+
+    ``progress`` gets the script time as the run advances. Raise TimeoutError
+    or RuntimeError when the run itself fails (a process that does not come
+    up or dies, a simulation that stops).
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env = loopback_env(workdir)
-    os.environ.update(env)  # this process's own node must share the domain
-    trace_path = workdir / 'trace.jsonl'
-    overrides = {'trace.path': str(trace_path), **(gate_params or {})}
-    gate_file = _write_yaml(workdir / 'gate_overrides.yaml',
-                            {'safety_gate': {'ros__parameters': nest(overrides)}})
-    script_file = _write_yaml(workdir / 'planner_script.yaml', dict(script))
-    gate_args = ['-m', 'safety_gate.node', '--ros-args']
-    if params_file is not None:
-        gate_args += ['--params-file', str(params_file)]
-    gate_args += ['--params-file', str(gate_file)]
-
-    result = Run(trace_path=trace_path)
-    gate = _Process('gate', gate_args, env, workdir)
-    vehicle = _Process('vehicle', ['-m', 'safety_gate.tools.sim_vehicle'], env, workdir)
-    planner = None
-    operator = Operator(result)
+    started = time.monotonic()
+    loop = _Loop(scenario, workdir, config_file, sim_rate)
+    operator = loop.operator
     try:
-        operator.wait_until(lambda: operator.gate_state is not None and operator.odom_flowing(),
-                            _STARTUP_TIMEOUT_S, 'the gate and the vehicle to come up')
+        operator.wait_until(loop.ready, STARTUP_TIMEOUT_S,
+                            'the gate, the vehicle and the planner')
         if operator.gate_state == 'LATCHED':
-            operator.reset_until_accepted(_STARTUP_TIMEOUT_S)
-        planner = _Process('planner', ['-m', 'safety_gate.tools.planner', '--ros-args',
-                                       '-p', f'script:={script_file}'], env, workdir)
-        operator.wait_until(lambda: result.proposals, _STARTUP_TIMEOUT_S,
-                            'the first proposal')
-        result.t0 = result.proposals[0][0]
-        operator.play(sorted(actions, key=lambda a: a.t), result.t0, duration, progress)
+            # A latched gate is reset as an operator does after power-up.
+            operator.wait_until(lambda: operator.gate_state != 'LATCHED' or (
+                loop.inputs_healthy() and operator.reset(SERVICE_TIMEOUT_S)),
+                STARTUP_TIMEOUT_S, 'the gate to accept the start-up reset')
+        operator.start_planner()
+        operator.wait_until(lambda: operator.script_start is not None, STARTUP_TIMEOUT_S,
+                            'the planner to start')
+        rec = operator.rec
+        rec.t0 = operator.script_start + (operator.now - operator.raw)
+        operator.note('start')
+
+        def report(now: float) -> None:
+            if progress is not None:
+                progress(now - rec.t0)
+
+        for t, act in _schedule(scenario, loop):
+            operator.spin_until(rec.t0 + t, CLOCK_STALL_S, report)
+            act()
+        operator.spin_until(rec.t0 + scenario.duration, CLOCK_STALL_S, report)
+        rec.end = operator.now
+        loop.check_alive()
     finally:
-        for process in (planner, vehicle):
-            if process is not None:
-                process.stop()
-        result.gate_exit_code = gate.stop()
-        operator.drain(0.5)
-        operator.close()
-        result.gate_log = gate.log_path.read_text(errors='replace')
-    return result
-
-
-def decisions_by_reason(run_result: Run) -> Dict[Tuple[str, str], int]:
-    """Count decisions by (verdict, reason); an approval counts under reason '-'."""
-    counts: Dict[Tuple[str, str], int] = {}
-    for record in run_result.decisions:
-        for reason in record['reasons'] or ['-']:
-            key = (record['verdict'], reason)
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+        loop.stop()
+    return Run(operator.rec, workdir, loop.trace_path, loop.gate_exit_codes,
+               time.monotonic() - started)

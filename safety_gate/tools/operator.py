@@ -3,141 +3,204 @@
 """The operator and recorder of a closed-loop run, as one rclpy node.
 
 A test tool, not part of the safety function. It records what crosses the
-wire (proposals, the gate's output, odometry, decision records) with receipt
-times on the monotonic clock, and plays scripted actions: e-stop, reset and
-vehicle faults.
+wire (proposals, meta, the gate's output, odometry, the vehicle's ground truth,
+decision records, the gate's state) into a
+:class:`~safety_gate.scenarios.recording.Recording`, timing every message on
+receipt with the run clock: ``/clock`` made monotonic. It also acts: e-stop,
+reset, vehicle faults and the planner's start.
 """
 
 import json
+import math
 import time
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from safety_gate.tools.rosutil import COMMAND_QOS, SENSOR_QOS
-from std_msgs.msg import Bool, String
+from rosgraph_msgs.msg import Clock
+from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
+                                             Recording, Sample)
+from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
+                                       SENSOR_QOS, stamp_to_ns)
+from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
 _STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
-_DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-# Odometry counts as flowing if a sample arrived within this long.
+# Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
 
 
 class Operator:
-    """Records a run into ``result`` (a closed_loop.Run) and plays actions."""
+    """Records one run into ``self.rec`` and performs the operator's actions."""
 
-    def __init__(self, result) -> None:
-        self.result = result
+    def __init__(self, scenario_id: str, domain_id: int) -> None:
+        self.rec = Recording(scenario_id)
         self.gate_state: Optional[str] = None
+        self.state_changes = 0  # state messages received: a restarted gate sends one
+        self.script_start: Optional[float] = None  # raw clock of script time 0
+        self._monotonic = MonotonicTime()
+        self._raw_ns: Optional[int] = None
+        self._now: Optional[float] = None
+        self._last_odom_wall = -math.inf
         self._context = rclpy.Context()
-        self._context.init()
-        self.node = rclpy.create_node('closed_loop_operator', context=self._context)
+        self._context.init(domain_id=domain_id)
+        self.node = rclpy.create_node('scenario_operator', context=self._context)
         self._executor = SingleThreadedExecutor(context=self._context)
         self._executor.add_node(self.node)
         node = self.node
-        node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal, COMMAND_QOS)
-        node.create_subscription(TwistStamped, 'cmd_vel', self._on_output, COMMAND_QOS)
+        node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_QOS)
+        node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal, RECORD_QOS)
+        node.create_subscription(String, 'planner/meta', self._on_meta, RECORD_QOS)
+        node.create_subscription(TwistStamped, 'cmd_vel', self._on_output, RECORD_QOS)
         node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
-        node.create_subscription(String, 'safety_gate/decision', self._on_decision,
-                                 _DECISION_QOS)
+        node.create_subscription(Odometry, 'sim_vehicle/ground_truth', self._on_truth,
+                                 RECORD_QOS)
+        node.create_subscription(String, 'safety_gate/decision', self._on_decision, RECORD_QOS)
         node.create_subscription(String, 'safety_gate/state', self._on_state, _STATE_QOS)
         self._estop = node.create_publisher(Bool, 'safety_gate/estop', COMMAND_QOS)
         self._fault = node.create_publisher(String, 'sim_vehicle/fault', COMMAND_QOS)
+        self._start = node.create_publisher(Empty, 'planner/start', COMMAND_QOS)
         self._reset = node.create_client(Trigger, 'safety_gate/reset')
+
+    # ------------------------------------------------------------ the run clock
+
+    @property
+    def now(self) -> Optional[float]:
+        """Return the run clock (s), or None before the first /clock message."""
+        return self._now
+
+    @property
+    def raw(self) -> float:
+        """Return the raw simulation clock (s) as last received."""
+        return (self._raw_ns or 0) / 1e9
+
+    def _on_clock(self, msg: Clock) -> None:
+        self._raw_ns = stamp_to_ns(msg.clock)
+        self._now = self._monotonic(self._raw_ns) / 1e9
 
     # ------------------------------------------------------------ recording
 
     def _on_proposal(self, msg: TwistStamped) -> None:
-        self.result.proposals.append((time.monotonic(), msg.twist.linear.x, msg.twist.angular.z))
+        if self._now is not None:
+            self.rec.proposals.append(Proposal(self._now, msg.twist.linear.x,
+                                               msg.twist.angular.z,
+                                               stamp_to_ns(msg.header.stamp) / 1e9))
+
+    def _on_meta(self, msg: String) -> None:
+        if self.script_start is not None:
+            return
+        try:
+            self.script_start = float(json.loads(msg.data)['script_start'])
+        except (ValueError, KeyError, TypeError):
+            pass  # malformed on purpose, or not from the scripted planner
 
     def _on_output(self, msg: TwistStamped) -> None:
-        self.result.outputs.append((time.monotonic(), msg.twist.linear.x, msg.twist.angular.z))
+        if self._now is None:
+            return
+        twist = msg.twist
+        clean = all(x == 0.0 for x in (twist.linear.y, twist.linear.z, twist.angular.x,
+                                       twist.angular.y))
+        self.rec.outputs.append(Output(self._now, twist.linear.x, twist.angular.z, clean))
 
     def _on_odom(self, msg: Odometry) -> None:
-        twist = msg.twist.twist
-        self.result.odom.append((time.monotonic(), twist.linear.x, twist.angular.z))
+        self._last_odom_wall = time.monotonic()
+        if self._now is not None:
+            twist = msg.twist.twist
+            self.rec.odom.append(Sample(self._now, twist.linear.x, twist.angular.z))
+
+    def _on_truth(self, msg: Odometry) -> None:
+        if self._now is not None:
+            twist = msg.twist.twist
+            self.rec.truth.append(Sample(self._now, twist.linear.x, twist.angular.z))
 
     def _on_decision(self, msg: String) -> None:
+        if self._now is None:
+            return
         record = json.loads(msg.data)
-        record['received'] = time.monotonic()
-        self.result.decisions.append(record)
+        output = record['output']
+        self.rec.decisions.append(DecisionSample(
+            self._now, record['verdict'], list(record['reasons']), float(output['v']),
+            float(output['w'])))
 
     def _on_state(self, msg: String) -> None:
         self.gate_state = json.loads(msg.data)['mode']
+        self.state_changes += 1
 
     def odom_flowing(self) -> bool:
-        """Return True if odometry arrived recently."""
-        odom = self.result.odom
-        return bool(odom) and time.monotonic() - odom[-1][0] < _ODOM_FRESH_S
+        """Return True if odometry arrived recently (wall clock)."""
+        return time.monotonic() - self._last_odom_wall < _ODOM_FRESH_S
 
-    # ------------------------------------------------------------ acting
+    def connected(self) -> bool:
+        """Return True once the gate, the vehicle and the planner are discovered."""
+        return (self._estop.get_subscription_count() > 0
+                and self._fault.get_subscription_count() > 0
+                and self._start.get_subscription_count() > 0
+                and self.node.count_subscribers('planner/cmd_vel') >= 2
+                and self._reset.service_is_ready())
 
-    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        """Spin until ``condition`` holds; raise TimeoutError naming ``what``."""
+    # ------------------------------------------------------------ spinning
+
+    def spin_once(self) -> None:
+        """Process what has arrived, waiting at most 10 ms."""
+        self._executor.spin_once(timeout_sec=0.01)
+
+    def wait_until(self, condition: Callable[[], Any], timeout: float, what: str) -> None:
+        """Spin until ``condition`` holds; raise TimeoutError naming ``what`` (wall clock)."""
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise TimeoutError(f'closed loop: timed out waiting for {what}')
-            self._executor.spin_once(timeout_sec=0.02)
+                raise TimeoutError(f'timed out after {timeout:.0f} s waiting for {what}')
+            self.spin_once()
 
-    def drain(self, seconds: float) -> None:
-        """Keep recording for ``seconds`` (late decision records)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self._executor.spin_once(timeout_sec=0.02)
+    def spin_until(self, t: float, stalled_after: float,
+                   progress: Optional[Callable[[float], None]] = None) -> None:
+        """Spin until the run clock reaches ``t``.
 
-    def reset(self, timeout: float = 5.0) -> bool:
-        """Call ``safety_gate/reset`` and return whether it was accepted."""
-        if not self._reset.wait_for_service(timeout_sec=timeout):
-            return False
+        Raise TimeoutError if the clock does not move for ``stalled_after``
+        wall seconds (the simulation died).
+        """
+        last, moved = self._now, time.monotonic()
+        while self._now is None or self._now < t:
+            self.spin_once()
+            if self._now != last:
+                last, moved = self._now, time.monotonic()
+                if progress is not None:
+                    progress(self._now)
+            elif time.monotonic() - moved > stalled_after:
+                raise TimeoutError(f'the simulation clock stopped for {stalled_after:.0f} s')
+
+    # ------------------------------------------------------------ acting
+
+    def note(self, kind: str, fault: Optional[int] = None, ok: Optional[bool] = None,
+             detail: Any = None) -> None:
+        """Record an action at the current run clock."""
+        self.rec.actions.append(Action(self._now or 0.0, self.raw, kind, fault, ok, detail))
+
+    def estop(self, engaged: bool) -> None:
+        """Publish the e-stop input."""
+        self._estop.publish(Bool(data=engaged))
+
+    def vehicle_fault(self, payload: dict) -> None:
+        """Send a fault to the simulated vehicle."""
+        self._fault.publish(String(data=json.dumps(payload)))
+
+    def start_planner(self) -> None:
+        """Start the planner's script."""
+        self._start.publish(Empty())
+
+    def reset(self, timeout: float) -> bool:
+        """Call ``safety_gate/reset``, record the reply and return whether it was accepted."""
+        t, raw = self._now or 0.0, self.raw
+        self.wait_until(self._reset.service_is_ready, timeout, 'the reset service')
         future = self._reset.call_async(Trigger.Request())
         self.wait_until(future.done, timeout, 'the reset reply')
-        accepted = future.result().success
-        self.result.actions.append((time.monotonic(), 'reset', future.result().message))
-        return accepted
-
-    def reset_until_accepted(self, timeout: float) -> None:
-        """Reset the latched gate, retrying while its inputs settle."""
-        deadline = time.monotonic() + timeout
-        while not self.reset():
-            if time.monotonic() > deadline:
-                raise TimeoutError('closed loop: the gate refused every reset')
-            self.drain(0.2)
-
-    def act(self, kind: str, value) -> None:
-        """Perform one action now."""
-        if kind == 'estop':
-            self._estop.publish(Bool(data=bool(value)))
-            self.result.actions.append((time.monotonic(), kind, bool(value)))
-        elif kind == 'reset':
-            self.reset()
-        elif kind == 'vehicle_fault':
-            self._fault.publish(String(data=json.dumps(value)))
-            self.result.actions.append((time.monotonic(), kind, value))
-        else:
-            raise ValueError(f'unknown action {kind!r}')
-
-    def play(self, actions: Sequence, t0: float, duration: float,
-             progress: Optional[Callable[[float], None]] = None) -> None:
-        """Record until ``t0 + duration``, performing each action at ``t0 + action.t``."""
-        queue = list(actions)
-        next_report = 0.0
-        while True:
-            elapsed = time.monotonic() - t0
-            if elapsed >= duration:
-                return
-            while queue and queue[0].t <= elapsed:
-                action = queue.pop(0)
-                self.act(action.kind, action.value)
-            if progress is not None and elapsed >= next_report:
-                progress(elapsed)
-                next_report += 1.0
-            self._executor.spin_once(timeout_sec=0.01)
+        reply = future.result()
+        self.rec.actions.append(Action(t, raw, 'reset', ok=reply.success, detail=reply.message))
+        return reply.success
 
     def close(self) -> None:
         """Destroy the node and its context."""
