@@ -65,7 +65,7 @@ demo: venv
 	$(PY) -m safety_gate.tools.demo
 
 bench: venv
-	$(PY) -m safety_gate.tools.bench
+	$(PY) -m safety_gate.bench
 
 clean:
 	rm -rf $(VENV) $(PYDANTIC1_VENV) build install log reports .pytest_cache .hypothesis \

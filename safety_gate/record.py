@@ -28,12 +28,20 @@ _TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 _FLOAT_FIELDS = {cls: {f.name for f in dataclasses.fields(cls)
                        if f.type in (float, Optional[float])}
                  for cls in EVENT_TYPES.values()}
+# Event fields are scalars, so a flat getattr copy does what dataclasses.asdict
+# does at a tenth of the cost; records are built on the control path.
+_FIELD_NAMES = {cls: tuple(f.name for f in dataclasses.fields(cls))
+                for cls in EVENT_TYPES.values()}
 _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
 
 
 def event_to_dict(now: float, event: object) -> Dict[str, Any]:
     """Serialise one input event with the node time it was consumed at."""
-    return {'type': _TYPE_NAMES[type(event)], 't': now, **dataclasses.asdict(event)}
+    cls = type(event)
+    record = {'type': _TYPE_NAMES[cls], 't': now}
+    for name in _FIELD_NAMES[cls]:
+        record[name] = getattr(event, name)
+    return record
 
 
 def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
