@@ -96,6 +96,7 @@ class SafetyGateNode(Node):
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
         self._latency_window = 0.0
+        self._last_emit_now = -math.inf
 
         stamped = self.cfg.enable_stamped_cmd_vel
         cmd_type = TwistStamped if stamped else Twist
@@ -269,6 +270,11 @@ class SafetyGateNode(Node):
         if healthy != self._trace_healthy:
             self._trace_healthy = healthy
             self._step(TraceHealth(healthy), now, started)
+        # Proposals faster than rate_hz already keep the output at least that
+        # frequent and re-judged; a tick then adds nothing, unless it is late.
+        since_output = now - self._last_emit_now
+        if 0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late:
+            return
         self._step(Tick(late), now, started)
 
     def _check_clock_advances(self) -> None:
@@ -299,6 +305,7 @@ class SafetyGateNode(Node):
 
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
+        self._last_emit_now = decision.t
         latency_us = (time.perf_counter() - started) * 1e6
         self._latency_window = max(self._latency_window, latency_us)
         self._counts[decision.verdict.value] += 1
