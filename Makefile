@@ -67,6 +67,12 @@ demo: venv
 bench: venv
 	$(PY) -m safety_gate.bench
 
+fuzz: venv
+	$(PY) -m safety_gate.tools.fuzz --steps 2000000 && SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 \
+		SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q test/test_properties.py \
+		test/test_replay_roundtrip.py test/test_fuzz_meta.py test/test_fuzz_messages.py \
+		test/test_faults_flood.py
+
 clean:
 	rm -rf $(VENV) $(PYDANTIC1_VENV) build install log reports .pytest_cache .hypothesis \
 		*.egg-info

@@ -1,0 +1,70 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Internal faults: an exception inside any check gives FALLBACK with INTERNAL_ERROR.
+
+The real gate runs with each check (and the other functions the decision
+step calls) wrapped to raise RuntimeError while a flag file exists. For each
+one in turn the test raises the flag while an honest planner drives: the gate
+must decide FALLBACK (or ESTOP when latched) naming INTERNAL_ERROR, never
+approve, keep publishing at rate and stay alive; once the flag is gone,
+authority returns under the hysteresis rules.
+"""
+
+from faultharness import Campaign, INJECT_DIR_ENV, INJECTABLE, Processes
+import pytest
+from rosharness import UNLATCHED
+from safety_gate.config import GateConfig
+
+CFG = GateConfig()
+V = 0.5
+HOLD = 0.3  # s
+INTERNAL = 'exception inside a check or decision function'
+# Functions only called on the way to a fallback need a reason to fall back.
+NEEDS_FALLBACK = {'safety_gate.fallback.step'}
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_exceptions_inside_the_decision_fail_closed(bench, tmp_path):
+    flags = tmp_path / 'inject'
+    flags.mkdir()
+    trace = tmp_path / 'trace.jsonl'
+    campaign = Campaign(bench, CFG)
+    with Processes(tmp_path) as processes:
+        gate = processes.program('injected_gate_main', {**UNLATCHED, 'trace.path': str(trace)},
+                                 env={INJECT_DIR_ENV: str(flags)})
+        bench.drive(V)
+        assert bench.wait_for_output(), gate.output()
+        assert bench.wait_for_cmd(V), (bench.cmd[-1:], gate.output())
+
+        failed = {}
+        for module, name in INJECTABLE:
+            target = f'{module}.{name}'
+            try:
+                _inject(bench, gate, flags / target, campaign)
+            except AssertionError as exc:
+                failed[target] = str(exc).splitlines()[0][:300]
+                (flags / target).unlink(missing_ok=True)
+                bench.drive(V)
+                bench.wait_for_cmd(V)
+        lost, problems = campaign.finish(gate, [trace])
+    assert not failed, '\n'.join(failed.values())
+    assert lost == 0 and not problems, (lost, problems)
+
+
+def _inject(bench, gate, flag, campaign):
+    def inject():
+        flag.touch()
+        bench.drive(V, confidence=0.2 if flag.name in NEEDS_FALLBACK else 0.9)
+
+    def recover():
+        flag.unlink()
+        bench.drive(V)
+
+    decision, seconds = campaign.run(
+        gate, INTERNAL, flag.name, inject, recover,
+        lambda r: 'INTERNAL_ERROR' in r['reasons'] and r['verdict'] != 'APPROVE',
+        1.0 / CFG.rate_hz + 0.1, HOLD, V, timeout=3.0)
+    assert decision.data['verdict'] == 'FALLBACK', decision.data
+    held = [c for c in bench.cmd if decision.t <= c.t <= decision.t + HOLD]
+    assert len(held) >= 0.5 * CFG.rate_hz * HOLD, f'{len(held)} outputs in {HOLD} s'
