@@ -96,13 +96,24 @@ def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepRe
 
 def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
                    error: str) -> StepResult:
-    """Decide after the step itself failed: FALLBACK, authority revoked."""
+    """Decide after the step itself failed: FALLBACK (ESTOP if latched), authority revoked.
+
+    Built from constructors only, so it cannot fail where the step did: the
+    fallback ramp is tried, and if even that raises the output is zero.
+    """
     check = Check('internal', False, error, 'no exception', Reason.INTERNAL_ERROR)
-    output = _fallback_output(state, now, cfg)
-    decision = Decision(now, trigger, Verdict.ESTOP if state.latched else Verdict.FALLBACK,
-                        (Reason.INTERNAL_ERROR,), (check,), None, None, output)
-    return StepResult(_after_output(evolve(state, authority=hysteresis.revoke(
-        now, cfg.confidence)), decision, now, cfg), decision)
+    try:
+        output, _ = limits.enforce_envelope(
+            ZERO if state.latched else _fallback_output(state, now, cfg), cfg.envelope)
+    except Exception:  # noqa: B902 - the defect may be in the ramp itself
+        output = ZERO
+    verdict = Verdict.ESTOP if state.latched else Verdict.FALLBACK
+    decision = Decision(now, trigger, verdict, (Reason.INTERNAL_ERROR,), (check,), None, None,
+                        output)
+    revoked = hysteresis.Authority(granted=False, last_failure=now, streak=0,
+                                   needed=cfg.confidence.recover_count)
+    return StepResult(evolve(state, authority=revoked, output=output, output_t=now,
+                             verdict=verdict, clock_jumped=False), decision)
 
 
 def shutdown(state: GateState, now: float) -> StepResult:

@@ -30,13 +30,10 @@ from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
-from safety_gate import config, core, record
+from safety_gate import config, convert, core, record
 from safety_gate.intake import SequenceGaps, TokenBucket
-from safety_gate.meta import parse_meta
 from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
-from safety_gate.types import (
-    ClockStall, Decision, Estop, Imu, Mode, Odom, Proposal, Reset, stamp_to_seconds, Tick,
-    TraceHealth, Verdict)
+from safety_gate.types import ClockStall, Decision, Estop, Mode, Reset, Tick, TraceHealth, Verdict
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -88,10 +85,11 @@ class SafetyGateNode(Node):
         self._suppressed_logs = 0
         monitor = self.cfg.monitor
         self._period = 1.0 / self.cfg.rate_hz
-        self._admit = TokenBucket(monitor.max_proposal_rate,
-                                  burst=max(10.0, 0.1 * monitor.max_proposal_rate))
+        burst = max(10.0, 0.1 * monitor.max_proposal_rate)
+        self._admit = TokenBucket(monitor.max_proposal_rate, burst)
+        self._admit_meta = TokenBucket(monitor.max_proposal_rate, burst)
         self._planner_gaps = SequenceGaps()
-        self._intake_noted = (0, 0)
+        self._intake_noted = (0, 0, 0)
         self._last_tick_now: Optional[float] = None
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
@@ -197,53 +195,39 @@ class SafetyGateNode(Node):
     def _on_cmd(self, msg, info) -> None:
         started = time.perf_counter()
         self._planner_gaps.see(info.get('publication_sequence_number'))
-        if not self._admit.admit(time.monotonic()):
-            self.get_logger().warning(
-                f'shedding proposals beyond monitor.max_proposal_rate '
-                f'({self.cfg.monitor.max_proposal_rate} Hz): {self._admit.shed} so far',
-                throttle_duration_sec=_LOG_INTERVAL_S)
+        if self._shed(self._admit, 'proposals'):
             return
-        now = self._now()
         if isinstance(msg, TwistStamped):
-            twist, stamp, stamped = msg.twist, msg.header.stamp, True
             self._frame_id = msg.header.frame_id or self._frame_id
-            stamp_s = stamp_to_seconds(stamp.sec, stamp.nanosec)
-        else:
-            twist, stamp_s, stamped = msg, now, False
-        # Only v and w pass the gate, but a NaN in any component means the
-        # message is corrupt, so it must not be approved.
-        parts = (twist.linear.x, twist.linear.y, twist.linear.z,
-                 twist.angular.x, twist.angular.y, twist.angular.z)
-        v = twist.linear.x if all(math.isfinite(p) for p in parts) else math.nan
-        self._step(Proposal(v, twist.angular.z, stamp_s, stamped), now, started)
+        self._convert_and_step(convert.proposal, msg, started)
 
     def _on_meta(self, raw: bytes) -> None:
         started = time.perf_counter()
-        conf = self.cfg.confidence
-        # CDR adds a 4-byte header, a 4-byte length and a NUL to the text.
-        if len(raw) > conf.max_meta_bytes + 9:
-            meta = parse_meta('x' * (conf.max_meta_bytes + 1), conf.max_meta_bytes, 0)
-        else:
-            try:
-                text = deserialize_message(raw, String).data
-            except Exception as exc:  # noqa: B902 - any decoding failure is malformed input
-                text = f'<undecodable: {type(exc).__name__}>'
-            meta = parse_meta(text, conf.max_meta_bytes, conf.max_reasoning_chars)
+        if self._shed(self._admit_meta, 'metas'):
+            return
+        self._convert_and_step(self._meta_event, raw, started)
+
+    def _meta_event(self, raw: bytes, now: float, cfg: config.GateConfig):
+        meta = convert.meta(raw, now, cfg, _decode_string)
         if meta.model_sha256:
             self._model_sha256 = meta.model_sha256
-        self._step(meta, self._now(), started)
+        return meta
 
     def _on_odom(self, msg: Odometry) -> None:
-        started = time.perf_counter()
-        twist, pos, stamp = msg.twist.twist, msg.pose.pose.position, msg.header.stamp
-        self._step(Odom(twist.linear.x, twist.angular.z, pos.x, pos.y,
-                        stamp_to_seconds(stamp.sec, stamp.nanosec)), self._now(), started)
+        self._convert_and_step(convert.odom, msg, time.perf_counter())
 
     def _on_imu(self, msg: ImuMsg) -> None:
-        started = time.perf_counter()
-        stamp = msg.header.stamp
-        self._step(Imu(msg.angular_velocity.z, stamp_to_seconds(stamp.sec, stamp.nanosec)),
-                   self._now(), started)
+        self._convert_and_step(convert.imu, msg, time.perf_counter())
+
+    def _shed(self, bucket: TokenBucket, what: str) -> bool:
+        """Return True (and say so, once a second) if this message is shed."""
+        if bucket.admit(time.monotonic()):
+            return False
+        self.get_logger().warning(
+            f'shedding {what} beyond monitor.max_proposal_rate '
+            f'({self.cfg.monitor.max_proposal_rate} Hz): {bucket.shed} so far',
+            throttle_duration_sec=_LOG_INTERVAL_S)
+        return True
 
     def _on_estop(self, msg: Bool) -> None:
         self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
@@ -283,6 +267,15 @@ class SafetyGateNode(Node):
 
     # ------------------------------------------------------------ the step
 
+    def _convert_and_step(self, converter, msg, started: float) -> None:
+        now = self._now()
+        try:
+            event = converter(msg, now, self.cfg)
+        except Exception as exc:  # noqa: B902 - fail closed on any defect in a converter
+            self._fail_closed(now, 'convert', exc, started)
+            return
+        self._step(event, now, started)
+
     def _step(self, event, now: float, started: float) -> Optional[Tuple[bool, str]]:
         if len(self._events) >= _MAX_PENDING_EVENTS:
             self._events.pop(0)
@@ -291,17 +284,19 @@ class SafetyGateNode(Node):
         try:
             result = core.step(self.state, event, now, self.cfg)
         except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
-            self.get_logger().error(f'internal error in the decision core: {exc!r}',
-                                    throttle_duration_sec=_LOG_INTERVAL_S)
-            try:
-                result = core.internal_error(self.state, now, self.cfg, type(event).__name__,
-                                             repr(exc))
-            except Exception:  # noqa: B902 - last resort: stop
-                result = core.shutdown(self.state, now)
+            self._fail_closed(now, record.EVENT_NAMES[type(event)], exc, started)
+            return None
         self.state = result.state
         if result.decision is not None:
             self._emit(result.decision, started)
         return result.reply
+
+    def _fail_closed(self, now: float, trigger: str, exc: Exception, started: float) -> None:
+        self.get_logger().error(f'internal error ({trigger}): {exc!r}',
+                                throttle_duration_sec=_LOG_INTERVAL_S)
+        result = core.internal_error(self.state, now, self.cfg, trigger, repr(exc))
+        self.state = result.state
+        self._emit(result.decision, started)
 
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
@@ -326,13 +321,12 @@ class SafetyGateNode(Node):
         notes = {}
         if self._events_dropped:
             notes['events_dropped'] = self._events_dropped
-        shed, missed = self._admit.shed, self._planner_gaps.missed
-        noted_shed, noted_missed = self._intake_noted
-        if shed > noted_shed:
-            notes['proposals_shed'] = shed - noted_shed
-        if missed > noted_missed:
-            notes['proposals_missed'] = missed - noted_missed
-        self._intake_noted = (shed, missed)
+        counts = (self._admit.shed, self._admit_meta.shed, self._planner_gaps.missed)
+        for name, count, noted in zip(('proposals_shed', 'metas_shed', 'proposals_missed'),
+                                      counts, self._intake_noted):
+            if count > noted:
+                notes[name] = count - noted
+        self._intake_noted = counts
         return notes
 
     def _publish_command(self, v: float, w: float) -> None:
@@ -424,6 +418,7 @@ class SafetyGateNode(Node):
             'decision_latency_max_us': round(latency, 1),
             'seconds_since_tick': round(time.monotonic() - self._last_tick_wall, 3),
             'proposals_shed': self._admit.shed,
+            'metas_shed': self._admit_meta.shed,
             'proposals_missed': self._planner_gaps.missed,
             'planner_publishers': self.count_publishers(self.resolve_topic_name(
                 'planner/cmd_vel')),
@@ -431,9 +426,10 @@ class SafetyGateNode(Node):
         level, message = DiagnosticStatus.OK, 'on time'
         if late > monitor.warn_late:
             level, message = DiagnosticStatus.WARN, f'watchdog tick {late * 1e3:.0f} ms late'
-        if self._admit.shed:
+        if self._admit.shed or self._admit_meta.shed:
             level = DiagnosticStatus.WARN
-            message = f'shed {self._admit.shed} proposals beyond monitor.max_proposal_rate'
+            message = (f'shed {self._admit.shed} proposals and {self._admit_meta.shed} metas '
+                       'beyond monitor.max_proposal_rate')
         if late > monitor.max_late or stalled:
             level = DiagnosticStatus.ERROR
             message = ('node clock not advancing (CLOCK_STALLED)' if stalled else
@@ -449,6 +445,10 @@ class SafetyGateNode(Node):
         self.state = result.state
         self._emit(result.decision, time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _decode_string(raw: bytes) -> str:
+    return deserialize_message(raw, String).data
 
 
 def _explain(reason, decision: Decision) -> str:

@@ -22,7 +22,7 @@ EVENT_TYPES = {
     'proposal': Proposal, 'meta': Meta, 'odom': Odom, 'imu': Imu, 'estop': Estop,
     'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth, 'clock_stall': ClockStall,
 }
-_TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
+EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls
 # the text fields, and a reasoning of "NaN" must stay text.
 _FLOAT_FIELDS = {cls: {f.name for f in dataclasses.fields(cls)
@@ -38,7 +38,7 @@ _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float
 def event_to_dict(now: float, event: object) -> Dict[str, Any]:
     """Serialise one input event with the node time it was consumed at."""
     cls = type(event)
-    record = {'type': _TYPE_NAMES[cls], 't': now}
+    record = {'type': EVENT_NAMES[cls], 't': now}
     for name in _FIELD_NAMES[cls]:
         record[name] = getattr(event, name)
     return record

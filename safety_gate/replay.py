@@ -55,16 +55,21 @@ def _replay_record(state: core.GateState, record: dict, cfg: GateConfig):
         result = core.shutdown(state, record['t'])
         return result.state, result.decision
     events = record_events(record)
+    # The exception itself is not in the trace, its consequence is: a failed
+    # step consumed the last event, a failed conversion made no event at all.
+    failed_step = (Reason.INTERNAL_ERROR.value in record['reasons']
+                   and record['trigger'] != 'convert')
+    if failed_step:
+        events = events[:-1]
     decision = None
-    for index, (now, event) in enumerate(events):
-        if index == len(events) - 1 and Reason.INTERNAL_ERROR.value in record['reasons']:
-            # The exception itself is not in the trace; its consequence is.
-            result = core.internal_error(state, now, cfg, record['trigger'], 'replayed')
-        else:
-            result = core.step(state, event, now, cfg)
+    for now, event in events:
+        result = core.step(state, event, now, cfg)
         state = result.state
         if result.decision is not None:
             decision = result.decision
+    if Reason.INTERNAL_ERROR.value in record['reasons']:
+        result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
+        state, decision = result.state, result.decision
     return state, decision
 
 

@@ -50,7 +50,8 @@ INJECTABLE = (
     ('safety_gate.sensors', 'imu_checks'), ('safety_gate.sensors', 'on_odom'),
     ('safety_gate.sensors', 'on_output'), ('safety_gate.hysteresis', 'on_clean_proposal'),
     ('safety_gate.limits', 'rate_limit'), ('safety_gate.limits', 'enforce_envelope'),
-    ('safety_gate.fallback', 'step'), ('safety_gate.node', 'parse_meta'),
+    ('safety_gate.fallback', 'step'), ('safety_gate.convert', 'parse_meta'),
+    ('safety_gate.convert', 'proposal'),
 )
 
 
