@@ -18,6 +18,7 @@ setup(
         (share, ['package.xml']),
         (share + '/launch', glob('launch/*.launch.py')),
         (share + '/config', glob('config/*.yaml') + glob('config/*.xml')),
+        ('share/safety_gate/scenarios', glob('scenarios/*.yaml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

@@ -17,7 +17,7 @@ def validity(proposal: Proposal, received: float, now: float, cfg: GateConfig,
              previous_stamp: Optional[float], reset_time: Optional[float]) -> List[Check]:
     """Check finiteness, age (by stamp or arrival), future stamp, stamp and reset order."""
     finite = all(math.isfinite(x) for x in (proposal.v, proposal.w, proposal.stamp))
-    stamp_age = now - proposal.stamp if finite else math.inf
+    stamp_age = now - proposal.stamp if math.isfinite(proposal.stamp) else math.inf
     age = max(stamp_age, now - received)
     checks = [
         Check('proposal.finite', finite, None if finite else [proposal.v, proposal.w],
@@ -47,7 +47,11 @@ def confidence(meta: Optional[Meta], cfg: ConfidenceConfig) -> List[Check]:
 
 
 def envelope(proposal: Proposal, env: EnvelopeConfig) -> List[Check]:
-    """Veto a command outside the configured envelope; NaN fails every comparison."""
+    """Veto a command outside the configured envelope.
+
+    NaN fails every comparison, so a non-finite command is vetoed here as well
+    as by ``validity``: defence in depth, at the price of extra OVER_* reasons.
+    """
     v, w = proposal.v, proposal.w
     return [
         Check('envelope.speed', v <= env.max_linear_speed, v, env.max_linear_speed,

@@ -1,6 +1,6 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The ``safety-gate`` command: offline tools around the gate's trace."""
+"""The ``safety-gate`` command: tools around the gate (trace, replay, scenarios)."""
 
 import sys
 from typing import Optional, Sequence
@@ -8,6 +8,8 @@ from typing import Optional, Sequence
 COMMANDS = {
     'verify': ('safety_gate.verify', 'check a trace: hash chain, sequence, config hashes, HMAC'),
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
+    'scenarios': ('safety_gate.scenarios.runner',
+                  'run the hazard scenario library closed-loop and write the report'),
 }
 
 

@@ -109,8 +109,14 @@ def odom_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
                     Reason.ODOM_STALE)]
     if state.odom_fault is not None:
         checks.append(state.odom_fault)
-    if state.moving_cmd_since is not None:
-        unchanged = now - max(state.odom_changed_at, state.moving_cmd_since)
+    # Stuck: unchanged while motion is commanded (counted from when it was), or
+    # unchanged while the odometry itself claims motion: a moving robot's pose
+    # always changes, whatever the gate outputs during its fallback.
+    claims_motion = abs(state.odom.v) > odom_cfg.stuck_min_cmd
+    if state.moving_cmd_since is not None or claims_motion:
+        since = (state.odom_changed_at if claims_motion
+                 else max(state.odom_changed_at, state.moving_cmd_since))
+        unchanged = now - since
         checks.append(Check('odom.stuck', unchanged <= odom_cfg.stuck_timeout, unchanged,
                             odom_cfg.stuck_timeout, Reason.ODOM_STUCK))
     if state.tracking_bad_since is not None:

@@ -9,13 +9,15 @@ planner) talk over DDS on loopback, as they would on a robot, in a ROS domain
 of their own. The vehicle drives ``/clock`` at ``sim_rate`` times real time
 and every node runs on it (``use_sim_time``). This process is the operator
 and the recorder (:class:`~safety_gate.tools.operator.Operator`): it resets
-the latched gate once odometry flows, starts the planner's script, injects the
+the latched gate once odometry flows, waits until the gate approves the
+planner's hold (0, 0) proposals, starts the planner's script, injects the
 vehicle and operator faults at their script times (e-stop, resets, a gate
 killed with SIGKILL and started again with the same parameters) and records
 everything on the run clock.
 """
 
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 import signal
 import subprocess
@@ -30,11 +32,11 @@ from safety_gate.tools.operator import Operator
 from safety_gate.tools.ros_env import loopback_env, pick_domain_id
 import yaml
 
-DEFAULT_SIM_RATE = 2.0
 # Wall-clock budgets: generous, so a loaded 2-core host never fails a run on them.
 STARTUP_TIMEOUT_S = 30.0
 CLOCK_STALL_S = 10.0
 SERVICE_TIMEOUT_S = 15.0
+RESET_RETRY_S = 0.3
 # Reason codes that make the gate refuse a reset; the operator waits them out.
 _SENSOR_PREFIXES = ('ODOM_', 'IMU_')
 
@@ -48,11 +50,6 @@ class Run:
     trace_path: Path
     gate_exit_codes: List[Optional[int]] = field(default_factory=list)
     wall_s: float = 0.0
-
-    @property
-    def logs(self) -> List[Path]:
-        """Return the process logs of the run."""
-        return sorted(self.workdir.glob('*.log'))
 
 
 class _Process:
@@ -79,6 +76,21 @@ class _Process:
         return self.popen.returncode
 
 
+def _confine_this_process(env: Mapping[str, str]) -> None:
+    """Keep this process's own DDS participant (the operator) on loopback too.
+
+    Only the keys that confine DDS are set, not the domain (each run passes its
+    own to the operator's context), so a test session's other ROS nodes keep
+    theirs; log and home directories are set only if unset.
+    """
+    os.environ.pop('ROS_LOCALHOST_ONLY', None)
+    for key in ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'FASTDDS_DEFAULT_PROFILES_FILE',
+                'RMW_IMPLEMENTATION'):
+        os.environ[key] = env[key]
+    for key in ('ROS_HOME', 'ROS_LOG_DIR'):
+        os.environ.setdefault(key, env[key])
+
+
 def _params_file(path: Path, node: str, params: Mapping) -> Path:
     path.write_text(yaml.safe_dump({node: {'ros__parameters': nest(params)}}, sort_keys=False))
     return path
@@ -94,6 +106,7 @@ class _Loop:
         self.trace_path = workdir / 'trace.jsonl'
         domain = pick_domain_id()
         self.env = loopback_env(workdir, domain)
+        _confine_this_process(self.env)
         gate_file = _params_file(workdir / 'gate_params.yaml', 'safety_gate', {
             'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_params})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
@@ -105,16 +118,26 @@ class _Loop:
         vehicle_file = _params_file(workdir / 'vehicle_params.yaml', 'sim_vehicle', {
             'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params})
         self.gate_exit_codes: List[Optional[int]] = []
-        self.operator = Operator(scenario.id, domain)
-        self.vehicle = self._start('vehicle', ['-m', 'safety_gate.tools.sim_vehicle',
-                                               '--ros-args', '--params-file', str(vehicle_file)])
-        self.gate = self._start('gate', self.gate_argv)
-        self.planner = self._start('planner', ['-m', 'safety_gate.tools.planner', '--ros-args',
-                                               '--params-file', str(planner_file)])
         self.restarted_at: Optional[float] = None
+        self.operator = Operator(scenario.id, domain)
+        self._started: List[_Process] = []
+        try:
+            self.vehicle = self._start('vehicle', ['-m', 'safety_gate.tools.sim_vehicle',
+                                                   '--ros-args', '--params-file',
+                                                   str(vehicle_file)])
+            self.gate = self._start('gate', self.gate_argv)
+            self.planner = self._start('planner', ['-m', 'safety_gate.tools.planner',
+                                                   '--ros-args', '--params-file',
+                                                   str(planner_file)])
+        except BaseException:
+            self._stop_all()
+            self.operator.close()
+            raise
 
     def _start(self, name: str, argv: Sequence[str]) -> _Process:
-        return _Process(name, argv, self.env, self.workdir)
+        process = _Process(name, argv, self.env, self.workdir)
+        self._started.append(process)
+        return process
 
     def check_alive(self) -> None:
         """Raise RuntimeError if a process died on its own."""
@@ -157,11 +180,18 @@ class _Loop:
                                            for r in decisions[-1].reasons)
 
     def stop(self) -> None:
-        """Stop every process: planner, gate (its exit code is kept), vehicle."""
-        self.operator.close()
-        self.planner.stop()
-        self.gate_exit_codes.append(self.gate.stop())
-        self.vehicle.stop()
+        """Stop the recording, then every process; keep the gate's exit code."""
+        try:
+            self.operator.close()
+        finally:
+            self.planner.stop()
+            self.gate_exit_codes.append(self.gate.stop())
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        """Stop every process still running (a stopped one returns at once)."""
+        for process in reversed(self._started):
+            process.stop()
 
 
 def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[], None]]]:
@@ -204,19 +234,21 @@ def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[],
     return sorted(steps, key=lambda step: step[0])
 
 
-# The vehicle fault kinds: (payload at t_start, payload at t_end or None).
+# The vehicle fault kinds: (payload at t_start, payload at t_end or None); a fault
+# without a value takes the vehicle's default (jump_speed) or IMU_BIAS_DEFAULT.
+IMU_BIAS_DEFAULT = 0.8  # rad/s: above the gate's default imu.yaw_rate_tolerance
 _VEHICLE_FAULTS = {
     'odom_stale': lambda value: ({'odom': 'stop'}, {'odom': 'ok'}),
     'odom_stuck': lambda value: ({'odom': 'freeze'}, {'odom': 'ok'}),
-    'odom_jump': lambda value: ({'odom': 'jump'}, None),
-    'imu_bias': lambda value: ({'imu_bias': 0.8 if value is None else value},
+    'odom_jump': lambda value: ({'odom': 'jump', **({} if value is None
+                                                    else {'jump_speed': value})}, None),
+    'imu_bias': lambda value: ({'imu_bias': IMU_BIAS_DEFAULT if value is None else value},
                                {'imu_bias': 0.0}),
     'clock_reset': lambda value: ({'clock': 'reset'}, None),
 }
 
 
-def run(scenario: Scenario, workdir: Path, config_file: Path,
-        sim_rate: float = DEFAULT_SIM_RATE,
+def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
         progress: Optional[Callable[[float], None]] = None) -> Run:
     """Run ``scenario`` against the gate configured by ``config_file`` and record it.
 
@@ -231,11 +263,18 @@ def run(scenario: Scenario, workdir: Path, config_file: Path,
     try:
         operator.wait_until(loop.ready, STARTUP_TIMEOUT_S,
                             'the gate, the vehicle and the planner')
-        if operator.gate_state == 'LATCHED':
-            # A latched gate is reset as an operator does after power-up.
-            operator.wait_until(lambda: operator.gate_state != 'LATCHED' or (
-                loop.inputs_healthy() and operator.reset(SERVICE_TIMEOUT_S)),
-                STARTUP_TIMEOUT_S, 'the gate to accept the start-up reset')
+        # A latched gate is reset as an operator does after power-up: once its inputs
+        # are healthy, trying again now and then until it accepts.
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while operator.gate_state == 'LATCHED' and not (
+                loop.inputs_healthy() and operator.reset(SERVICE_TIMEOUT_S)):
+            if time.monotonic() > deadline:
+                raise TimeoutError('the gate refused every start-up reset')
+            operator.spin_for(RESET_RETRY_S)
+        # The planner holds position until started: once the gate approves that, the
+        # whole chain (planner, gate, recorder) is connected.
+        operator.wait_until(lambda: any(d.verdict == 'APPROVE' for d in operator.rec.decisions),
+                            STARTUP_TIMEOUT_S, "the gate to approve the planner's hold")
         operator.start_planner()
         operator.wait_until(lambda: operator.script_start is not None, STARTUP_TIMEOUT_S,
                             'the planner to start')

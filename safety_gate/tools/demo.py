@@ -1,57 +1,59 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``make demo``: the gate closed-loop with a scripted planner and a simulated vehicle.
+"""``make demo``: a showcase subset of the scenario library, closed loop, with its report.
 
-A test tool, not part of the safety function. It shows an approval, a
-low-confidence fallback, a planner freeze, and an e-stop with a refused and
-then an accepted reset, then prints what the gate decided and where the
-trace is.
+A test tool, not part of the safety function. Each scenario runs the real gate
+node between the scripted planner and the simulated vehicle on sim time. The
+demo shows approvals, a low-confidence fallback, a planner freeze, an overspeed
+veto, and an e-stop with a refused and then an accepted reset; then what the
+gate decided (by verdict and reason), where each trace is and whether it
+verifies, the summary table and where the full report is.
 """
 
 import argparse
 from pathlib import Path
 import sys
-import tempfile
-from typing import List
+import time
+from typing import Dict, List, Sequence, Tuple
 
-from safety_gate import verify
-from safety_gate.tools.closed_loop import Action, decisions_by_reason, Run, run
+from safety_gate import config, verify
+from safety_gate.paths import config_file
+from safety_gate.scenarios import model, report, runner
+from safety_gate.scenarios.recording import Recording
 
-SCRIPT = {
-    'confidence': 0.9,
-    'loop': False,
-    'segments': [[4.0, 0.6, 0.0], [4.0, 0.5, 0.4], [12.0, 0.6, 0.0]],
-    'faults': [
-        {'t_start': 5.0, 't_end': 6.5, 'kind': 'low_confidence', 'value': 0.3},
-        {'t_start': 9.0, 't_end': 10.5, 'kind': 'freeze'},
-    ],
-}
-ACTIONS = [
-    Action(13.0, 'estop', True),
-    Action(13.5, 'reset'),          # refused: the e-stop input is still engaged
-    Action(14.0, 'estop', False),
-    Action(15.0, 'reset'),          # accepted: motion resumes on the next fresh proposal
-]
-DURATION_S = 18.0
+SHOWCASE = ('low_confidence_burst', 'planner_freeze', 'overspeed', 'estop_reset')
+DEFAULT_REPORT_DIR = Path('reports') / 'demo'
 
 
-def timeline(result: Run) -> List[str]:
-    """One line per change of verdict or reasons, in planner time."""
+def timeline(rec: Recording) -> List[str]:
+    """Return one line per change of verdict or reasons and per operator action, in time order.
+
+    Times are script seconds; the lines just before 0 show the start-up reset.
+    """
     lines, last = [], None
-    for record in result.decisions:
-        key = (record['verdict'], tuple(record['reasons']))
-        if key != last:
+    for d in sorted(rec.decisions, key=lambda d: d.t):
+        key = (d.verdict, tuple(d.reasons))
+        if key != last and d.t >= rec.t0 - 0.2:
             last = key
-            out = record['output']
-            lines.append(f'  {record["received"] - result.t0:6.2f} s  {record["verdict"]:8s} '
-                         f'{" ".join(record["reasons"]) or "-":40s} '
-                         f'out v={out["v"]:+.2f} w={out["w"]:+.2f}')
-    return lines
+            lines.append((d.t, f'  {d.t - rec.t0:6.2f} s  {d.verdict:8s} '
+                               f'{" ".join(d.reasons) or "-":36s} out v={d.v:+.2f} w={d.w:+.2f}'))
+    for t, text in report.operator_lines(rec):
+        lines.append((rec.t0 + t, f'  {t:6.2f} s  operator: {text}'))
+    return [text for _, text in sorted(lines, key=lambda item: item[0])]
 
 
-def table(result: Run) -> List[str]:
-    """Decisions counted by verdict and reason."""
-    counts = decisions_by_reason(result)
+def decisions_by_reason(recordings: Sequence[Recording]) -> Dict[Tuple[str, str], int]:
+    """Count decisions by (verdict, reason); an approval counts under reason '-'."""
+    counts: Dict[Tuple[str, str], int] = {}
+    for rec in recordings:
+        for d in rec.decisions:
+            for reason in d.reasons or ['-']:
+                counts[(d.verdict, reason)] = counts.get((d.verdict, reason), 0) + 1
+    return counts
+
+
+def table(counts: Dict[Tuple[str, str], int]) -> List[str]:
+    """Return the decisions-by-verdict-and-reason table."""
     lines = [f'  {"verdict":8s} {"reason":26s} {"decisions":>9s}']
     for (verdict, reason), count in sorted(counts.items()):
         lines.append(f'  {verdict:8s} {reason:26s} {count:9d}')
@@ -59,36 +61,49 @@ def table(result: Run) -> List[str]:
 
 
 def main(argv=None) -> int:
-    """Run the demo and print its summary; exit non-zero if the run itself failed."""
+    """Run the showcase and print its summary; exit non-zero if a scenario failed."""
     parser = argparse.ArgumentParser(prog='python -m safety_gate.tools.demo')
-    parser.add_argument('--workdir', type=Path, help='where logs and the trace go')
+    parser.add_argument('--report', type=Path, default=DEFAULT_REPORT_DIR, metavar='DIR',
+                        help=f'where the report, traces and logs go (default: '
+                        f'{DEFAULT_REPORT_DIR})')
     args = parser.parse_args(argv)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix='safety_gate_demo_'))
-    print(f'safety_gate demo: planner -> gate -> simulated vehicle, {DURATION_S:.0f} s, '
-          f'DDS on loopback, logs in {workdir}')
-    print('  0-9 s cruise and curve, 5-6.5 s low confidence, 9-10.5 s planner freeze,')
-    print('  13 s e-stop, 13.5 s reset (refused), 14 s e-stop released, 15 s reset')
-
-    def progress(elapsed: float) -> None:
-        print(f'\r  running {elapsed:4.1f} / {DURATION_S:.0f} s', end='', flush=True)
-
-    result = run(SCRIPT, DURATION_S, workdir, actions=ACTIONS, progress=progress)
-    print('\n\nTimeline (s after the first proposal):')
-    print('\n'.join(timeline(result)))
-    print('\nResets:')
-    for t, kind, message in result.actions:
-        if kind == 'reset':
-            print(f'  {t - result.t0:6.2f} s  {message}')
-    print('\nDecisions by verdict and reason:')
-    print('\n'.join(table(result)))
-    report = verify.verify([result.trace_path])
-    print(f'\nTrace: {result.trace_path} ({len(result.decisions)} records received on '
-          f'safety_gate/decision)')
-    print(f'  safety-gate verify: {"OK" if report.ok else "FAILED"}')
-    if not report.ok:
-        print(verify.format_report(report))
-    ok = result.gate_exit_code == 0 and report.ok and result.decisions
-    return 0 if ok else 1
+    library = {s.id: s for s in model.load_library(runner.library_dir())}
+    scenarios = [library[i] for i in SHOWCASE]
+    config_path = config_file('safety_gate.yaml')
+    print(f'safety_gate demo: {len(scenarios)} scenarios from the library, closed loop '
+          f'(scripted planner -> gate -> simulated vehicle) on sim time '
+          f'x{runner.DEFAULT_SIM_RATE:g}, DDS on loopback\n')
+    started = time.monotonic()
+    results = runner.run_suite(scenarios, config_path, args.report, runner.DEFAULT_SIM_RATE)
+    recordings = {r.scenario.id: Recording.load(r.recording_path) for r in results
+                  if r.recording_path is not None}
+    for result in results:
+        rec = recordings.get(result.scenario.id)
+        if rec is None:
+            continue
+        print(f'\n{result.scenario.title} ({result.scenario.id}): verdict changes, '
+              's after the first proposal')
+        print('\n'.join(timeline(rec)))
+    print('\nDecisions by verdict and reason (all runs):')
+    print('\n'.join(table(decisions_by_reason(list(recordings.values())))))
+    print('\nTraces (hash-chained JSONL, checked with safety-gate verify):')
+    traces_ok = True
+    for result in results:
+        if result.trace_path is None:
+            continue
+        verdict = verify.verify([result.trace_path])
+        traces_ok &= verdict.ok
+        print(f'  {result.trace_path}: {verdict.records} records, '
+              f'{"OK" if verdict.ok else "FAILED"}')
+    cfg_sha = config.config_sha256(config.load_yaml(config_path))
+    info = report.SuiteInfo(str(config_path), cfg_sha, runner.DEFAULT_SIM_RATE, 'S0',
+                            time.monotonic() - started)
+    paths = report.write(results, info, args.report)
+    print('\nSummary:\n')
+    print(report.console_table(results))
+    print(f'\nReport: {paths.html}\n        {paths.markdown}')
+    print(f'The whole library ({len(library)} scenarios): safety-gate scenarios')
+    return 0 if traces_ok and all(r.passed for r in results) else 1
 
 
 if __name__ == '__main__':

@@ -6,8 +6,10 @@ A test tool, not part of the safety function. It records what crosses the
 wire (proposals, meta, the gate's output, odometry, the vehicle's ground truth,
 decision records, the gate's state) into a
 :class:`~safety_gate.scenarios.recording.Recording`, timing every message on
-receipt with the run clock: ``/clock`` made monotonic. It also acts: e-stop,
-reset, vehicle faults and the planner's start.
+the run clock: ``/clock`` made monotonic (see
+``safety_gate.scenarios.recording`` for which messages are timed by their
+stamps and which on receipt). It also acts: e-stop, reset, vehicle faults and
+the planner's start.
 """
 
 import json
@@ -32,6 +34,8 @@ _STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
+# A reset request without a reply after this long (wall clock) is sent again.
+_REPLY_TIMEOUT_S = 2.0
 
 
 class Operator:
@@ -81,6 +85,14 @@ class Operator:
     def _on_clock(self, msg: Clock) -> None:
         self._raw_ns = stamp_to_ns(msg.clock)
         self._now = self._monotonic(self._raw_ns) / 1e9
+        offset = self._monotonic.offset / 1e9
+        offsets = self.rec.offsets
+        if not offsets or offsets[-1][1] != offset:
+            offsets.append((self._now, offset))
+
+    def _stamped(self, stamp) -> float:
+        """Return the run time of a message stamped by a trusted tool on the sim clock."""
+        return self.rec.at(stamp_to_ns(stamp) / 1e9, self._now)
 
     # ------------------------------------------------------------ recording
 
@@ -104,18 +116,21 @@ class Operator:
         twist = msg.twist
         clean = all(x == 0.0 for x in (twist.linear.y, twist.linear.z, twist.angular.x,
                                        twist.angular.y))
-        self.rec.outputs.append(Output(self._now, twist.linear.x, twist.angular.z, clean))
+        self.rec.outputs.append(Output(self._stamped(msg.header.stamp), twist.linear.x,
+                                       twist.angular.z, clean))
 
     def _on_odom(self, msg: Odometry) -> None:
         self._last_odom_wall = time.monotonic()
         if self._now is not None:
             twist = msg.twist.twist
-            self.rec.odom.append(Sample(self._now, twist.linear.x, twist.angular.z))
+            self.rec.odom.append(Sample(self._stamped(msg.header.stamp), twist.linear.x,
+                                        twist.angular.z))
 
     def _on_truth(self, msg: Odometry) -> None:
         if self._now is not None:
             twist = msg.twist.twist
-            self.rec.truth.append(Sample(self._now, twist.linear.x, twist.angular.z))
+            self.rec.truth.append(Sample(self._stamped(msg.header.stamp), twist.linear.x,
+                                         twist.angular.z))
 
     def _on_decision(self, msg: String) -> None:
         if self._now is None:
@@ -123,8 +138,8 @@ class Operator:
         record = json.loads(msg.data)
         output = record['output']
         self.rec.decisions.append(DecisionSample(
-            self._now, record['verdict'], list(record['reasons']), float(output['v']),
-            float(output['w'])))
+            self.rec.at(float(record['t']), self._now), record['verdict'],
+            list(record['reasons']), float(output['v']), float(output['w'])))
 
     def _on_state(self, msg: String) -> None:
         self.gate_state = json.loads(msg.data)['mode']
@@ -154,6 +169,12 @@ class Operator:
         while not condition():
             if time.monotonic() > deadline:
                 raise TimeoutError(f'timed out after {timeout:.0f} s waiting for {what}')
+            self.spin_once()
+
+    def spin_for(self, seconds: float) -> None:
+        """Keep recording for ``seconds`` of wall time."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
             self.spin_once()
 
     def spin_until(self, t: float, stalled_after: float,
@@ -193,11 +214,24 @@ class Operator:
         self._start.publish(Empty())
 
     def reset(self, timeout: float) -> bool:
-        """Call ``safety_gate/reset``, record the reply and return whether it was accepted."""
-        t, raw = self._now or 0.0, self.raw
+        """Call ``safety_gate/reset``, record the reply and return whether it was accepted.
+
+        A request without a reply is sent again: after a gate restart the
+        killed gate's server stays in the graph until its DDS lease expires,
+        and a request sent before the new server matched is lost.
+        """
         self.wait_until(self._reset.service_is_ready, timeout, 'the reset service')
-        future = self._reset.call_async(Trigger.Request())
-        self.wait_until(future.done, timeout, 'the reset reply')
+        deadline = time.monotonic() + timeout
+        while True:
+            t, raw = self._now or 0.0, self.raw
+            future = self._reset.call_async(Trigger.Request())
+            try:
+                self.wait_until(future.done, _REPLY_TIMEOUT_S, 'the reset reply')
+                break
+            except TimeoutError:
+                self._reset.remove_pending_request(future)
+                if time.monotonic() > deadline:
+                    raise
         reply = future.result()
         self.rec.actions.append(Action(t, raw, 'reset', ok=reply.success, detail=reply.message))
         return reply.success

@@ -21,7 +21,9 @@ are listed there). The script is read from the YAML/JSON file named by the
 Script time 0 is the first tick after the start. The start is at once, or
 with ``wait_for_start`` true, on the first message on ``planner/start``
 (std_msgs/Empty), so a test runner can start the script when everything is
-up. Script time is measured on the node clock (sim time with
+up. Until then the planner holds position: it proposes (0, 0) at the
+script's confidence, so a runner can see the whole chain work before the
+route begins. Script time is measured on the node clock (sim time with
 ``use_sim_time``) and keeps running across a backwards clock jump. Every meta
 carries two extra fields for the recorder (the gate ignores them):
 ``script_time`` (s) and ``script_start``, the node-clock time of script time
@@ -93,7 +95,10 @@ class ScriptedPlanner(Node):
         elapsed_ns = self._monotonic(now_ns)
         # A node clock of zero is sim time before the first /clock message.
         if self._start is None:
-            if not self._go or now_ns == 0:
+            if now_ns == 0:
+                return
+            if not self._go:
+                self._send(0.0, 0.0, self._script.confidence, now_ns, elapsed_ns, {}, None)
                 return
             self._start = (now_ns, elapsed_ns)
             self.get_logger().info(f'script started at {now_ns / 1e9:.3f} s (node clock)')
@@ -127,6 +132,11 @@ class ScriptedPlanner(Node):
         self._last_stamp_ns = stamp_ns
 
         extra = {'script_time': round(t, 6), 'script_start': self._start[0] / 1e9}
+        self._send(v, w, confidence, stamp_ns, elapsed_ns, faults, extra)
+
+    def _send(self, v: float, w: float, confidence: float, stamp_ns: int, elapsed_ns: int,
+              faults: Mapping[FaultKind, Fault], extra: Optional[Mapping[str, Any]]) -> None:
+        """Publish the meta and then the command, as the faults shape them."""
         meta = self._meta(faults, stamp_ns, confidence, reasoning_for(v, w, confidence), extra)
         cmd = make_twist(self._stamped, v, w, stamp_from_ns(stamp_ns))
         burst = faults.get(FaultKind.BURST)
@@ -139,7 +149,7 @@ class ScriptedPlanner(Node):
             self._cmd_pub.publish(cmd)
 
     def _meta(self, faults: Mapping[FaultKind, Fault], stamp_ns: int, confidence: float,
-              reasoning: str, extra: Mapping[str, Any]) -> Optional[String]:
+              reasoning: str, extra: Optional[Mapping[str, Any]]) -> Optional[String]:
         if FaultKind.NO_META in faults:
             return None
         if FaultKind.STAMP_MISMATCH in faults:

@@ -33,11 +33,13 @@ Parameters (all optional):
 Faults are injected at runtime with a JSON std_msgs/String on
 ``sim_vehicle/fault``; keys are optional::
 
-    {"odom": "ok" | "freeze" | "stop" | "jump", "imu_bias": 0.3, "clock": "reset"}
+    {"odom": "ok" | "freeze" | "stop" | "jump", "jump_speed": 5.0, "imu_bias": 0.3,
+     "clock": "reset"}
 
 ``freeze`` republishes the last odometry values with fresh stamps, ``stop``
-publishes no odometry, ``jump`` adds 5 m/s to the reported speed of the next
-message only; ``imu_bias`` (rad/s) is added to the IMU yaw rate until changed.
+publishes no odometry, ``jump`` adds ``jump_speed`` (default 5 m/s) to the
+reported speed of the next message only; ``imu_bias`` (rad/s) is added to the
+IMU yaw rate until changed.
 ``clock: reset`` sends ``/clock`` back to ``clock_start``, as a simulator
 reset does (only with ``publish_clock``); the vehicle keeps moving, so the
 clock is the only thing that changes.
@@ -122,6 +124,7 @@ class SimVehicle(Node):
         self._elapsed = 0.0  # simulated seconds since start, for the command age
         self._cmd_time = -math.inf
         self._odom_fault = 'ok'
+        self._jump_speed = JUMP_SPEED
         self._imu_bias = 0.0
         self._last_odom: Optional[Odometry] = None
 
@@ -160,15 +163,17 @@ class SimVehicle(Node):
             fault = json.loads(msg.data)
             odom = fault.get('odom', self._odom_fault)
             bias = float(fault.get('imu_bias', self._imu_bias))
+            jump = float(fault.get('jump_speed', JUMP_SPEED))
             clock = fault.get('clock')
-            if odom not in ODOM_FAULTS or not math.isfinite(bias):
-                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias finite')
+            if odom not in ODOM_FAULTS or not (math.isfinite(bias) and math.isfinite(jump)):
+                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias and jump_speed '
+                                 'finite')
             if clock is not None and (clock not in CLOCK_FAULTS or self._clock_pub is None):
                 raise ValueError(f'clock must be one of {CLOCK_FAULTS}, with publish_clock')
         except (ValueError, TypeError, AttributeError) as exc:
             self.get_logger().warning(f'ignored fault {msg.data!r}: {exc}')
             return
-        self._odom_fault, self._imu_bias = odom, bias
+        self._odom_fault, self._imu_bias, self._jump_speed = odom, bias, jump
         if clock == 'reset':
             self._sim_ns = self._clock_start_ns
         self.get_logger().info(f'fault: odom={odom} imu_bias={bias} clock={clock}')
@@ -207,7 +212,7 @@ class SimVehicle(Node):
             msg.header.stamp = stamp
         elif self._odom_fault == 'jump':
             self._odom_fault = 'ok'
-            msg = make_odom(stamp, vehicle.pose, vehicle.v + JUMP_SPEED, vehicle.w)
+            msg = make_odom(stamp, vehicle.pose, vehicle.v + self._jump_speed, vehicle.w)
         else:
             msg = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
             self._last_odom = msg

@@ -1,0 +1,52 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The test tools' pure parts: planner script faults, monotonic sim time, vehicle limits."""
+
+import pytest
+from safety_gate.tools.planner_script import FaultKind, Script
+from safety_gate.tools.rosutil import MonotonicTime
+from safety_gate.tools.sim_vehicle import Unicycle
+
+
+def test_new_fault_kinds_and_their_defaults():
+    script = Script.from_mapping({'segments': [[5.0, 0.5, 0.1]], 'faults': [
+        {'t_start': 0.0, 't_end': 1.0, 'kind': 'confidence_flicker'},
+        {'t_start': 1.0, 't_end': 2.0, 'kind': 'confidence_flicker', 'value': 0.3,
+         'alt_value': 0.9},
+        {'t_start': 2.0, 't_end': 3.0, 'kind': 'yaw_rate'},
+        {'t_start': 3.0, 't_end': 4.0, 'kind': 'burst'},
+        {'t_start': 4.0, 't_end': 5.0, 'kind': 'inf'},
+    ]})
+    flicker = script.faults_at(0.5)[FaultKind.CONFIDENCE_FLICKER]
+    assert (flicker.amount, flicker.alt_amount) == (0.45, 0.55)
+    flicker = script.faults_at(1.5)[FaultKind.CONFIDENCE_FLICKER]
+    assert (flicker.amount, flicker.alt_amount) == (0.3, 0.9)
+    assert script.faults_at(2.5)[FaultKind.YAW_RATE].amount == 2.0
+    assert script.faults_at(3.5)[FaultKind.BURST].amount == 5.0
+    assert FaultKind.INF in script.faults_at(4.5)
+    assert Script.from_mapping(script.to_mapping()) == script
+
+
+def test_a_burst_is_bounded():
+    with pytest.raises(ValueError, match='burst'):
+        Script.from_mapping({'segments': [[1.0, 0.5, 0.0]], 'faults': [
+            {'t_start': 0.0, 't_end': 1.0, 'kind': 'burst', 'value': 0}]})
+
+
+def test_monotonic_time_runs_on_across_a_backwards_jump():
+    clock = MonotonicTime()
+    assert [clock(t) for t in (100, 120, 140)] == [100, 120, 140]
+    # The clock is reset to 10: time goes on by the last step, then follows the clock.
+    assert clock(10) == 160 and clock.jumps == 1 and clock.offset == 150
+    assert clock(30) == 180
+    assert clock(30) == 180  # a repeated reading is no step
+
+
+def test_the_vehicle_saturates_at_its_own_limits_and_lags():
+    vehicle = Unicycle(max_speed=1.0, max_yaw_rate=0.5)
+    for _ in range(200):
+        vehicle.step(5.0, -2.0, 0.02)
+    assert vehicle.v == pytest.approx(1.0) and vehicle.w == pytest.approx(-0.5)
+    vehicle = Unicycle(max_accel=2.0)
+    vehicle.step(1.0, 0.0, 0.02)
+    assert vehicle.v == pytest.approx(2.0 * 0.02)  # rate-capped, not a jump to 1.0
