@@ -35,7 +35,7 @@ _STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
 # A reset request without a reply after this long (wall clock) is sent again.
-_REPLY_TIMEOUT_S = 2.0
+_REPLY_TIMEOUT_S = 0.5
 
 
 class Operator:
@@ -218,21 +218,27 @@ class Operator:
 
         A request without a reply is sent again: after a gate restart the
         killed gate's server stays in the graph until its DDS lease expires,
-        and a request sent before the new server matched is lost.
+        and a request sent before the new server matched may be lost, or
+        delivered late. The first reply counts, and the reset is timed when it
+        arrives: that is when it took effect.
         """
         self.wait_until(self._reset.service_is_ready, timeout, 'the reset service')
         deadline = time.monotonic() + timeout
+        futures = []
         while True:
-            t, raw = self._now or 0.0, self.raw
-            future = self._reset.call_async(Trigger.Request())
+            futures.append(self._reset.call_async(Trigger.Request()))
             try:
-                self.wait_until(future.done, _REPLY_TIMEOUT_S, 'the reset reply')
+                self.wait_until(lambda: any(f.done() for f in futures), _REPLY_TIMEOUT_S,
+                                'the reset reply')
                 break
             except TimeoutError:
-                self._reset.remove_pending_request(future)
                 if time.monotonic() > deadline:
                     raise
-        reply = future.result()
+        t, raw = self._now or 0.0, self.raw
+        reply = next(f for f in futures if f.done()).result()
+        for future in futures:
+            if not future.done():
+                self._reset.remove_pending_request(future)
         self.rec.actions.append(Action(t, raw, 'reset', ok=reply.success, detail=reply.message))
         return reply.success
 
