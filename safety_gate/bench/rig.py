@@ -41,7 +41,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 from safety_gate.config import nest, NODE_NAME
-from safety_gate.tools.closed_loop import _Process
+from safety_gate.tools.closed_loop import ChildProcess
 from safety_gate.tools.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
                                        SENSOR_QOS, stamp_from_ns)
 from std_msgs.msg import String
@@ -103,7 +103,7 @@ class Arm:
     """A running arm: its process, this side's endpoints, and what its sink saw."""
 
     spec: ArmSpec
-    process: _Process
+    process: ChildProcess
     cpu: psutil.Process
     trace_path: Optional[Path]
     cmd_pub: object = None
@@ -208,7 +208,7 @@ class Rig:
             params_file.write_text(yaml.safe_dump(
                 {f'{namespace}/{NODE_NAME}': {'ros__parameters': nest(params)}}))
             argv += ['--params-file', str(params_file)]
-        process = _Process(spec.name, argv, self.env, self.workdir)
+        process = ChildProcess(spec.name, argv, self.env, self.workdir)
         arm = Arm(spec, process, psutil.Process(process.popen.pid), trace_path)
         node = self.node
         arm.cmd_pub = node.create_publisher(TwistStamped, f'{namespace}/planner/cmd_vel',

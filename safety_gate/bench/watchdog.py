@@ -9,6 +9,10 @@ command (v below the bench speed: the fallback ramp). The next trial starts
 at once; the bench parameters hand authority back after one clean proposal,
 so trials follow each other quickly. The budget is
 ``proposal_timeout + 1/rate_hz`` of the gate's configuration.
+
+A fallback sooner than ``proposal_timeout`` is not the watchdog's (another
+check fired: on an overloaded host, stale odometry or a late tick); such
+trials are counted as ``early`` and left out of the distribution.
 """
 
 import time
@@ -28,7 +32,7 @@ def run_watchdog(rig: Rig, arm_name: str, trials: int, rate_hz: float = 50.0,
     arm = rig.arms[arm_name]
     cfg = config.build(arm.spec.params)
     reactions: List[float] = []
-    failed = 0
+    failed = early = 0
     for _ in range(trials):
         approved_at: List[int] = []
 
@@ -48,11 +52,16 @@ def run_watchdog(rig: Rig, arm_name: str, trials: int, rate_hz: float = 50.0,
         if arm.first_fallback_ns is None:
             failed += 1
         else:
-            reactions.append((arm.first_fallback_ns - sent[-1].ns) * 1e-6)
+            reaction_ms = (arm.first_fallback_ns - sent[-1].ns) * 1e-6
+            if reaction_ms < cfg.proposal_timeout * 1e3:
+                early += 1
+            else:
+                reactions.append(reaction_ms)
         arm.fallback_watch_ns = None
     return {
         'trials': trials,
         'failed': failed,
+        'early': early,
         'rate_hz': rate_hz,
         'budget_ms': (cfg.proposal_timeout + 1.0 / cfg.rate_hz) * 1e3,
         'reaction_ms': summarize(reactions),

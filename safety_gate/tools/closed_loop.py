@@ -52,7 +52,7 @@ class Run:
     wall_s: float = 0.0
 
 
-class _Process:
+class ChildProcess:
     """A child process with its output in ``<workdir>/<name>.log``."""
 
     def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], workdir: Path):
@@ -120,7 +120,7 @@ class _Loop:
         self.gate_exit_codes: List[Optional[int]] = []
         self.restarted_at: Optional[float] = None
         self.operator = Operator(scenario.id, domain)
-        self._started: List[_Process] = []
+        self._started: List[ChildProcess] = []
         try:
             self.vehicle = self._start('vehicle', ['-m', 'safety_gate.tools.sim_vehicle',
                                                    '--ros-args', '--params-file',
@@ -134,8 +134,8 @@ class _Loop:
             self.operator.close()
             raise
 
-    def _start(self, name: str, argv: Sequence[str]) -> _Process:
-        process = _Process(name, argv, self.env, self.workdir)
+    def _start(self, name: str, argv: Sequence[str]) -> ChildProcess:
+        process = ChildProcess(name, argv, self.env, self.workdir)
         self._started.append(process)
         return process
 
