@@ -250,7 +250,7 @@ class SafetyGateNode(Node):
         self._last_tick_now = now
         self._last_tick_wall = time.monotonic()
         self._late_window = max(self._late_window, late)
-        healthy = self.trace.stats().healthy
+        healthy = self.trace.healthy
         if healthy != self._trace_healthy:
             self._trace_healthy = healthy
             self._step(TraceHealth(healthy), now, started)

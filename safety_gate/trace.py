@@ -274,6 +274,11 @@ class TraceWriter:
             self._lost += 1
             return False
 
+    @property
+    def healthy(self) -> bool:
+        """Return False while the trace file cannot be written (cheap: read every tick)."""
+        return self._healthy
+
     def stats(self) -> TraceStats:
         """Return a snapshot of the counters."""
         return TraceStats(
