@@ -24,13 +24,13 @@ import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import config, convert, core, record
+from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.intake import SequenceGaps, TokenBucket
 from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
 from safety_gate.types import ClockStall, Decision, Estop, Mode, Reset, Tick, TraceHealth, Verdict
@@ -473,7 +473,10 @@ def _status(name: str, level: bytes, message: str, values: Dict[str, Any]) -> Di
 
 
 def main(args=None) -> int:
-    """Run the node until SIGINT or SIGTERM; exit 2 on an invalid configuration."""
+    """Run the node until SIGINT or SIGTERM.
+
+    Exit 2 on an invalid configuration, 1 when the executor keeps failing.
+    """
     # Our own handlers: rclpy's would shut the context down before the final
     # zero could be published.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -486,24 +489,38 @@ def main(args=None) -> int:
         print(f'safety_gate: refusing to start: {exc}', file=sys.stderr, flush=True)
         rclpy.try_shutdown()
         return 2
-    executor = SingleThreadedExecutor()
+    executor = ReusedWaitSetExecutor()
     executor.add_node(node)
+    code = 0
     try:
+        failing_since = None
         while not stop:
             try:
                 executor.spin_once(timeout_sec=0.05)
+                failing_since = None
             # A defect in the shell must not silence the gate: log it and keep spinning.
             except Exception as exc:  # noqa: B902
                 node.get_logger().error(f'internal error in a callback: {exc!r}',
                                         throttle_duration_sec=_LOG_INTERVAL_S)
-        node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
+                failing_since = failing_since or time.monotonic()
+                # Alive but unable to publish is worse than dead: a supervisor sees a
+                # dead gate and restarts it, the base controller's timeout stops.
+                if time.monotonic() - failing_since > node.cfg.monitor.max_spin_failure:
+                    node.get_logger().fatal(
+                        f'every spin has failed for over monitor.max_spin_failure = '
+                        f'{node.cfg.monitor.max_spin_failure} s (last: {exc!r}); '
+                        'exiting with code 1 after a final zero')
+                    code = 1
+                    break
+        if stop:
+            node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
         node.publish_final_zero()
     finally:
         node.trace.close(timeout=2.0)
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
-    return 0
+    return code
 
 
 if __name__ == '__main__':

@@ -54,6 +54,9 @@ INJECTABLE = (
     ('safety_gate.convert', 'proposal'),
 )
 
+# Methods of the shell that injected_gate_main can make raise: (module, class, method).
+INJECTABLE_METHODS = (('safety_gate.executor', 'ReusedWaitSetExecutor', '_dispatch'),)
+
 
 class Processes:
     """The helper processes of one test; leaving the ``with`` block stops them all."""
@@ -384,14 +387,19 @@ def flood_main() -> int:
 def injected_gate_main() -> int:
     """Run the real gate with the functions in INJECTABLE raising on demand.
 
-    A function raises RuntimeError while the file ``module.function`` exists in
-    ``$SAFETY_GATE_INJECT_DIR``; the test creates and removes those files.
+    A function raises RuntimeError while the file ``module.function`` (a method:
+    ``module.Class.method``) exists in ``$SAFETY_GATE_INJECT_DIR``; the test
+    creates and removes those files.
     """
     flags = Path(os.environ[INJECT_DIR_ENV])
     for module_name, name in INJECTABLE:
         module = importlib.import_module(module_name)
         setattr(module, name, _raising_when(flags / f'{module_name}.{name}',
                                             getattr(module, name)))
+    for module_name, class_name, name in INJECTABLE_METHODS:
+        cls = getattr(importlib.import_module(module_name), class_name)
+        setattr(cls, name, _raising_when(flags / f'{module_name}.{class_name}.{name}',
+                                         getattr(cls, name)))
     return gate_node.main()
 
 

@@ -96,5 +96,5 @@ def test_report(quick):
     assert markdown.startswith('# hand-written head\n') and markdown.endswith('\ntail\n')
     assert 'stale' not in markdown and markdown.count(report.BEGIN) == 1
     for title in ('### Targets', '### 1. Decision core', '### 3. Watchdog reaction',
-                  '### 6. Soak'):
+                  '### 6. Soak', "null relay spun by the gate's own executor"):
         assert title in markdown

@@ -7,10 +7,12 @@ step calls) wrapped to raise RuntimeError while a flag file exists. For each
 one in turn the test raises the flag while an honest planner drives: the gate
 must decide FALLBACK (or ESTOP when latched) naming INTERNAL_ERROR, never
 approve, keep publishing at rate and stay alive; once the flag is gone,
-authority returns under the hysteresis rules.
+authority returns under the hysteresis rules. An executor that fails on
+every spin cannot publish at all: the gate must then exit (code 1) after a
+final zero rather than stay alive and silent.
 """
 
-from faultharness import Campaign, INJECT_DIR_ENV, INJECTABLE, Processes
+from faultharness import Campaign, INJECT_DIR_ENV, INJECTABLE, INJECTABLE_METHODS, Processes
 import pytest
 from rosharness import UNLATCHED
 from safety_gate.config import GateConfig
@@ -68,3 +70,22 @@ def _inject(bench, gate, flag, campaign):
     assert decision.data['verdict'] == 'FALLBACK', decision.data
     held = [c for c in bench.cmd if decision.t <= c.t <= decision.t + HOLD]
     assert len(held) >= 0.5 * CFG.rate_hz * HOLD, f'{len(held)} outputs in {HOLD} s'
+
+
+@pytest.mark.ros
+def test_an_executor_failing_on_every_spin_exits_after_a_final_zero(bench, tmp_path):
+    flags = tmp_path / 'inject'
+    flags.mkdir()
+    module, cls, method = INJECTABLE_METHODS[0]
+    with Processes(tmp_path) as processes:
+        gate = processes.program('injected_gate_main',
+                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
+                                 env={INJECT_DIR_ENV: str(flags)})
+        bench.drive(V)
+        assert bench.wait_for_cmd(V), gate.output()
+        (flags / f'{module}.{cls}.{method}').touch()
+        assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
+        bench.spin_for(0.3)
+        assert gate.returncode == 1, gate.output()
+        assert 'monitor.max_spin_failure' in gate.output(), gate.output()
+        assert bench.cmd[-1].is_zero, bench.cmd[-3:]

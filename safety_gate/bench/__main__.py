@@ -20,13 +20,13 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 from safety_gate.bench import report
 from safety_gate.bench.core_bench import run_core, run_trace_writer
 from safety_gate.bench.e2e import run_e2e
-from safety_gate.bench.rig import gate_arm, GATE_PARAMS, RELAY, Rig
+from safety_gate.bench.rig import gate_arm, GATE_PARAMS, RELAY, RELAY_REUSED_WAIT_SET, Rig
 from safety_gate.bench.soak import run_soak
 from safety_gate.bench.watchdog import run_watchdog
 from safety_gate.tools.ros_env import loopback_env
 
 BENCHMARKS = ('core', 'e2e', 'watchdog', 'soak')
-E2E_ARMS = ('relay', 'gate', 'gate_trace_off')
+E2E_ARMS = ('relay', 'gate', 'gate_trace_off', 'relay_reused')
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,16 @@ def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
     if 'e2e' in only or 'watchdog' in only:
         specs.append(gate_arm('gate'))
     if 'e2e' in only:
-        specs += [RELAY, gate_arm('gate_trace_off', **{'trace.enabled': False})]
+        specs += [RELAY, gate_arm('gate_trace_off', **{'trace.enabled': False}),
+                  RELAY_REUSED_WAIT_SET]
     rig = Rig(workdir, env, specs)
     try:
         if 'e2e' in only:
             results['e2e'] = run_e2e(rig, E2E_ARMS, sizes.rates, sizes.blocks, sizes.block_s,
                                      sizes.warmup_s)
-            rig.stop('relay')
-            rig.stop('gate_trace_off')
+            for name in E2E_ARMS:
+                if name != 'gate':  # the watchdog benchmark uses it next
+                    rig.stop(name)
         if 'watchdog' in only:
             results['watchdog'] = run_watchdog(rig, 'gate', sizes.watchdog_trials)
         if 'gate' in rig.arms:

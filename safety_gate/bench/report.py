@@ -16,7 +16,8 @@ import rclpy
 
 BEGIN = '<!-- bench:begin -->'
 END = '<!-- bench:end -->'
-ARM_TITLES = {'relay': 'null relay', 'gate': 'gate', 'gate_trace_off': 'gate, trace file off'}
+ARM_TITLES = {'relay': 'null relay', 'gate': 'gate', 'gate_trace_off': 'gate, trace file off',
+              'relay_reused': "null relay on the gate's executor"}
 _IDLE_FOREIGN_CORES = 0.1  # other processes' mean CPU use below which the machine is idle
 
 
@@ -199,6 +200,23 @@ def _cpu_lines(e2e: Dict[str, Any]) -> List[str]:
                    'gate / relay'], rows)
 
 
+def _same_executor_lines(e2e: Dict[str, Any]) -> List[str]:
+    rows = []
+    for rate, arms in e2e.items():
+        if 'gate' in arms and 'relay_reused' in arms:
+            gate, relay = arms['gate'], arms['relay_reused']
+            rows.append([f'{rate} Hz', *(
+                _num(ratio(gate['latency_us'][p], relay['latency_us'][p]), 2)
+                for p in ('p50', 'p99')),
+                _num(ratio(gate['cpu_percent'], relay['cpu_percent']), 2)])
+    if not rows:
+        return []
+    return ["The gate against the null relay spun by the gate's own executor "
+            "(`ReusedWaitSetExecutor`), from the same blocks: what the gate's own work costs, "
+            'without what its executor saves.', ''] + _table(
+        ['rate', 'p50 latency ratio', 'p99 latency ratio', 'CPU ratio'], rows)
+
+
 def _trace_cost_lines(e2e: Dict[str, Any]) -> List[str]:
     rows = []
     for rate, arms in e2e.items():
@@ -256,6 +274,7 @@ def markdown(results: Dict[str, Any]) -> str:
     if e2e:
         lines += ['### 4. CPU (device process, over its measured blocks)', '']
         lines += _cpu_lines(e2e)
+        lines += _same_executor_lines(e2e)
     writer = results.get('trace_writer')
     if e2e or writer is not None:
         lines += ['### 5. Trace cost', '']

@@ -40,6 +40,7 @@ import psutil
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
+from safety_gate.bench.relay import REUSED_WAIT_SET_FLAG
 from safety_gate.config import nest, NODE_NAME
 from safety_gate.tools.closed_loop import ChildProcess
 from safety_gate.tools.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
@@ -83,6 +84,7 @@ class ArmSpec:
     name: str
     module: str
     params: Optional[Mapping[str, object]] = None  # gate parameters; None for the relay
+    args: Tuple[str, ...] = ()  # before --ros-args
 
     @property
     def is_gate(self) -> bool:
@@ -96,6 +98,8 @@ def gate_arm(name: str, **overrides) -> ArmSpec:
 
 
 RELAY = ArmSpec('relay', 'safety_gate.bench.relay')
+RELAY_REUSED_WAIT_SET = ArmSpec('relay_reused', 'safety_gate.bench.relay',
+                                args=(REUSED_WAIT_SET_FLAG,))
 
 
 @dataclass
@@ -196,7 +200,7 @@ class Rig:
 
     def _launch(self, spec: ArmSpec) -> Arm:
         namespace = f'/bench_{spec.name}'
-        argv = ['-m', spec.module, '--ros-args', '-r', f'__ns:={namespace}']
+        argv = ['-m', spec.module, *spec.args, '--ros-args', '-r', f'__ns:={namespace}']
         trace_path = None
         if spec.is_gate:
             params = dict(spec.params)

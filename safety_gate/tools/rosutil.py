@@ -15,7 +15,7 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
+from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
@@ -135,7 +135,8 @@ class MonotonicTime:
         return raw_ns + self.offset
 
 
-def run_node(make_node: Callable[[], Node], args: Optional[list] = None) -> int:
+def run_node(make_node: Callable[[], Node], args: Optional[list] = None,
+             executor_class: Callable[[], Executor] = SingleThreadedExecutor) -> int:
     """Run a tool node until SIGINT or SIGTERM, then clean up; return the exit code 0.
 
     The signal handlers only set a flag that the spin loop checks. rclpy's
@@ -147,7 +148,7 @@ def run_node(make_node: Callable[[], Node], args: Optional[list] = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop.append(signum))
     node = None
-    executor = SingleThreadedExecutor()
+    executor = executor_class()
     try:
         node = make_node()
         executor.add_node(node)
