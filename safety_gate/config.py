@@ -172,9 +172,9 @@ class MonitorConfig(_Section):
         0.5, 's', 'Steady-clock time without a watchdog tick (e.g. /clock stopped) before '
         'the gate outputs zero (CLOCK_STALLED).', gt=0.0, le=60.0)
     max_spin_failure: float = _param(
-        0.5, 's', 'Steady-clock time the executor may fail on every spin (the gate can then '
-        'publish nothing) before the gate logs FATAL and exits with code 1, so that its '
-        'supervisor restarts it.', gt=0.0, le=60.0)
+        0.5, 's', 'Steady-clock time the executor may fail on every spin while nothing is '
+        'published before the gate logs FATAL and exits with code 1, so that its supervisor '
+        'restarts it.', gt=0.0, le=60.0)
     max_proposal_rate: float = _param(
         1000.0, 'Hz', 'Proposals beyond this rate are shed: counted and reported, never '
         'decided.', ge=1.0, le=100000.0)

@@ -95,6 +95,8 @@ class SafetyGateNode(Node):
         self._late_window = 0.0
         self._latency_window = 0.0
         self._last_emit_now = -math.inf
+        # Steady clock, for main(): has the gate gone silent?
+        self.last_output_monotonic = time.monotonic()
 
         stamped = self.cfg.enable_stamped_cmd_vel
         cmd_type = TwistStamped if stamped else Twist
@@ -338,6 +340,7 @@ class SafetyGateNode(Node):
         twist.linear.x = v
         twist.angular.z = w
         self._cmd_pub.publish(msg)
+        self.last_output_monotonic = time.monotonic()
 
     def _publish_record(self, line: str) -> None:
         # Called from the trace writer's thread, off the control path.
@@ -502,13 +505,15 @@ def main(args=None) -> int:
             except Exception as exc:  # noqa: B902
                 node.get_logger().error(f'internal error in a callback: {exc!r}',
                                         throttle_duration_sec=_LOG_INTERVAL_S)
-                failing_since = failing_since or time.monotonic()
+                now = time.monotonic()
+                failing_since = failing_since or now
+                limit = node.cfg.monitor.max_spin_failure
                 # Alive but unable to publish is worse than dead: a supervisor sees a
                 # dead gate and restarts it, the base controller's timeout stops.
-                if time.monotonic() - failing_since > node.cfg.monitor.max_spin_failure:
+                if now - failing_since > limit and now - node.last_output_monotonic > limit:
                     node.get_logger().fatal(
-                        f'every spin has failed for over monitor.max_spin_failure = '
-                        f'{node.cfg.monitor.max_spin_failure} s (last: {exc!r}); '
+                        f'every spin has failed and nothing was published for over '
+                        f'monitor.max_spin_failure = {limit} s (last: {exc!r}); '
                         'exiting with code 1 after a final zero')
                     code = 1
                     break

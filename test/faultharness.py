@@ -388,7 +388,8 @@ def injected_gate_main() -> int:
     """Run the real gate with the functions in INJECTABLE raising on demand.
 
     A function raises RuntimeError while the file ``module.function`` (a method:
-    ``module.Class.method``) exists in ``$SAFETY_GATE_INJECT_DIR``; the test
+    ``module.Class.method``) exists in ``$SAFETY_GATE_INJECT_DIR``, or raises
+    after doing its work while ``module.function.after`` exists; the test
     creates and removes those files.
     """
     flags = Path(os.environ[INJECT_DIR_ENV])
@@ -404,10 +405,15 @@ def injected_gate_main() -> int:
 
 
 def _raising_when(flag: Path, real: Callable) -> Callable:
+    after = flag.with_name(f'{flag.name}.after')
+
     def injected(*args, **kwargs):
         if flag.exists():
             raise RuntimeError(f'injected fault: {flag.name}')
-        return real(*args, **kwargs)
+        result = real(*args, **kwargs)
+        if after.exists():
+            raise RuntimeError(f'injected fault after the call: {after.name}')
+        return result
     return injected
 
 

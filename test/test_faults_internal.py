@@ -12,6 +12,8 @@ every spin cannot publish at all: the gate must then exit (code 1) after a
 final zero rather than stay alive and silent.
 """
 
+import time
+
 from faultharness import Campaign, INJECT_DIR_ENV, INJECTABLE, INJECTABLE_METHODS, Processes
 import pytest
 from rosharness import UNLATCHED
@@ -89,3 +91,25 @@ def test_an_executor_failing_on_every_spin_exits_after_a_final_zero(bench, tmp_p
         assert gate.returncode == 1, gate.output()
         assert 'monitor.max_spin_failure' in gate.output(), gate.output()
         assert bench.cmd[-1].is_zero, bench.cmd[-3:]
+
+
+@pytest.mark.ros
+def test_an_executor_failing_after_its_work_keeps_the_gate_running(bench, tmp_path):
+    # Every spin raises, but only after running its callbacks: the gate still
+    # publishes, so it must not exit.
+    flags = tmp_path / 'inject'
+    flags.mkdir()
+    module, cls, method = INJECTABLE_METHODS[0]
+    with Processes(tmp_path) as processes:
+        gate = processes.program('injected_gate_main',
+                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
+                                 env={INJECT_DIR_ENV: str(flags)})
+        bench.drive(V)
+        assert bench.wait_for_cmd(V), gate.output()
+        (flags / f'{module}.{cls}.{method}.after').touch()
+        injected = time.monotonic()
+        bench.spin_for(4 * CFG.monitor.max_spin_failure)
+        assert gate.returncode is None, gate.output()
+        assert 'injected fault after the call' in gate.output(), gate.output()
+        outputs = bench.cmd_since(injected)
+        assert len(outputs) >= CFG.rate_hz * CFG.monitor.max_spin_failure, len(outputs)
