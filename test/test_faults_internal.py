@@ -75,41 +75,34 @@ def _inject(bench, gate, flag, campaign):
 
 
 @pytest.mark.ros
-def test_an_executor_failing_on_every_spin_exits_after_a_final_zero(bench, tmp_path):
+@pytest.mark.parametrize('when', ['before', 'after'])
+def test_an_executor_failing_on_every_spin(bench, tmp_path, when):
+    """Raising before its callbacks, the executor lets nothing out: the gate must exit.
+
+    It must exit with code 1 after a final zero. Raising after them, it still
+    publishes: the gate must keep running.
+    """
     flags = tmp_path / 'inject'
     flags.mkdir()
-    module, cls, method = INJECTABLE_METHODS[0]
+    flag = flags / ('.'.join(INJECTABLE_METHODS[0]) + ('.after' if when == 'after' else ''))
+    limit = CFG.monitor.max_spin_failure
     with Processes(tmp_path) as processes:
         gate = processes.program('injected_gate_main',
                                  {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
                                  env={INJECT_DIR_ENV: str(flags)})
         bench.drive(V)
         assert bench.wait_for_cmd(V), gate.output()
-        (flags / f'{module}.{cls}.{method}').touch()
+        flag.touch()
+        injected = time.monotonic()
+        if when == 'after':
+            bench.spin_for(4 * limit)
+            assert gate.returncode is None, gate.output()
+            assert 'injected fault after the call' in gate.output(), gate.output()
+            outputs = bench.cmd_since(injected)
+            assert len(outputs) >= CFG.rate_hz * limit, len(outputs)
+            return
         assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
         bench.spin_for(0.3)
         assert gate.returncode == 1, gate.output()
         assert 'monitor.max_spin_failure' in gate.output(), gate.output()
         assert bench.cmd[-1].is_zero, bench.cmd[-3:]
-
-
-@pytest.mark.ros
-def test_an_executor_failing_after_its_work_keeps_the_gate_running(bench, tmp_path):
-    # Every spin raises, but only after running its callbacks: the gate still
-    # publishes, so it must not exit.
-    flags = tmp_path / 'inject'
-    flags.mkdir()
-    module, cls, method = INJECTABLE_METHODS[0]
-    with Processes(tmp_path) as processes:
-        gate = processes.program('injected_gate_main',
-                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
-                                 env={INJECT_DIR_ENV: str(flags)})
-        bench.drive(V)
-        assert bench.wait_for_cmd(V), gate.output()
-        (flags / f'{module}.{cls}.{method}.after').touch()
-        injected = time.monotonic()
-        bench.spin_for(4 * CFG.monitor.max_spin_failure)
-        assert gate.returncode is None, gate.output()
-        assert 'injected fault after the call' in gate.output(), gate.output()
-        outputs = bench.cmd_since(injected)
-        assert len(outputs) >= CFG.rate_hz * CFG.monitor.max_spin_failure, len(outputs)
