@@ -14,8 +14,10 @@ rclpy's order: waitables, timers, subscriptions, guard conditions, services.
 
 It serves what the gate's node has: subscriptions (plain, raw, with or without
 ``MessageInfo``), timers, services, guard conditions and waitables such as QoS
-event handlers. Clients and tasks need rclpy's futures and are refused. A
-callback may be a coroutine function only if it never awaits a future.
+event handlers. It refuses, by design and with ``UnsupportedWork``, what
+would need rclpy's futures: clients, tasks, and coroutine callbacks that await
+(one that runs to its end without awaiting is fine). The gate has none of
+them, and refusing loudly beats leaving such work silently unrun.
 Like rclpy's own executors it drives ``_rclpy.WaitSet`` and the entities'
 handles directly; test/test_executor.py pins that behaviour for each distro.
 """
@@ -30,6 +32,10 @@ from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.subscription import Subscription
 from rclpy.timer import Timer
 from rclpy.waitable import NumberOfEntities
+
+
+class UnsupportedWork(TypeError):
+    """A client, a task or an awaiting callback: outside this executor's scope."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class ReusedWaitSetExecutor(Executor):
 
     def create_task(self, callback, *args, **kwargs):
         """Refuse: tasks need the futures machinery this executor leaves out."""
-        raise NotImplementedError('ReusedWaitSetExecutor runs no tasks (no clients, no futures)')
+        raise UnsupportedWork('ReusedWaitSetExecutor runs no tasks (no clients, no futures)')
 
     def spin_once(self, timeout_sec: Optional[float] = None) -> None:
         """Wait up to ``timeout_sec`` (forever if None or negative), then run what is ready."""
@@ -121,7 +127,7 @@ class ReusedWaitSetExecutor(Executor):
         try:
             for node in nodes:
                 if list(node.clients):
-                    raise NotImplementedError(
+                    raise UnsupportedWork(
                         f'ReusedWaitSetExecutor serves no clients (node {node.get_name()})')
                 for sub in node.subscriptions:
                     handle = _entered(stack, sub.handle)
@@ -182,4 +188,4 @@ def _finish(result: Any) -> Any:
     except StopIteration as done:
         return done.value
     result.close()
-    raise NotImplementedError('ReusedWaitSetExecutor cannot run a callback that awaits')
+    raise UnsupportedWork('ReusedWaitSetExecutor cannot run a callback that awaits')
