@@ -28,8 +28,6 @@ EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 _FLOAT_FIELDS = {cls: {f.name for f in dataclasses.fields(cls)
                        if f.type in (float, Optional[float])}
                  for cls in EVENT_TYPES.values()}
-# Event fields are scalars, so a flat getattr copy does what dataclasses.asdict
-# does at a tenth of the cost; records are built on the control path.
 _FIELD_NAMES = {cls: tuple(f.name for f in dataclasses.fields(cls))
                 for cls in EVENT_TYPES.values()}
 _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
@@ -37,19 +35,18 @@ _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float
 
 def event_to_dict(now: float, event: object) -> Dict[str, Any]:
     """Serialise one input event with the node time it was consumed at."""
-    cls = type(event)
-    record = {'type': EVENT_NAMES[cls], 't': now}
-    for name in _FIELD_NAMES[cls]:
-        record[name] = getattr(event, name)
-    return record
+    # Event fields are scalars and events have no slots (types.evolve relies on
+    # that too), so the instance dict is the record: records are built on the
+    # control path, where dataclasses.asdict cost ten times as much.
+    return {'type': EVENT_NAMES[type(event)], 't': now, **event.__dict__}
 
 
 def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
     """Read back an event written by :func:`event_to_dict`: (node time, event)."""
     cls = EVENT_TYPES[data['type']]
     numeric = _FLOAT_FIELDS[cls]
-    fields = {f.name: _number(data[f.name]) if f.name in numeric else data[f.name]
-              for f in dataclasses.fields(cls)}
+    fields = {name: _number(data[name]) if name in numeric else data[name]
+              for name in _FIELD_NAMES[cls]}
     return _number(data['t']), cls(**fields)
 
 
