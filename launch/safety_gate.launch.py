@@ -8,9 +8,8 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+from safety_gate.config import NODE_NAME, param_sections
 import yaml
-
-NODE_NAME = 'safety_gate'
 
 # (launch argument, the node's own topic name, what flows on it)
 _TOPICS = (
@@ -22,13 +21,12 @@ _TOPICS = (
 )
 
 
-def _merge(into: dict, update: dict) -> dict:
+def _merge(into: dict, update: dict) -> None:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
             into[key] = value
-    return into
 
 
 def node_parameters(params_file: str, namespace: str) -> dict:
@@ -36,14 +34,13 @@ def node_parameters(params_file: str, namespace: str) -> dict:
 
     rcl applies a file's ``safety_gate:`` section only to ``/safety_gate``, so
     with a namespace an integrator's file would be silently ignored. Reading
-    the sections here (``/**``, then ``safety_gate``, then the fully qualified
-    name, the most specific winning) makes the file apply either way.
+    the sections here, in ``config.param_sections`` order (the most specific
+    winning, as the tools read a file too), makes the file apply either way.
     """
     with open(params_file) as file:
         data = yaml.safe_load(file) or {}
-    qualified = '/' + '/'.join(p for p in (namespace.strip('/'), NODE_NAME) if p)
     params: dict = {}
-    for key in ('/**', NODE_NAME, '/' + NODE_NAME, qualified):
+    for key in param_sections(namespace):
         section = data.get(key) or {}
         _merge(params, section.get('ros__parameters') or {})
     return params

@@ -358,6 +358,17 @@ def build(flat: Mapping[str, Any]) -> GateConfig:
         raise ConfigError('; '.join(_describe_error(e, flat) for e in exc.errors())) from None
 
 
+def param_sections(namespace: str = '', node_name: str = NODE_NAME) -> Tuple[str, ...]:
+    """Return the sections of a params file that apply to the gate, least specific first.
+
+    ``/**``, the bare name, ``/<name>``, then the fully qualified name under
+    ``namespace``: the most specific wins. The launch file and every tool read
+    a file in this order, so a file means one configuration to all of them.
+    """
+    qualified = '/' + '/'.join(p for p in (namespace.strip('/'), node_name) if p)
+    return tuple(dict.fromkeys(('/**', node_name, f'/{node_name}', qualified)))
+
+
 def load_yaml(path, node_name: str = NODE_NAME) -> GateConfig:
     """Load a ROS params file (``<node>: ros__parameters: ...``) into a GateConfig.
 
@@ -365,7 +376,7 @@ def load_yaml(path, node_name: str = NODE_NAME) -> GateConfig:
     """
     data = yaml.safe_load(Path(path).read_text()) or {}
     params = {}
-    for key in (node_name, f'/{node_name}', '/**'):
+    for key in param_sections(node_name=node_name):
         params.update(_flat_params((data.get(key) or {}).get('ros__parameters') or {}))
     for ros_level in ROS_LEVEL_PARAMETERS:
         params.pop(ros_level, None)
@@ -373,6 +384,14 @@ def load_yaml(path, node_name: str = NODE_NAME) -> GateConfig:
 
 
 ROS_LEVEL_PARAMETERS = ('use_sim_time', 'qos_overrides')
+
+
+def write_params_file(path, flat: Mapping[str, Any], node_name: str = NODE_NAME) -> Path:
+    """Write {dotted name: value} as a ROS params file for ``node_name``; return its path."""
+    path = Path(path)
+    path.write_text(yaml.safe_dump({node_name: {'ros__parameters': nest(flat)}},
+                                   sort_keys=False))
+    return path
 
 
 def _flat_params(tree: Mapping[str, Any], prefix: str = '') -> Dict[str, Any]:

@@ -29,7 +29,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from safety_gate.config import nest, NODE_NAME
+from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom,
                                        make_twist, meta_json, SENSOR_QOS, stamp_from_ns,
                                        stamp_to_ns, twist_of)
@@ -37,7 +37,6 @@ from safety_gate.tools.sim_vehicle import Unicycle
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
-import yaml
 
 GATE_MODULE = 'safety_gate.node'
 UNLATCHED = {'require_reset_on_start': False}  # most tests start without the reset step
@@ -57,9 +56,8 @@ def write_params(tmp_path: Path, overrides: Mapping[str, Any],
                  node_name: str = NODE_NAME) -> Path:
     """Write a new ROS params file for ``node_name`` from {dotted name: value}."""
     existing = len(list(Path(tmp_path).glob(f'{node_name}_params*.yaml')))
-    path = Path(tmp_path) / f'{node_name}_params{existing}.yaml'
-    path.write_text(yaml.safe_dump({node_name: {'ros__parameters': nest(overrides)}}))
-    return path
+    return write_params_file(Path(tmp_path) / f'{node_name}_params{existing}.yaml', overrides,
+                             node_name)
 
 
 class NodeProcess:

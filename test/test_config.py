@@ -133,6 +133,16 @@ def test_load_yaml_reports_the_bad_value(tmp_path):
         config.load_yaml(params)
 
 
+def test_the_most_specific_params_section_wins(tmp_path):
+    # The launch file reads a file in the same order, so tools hash what the node runs.
+    assert config.param_sections('robot1') == (
+        '/**', 'safety_gate', '/safety_gate', '/robot1/safety_gate')
+    assert config.param_sections() == ('/**', 'safety_gate', '/safety_gate')
+    params = config.write_params_file(tmp_path / 'params.yaml', {'rate_hz': 30.0})
+    params.write_text(params.read_text() + "/**:\n  ros__parameters:\n    rate_hz: 20.0\n")
+    assert config.load_yaml(params).rate_hz == 30.0
+
+
 def test_config_hash_is_stable_and_covers_every_value():
     base = config.config_sha256(config.GateConfig())
     assert base == config.config_sha256(config.build({}))

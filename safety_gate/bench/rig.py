@@ -41,12 +41,11 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 from safety_gate.bench.relay import REUSED_WAIT_SET_FLAG
-from safety_gate.config import nest, NODE_NAME
+from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.tools.closed_loop import ChildProcess
 from safety_gate.tools.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
                                        SENSOR_QOS, stamp_from_ns)
 from std_msgs.msg import String
-import yaml
 
 V = 0.4  # m/s: forward speed of every proposal, and of the odometry
 W_AMPLITUDE = 0.5  # rad/s
@@ -208,9 +207,8 @@ class Rig:
             params.setdefault('trace.path', str(trace_path))
             if not params.get('trace.enabled', True):
                 trace_path = None
-            params_file = self.workdir / f'{spec.name}_params.yaml'
-            params_file.write_text(yaml.safe_dump(
-                {f'{namespace}/{NODE_NAME}': {'ros__parameters': nest(params)}}))
+            params_file = write_params_file(self.workdir / f'{spec.name}_params.yaml', params,
+                                            f'{namespace}/{NODE_NAME}')
             argv += ['--params-file', str(params_file)]
         process = ChildProcess(spec.name, argv, self.env, self.workdir)
         arm = Arm(spec, process, psutil.Process(process.popen.pid), trace_path)

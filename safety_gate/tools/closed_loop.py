@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
-from safety_gate.config import nest
+from safety_gate.config import write_params_file
 from safety_gate.scenarios.model import Scenario
 from safety_gate.scenarios.recording import Recording
 from safety_gate.tools.operator import Operator
@@ -91,11 +91,6 @@ def _confine_this_process(env: Mapping[str, str]) -> None:
         os.environ.setdefault(key, env[key])
 
 
-def _params_file(path: Path, node: str, params: Mapping) -> Path:
-    path.write_text(yaml.safe_dump({node: {'ros__parameters': nest(params)}}, sort_keys=False))
-    return path
-
-
 class _Loop:
     """The processes of one run and the operator that drives them."""
 
@@ -107,16 +102,17 @@ class _Loop:
         domain = pick_domain_id()
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
-        gate_file = _params_file(workdir / 'gate_params.yaml', 'safety_gate', {
+        gate_file = write_params_file(workdir / 'gate_params.yaml', {
             'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_params})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
                           str(config_file), '--params-file', str(gate_file)]
         script_file = workdir / 'planner_script.yaml'
         script_file.write_text(yaml.safe_dump(scenario.planner_script().to_mapping()))
-        planner_file = _params_file(workdir / 'planner_params.yaml', 'planner', {
-            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file)})
-        vehicle_file = _params_file(workdir / 'vehicle_params.yaml', 'sim_vehicle', {
-            'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params})
+        planner_file = write_params_file(workdir / 'planner_params.yaml', {
+            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file)}, 'planner')
+        vehicle_file = write_params_file(workdir / 'vehicle_params.yaml', {
+            'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params},
+            'sim_vehicle')
         self.gate_exit_codes: List[Optional[int]] = []
         self.restarted_at: Optional[float] = None
         self.operator = Operator(scenario.id, domain)
