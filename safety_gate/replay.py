@@ -57,9 +57,8 @@ def _replay_record(state: core.GateState, record: dict, cfg: GateConfig):
     events = record_events(record)
     # The exception itself is not in the trace, its consequence is: a failed
     # step consumed the last event, a failed conversion made no event at all.
-    failed_step = (Reason.INTERNAL_ERROR.value in record['reasons']
-                   and record['trigger'] != 'convert')
-    if failed_step:
+    internal = Reason.INTERNAL_ERROR.value in record['reasons']
+    if internal and record['trigger'] != 'convert':
         events = events[:-1]
     decision = None
     for now, event in events:
@@ -67,7 +66,7 @@ def _replay_record(state: core.GateState, record: dict, cfg: GateConfig):
         state = result.state
         if result.decision is not None:
             decision = result.decision
-    if Reason.INTERNAL_ERROR.value in record['reasons']:
+    if internal:
         result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
         state, decision = result.state, result.decision
     return state, decision

@@ -26,7 +26,9 @@ from safety_gate.bench.watchdog import run_watchdog
 from safety_gate.tools.ros_env import loopback_env
 
 BENCHMARKS = ('core', 'e2e', 'watchdog', 'soak')
-E2E_ARMS = ('relay', 'gate', 'gate_trace_off', 'relay_reused')
+GATE = gate_arm('gate')  # the end-to-end and watchdog benchmarks share it
+E2E_SPECS = (RELAY, GATE, gate_arm('gate_trace_off', **{'trace.enabled': False}),
+             RELAY_REUSED_WAIT_SET)
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,17 @@ def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
         results['trace_writer'] = run_trace_writer(samples, sizes.writer_records, workdir)
     if not {'e2e', 'watchdog', 'soak'} & set(only):
         return results
-    specs = []
-    if 'e2e' in only or 'watchdog' in only:
-        specs.append(gate_arm('gate'))
+    specs = [GATE] if 'e2e' in only or 'watchdog' in only else []
+    others = [spec for spec in E2E_SPECS if spec is not GATE]
     if 'e2e' in only:
-        specs += [RELAY, gate_arm('gate_trace_off', **{'trace.enabled': False}),
-                  RELAY_REUSED_WAIT_SET]
+        specs += others
     rig = Rig(workdir, env, specs)
     try:
         if 'e2e' in only:
-            results['e2e'] = run_e2e(rig, E2E_ARMS, sizes.rates, sizes.blocks, sizes.block_s,
-                                     sizes.warmup_s)
-            for name in E2E_ARMS:
-                if name != 'gate':  # the watchdog benchmark uses it next
-                    rig.stop(name)
+            results['e2e'] = run_e2e(rig, [spec.name for spec in E2E_SPECS], sizes.rates,
+                                     sizes.blocks, sizes.block_s, sizes.warmup_s)
+            for spec in others:
+                rig.stop(spec.name)
         if 'watchdog' in only:
             results['watchdog'] = run_watchdog(rig, 'gate', sizes.watchdog_trials)
         if 'gate' in rig.arms:
