@@ -139,7 +139,7 @@ def test_the_most_specific_params_section_wins(tmp_path):
         '/**', 'safety_gate', '/safety_gate', '/robot1/safety_gate')
     assert config.param_sections() == ('/**', 'safety_gate', '/safety_gate')
     params = config.write_params_file(tmp_path / 'params.yaml', {'rate_hz': 30.0})
-    params.write_text(params.read_text() + "/**:\n  ros__parameters:\n    rate_hz: 20.0\n")
+    params.write_text(params.read_text() + '/**:\n  ros__parameters:\n    rate_hz: 20.0\n')
     assert config.load_yaml(params).rate_hz == 30.0
 
 
