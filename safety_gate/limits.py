@@ -61,6 +61,16 @@ def rate_limit(prev: Command, target: Command, dt: float,
     return Command(v, w), clamps
 
 
+def inside_envelope(v: float, w: float, env: EnvelopeConfig, tol: float) -> bool:
+    """Return True if the finite output (v, w) is inside ``env``, every limit plus ``tol``.
+
+    The judgement the fuzzer's invariant and the scenario metrics apply to outputs.
+    """
+    return (-env.max_reverse_speed - tol <= v <= env.max_linear_speed + tol
+            and abs(w) <= env.max_angular_speed + tol
+            and abs(v * w) <= env.max_lateral_accel + tol)
+
+
 def enforce_envelope(cmd: Command, env: EnvelopeConfig) -> Tuple[Command, bool]:
     """Return the nearest command inside the envelope, and whether it changed.
 

@@ -41,8 +41,10 @@ import math
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from safety_gate.config import GateConfig
+from safety_gate.limits import inside_envelope
 from safety_gate.scenarios.model import Fault, Resume, Scenario
 from safety_gate.scenarios.recording import Action, DecisionSample, Output, Recording
+from safety_gate.tools import planner_script
 
 STANDSTILL_V = 0.02  # m/s: the vehicle stands still below this speed...
 STANDSTILL_W = 0.02  # rad/s: ...and this yaw rate
@@ -138,13 +140,8 @@ class Outcome:
 
 # ---------------------------------------------------------------- windows
 
-def _first(actions: Iterable[Action], kind: str, index: Optional[int] = None,
-           after: float = -math.inf) -> Optional[Action]:
-    for action in actions:
-        if action.kind == kind and action.t >= after and (index is None
-                                                          or action.fault == index):
-            return action
-    return None
+def _first(actions: Iterable[Action], kind: str, index: int) -> Optional[Action]:
+    return next((a for a in actions if a.kind == kind and a.fault == index), None)
 
 
 def _accepted_reset(actions: Sequence[Action], after: float) -> Optional[Action]:
@@ -231,13 +228,6 @@ def _window_metrics(window: Window, rec: Recording) -> WindowMetrics:
 
 # ---------------------------------------------------------------- unsafe commands
 
-def _outside_envelope(out: Output, cfg: GateConfig) -> bool:
-    env = cfg.envelope
-    return (out.v > env.max_linear_speed + _ZERO or -out.v > env.max_reverse_speed + _ZERO
-            or abs(out.w) > env.max_angular_speed + _ZERO
-            or abs(out.v * out.w) > env.max_lateral_accel + _ZERO)
-
-
 def _moving(out: Output) -> bool:
     return abs(out.v) > _ZERO or abs(out.w) > _ZERO
 
@@ -271,9 +261,8 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
     is valid every other tick, so those never qualify.
     """
     kind, conf, env = fault.kind, cfg.confidence, cfg.envelope
-    script = scenario.planner_script()
-    planned = next(f for f in script.faults if f.t_start == fault.t_start and f.kind == kind)
-    amount = planned.amount
+    amount = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
+                                  fault.value).amount
     if kind in ('nan', 'inf', 'duplicate_stamp'):
         return True
     if kind == 'backwards_stamp':
@@ -287,7 +276,7 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
     if kind == 'overspeed':
         return amount > env.max_linear_speed
     if kind == 'yaw_rate':
-        speeds = _route_speeds(script, fault.t_start, fault.t_end)
+        speeds = _route_speeds(scenario.planner_script(), fault.t_start, fault.t_end)
         return abs(amount) > env.max_angular_speed or min(
             abs(v) for v in speeds) * abs(amount) > env.max_lateral_accel
     return False
@@ -313,7 +302,7 @@ def unsafe_commands(scenario: Scenario, rec: Recording, cfg: GateConfig) -> List
         rule = None
         if not (math.isfinite(out.v) and math.isfinite(out.w) and out.clean):
             rule = 'non-finite or unused component set'
-        elif _outside_envelope(out, cfg):
+        elif not inside_envelope(out.v, out.w, cfg.envelope, _ZERO):
             rule = 'outside the envelope'
         elif _moving(out) and any(start <= out.t < end and not _in_flight(
                 rec.outputs, out, start) for start, end in latched):
@@ -427,11 +416,11 @@ def _fmt(value: Optional[float], unit: str = '') -> str:
     return f'{value}{unit}' if isinstance(value, int) else f'{value:.2f}{unit}'
 
 
-def _at_most(name: str, value: Optional[float], limit: Optional[float], unit: str = '',
-             missing_ok: bool = False) -> Optional[Criterion]:
+def _at_most(name: str, value: Optional[float], limit: Optional[float],
+             unit: str = '') -> Optional[Criterion]:
     if limit is None:
         return None
-    ok = (value is None and missing_ok) or (value is not None and value <= limit + _ZERO)
+    ok = value is not None and value <= limit + _ZERO
     return Criterion(name, ok, _fmt(value, unit), f'<= {limit:g}{unit}')
 
 

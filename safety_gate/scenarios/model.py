@@ -68,7 +68,20 @@ EXPOSURE_MEANING = {
     Exposure.E4: 'high probability (over 10 %)',
 }
 
-VEHICLE_FAULTS = ('odom_stale', 'odom_stuck', 'odom_jump', 'imu_bias', 'clock_reset')
+# The vehicle fault kinds and the payloads the runner sends the simulated vehicle
+# for them: (payload at t_start, payload at t_end or None); a fault without a value
+# takes the vehicle's default (jump_speed) or IMU_BIAS_DEFAULT.
+IMU_BIAS_DEFAULT = 0.8  # rad/s: above the gate's default imu.yaw_rate_tolerance
+VEHICLE_FAULT_PAYLOADS = {
+    'odom_stale': lambda value: ({'odom': 'stop'}, {'odom': 'ok'}),
+    'odom_stuck': lambda value: ({'odom': 'freeze'}, {'odom': 'ok'}),
+    'odom_jump': lambda value: ({'odom': 'jump', **({} if value is None
+                                                    else {'jump_speed': value})}, None),
+    'imu_bias': lambda value: ({'imu_bias': IMU_BIAS_DEFAULT if value is None else value},
+                               {'imu_bias': 0.0}),
+    'clock_reset': lambda value: ({'clock': 'reset'}, None),
+}
+VEHICLE_FAULTS = tuple(VEHICLE_FAULT_PAYLOADS)
 LATCHING_FAULTS = ('estop', 'gate_restart')
 FAULT_KINDS = tuple(k.value for k in PlannerFault) + VEHICLE_FAULTS + LATCHING_FAULTS
 # What the runner may set on the simulated vehicle; the clock parameters are its own.

@@ -271,8 +271,8 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
     t0 = rec.t0
     t_range = (-0.5, duration + 0.2)
     decisions = sorted(rec.decisions, key=lambda d: d.t)
-    spans = _merge([(a - t0, b - t0, d.verdict) for a, b, d in
-                    _verdict_spans(decisions, rec.end)])
+    verdict_spans = _verdict_spans(decisions, rec.end)
+    spans = _merge([(a - t0, b - t0, d.verdict) for a, b, d in verdict_spans])
     reason_rows: List[str] = []
     for d in decisions:
         for r in d.reasons:
@@ -386,8 +386,8 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
         svg.append(f'<text x="{left - 6}" y="{yy + 10}" text-anchor="end" font-size="9">'
                    f'{reason}</text><line x1="{left}" y1="{yy + row_h - 0.5}" '
                    f'x2="{left + plot_w}" y2="{yy + row_h - 0.5}" stroke="#eee"/>')
-        active = _merge([(a - t0, b - t0, reason in d.reasons) for a, b, d in
-                         _verdict_spans(decisions, rec.end)])
+        active = _merge([(a - t0, b - t0, reason in d.reasons)
+                         for a, b, d in verdict_spans])
         for start, end, on in active:
             if not on or end < t_range[0]:
                 continue
@@ -512,9 +512,10 @@ def markdown(results, info: SuiteInfo, base: Path, recordings: Dict[str, Recordi
                 out.append(f'- unsafe at {unsafe.t:.2f} s: v={unsafe.v:g} w={unsafe.w:g} '
                            f'({unsafe.rule})')
         rec = recordings.get(s.id)
-        if rec is not None and operator_lines(rec):
+        operated = operator_lines(rec) if rec is not None else []
+        if operated:
             out += ['Operator (script time):', '']
-            out += [f'- {t:.2f} s: {text}' for t, text in operator_lines(rec)]
+            out += [f'- {t:.2f} s: {text}' for t, text in operated]
             out.append('')
         failed = result.outcome.failed
         if failed:
@@ -599,10 +600,10 @@ def html_page(results, info: SuiteInfo, base: Path, recordings: Dict[str, Record
             escaped = [[html.escape(c) for c in row] for row in _fault_rows(result)]
             out.append(_html_table(_FAULT_COLUMNS, escaped))
         rec = recordings.get(s.id)
-        if rec is not None and operator_lines(rec):
+        operated = operator_lines(rec) if rec is not None else []
+        if operated:
             out.append('<p>Operator (script time):</p><ul>' + ''.join(
-                f'<li>{t:.2f} s: {html.escape(text)}</li>' for t, text in operator_lines(rec))
-                + '</ul>')
+                f'<li>{t:.2f} s: {html.escape(text)}</li>' for t, text in operated) + '</ul>')
         criteria = [[html.escape(c.name), html.escape(c.value), html.escape(c.limit),
                      '<span class="ok">✓</span>' if c.ok else '<span class="bad">✗</span>']
                     for c in result.outcome.criteria]

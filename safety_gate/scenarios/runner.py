@@ -39,7 +39,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RUNNER = 0, 1, 2, 3
 
 @dataclass
 class Result:
-    """One scenario's run, metrics and outcome; ``metrics`` is None if the run failed."""
+    """One scenario's run, metrics and outcome; ``metrics`` is None if the run failed.
+
+    ``trace`` is the verification of the trace at ``trace_path``; None if it
+    was not verified (no run, or the trace could not be read).
+    """
 
     scenario: Scenario
     outcome: Outcome
@@ -50,6 +54,7 @@ class Result:
     cfg: Optional[config.GateConfig] = None
     recording_path: Optional[Path] = None
     trace_path: Optional[Path] = None
+    trace: Optional[verify.VerifyReport] = None
 
     @property
     def passed(self) -> bool:
@@ -98,6 +103,7 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
     codes = run.gate_exit_codes
     criteria.append(Criterion('gate stopped cleanly (SIGINT, exit 0)', codes[-1:] == [0],
                               str(codes[-1] if codes else None), '0'))
+    trace = None
     try:
         trace = verify.verify([run.trace_path])
         trace_ok, detail = trace.ok, f'{trace.records} records, {len(trace.problems)} problems'
@@ -112,7 +118,7 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
                  f'{" and ".join(overloaded)}; re-run on an idle host or with a lower '
                  '--sim-rate')
     return Result(scenario, Outcome(criteria, error), metrics, workdir, run.wall_s, sim_rate,
-                  cfg, recording_path, run.trace_path)
+                  cfg, recording_path, run.trace_path, trace)
 
 
 def run_suite(scenarios: Sequence[Scenario], config_path: Path, report_dir: Path,

@@ -26,7 +26,7 @@ import time
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from safety_gate.config import write_params_file
-from safety_gate.scenarios.model import Scenario
+from safety_gate.scenarios.model import Scenario, VEHICLE_FAULT_PAYLOADS
 from safety_gate.scenarios.recording import Recording
 from safety_gate.tools.operator import Operator
 from safety_gate.tools.ros_env import loopback_env, pick_domain_id
@@ -46,7 +46,6 @@ class Run:
     """A finished run: the recording and where its files are."""
 
     recording: Recording
-    workdir: Path
     trace_path: Path
     gate_exit_codes: List[Optional[int]] = field(default_factory=list)
     wall_s: float = 0.0
@@ -96,7 +95,6 @@ class _Loop:
 
     def __init__(self, scenario: Scenario, workdir: Path, config_file: Path,
                  sim_rate: float) -> None:
-        self.scenario = scenario
         self.workdir = workdir
         self.trace_path = workdir / 'trace.jsonl'
         domain = pick_domain_id()
@@ -223,25 +221,11 @@ def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[],
         elif fault.kind == 'gate_restart':
             steps.append((fault.t_start, restart(i)))
         else:
-            start, end = _VEHICLE_FAULTS[fault.kind](fault.value)
+            start, end = VEHICLE_FAULT_PAYLOADS[fault.kind](fault.value)
             steps += [(fault.t_start, vehicle(i, 'fault_start', start)),
                       (fault.t_end, vehicle(i, 'fault_end', end))]
     steps += [(t, loop.reset) for t in scenario.resets]
     return sorted(steps, key=lambda step: step[0])
-
-
-# The vehicle fault kinds: (payload at t_start, payload at t_end or None); a fault
-# without a value takes the vehicle's default (jump_speed) or IMU_BIAS_DEFAULT.
-IMU_BIAS_DEFAULT = 0.8  # rad/s: above the gate's default imu.yaw_rate_tolerance
-_VEHICLE_FAULTS = {
-    'odom_stale': lambda value: ({'odom': 'stop'}, {'odom': 'ok'}),
-    'odom_stuck': lambda value: ({'odom': 'freeze'}, {'odom': 'ok'}),
-    'odom_jump': lambda value: ({'odom': 'jump', **({} if value is None
-                                                    else {'jump_speed': value})}, None),
-    'imu_bias': lambda value: ({'imu_bias': IMU_BIAS_DEFAULT if value is None else value},
-                               {'imu_bias': 0.0}),
-    'clock_reset': lambda value: ({'clock': 'reset'}, None),
-}
 
 
 def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
@@ -290,5 +274,5 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
         loop.check_alive()
     finally:
         loop.stop()
-    return Run(operator.rec, workdir, loop.trace_path, loop.gate_exit_codes,
+    return Run(operator.rec, loop.trace_path, loop.gate_exit_codes,
                time.monotonic() - started)

@@ -91,7 +91,9 @@ def main(argv=None) -> int:
     for result in results:
         if result.trace_path is None:
             continue
-        verdict = verify.verify([result.trace_path])
+        # The runner verified it after the run; verify here only what it could not read.
+        verdict = result.trace if result.trace is not None else verify.verify(
+            [result.trace_path])
         traces_ok &= verdict.ok
         print(f'  {result.trace_path}: {verdict.records} records, '
               f'{"OK" if verdict.ok else "FAILED"}')

@@ -26,6 +26,7 @@ import time
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from safety_gate import config, core
+from safety_gate.limits import inside_envelope
 from safety_gate.meta import parse_meta
 from safety_gate.tools import faults
 from safety_gate.types import (
@@ -71,9 +72,7 @@ class Invariant:
         found = []
         if not (math.isfinite(v) and math.isfinite(w)):
             found.append(f'non-finite output ({v}, {w})')
-        elif not (-env.max_reverse_speed - tol <= v <= env.max_linear_speed + tol
-                  and abs(w) <= env.max_angular_speed + tol
-                  and abs(v * w) <= env.max_lateral_accel + tol):
+        elif not inside_envelope(v, w, env, tol):
             found.append(f'output ({v}, {w}) outside the envelope')
         if verdict == 'ESTOP' and (v != 0.0 or w != 0.0):
             found.append(f'ESTOP with output ({v}, {w})')
@@ -110,9 +109,8 @@ class Invariant:
         return found
 
     def check_decision(self, decision) -> List[str]:
-        """Check a ``safety_gate.types.Decision``."""
-        return self.check(decision.t, decision.verdict.value,
-                          [r.value for r in decision.reasons],
+        """Check a ``safety_gate.types.Decision`` (a ``Reason`` equals its value)."""
+        return self.check(decision.t, decision.verdict.value, decision.reasons,
                           decision.output.v, decision.output.w)
 
 

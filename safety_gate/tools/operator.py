@@ -44,7 +44,6 @@ class Operator:
     def __init__(self, scenario_id: str, domain_id: int) -> None:
         self.rec = Recording(scenario_id)
         self.gate_state: Optional[str] = None
-        self.state_changes = 0  # state messages received: a restarted gate sends one
         self.script_start: Optional[float] = None  # raw clock of script time 0
         self._monotonic = MonotonicTime()
         self._raw_ns: Optional[int] = None
@@ -143,7 +142,6 @@ class Operator:
 
     def _on_state(self, msg: String) -> None:
         self.gate_state = json.loads(msg.data)['mode']
-        self.state_changes += 1
 
     def odom_flowing(self) -> bool:
         """Return True if odometry arrived recently (wall clock)."""
@@ -234,12 +232,11 @@ class Operator:
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
-        t, raw = self._now or 0.0, self.raw
         reply = next(f for f in futures if f.done()).result()
         for future in futures:
             if not future.done():
                 self._reset.remove_pending_request(future)
-        self.rec.actions.append(Action(t, raw, 'reset', ok=reply.success, detail=reply.message))
+        self.note('reset', ok=reply.success, detail=reply.message)
         return reply.success
 
     def close(self) -> None:

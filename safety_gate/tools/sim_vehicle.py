@@ -192,8 +192,9 @@ class SimVehicle(Node):
         else:
             stamp = self.get_clock().now().to_msg()
         vehicle = self._vehicle
-        self._truth_pub.publish(make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w))
-        self._publish_odom(stamp)
+        truth = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
+        self._truth_pub.publish(truth)
+        self._publish_odom(stamp, truth)
         if self._imu_pub is not None:
             imu = Imu()
             imu.header.stamp = stamp
@@ -203,7 +204,12 @@ class SimVehicle(Node):
                                       + self._rng.gauss(0.0, self._noise_std))
             self._imu_pub.publish(imu)
 
-    def _publish_odom(self, stamp: Time) -> None:
+    def _publish_odom(self, stamp: Time, truth: Odometry) -> None:
+        """Publish the odometry of this step; ``truth`` is it when no fault changes it.
+
+        Publishing serialises a message at once, so the ground truth message may
+        be kept as the last odometry, and restamped in place while frozen.
+        """
         if self._odom_fault == 'stop':
             return
         vehicle = self._vehicle
@@ -214,8 +220,7 @@ class SimVehicle(Node):
             self._odom_fault = 'ok'
             msg = make_odom(stamp, vehicle.pose, vehicle.v + self._jump_speed, vehicle.w)
         else:
-            msg = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
-            self._last_odom = msg
+            msg = self._last_odom = truth
         self._odom_pub.publish(msg)
 
 
