@@ -6,11 +6,11 @@
 needs (the scripted planner, the simulated vehicle, a flood publisher, a gate
 with injected faults); :func:`reaction` times the gate's protective output at
 the real cmd_vel interface; :func:`unsafe_outputs` applies the fuzzer's
-invariant to everything the gate published; :func:`trace_loss` reads the
-trace files back. Two entry points run as child processes
-(``python -m faultharness``): :func:`flood_main` (proposals at a high rate)
-and :func:`injected_gate_main` (the real gate with chosen functions made to
-raise on demand).
+invariant to everything the gate published; :func:`read_trace` reads the
+trace files back and :func:`trace_loss` counts the records they lost. Two
+entry points run as child processes (``python -m faultharness``):
+:func:`flood_main` (proposals at a high rate) and :func:`injected_gate_main`
+(the real gate with chosen functions made to raise on demand).
 """
 
 import importlib
@@ -21,19 +21,18 @@ from pathlib import Path
 import signal
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
-from unittest import mock
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from geometry_msgs.msg import TwistStamped
 import psutil
 import rclpy
-from rosharness import NodeProcess, Record, TestBench, UNLATCHED, write_params
+from rosharness import MODEL_SHA256, NodeProcess, Record, TestBench, UNLATCHED, write_params
 from safety_gate import node as gate_node
 from safety_gate.config import GateConfig
 from safety_gate.tools import faults
 from safety_gate.tools.fuzz import Invariant
 from safety_gate.tools.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
-from safety_gate.verify import verify
+from safety_gate.verify import verify, VerifyReport
 from std_msgs.msg import String
 import yaml
 
@@ -79,10 +78,11 @@ class Processes:
             print(f'--- {process.log_path.name} exit code {code}, output:\n{process.output()}')
 
     def node(self, module: str, node_name: str, params: Dict[str, Any],
-             ros_args: Sequence[str] = ()) -> NodeProcess:
-        """Start a node module with ``params`` for ``node_name``."""
+             ros_args: Sequence[str] = (),
+             env: Optional[Mapping[str, str]] = None) -> NodeProcess:
+        """Start a node module with ``params`` for ``node_name`` and ``env`` in its environment."""
         process = NodeProcess(module, write_params(self.tmp_path, params, node_name),
-                              self.tmp_path, ros_args)
+                              self.tmp_path, ros_args, env)
         self.started.append(process)
         return process
 
@@ -94,19 +94,19 @@ class Processes:
         through ``$SAFETY_GATE_HARNESS_ENTRY``; both, and ``env``, apply to it alone.
         """
         path = os.pathsep.join(p for p in (str(HERE), os.environ.get('PYTHONPATH')) if p)
-        with mock.patch.dict(os.environ, {'PYTHONPATH': path, ENTRY_ENV: entry, **(env or {})}):
-            return self.node('faultharness', node_name, params)
+        return self.node('faultharness', node_name, params,
+                         env={'PYTHONPATH': path, ENTRY_ENV: entry, **(env or {})})
 
-    def planner(self, v: float, w: float = 0.0, confidence: float = 0.9) -> NodeProcess:
-        """Start the scripted planner driving (v, w) at ``confidence`` for an hour."""
+    def planner(self, v: float) -> NodeProcess:
+        """Start the scripted planner driving straight at ``v`` (confidence 0.9) for an hour."""
         script = self.tmp_path / f'planner_script{len(self.started)}.yaml'
-        script.write_text(yaml.safe_dump({'confidence': confidence, 'loop': False,
-                                          'segments': [[3600.0, v, w]]}))
+        script.write_text(yaml.safe_dump({'confidence': 0.9, 'loop': False,
+                                          'segments': [[3600.0, v, 0.0]]}))
         return self.node(PLANNER, 'planner', {'script': str(script)})
 
-    def vehicle(self, ros_args: Sequence[str] = (), **params: Any) -> NodeProcess:
+    def vehicle(self, **params: Any) -> NodeProcess:
         """Start the simulated vehicle: it follows cmd_vel and publishes odom and imu."""
-        return self.node(VEHICLE, 'sim_vehicle', params, ros_args)
+        return self.node(VEHICLE, 'sim_vehicle', params)
 
 
 # ---------------------------------------------------------------- observing the gate
@@ -251,9 +251,10 @@ class Campaign:
         """
         code = gate.stop() if gate.returncode is None else gate.returncode
         assert code == 0, f'the gate died ({code}):\n{gate.output()}'
-        records = trace_lines(trace_paths) if trace_paths and storage_healthy else None
+        trace = read_trace(trace_paths) if trace_paths else None
+        records = trace[1] if trace is not None and storage_healthy else None
         unsafe = unsafe_outputs(self.bench, self.cfg, records)
-        lost, problems = trace_loss(trace_paths) if trace_paths else (counted_lost, [])
+        lost, problems = trace_loss(*trace) if trace is not None else (counted_lost, [])
         cases = sorted(self.cases, key=lambda case: case[2])
         starts = [-math.inf] + [case[2] for case in cases[1:]] + [math.inf]
         for index, (fault_class, name, _, reaction_s, count) in enumerate(cases):
@@ -309,30 +310,35 @@ def with_rotated(paths: Sequence[Path]) -> List[Path]:
     return found
 
 
-def trace_lines(paths: Sequence[Path]) -> List[dict]:
-    """Return the records of trace files and their rotated ones, oldest first."""
+def read_trace(paths: Sequence[Path]) -> Tuple[VerifyReport, List[dict]]:
+    """Verify trace files and their rotated ones; return (report, records oldest first)."""
     report = verify(with_rotated(paths))
     records = []
     for path in report.files:
         with open(path, encoding='utf-8') as file:
             records += [json.loads(line) for line in file if line.strip()]
-    return records
+    return report, records
 
 
-def trace_loss(paths: Sequence[Path]) -> Tuple[int, List[str]]:
+def trace_lines(paths: Sequence[Path]) -> List[dict]:
+    """Return the records of trace files and their rotated ones, oldest first."""
+    return read_trace(paths)[1]
+
+
+def trace_loss(report: VerifyReport, records: Sequence[dict]) -> Tuple[int, List[str]]:
     """Return (records lost, verify's problems other than losses) of a whole trace.
 
-    The gate numbers every decision before it queues its record, so a lost
-    record, whether the writer marked it (``lost_before``) or not, leaves a gap
-    in ``seq`` within a chain.
+    ``report`` and ``records`` are what :func:`read_trace` returns. The gate
+    numbers every decision before it queues its record, so a lost record,
+    whether the writer marked it (``lost_before``) or not, leaves a gap in
+    ``seq`` within a chain.
     """
     lost, previous = 0, None
-    for record in trace_lines(paths):
+    for record in records:
         if previous is not None and not record.get('chain_start'):
             lost += max(0, record['seq'] - previous - 1)
         previous = record['seq']
-    problems = verify(with_rotated(paths)).problems
-    return lost, [str(p) for p in problems if p.kind not in ('lost', 'removed')]
+    return lost, [str(p) for p in report.problems if p.kind not in ('lost', 'removed')]
 
 
 # ---------------------------------------------------------------- child processes
@@ -373,7 +379,7 @@ def flood_main() -> int:
         due = int((now - started) * params['rate_hz'])
         while sent < due:
             stamp = stamp_from_ns(node.get_clock().now().nanoseconds)
-            meta_pub.publish(String(data=meta_json(stamp, confidence, 'ab' * 32, 'flood')))
+            meta_pub.publish(String(data=meta_json(stamp, confidence, MODEL_SHA256, 'flood')))
             cmd_pub.publish(make_twist(True, params['v'], 0.0, stamp))
             sent += 1
         time.sleep(0.0002)

@@ -30,8 +30,8 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom,
-                                       make_twist, meta_json, SENSOR_QOS, stamp_from_ns,
+from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
+                                       meta_json, RECORD_QOS, SENSOR_QOS, stamp_from_ns,
                                        stamp_to_ns, twist_of)
 from safety_gate.tools.sim_vehicle import Unicycle
 from sensor_msgs.msg import Imu
@@ -41,11 +41,10 @@ from std_srvs.srv import Trigger
 GATE_MODULE = 'safety_gate.node'
 UNLATCHED = {'require_reset_on_start': False}  # most tests start without the reset step
 MODEL_SHA256 = 'ab' * 32
+CDR_HEADER = b'\x00\x01\x00\x00'  # little-endian CDR encapsulation, before raw message bytes
 DEFAULT_TIMEOUT = 10.0  # s: generous, so a loaded 2-core machine never flakes
 STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
-# Deep queues on the recording side: a test must see every message, not the latest.
-RECORD_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 FOLLOW = 'follow'  # odometry mode: a simulated vehicle follows the gate's latest output
 SENSOR_HZ = 50.0
 PROPOSAL_HZ = 10.0
@@ -64,8 +63,11 @@ class NodeProcess:
     """A ROS node module running as a child process, output captured to a file."""
 
     def __init__(self, module: str, params_file: Optional[Path], log_dir: Path,
-                 ros_args: Sequence[str] = ()) -> None:
-        """Start ``python -m module --ros-args --params-file params_file *ros_args``."""
+                 ros_args: Sequence[str] = (), env: Optional[Mapping[str, str]] = None) -> None:
+        """Start ``python -m module --ros-args --params-file params_file *ros_args``.
+
+        The child gets this process's environment with ``env`` merged over it.
+        """
         cmd = [sys.executable, '-m', module, '--ros-args']
         if params_file is not None:
             cmd += ['--params-file', str(params_file)]
@@ -74,7 +76,8 @@ class NodeProcess:
         with open(self.log_path, 'wb') as log:
             # No shell: the signals the tests send reach the node itself.
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=dict(os.environ))
+                                         stdin=subprocess.DEVNULL,
+                                         env={**os.environ, **(env or {})})
 
     @property
     def returncode(self) -> Optional[int]:

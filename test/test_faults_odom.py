@@ -17,7 +17,8 @@ import pytest
 from safety_gate import config
 from std_msgs.msg import String
 
-CFG = config.build({'imu.enabled': True})
+PARAMS = {'imu.enabled': True}
+CFG = config.build(PARAMS)
 V = 0.5
 HOLD = 0.6  # s: how long each fault lasts
 SAMPLE = 1.0 / 50.0  # s: the vehicles' sensor period
@@ -33,8 +34,7 @@ IMU_VEHICLE_ARGS = ['-r', '__node:=imu_vehicle', '-r', 'odom:=imu_vehicle/odom',
 @pytest.mark.slow
 def test_odometry_and_imu_faults(bench, start_gate, tmp_path):
     bench.set_odom(None)  # the vehicle processes publish the sensors
-    gate, trace, campaign = start_campaign(bench, start_gate, tmp_path, CFG,
-                                           {'imu.enabled': True})
+    gate, trace, campaign = start_campaign(bench, start_gate, tmp_path, CFG, PARAMS)
     fault_pub = bench.node.create_publisher(String, 'sim_vehicle/fault', 10)
     with Processes(tmp_path) as processes:
         starts = {'odom': lambda: processes.vehicle(publish_imu=False),

@@ -15,6 +15,7 @@ from faultharness import diagnostic, start_campaign
 from geometry_msgs.msg import TwistStamped
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosharness import MODEL_SHA256
 from safety_gate.config import GateConfig
 from safety_gate.tools.rosutil import make_twist, meta_json, stamp_from_ns
 from std_msgs.msg import String
@@ -41,7 +42,7 @@ def test_best_effort_planner_is_reported(bench, start_gate, tmp_path):
     meta_pub = node.create_publisher(String, 'planner/meta', BEST_EFFORT)
     for _ in range(20):
         stamp = stamp_from_ns(bench.now_ns())
-        meta_pub.publish(String(data=meta_json(stamp, 0.9, 'ab' * 32, 'best effort')))
+        meta_pub.publish(String(data=meta_json(stamp, 0.9, MODEL_SHA256, 'best effort')))
         cmd_pub.publish(make_twist(True, 0.5, 0.0, stamp))
         bench.spin_for(0.1)
     assert bench.wait_for(lambda: _first_report(bench, injected), 5.0), gate.output()

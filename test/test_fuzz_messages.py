@@ -21,12 +21,13 @@ from builtin_interfaces.msg import Time
 from faultharness import start_campaign
 from hypothesis import given, HealthCheck, settings, strategies as st
 import pytest
-from safety_gate.config import GateConfig
+from rosharness import CDR_HEADER, MODEL_SHA256
+from safety_gate import config
 from safety_gate.tools.rosutil import make_odom, make_twist, meta_json, stamp_from_ns
 from sensor_msgs.msg import Imu
 from std_msgs.msg import String
 
-CFG = GateConfig()
+PARAMS = {'imu.enabled': True}
 BATCHES = max(10, int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150')) // 3)
 V = 0.5
 FUZZED = 'fuzzed messages on every input topic'
@@ -65,7 +66,7 @@ def _publish(bench, message):
         twist = msg.twist if bench.stamped else msg
         twist.linear.y, twist.linear.z, twist.angular.x, twist.angular.y = values[1:5]
         if with_meta:
-            bench.meta_pub.publish(String(data=meta_json(when, conf, 'ab' * 32, 'fuzz')))
+            bench.meta_pub.publish(String(data=meta_json(when, conf, MODEL_SHA256, 'fuzz')))
         bench.cmd_pub.publish(msg)
     elif kind == 'meta':
         bench.meta_pub.publish(String(data=message[1]))
@@ -80,14 +81,15 @@ def _publish(bench, message):
     else:
         publisher = {'cmd': bench.cmd_pub, 'meta': bench.meta_pub, 'odom': bench.odom_pub,
                      'imu': bench.imu_pub}[message[1]]
-        publisher.publish(b'\x00\x01\x00\x00' + message[2])
+        publisher.publish(CDR_HEADER + message[2])
 
 
 @pytest.mark.ros
 @pytest.mark.parametrize('bench', [True, False], ids=['TwistStamped', 'Twist'], indirect=True)
 def test_fuzzed_messages_never_harm_the_gate(bench, start_gate, tmp_path):
-    gate, trace, campaign = start_campaign(bench, start_gate, tmp_path, CFG, {
-        'imu.enabled': True, 'enable_stamped_cmd_vel': bench.stamped})
+    params = {**PARAMS, 'enable_stamped_cmd_vel': bench.stamped}
+    gate, trace, campaign = start_campaign(bench, start_gate, tmp_path, config.build(params),
+                                           params)
     bench.set_imu(0.0)
     bench.drive(V)
     assert bench.wait_for_output(), gate.output()

@@ -16,15 +16,15 @@ import os
 
 from hypothesis import given, HealthCheck, settings, strategies as st
 from rclpy.serialization import deserialize_message, serialize_message
+from rosharness import CDR_HEADER
 from safety_gate.meta import parse_meta
 from safety_gate.types import Meta, stamp_to_seconds
 from std_msgs.msg import String
+from test_meta import MAX_BYTES, MAX_REASONING
 
 EXAMPLES = 4 * int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-MAX_BYTES = 16384
-MAX_REASONING = 2000
 # Characters that change JSON structure, plus a few that stress decoders.
 JSON_CHARS = '{}[]":,\\0123456789.eE+-ntrufalsNIy \x00\u2028\ud800\U0001f600é'
 
@@ -95,7 +95,7 @@ def test_the_size_cap_is_the_exact_utf8_length(text, max_bytes):
 @FUZZ
 @given(st.binary(max_size=64), st.booleans())
 def test_any_bytes_on_the_meta_topic_decode_or_raise(raw, with_header):
-    data = (b'\x00\x01\x00\x00' + raw) if with_header else raw
+    data = (CDR_HEADER + raw) if with_header else raw
     try:
         text = deserialize_message(data, String).data
     except Exception:  # noqa: B902 - the node maps any decoding failure to malformed

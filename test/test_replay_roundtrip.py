@@ -4,7 +4,9 @@
 
 Each record holds the events consumed since the previous decision; feeding
 them through ``core.step`` from the initial state must give no decision until
-the record's last event, and then the recorded one.
+the record's last event, and then the recorded one. The shipped replay
+(``safety_gate.replay``) must reproduce every decision too, record by record
+and from a trace file.
 """
 
 import json
@@ -12,8 +14,11 @@ import math
 
 from hypothesis import given
 
-from safety_gate import config, core, record, trace
+from safety_gate import config, core, record, replay, trace
+from safety_gate.types import Reason, Tick
 from test_properties import play, PROPERTY_SETTINGS, scenarios
+
+INTERNAL_ERROR = Reason.INTERNAL_ERROR.value
 
 # Every event kind, with the non-finite values a planner or a driver can send.
 FIXED_SCRIPT = [
@@ -35,10 +40,14 @@ FIXED_SCRIPT = [
 
 
 def records_of(steps, config_sha256='x'):
-    """Return the trace records of a play, built as the node builds them."""
+    """Return the trace records of a play, built as the node builds them.
+
+    An internal error of the play stands for a step that raised on a tick:
+    the node records the event the failed step consumed, here that tick.
+    """
     records, events = [], []
     for step in steps:
-        events.append((step.now, step.event))
+        events.append((step.now, Tick() if step.event is None else step.event))
         if step.decision is not None:
             records.append(record.decision_to_dict(step.decision, len(records), events,
                                                    wall_time=0, latency_us=0,
@@ -54,18 +63,31 @@ def through_json(rec):
 
 
 def assert_replays(cfg, steps):
-    """Replay the JSON-decoded records of ``steps`` and compare every decision."""
-    state = core.initial_state(cfg)
+    """Replay the JSON-decoded records of ``steps`` and compare every decision.
+
+    Event by event (a failed step's event decides nothing: the internal error
+    does), and through the shipped ``replay._replay_record``, each from its
+    own state.
+    """
+    state = shipped = core.initial_state(cfg)
     records = [through_json(rec) for rec in records_of(steps)]
     assert len(records) == sum(step.decision is not None for step in steps)
     for rec in records:
+        recorded = record.record_summary(rec)
+        shipped, decision = replay._replay_record(shipped, rec, cfg)
+        assert decision is not None, rec['seq']
+        assert record.decision_summary(decision) == recorded, ('shipped replay', rec['seq'])
         events = record.record_events(rec)
+        failed = INTERNAL_ERROR in rec['reasons']
         for now, event in events[:-1]:
             state, decision, _ = core.step(state, event, now, cfg)
             assert decision is None, (rec['seq'], event)
-        now, event = events[-1]
-        state, decision, _ = core.step(state, event, now, cfg)
-        assert record.decision_summary(decision) == record.record_summary(rec), rec['seq']
+        if failed:
+            state, decision, _ = core.internal_error(state, rec['t'], cfg, rec['trigger'], '')
+        else:
+            now, event = events[-1]
+            state, decision, _ = core.step(state, event, now, cfg)
+        assert record.decision_summary(decision) == recorded, rec['seq']
 
 
 def assert_events_survive(steps):
@@ -78,13 +100,21 @@ def assert_events_survive(steps):
         assert repr(got) == repr(sent)
 
 
-def test_a_fixed_trace_with_non_finite_values_replays():
+def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
     cfg = config.build({'require_reset_on_start': False, 'trace.required': True})
     steps = play(cfg, FIXED_SCRIPT)
-    texts = [trace.encode_record(rec) for rec in records_of(steps)]
+    records = records_of(steps, config.config_sha256(cfg))
+    texts = [trace.encode_record(rec) for rec in records]
     assert any(b'"NaN"' in text for text in texts)
     assert any(b'"-Infinity"' in text for text in texts)
     assert_replays(cfg, steps)
+    # The whole shipped path: a trace file written by the gate's writer, replayed.
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
+        assert all(writer.submit(rec) for rec in records)
+    report = replay.replay([path], cfg)
+    assert report.ok and report.records == len(records), replay.format_report(report)
+    assert report.other_configs == 0 and not report.gaps, replay.format_report(report)
 
 
 def test_a_fixed_trace_keeps_its_events_exactly():
@@ -93,7 +123,7 @@ def test_a_fixed_trace_keeps_its_events_exactly():
 
 
 @PROPERTY_SETTINGS
-@given(scenarios(internal_errors=False))
+@given(scenarios())
 def test_a_random_trace_replays_to_the_same_decisions(scenario):
     cfg, script = scenario
     assert_replays(cfg, play(cfg, script))

@@ -60,6 +60,11 @@ def correct_gate(s):
     return APPROVE, [], min(0.6, s - 4.0), 0.0
 
 
+def chattering(s):
+    """Behave as :func:`correct_gate`, but approve once inside the low-confidence window."""
+    return (APPROVE, [], 0.3, 0.0) if 2.6 <= s < 2.8 else correct_gate(s)
+
+
 def judged(sc, rec, cfg=CFG):
     found = metrics.measure(sc, rec, cfg)
     return found, {c.name: c for c in metrics.judge(sc, found, cfg)}
@@ -92,8 +97,6 @@ def test_a_late_reaction_fails_its_criterion():
 
 
 def test_chatter_inside_a_fault_window_is_counted_and_fails():
-    def chattering(s):
-        return (APPROVE, [], 0.3, 0.0) if 2.6 <= s < 2.8 else correct_gate(s)
     found, criteria = judged(scenario([LOW_CONFIDENCE]), record(chattering))
     window = found.windows[0]
     assert window.chatter == 1

@@ -27,9 +27,6 @@ VALID = {
 
 def test_every_shipped_scenario_validates():
     scenarios = model.load_library(REPO / 'scenarios')
-    # The package finds the same files installed (colcon) or in the source tree.
-    installed = sorted(p.name for p in runner.library_dir().glob('*.yaml'))
-    assert installed == sorted(p.name for p in (REPO / 'scenarios').glob('*.yaml'))
     ids = [s.id for s in scenarios]
     assert len(ids) == len(set(ids)) >= 16
     kinds = {f.kind for s in scenarios for f in s.faults}
@@ -41,6 +38,15 @@ def test_every_shipped_scenario_validates():
     assert ranks == sorted(ranks)
     for s in scenarios:
         s.planner_script().validate()
+
+
+def test_an_installed_library_holds_the_source_files():
+    # The package finds the same files installed (colcon) as in the source tree.
+    source, installed = REPO / 'scenarios', runner.library_dir()
+    if installed.resolve() == source.resolve():
+        pytest.skip('no colcon install: runner.library_dir() is the source scenarios/ itself')
+    assert sorted(p.name for p in installed.glob('*.yaml')) == \
+        sorted(p.name for p in source.glob('*.yaml'))
 
 
 def write(tmp_path, data, name='example') -> Path:

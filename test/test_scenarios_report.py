@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ElementTree
 from safety_gate.config import GateConfig
 from safety_gate.scenarios import metrics, report, runner
 from safety_gate.scenarios.model import Severity
-from test_scenarios_metrics import (correct_gate, ESTOP_ACTIONS, ESTOP_FAULT, estop_gate,
-                                    LOW_CONFIDENCE, record, scenario)
+from test_scenarios_metrics import (chattering, correct_gate, ESTOP_ACTIONS, ESTOP_FAULT,
+                                    estop_gate, LOW_CONFIDENCE, record, scenario)
 
 CFG = GateConfig()
 INFO = report.SuiteInfo('config/safety_gate.yaml', 'ab' * 32, 2.0, 'S2', 12.0)
@@ -26,8 +26,6 @@ def result(tmp_path, faults, rec, name, severity='S2', **extra):
 
 
 def results(tmp_path):
-    def chattering(s):
-        return ('APPROVE', [], 0.3, 0.0) if 2.6 <= s < 2.8 else correct_gate(s)
     return [
         result(tmp_path, [LOW_CONFIDENCE], record(correct_gate), 'good'),
         result(tmp_path, [LOW_CONFIDENCE], record(chattering), 'chatty', severity='S3'),

@@ -28,9 +28,9 @@ COMMAND_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST,
 SENSOR_QOS = qos_profile_sensor_data
 # Reliable so that both best-effort (rclpy, rclcpp) and reliable /clock readers match.
 CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-# Recording topics of the test tools: reliable with deep queues, so a busy
-# recorder loses nothing.
-RECORD_QOS = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
+# Recording topics of the test tools and the test bench: reliable with deep
+# queues, so a busy recorder loses nothing (a test must see every message).
+RECORD_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 
 _NS_PER_S = 1_000_000_000
 
