@@ -31,8 +31,8 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
-                                       meta_json, RECORD_QOS, SENSOR_QOS, stamp_from_ns,
-                                       stamp_to_ns, twist_of)
+                                       meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
+                                       stamp_from_ns, stamp_to_ns, twist_of)
 from safety_gate.tools.sim_vehicle import Unicycle
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
@@ -204,12 +204,7 @@ class TestBench:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> bool:
         """Spin until ``predicate()`` is true or ``timeout`` passes; return whether it is."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() >= deadline:
-                return bool(predicate())
-            self.executor.spin_once(timeout_sec=0.005)
-        return True
+        return spin_until(self.executor, predicate, time.monotonic() + timeout)
 
     def spin_for(self, duration: float) -> None:
         """Spin (publishing and recording) for ``duration`` seconds."""

@@ -44,7 +44,7 @@ from safety_gate.bench.relay import REUSED_WAIT_SET_FLAG
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.tools.closed_loop import ChildProcess
 from safety_gate.tools.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
-                                       SENSOR_QOS, stamp_from_ns)
+                                       SENSOR_QOS, spin_until, stamp_from_ns)
 from std_msgs.msg import String
 
 V = 0.4  # m/s: forward speed of every proposal, and of the odometry
@@ -263,11 +263,7 @@ class Rig:
 
     def spin_until(self, condition: Callable[[], bool], deadline: float) -> bool:
         """Spin until ``condition()`` holds or time.monotonic() passes ``deadline``."""
-        while not condition():
-            if time.monotonic() >= deadline:
-                return bool(condition())
-            self.executor.spin_once(timeout_sec=0.005)
-        return True
+        return spin_until(self.executor, condition, deadline)
 
     def spin_for(self, seconds: float) -> None:
         """Spin (odometry keeps flowing, outputs are recorded) for ``seconds``."""

@@ -9,6 +9,7 @@ never imports this module.
 import json
 import math
 import signal
+import time
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Time
@@ -133,6 +134,18 @@ class MonotonicTime:
                 self._step = raw_ns - self._raw
         self._raw = raw_ns
         return raw_ns + self.offset
+
+
+def spin_until(executor: Executor, condition: Callable[[], Any], deadline: float) -> bool:
+    """Spin ``executor`` until ``condition()`` holds or time.monotonic() passes ``deadline``.
+
+    Return whether it holds; short spins, so the condition is checked often.
+    """
+    while not condition():
+        if time.monotonic() >= deadline:
+            return bool(condition())
+        executor.spin_once(timeout_sec=0.005)
+    return True
 
 
 def run_node(make_node: Callable[[], Node], args: Optional[list] = None,
