@@ -117,6 +117,10 @@ class SafetyGateNode(Node):
         self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
 
         self.trace = self._open_trace()
+        # The chain starts with what the gate runs with, so the trace alone replays.
+        self.trace.submit(record.config_to_dict(
+            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
+        self._seq += 1
         self.create_timer(self._period, self._on_tick)
         if self.get_parameter('use_sim_time').value:
             # Timers on sim time stop with /clock; this one, on the steady clock,
