@@ -144,7 +144,7 @@ class Operator:
             list(record['reasons']), float(output['v']), float(output['w'])))
 
     def _on_state(self, msg: String) -> None:
-        self.gate_state = json.loads(msg.data)['mode']
+        self.gate_state = json.loads(msg.data)['verdict']
 
     def odom_flowing(self) -> bool:
         """Return True if odometry arrived recently (wall clock)."""
