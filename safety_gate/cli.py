@@ -1,29 +1,78 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The ``safety-gate`` command: tools around the gate (trace, replay, scenarios)."""
+"""The ``safety-gate`` command: tools around the gate (config, trace, replay, scenarios).
 
+Exit codes are shared by every command: 0 success, 1 the check failed (a
+trace problem, a replay difference, a failed scenario), 2 a user error (a
+missing file, bad YAML, an invalid configuration), with one line
+``safety-gate COMMAND: error: ...`` and no traceback.
+"""
+
+import argparse
+from importlib import metadata
+import os
 import sys
 from typing import Optional, Sequence
 
 COMMANDS = {
+    'check-config': ('safety_gate.check_config',
+                     'show the parameters and config hash a params file gives the node'),
     'verify': ('safety_gate.verify', 'check a trace: hash chain, sequence, config hashes, HMAC'),
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
     'scenarios': ('safety_gate.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
 }
+# What a shell reports for a process killed by SIGPIPE: the reader went away.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+EXIT_USAGE = 2
+
+
+def user_error(command: str, message: str) -> int:
+    """Print ``safety-gate COMMAND: error: MESSAGE`` on one line to stderr; return 2."""
+    print(f'safety-gate {command}: error: {" ".join(message.split())}', file=sys.stderr)
+    return EXIT_USAGE
+
+
+def version() -> str:
+    """Return the installed package's version."""
+    try:
+        return metadata.version('safety_gate')
+    except metadata.PackageNotFoundError:
+        return 'unknown (package metadata not installed)'
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='safety-gate', description='Tools around the safety gate.',
+        epilog="'safety-gate COMMAND --help' describes a command.")
+    parser.add_argument('--version', action='version', version=f'safety-gate {version()}')
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
+    for name, (_, summary) in COMMANDS.items():
+        # Each command parses its own arguments, --help included.
+        commands.add_parser(name, help=summary, add_help=False)
+    return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Dispatch ``safety-gate COMMAND ARGS...`` to the command's own ``main``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in COMMANDS:
-        print('usage: safety-gate COMMAND [ARGS...]\n\ncommands:', file=sys.stderr)
-        for name, (_, summary) in COMMANDS.items():
-            print(f'  {name:10s} {summary}', file=sys.stderr)
-        return 0 if argv[:1] in (['-h'], ['--help']) else 2
-    module_name, _ = COMMANDS[argv[0]]
+    # Everything after the command word is the command's own.
+    split = next((i for i, arg in enumerate(argv) if not arg.startswith('-')), len(argv))
+    args = _parser().parse_args(argv[:split + 1])
+    module_name, _ = COMMANDS[args.command]
     module = __import__(module_name, fromlist=['main'])
-    return module.main(argv[1:])
+    try:
+        code = module.main(argv[split + 1:])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (head, less) has gone: stop quietly, as a SIGPIPE'd tool does.
+        # Python would report the failed flush of stdout at exit, so point it at
+        # /dev/null first (the recipe of the Python signal module documentation).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
 
 
 if __name__ == '__main__':

@@ -27,8 +27,12 @@ import yaml
 NODE_NAME = 'safety_gate'
 
 
-def _param(default, unit: str, doc: str, ge=None, le=None, gt=None):
-    return pydantic.Field(default, ge=ge, le=le, gt=gt, unit=unit, description=doc)
+def _param(default, unit: str, doc: str, ge=None, le=None, gt=None, decides: bool = True):
+    # decides=False: the parameter only says where and how the gate records and
+    # reports; given the same inputs the gate does the same with any value of it,
+    # so it stays out of the config hash.
+    return pydantic.Field(default, ge=ge, le=le, gt=gt, unit=unit, description=doc,
+                          decides=decides)
 
 
 class _Section(pydantic.BaseModel):
@@ -82,7 +86,7 @@ class ConfidenceConfig(_Section):
         ge=256, le=1048576)
     max_reasoning_chars: int = _param(
         2000, 'chars', 'Reasoning text kept in the trace; longer text is truncated '
-        '(the text is recorded, never used to approve).', ge=0, le=100000)
+        '(the text is recorded, never used to approve).', ge=0, le=100000, decides=False)
 
 
 class OdomConfig(_Section):
@@ -164,7 +168,7 @@ class MonitorConfig(_Section):
 
     warn_late: float = _param(
         0.02, 's', 'A watchdog tick later than this raises a WARN diagnostic.',
-        gt=0.0, le=10.0)
+        gt=0.0, le=10.0, decides=False)
     max_late: float = _param(
         0.1, 's', 'A watchdog tick later than this gives FALLBACK (GATE_OVERRUN).',
         gt=0.0, le=10.0)
@@ -183,23 +187,28 @@ class MonitorConfig(_Section):
 class TraceConfig(_Section):
     """The decision trace: JSONL file with a hash chain, written off the control path."""
 
-    enabled: bool = _param(True, '', 'Append every decision record to the trace file.')
+    enabled: bool = _param(True, '', 'Append every decision record to the trace file.',
+                           decides=False)
     path: str = _param(
-        '', '', 'Trace file; empty means `<ROS log dir>/safety_gate/trace.jsonl`.')
+        '', '', 'Trace file; empty means `<ROS log dir>/safety_gate/trace.jsonl`.',
+        decides=False)
     max_file_bytes: int = _param(
-        50_000_000, 'B', 'Rotate the trace file when it reaches this size.',
-        ge=10_000, le=10_000_000_000)
+        50_000_000, 'B', 'Rotate the trace file when it reaches this size; rotated files are '
+        'gzip-compressed (`trace.jsonl.1.gz`, ...).', ge=10_000, le=10_000_000_000,
+        decides=False)
     max_files: int = _param(
-        10, '', 'Trace files kept, the current one included (the oldest is deleted).',
-        ge=1, le=10000)
+        100, '', 'Trace files kept, the current one included (the oldest is deleted); '
+        'with the defaults about 15 h behind a 10 Hz planner in about 0.5 GB.',
+        ge=1, le=10000, decides=False)
     queue_size: int = _param(
         10000, '', 'Records buffered for the writer; beyond this they are counted lost.',
-        ge=10, le=1_000_000)
+        ge=10, le=1_000_000, decides=False)
     required: bool = _param(
         False, '', 'A trace that cannot be written forces FALLBACK (fail closed).')
     hmac_key_file: str = _param(
         '', '', 'File holding a key that makes records HMAC-authenticated (or set '
-        '`SAFETY_GATE_TRACE_HMAC_KEY`); the key itself is never logged or hashed.')
+        '`SAFETY_GATE_TRACE_HMAC_KEY`); the key itself is never logged or hashed.',
+        decides=False)
 
 
 class GateConfig(_Section):
@@ -369,14 +378,15 @@ def param_sections(namespace: str = '', node_name: str = NODE_NAME) -> Tuple[str
     return tuple(dict.fromkeys(('/**', node_name, f'/{node_name}', qualified)))
 
 
-def load_yaml(path, node_name: str = NODE_NAME) -> GateConfig:
+def load_yaml(path, namespace: str = '', node_name: str = NODE_NAME) -> GateConfig:
     """Load a ROS params file (``<node>: ros__parameters: ...``) into a GateConfig.
 
-    ``use_sim_time`` and other ROS-level parameters are ignored here.
+    ``namespace`` is the one the node runs in. ``use_sim_time`` and other
+    ROS-level parameters are ignored here.
     """
     data = yaml.safe_load(Path(path).read_text()) or {}
     params = {}
-    for key in param_sections(node_name=node_name):
+    for key in param_sections(namespace, node_name):
         params.update(_flat_params((data.get(key) or {}).get('ros__parameters') or {}))
     for ros_level in ROS_LEVEL_PARAMETERS:
         params.pop(ros_level, None)
@@ -404,10 +414,27 @@ def _flat_params(tree: Mapping[str, Any], prefix: str = '') -> Dict[str, Any]:
     return flat
 
 
-def config_sha256(config: GateConfig) -> str:
-    """Hash of the effective config: canonical JSON of every parameter."""
-    canonical = json.dumps(flatten(config), sort_keys=True, separators=(',', ':'))
+def decides(field) -> bool:
+    """Return True if the parameter can change what the gate does, so it is in the hash."""
+    return field.field_info.extra['decides']
+
+
+def params_sha256(flat: Mapping[str, Any]) -> str:
+    """Hash {dotted name: value}: canonical JSON of the parameters that decide.
+
+    Where the trace goes, how it rotates and what the diagnostics warn about
+    are left out, so the same safety behaviour has one hash wherever it records.
+    A name missing from ``flat`` hashes as null, so a record written with
+    other parameters never matches by accident.
+    """
+    deciding = {name: flat.get(name) for name, field in iter_fields() if decides(field)}
+    canonical = json.dumps(deciding, sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def config_sha256(config: GateConfig) -> str:
+    """Hash of the effective config: see :func:`params_sha256`."""
+    return params_sha256(flatten(config))
 
 
 # ---------------------------------------------------------------- docs
@@ -422,13 +449,14 @@ def _format_default(value) -> str:
 
 def markdown_table() -> str:
     """Return the README parameter table, generated from the model."""
-    rows: List[str] = ['| parameter | default | unit | allowed | meaning |',
-                       '|---|---|---|---|---|']
+    rows: List[str] = ['| parameter | default | unit | allowed | hashed | meaning |',
+                       '|---|---|---|---|---|---|']
     for name, field in iter_fields():
         info = field.field_info
         unit = info.extra.get('unit') or ''
+        hashed = 'yes' if decides(field) else 'no'
         rows.append(f'| `{name}` | `{_format_default(field.default)}` | {unit} | '
-                    f'{allowed_range(field)} | {info.description} |')
+                    f'{allowed_range(field)} | {hashed} | {info.description} |')
     return '\n'.join(rows) + '\n'
 
 

@@ -67,7 +67,11 @@ class GateState:
 
 
 class StepResult(NamedTuple):
-    """What one step returns; ``reply`` answers a Reset as (accepted, message)."""
+    """What one step returns; ``reply`` answers a Reset as (accepted, message).
+
+    The message says why, not whether: ``accepted`` is the whether, and the
+    node's log line and the Trigger response carry it.
+    """
 
     state: GateState
     decision: Optional[Decision]
@@ -196,11 +200,11 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
     if not state.latched:
         return StepResult(state, None, (True, 'not latched: nothing to reset'))
     if state.estop_input:
-        return StepResult(state, None, (False, 'refused: the e-stop input is still engaged'))
+        return StepResult(state, None, (False, 'the e-stop input is still engaged'))
     failing = sensors.healthy(state.sensors, now, cfg)
     if failing:
         names = ', '.join(c.reason.value for c in failing)
-        return StepResult(state, None, (False, f'refused: inputs unhealthy ({names})'))
+        return StepResult(state, None, (False, f'inputs unhealthy ({names})'))
     # The reset only permits motion: every proposal stamped before it is void.
     state = evolve(state, latched=False, reset_time=now, latest=None, latest_meta=None,
                    pending=None, authority=hysteresis.FRESH)

@@ -31,9 +31,10 @@ from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import config, convert, core, record
 from safety_gate.executor import ReusedWaitSetExecutor
+from safety_gate.explain import explain
 from safety_gate.intake import SequenceGaps, TokenBucket
 from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
-from safety_gate.types import ClockStall, Decision, Estop, Mode, Reset, Tick, TraceHealth, Verdict
+from safety_gate.types import ClockStall, Decision, Estop, Reset, Tick, TraceHealth, Verdict
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -58,8 +59,8 @@ DIAGNOSTICS_QOS = QoSProfile(depth=10)
 _MAX_PENDING_EVENTS = 1000
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
-_LEVEL = {Mode.NOMINAL: DiagnosticStatus.OK, Mode.FALLBACK: DiagnosticStatus.WARN,
-          Mode.LATCHED: DiagnosticStatus.ERROR}
+_LEVEL = {Verdict.APPROVE: DiagnosticStatus.OK, Verdict.FALLBACK: DiagnosticStatus.WARN,
+          Verdict.ESTOP: DiagnosticStatus.ERROR}
 
 
 class SafetyGateNode(Node):
@@ -77,7 +78,7 @@ class SafetyGateNode(Node):
         self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
         self._incompatible_qos: Dict[str, int] = {}
         self._last_log = (None, -math.inf)
-        self._mode: Optional[Mode] = None
+        self._verdict: Optional[Verdict] = None  # as last published on safety_gate/state
         self._last_decision: Optional[Decision] = None
         self._model_sha256 = ''
         self._frame_id = 'base_link'
@@ -117,6 +118,10 @@ class SafetyGateNode(Node):
         self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
 
         self.trace = self._open_trace()
+        # The chain starts with what the gate runs with, so the trace alone replays.
+        self.trace.submit(record.config_to_dict(
+            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
+        self._seq += 1
         self.create_timer(self._period, self._on_tick)
         if self.get_parameter('use_sim_time').value:
             # Timers on sim time stop with /clock; this one, on the steady clock,
@@ -128,7 +133,7 @@ class SafetyGateNode(Node):
         self.create_timer(1.0, self._publish_diagnostics,
                           clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.add_on_set_parameters_callback(self._refuse_parameter_changes)
-        self._publish_state(Mode.LATCHED if self.state.latched else Mode.FALLBACK, [])
+        self._publish_state(Verdict.ESTOP if self.state.latched else Verdict.FALLBACK, [])
         self.get_logger().info(
             f'safety_gate up: config sha256 {self.config_sha256[:12]}, '
             f'rate {self.cfg.rate_hz} Hz, '
@@ -236,7 +241,7 @@ class SafetyGateNode(Node):
 
     def _on_reset(self, request, response):
         reply = self._step(Reset(), self._now(), time.perf_counter())
-        response.success, response.message = reply or (False, 'refused: internal error')
+        response.success, response.message = reply or (False, 'internal error')
         if response.success:
             self.get_logger().info(f'reset accepted: {response.message}')
         else:
@@ -314,8 +319,8 @@ class SafetyGateNode(Node):
         self._events = []
         self._events_dropped = 0
         self.trace.submit(trace_record)
-        if decision.mode is not self._mode:
-            self._publish_state(decision.mode, decision.reasons)
+        if decision.verdict is not self._verdict:
+            self._publish_state(decision.verdict, decision.reasons)
         self._log_decision(decision)
 
     def _intake_notes(self) -> Dict[str, int]:
@@ -346,10 +351,10 @@ class SafetyGateNode(Node):
         # Called from the trace writer's thread, off the control path.
         self._decision_pub.publish(String(data=line))
 
-    def _publish_state(self, mode: Mode, reasons) -> None:
-        self._mode = mode
+    def _publish_state(self, verdict: Verdict, reasons) -> None:
+        self._verdict = verdict
         self._state_pub.publish(String(data=json.dumps({
-            'mode': mode.value, 'reasons': [r.value for r in reasons], 't': self._now(),
+            'verdict': verdict.value, 'reasons': [r.value for r in reasons], 't': self._now(),
             'config_sha256': self.config_sha256})))
 
     def _log_decision(self, decision: Decision) -> None:
@@ -369,7 +374,7 @@ class SafetyGateNode(Node):
         if decision.verdict is Verdict.APPROVE:
             self.get_logger().info(f'APPROVE: proposals pass{suppressed}')
             return
-        detail = '; '.join(_explain(reason, decision) for reason in decision.reasons)
+        detail = explain(decision)
         self.get_logger().warning(f'{decision.verdict.value}: {detail}{suppressed}')
 
     # ------------------------------------------------------------ diagnostics
@@ -377,11 +382,11 @@ class SafetyGateNode(Node):
     def _publish_diagnostics(self) -> None:
         stats = self.trace.stats()
         decision = self._last_decision
-        mode = self._mode or Mode.FALLBACK
+        verdict = self._verdict or Verdict.FALLBACK
         sensors = self.state.sensors
         now = self._now()
         values = {
-            'mode': mode.value,
+            'verdict': verdict.value,
             'reasons': ' '.join(r.value for r in decision.reasons) if decision else '',
             'config_sha256': self.config_sha256,
             'model_sha256': self._model_sha256,
@@ -393,8 +398,8 @@ class SafetyGateNode(Node):
             'imu_age_s': _age(now, sensors.imu_received),
             'incompatible_qos': json.dumps(self._incompatible_qos),
         }
-        gate = _status('safety_gate: gate', _LEVEL[mode],
-                       f'{mode.value}' + (f': {values["reasons"]}' if values['reasons'] else ''),
+        gate = _status('safety_gate: gate', _LEVEL[verdict],
+                       verdict.value + (f': {values["reasons"]}' if values['reasons'] else ''),
                        values)
         trace_values = {'path': self.trace_path or 'off', 'written': stats.written,
                         'lost': stats.lost, 'queue_depth': stats.queue_depth,
@@ -454,20 +459,8 @@ def _decode_string(raw: bytes) -> str:
     return deserialize_message(raw, String).data
 
 
-def _explain(reason, decision: Decision) -> str:
-    for check in decision.checks:
-        if check.reason is reason and not check.ok:
-            return (f'{reason.value} ({check.name}: {_short(check.value)} vs '
-                    f'{_short(check.limit)})')
-    return reason.value
-
-
 def _age(now: float, received: float) -> Any:
     return round(now - received, 3) if math.isfinite(received) else 'never'
-
-
-def _short(value: Any) -> str:
-    return f'{value:.3g}' if isinstance(value, float) else str(value)
 
 
 def _status(name: str, level: bytes, message: str, values: Dict[str, Any]) -> DiagnosticStatus:

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """The trace record schema: decisions and their input events as plain dicts.
 
-A record holds one decision and every event the core consumed since the
+A decision record holds one decision and every event the core consumed since the
 previous decision (the last one triggered it), each with its node time. That
 is enough to replay the core exactly: feed the events back through
-``core.step`` and compare the decisions.
+``core.step`` and compare the decisions. A config record, the first of every
+chain, holds the parameters the decisions after it were made with.
 
 Floats are kept as they are, NaN and infinities included; the trace writer
 decides how they are spelled in JSON and :func:`event_from_dict` reads them
@@ -88,7 +89,6 @@ def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float,
         'wall_time': wall_time,
         'trigger': decision.trigger,
         'verdict': decision.verdict.value,
-        'mode': decision.mode.value,
         'reasons': [r.value for r in decision.reasons],
         'checks': [_check(c) for c in decision.checks],
         'proposal': _proposal(decision),
@@ -101,6 +101,22 @@ def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float,
     if notes:
         record.update(notes)
     return record
+
+
+def config_to_dict(seq: int, t: float, wall_time: float, flat: Dict[str, Any],
+                   config_sha256: str) -> Dict[str, Any]:
+    """Build the config record: every effective parameter and the config hash.
+
+    The node writes it at every start, as the first record of its chain, so a
+    trace says by itself what the gate ran with (``-p`` overrides included).
+    """
+    return {'seq': seq, 't': t, 'wall_time': wall_time, 'config': dict(flat),
+            'config_sha256': config_sha256}
+
+
+def is_config(record: Dict[str, Any]) -> bool:
+    """Return True for a config record, False for a decision record."""
+    return 'config' in record
 
 
 def decision_summary(decision: Decision) -> Dict[str, Any]:

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Re-run a trace's recorded inputs through the core and report every difference.
 
-``safety-gate replay TRACE... --config FILE``. The files are checked and
+``safety-gate replay TRACE... [--config FILE]``. The files are checked and
 ordered by :mod:`safety_gate.verify` first. Each record's events are fed to
 ``core.step`` at their recorded node times, from a fresh state at every
 ``chain_start`` (a gate restart); the decision the last event produces must
-equal the record's verdict, reasons, output and clamps exactly. With the
-config that produced the trace nothing differs.
+equal the record's verdict, reasons, output and clamps exactly. The config
+comes from the trace's config record at each chain start; ``--config``
+replaces it (to see what another configuration would have decided) and the
+report says where the two differ. With the config that produced the trace
+nothing differs.
 """
 
 import argparse
@@ -18,9 +21,16 @@ import sys
 from typing import List, Optional, Sequence
 
 from safety_gate import core, verify
-from safety_gate.config import config_sha256, ConfigError, GateConfig, load_yaml
-from safety_gate.record import decision_summary, record_events, record_summary
+from safety_gate.cli import user_error
+from safety_gate.config import build, config_sha256, GateConfig, load_yaml
+from safety_gate.record import decision_summary, is_config, record_events, record_summary
+from safety_gate.trace import open_trace
 from safety_gate.types import Reason
+import yaml
+
+
+class ReplayError(ValueError):
+    """The trace cannot be replayed: no configuration for it, or an unreadable one."""
 
 
 @dataclass
@@ -40,6 +50,8 @@ class ReplayReport:
     records: int = 0
     differences: List[Difference] = field(default_factory=list)
     other_configs: int = 0
+    trace_configs: List[str] = field(default_factory=list)
+    replayed_with: Optional[str] = None
     gaps: List[str] = field(default_factory=list)
     integrity: Optional[verify.VerifyReport] = None
 
@@ -72,21 +84,38 @@ def _replay_record(state: core.GateState, record: dict, cfg: GateConfig):
     return state, decision
 
 
-def replay(paths: Sequence[Path], cfg: GateConfig) -> ReplayReport:
-    """Replay the trace in ``paths`` with ``cfg``."""
+def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
+    """Replay the trace in ``paths`` with its own config, or with ``override``.
+
+    Raise ReplayError if a chain has no config record and no override is given.
+    """
     report = ReplayReport(integrity=verify.verify(paths))
-    expected_config = config_sha256(cfg)
-    state = core.initial_state(cfg)
+    report.replayed_with = None if override is None else config_sha256(override)
+    cfg = override
+    state = None if cfg is None else core.initial_state(cfg)
     for path in report.integrity.files:
-        with open(path, encoding='utf-8') as lines:
+        with open_trace(path) as lines:
             for number, line in enumerate(lines, start=1):
-                record = json.loads(line)
                 where = f'{path}:{number}'
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # not a record: the integrity report names it
+                if not isinstance(record, dict) or 'seq' not in record:
+                    continue
+                if is_config(record):
+                    report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
+                    cfg = override or _config_of(record, where)
+                    state = core.initial_state(cfg)
+                    continue
+                if cfg is None:
+                    raise ReplayError(f'{where}: no config record before this decision (the '
+                                      'trace starts mid-chain): give --config FILE')
                 if record.get('chain_start'):
                     state = core.initial_state(cfg)
                 if record.get('lost_before') or record.get('events_dropped'):
                     report.gaps.append(f'{where}: inputs were lost before this record')
-                if record.get('config_sha256') != expected_config:
+                if record.get('config_sha256') != config_sha256(cfg):
                     report.other_configs += 1
                 state, decision = _replay_record(state, record, cfg)
                 report.records += 1
@@ -98,12 +127,25 @@ def replay(paths: Sequence[Path], cfg: GateConfig) -> ReplayReport:
     return report
 
 
+def _config_of(record: dict, where: str) -> GateConfig:
+    """Return the config a config record holds."""
+    try:
+        return build(record['config'])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ReplayError(f'{where}: the config record does not load here ({exc}): '
+                          'give --config FILE') from None
+
+
 def format_report(report: ReplayReport, limit: int = 20) -> str:
     """Describe a replay for a person."""
     lines = [f'replayed {report.records} records: {len(report.differences)} differ']
+    if report.replayed_with is not None:
+        lines.append(f'  replayed with --config, sha256 {report.replayed_with}; the trace '
+                     'ran with:')
+        lines.extend(f'    {config}' for config in report.trace_configs)
     if report.other_configs:
         lines.append(f'  {report.other_configs} records name another config_sha256 than the '
-                     'given config')
+                     'one replayed with')
     lines.extend(f'  gap: {gap}' for gap in report.gaps[:limit])
     for diff in report.differences[:limit]:
         lines.append(f'  {diff.where} seq {diff.seq}: recorded {json.dumps(diff.recorded)}, '
@@ -117,20 +159,24 @@ def format_report(report: ReplayReport, limit: int = 20) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run ``safety-gate replay``: 0 when every record replays exactly, 1 otherwise."""
+    """Run ``safety-gate replay``: 0 when every record replays, 1 if one differs, 2 on errors."""
     parser = argparse.ArgumentParser(
         prog='safety-gate replay',
-        description='Re-run the inputs recorded in a trace through the decision core.')
+        description='Re-run the inputs recorded in a trace through the decision core. '
+                    'Exit 0 when every decision replays exactly, 1 otherwise, 2 on an error.')
     parser.add_argument('trace', nargs='+', type=Path, help='trace files, rotated ones too')
-    parser.add_argument('--config', type=Path, required=True,
-                        help='the params file the gate ran with')
+    parser.add_argument('--config', type=Path,
+                        help="a params file to replay with instead of the trace's own "
+                             'config records (to compare configurations)')
     args = parser.parse_args(argv)
     try:
-        cfg = load_yaml(args.config)
-    except (OSError, ConfigError) as exc:
-        print(f'safety-gate replay: {exc}', file=sys.stderr)
-        return 2
-    report = replay(args.trace, cfg)
+        override = None if args.config is None else load_yaml(args.config)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        return user_error('replay', f'--config {args.config}: {exc}')
+    try:
+        report = replay(args.trace, override)
+    except (OSError, EOFError, ReplayError) as exc:
+        return user_error('replay', str(exc))
     print(format_report(report))
     return 0 if report.ok else 1
 

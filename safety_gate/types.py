@@ -32,19 +32,14 @@ def stamp_to_seconds(sec: int, nanosec: int) -> float:
 
 
 class Verdict(str, enum.Enum):
-    """What the gate did with a decision."""
+    """What the gate did with a decision; also its state, published on change.
+
+    ESTOP is latched: it lasts until an accepted reset.
+    """
 
     APPROVE = 'APPROVE'
     FALLBACK = 'FALLBACK'
     ESTOP = 'ESTOP'
-
-
-class Mode(str, enum.Enum):
-    """The gate's externally visible state, published on change."""
-
-    LATCHED = 'LATCHED'
-    FALLBACK = 'FALLBACK'
-    NOMINAL = 'NOMINAL'
 
 
 class Reason(str, enum.Enum):
@@ -218,10 +213,3 @@ class Decision:
     meta: Optional[Meta]
     output: Command
     clamps: Tuple[Clamp, ...] = ()
-
-    @property
-    def mode(self) -> Mode:
-        """Return the externally visible mode this decision puts the gate in."""
-        if self.verdict is Verdict.ESTOP:
-            return Mode.LATCHED
-        return Mode.NOMINAL if self.verdict is Verdict.APPROVE else Mode.FALLBACK

@@ -12,8 +12,15 @@ Rules (see ``safety_gate.trace`` for the line format):
 * each ``prev_sha256`` is the sha256 of the line before it;
 * each ``seq`` is the one before plus 1, except at a record with
   ``"chain_start": true`` (the gate restarted), whose ``seq`` is 0;
+* a config record (the first record of every chain, see ``safety_gate.record``)
+  carries the hash of its own parameters, and every decision after it names
+  that hash;
 * given known configs, each ``config_sha256`` is one of them;
-* given a key, each line ends in a valid ``hmac_sha256``.
+* given a key, each line ends in a valid ``hmac_sha256``;
+* there is at least one decision record: an empty trace verifies nothing.
+
+Rotated files may be gzip-compressed (``trace.jsonl.1.gz``); they are read as
+they are, and the chain runs through them unchanged.
 
 A broken link is explained from the whole trace: a record whose predecessor
 sits elsewhere was reordered, a record nobody links to was inserted, a
@@ -40,8 +47,10 @@ import re
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from safety_gate.config import config_sha256, load_yaml
-from safety_gate.trace import hmac_hex, load_hmac_key, split_signature
+from safety_gate.cli import user_error
+from safety_gate.config import config_sha256, load_yaml, params_sha256
+from safety_gate.trace import (GZIP_SUFFIX, hmac_hex, load_hmac_key, open_trace,
+                               split_signature)
 import yaml
 
 KINDS = {
@@ -52,7 +61,9 @@ KINDS = {
     'reordered': 'the record is out of order',
     'inserted': 'the record is not part of the hash chain',
     'bad-seq': 'seq is not consecutive although the hash chain is intact',
-    'unknown-config': 'config_sha256 is not one of the given configs',
+    'unknown-config': 'config_sha256 is not one of the given configs, or not that of '
+                      "the trace's config record",
+    'bad-config': "a config record's hash does not match its parameters",
     'bad-hmac': 'the HMAC is missing or wrong',
 }
 
@@ -94,11 +105,13 @@ class VerifyReport:
     chain_starts: int = 0
     last_sha256: Optional[str] = None
     hmac_checked: bool = False
+    decisions: int = 0
+    configs: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Return True when no problem was found."""
-        return not self.problems
+        """Return True when no problem was found and there was something to check."""
+        return not self.problems and self.decisions > 0
 
 
 @dataclass(slots=True)
@@ -111,6 +124,8 @@ class _Line:
     chain_start: bool = False
     lost_before: int = 0
     signed: bool = False
+    config_sha256: Optional[str] = None
+    is_config: bool = False
     issues: Optional[List[Tuple[str, str]]] = None
 
     def issue(self, kind: str, detail: str) -> None:
@@ -128,7 +143,7 @@ def _seq(seq: Optional[int]) -> str:
 def _read_file(path: Path, known_configs: Optional[Set[str]],
                hmac_key: Optional[bytes]) -> List[_Line]:
     lines = []
-    with open(path, 'rb') as file:
+    with open_trace(path) as file:
         for number, raw in enumerate(file, start=1):
             raw = raw[:-1] if raw.endswith(b'\n') else raw
             line = _Line(str(path), number, hashlib.sha256(raw).digest())
@@ -160,8 +175,15 @@ def _parse(line: _Line, raw: bytes, known_configs: Optional[Set[str]]) -> None:
     lost_before = record.get('lost_before', 0)
     line.lost_before = lost_before if isinstance(lost_before, int) else 0
     line.signed = 'hmac_sha256' in record
+    config = record.get('config_sha256')
+    line.config_sha256 = config if isinstance(config, str) else None
+    if 'config' in record:
+        line.is_config = True
+        params = record['config']
+        if not isinstance(params, dict) or params_sha256(params) != config:
+            line.issue('bad-config', 'config_sha256 is not the hash of the parameters in '
+                       'this record (edited, or written by another version)')
     if known_configs is not None:
-        config = record.get('config_sha256')
         if config not in known_configs:
             line.issue('unknown-config', f'config_sha256 {config} is not one of the given configs'
                        if config else 'no config_sha256')
@@ -181,7 +203,8 @@ def _check_hmac(line: _Line, raw: bytes, key: bytes) -> None:
 # ---------------------------------------------------------------- ordering
 
 def _rotation_index(path: Path) -> int:
-    suffix = path.name.rpartition('.')[2]
+    name = path.name[:-len(GZIP_SUFFIX)] if path.name.endswith(GZIP_SUFFIX) else path.name
+    suffix = name.rpartition('.')[2]
     return int(suffix) if suffix.isdigit() else 0
 
 
@@ -389,8 +412,14 @@ def verify(paths: Sequence[Path], known_configs: Optional[Iterable[str]] = None,
     lines = [line for path in order for line in files[path]]
     chain = _Chain(lines)
     report = VerifyReport(files=order, records=len(lines), hmac_checked=hmac_key is not None)
+    report.configs = _check_configs(lines)
+    report.decisions = sum(line.seq is not None and not line.is_config for line in lines)
     report.problems = _collect(lines, chain.run())
     report.notes = chain.notes
+    if not report.configs:
+        report.notes.append('no config record (the files start mid-chain, or a gate before '
+                            'config records wrote them): config_sha256 checked only against '
+                            '--config')
     seqs = [line.seq for line in lines if line.seq is not None]
     if seqs:
         report.first_seq, report.last_seq = seqs[0], seqs[-1]
@@ -406,19 +435,44 @@ def verify(paths: Sequence[Path], known_configs: Optional[Iterable[str]] = None,
     return report
 
 
+def _check_configs(lines: List[_Line]) -> List[str]:
+    """Check each decision's config_sha256 against the config record in force; return hashes.
+
+    A chain start without a config record (an older gate) leaves no config in force.
+    """
+    in_force: Optional[_Line] = None
+    seen: List[str] = []
+    for line in lines:
+        if line.prev is None:
+            continue
+        if line.is_config:
+            in_force = line
+            if line.config_sha256 not in seen:
+                seen.append(line.config_sha256)
+        elif line.chain_start:
+            in_force = None
+        elif in_force is not None and line.config_sha256 != in_force.config_sha256:
+            line.issue('unknown-config', f'config_sha256 {line.config_sha256} is not that of '
+                       f'the config record at {in_force.path}:{in_force.number}')
+    return seen
+
+
 def format_report(report: VerifyReport) -> str:
     """Return a human-readable report: summary, notes and one line per problem."""
     seqs = (f'first seq {report.first_seq}, last seq {report.last_seq}'
             if report.first_seq is not None else 'no seq')
-    out = [f'trace: {len(report.files)} file(s), {report.records} records, {seqs}, '
-           f'{report.chain_starts} chain start(s)']
+    out = [f'trace: {len(report.files)} file(s), {report.records} records '
+           f'({report.decisions} decisions), {seqs}, {report.chain_starts} chain start(s)']
     out += [f'  file: {path}' for path in report.files]
+    out += [f'  config sha256: {sha}' for sha in report.configs]
     if report.last_sha256:
         out.append(f'  tip sha256: {report.last_sha256}')
     out.append(f'  hmac: {"checked" if report.hmac_checked else "not checked"}')
     out += [f'  note: {note}' for note in report.notes]
     if report.ok:
         out.append('OK: no problems found')
+    elif not report.problems:
+        out.append('FAILED: nothing to verify: no decision records')
     else:
         out.append(f'FAILED: {len(report.problems)} problem(s)')
         out += [f'  {problem}' for problem in report.problems]
@@ -443,8 +497,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _usage_error(message: str) -> int:
-    print(f'safety-gate verify: error: {message}', file=sys.stderr)
-    return 2
+    return user_error('verify', message)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -471,7 +524,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _usage_error(f'cannot read the HMAC key: {exc}')
     try:
         report = verify(args.traces, known, key)
-    except OSError as exc:
+    except (OSError, EOFError) as exc:  # EOFError: a cut .gz file
         return _usage_error(str(exc))
     print(format_report(report))
     return 0 if report.ok else 1

@@ -29,9 +29,11 @@ import rclpy
 from rosharness import MODEL_SHA256, NodeProcess, Record, TestBench, UNLATCHED, write_params
 from safety_gate import node as gate_node
 from safety_gate.config import GateConfig
+from safety_gate.record import is_config
 from safety_gate.tools import faults
 from safety_gate.tools.fuzz import Invariant
 from safety_gate.tools.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
+from safety_gate.trace import open_trace
 from safety_gate.verify import verify, VerifyReport
 from std_msgs.msg import String
 import yaml
@@ -175,6 +177,8 @@ def unsafe_outputs(bench: TestBench, cfg: GateConfig,
         timed = [(r['wall_time'] + wall_to_monotonic, r) for r in records]
     invariant, last_seq = Invariant(cfg), None
     for t, record in timed:
+        if is_config(record):
+            continue  # a gate (re)started: the seq gap resets the invariant
         if last_seq is None or record['seq'] != last_seq + 1:
             invariant.reset()
         last_seq = record['seq']
@@ -315,14 +319,14 @@ def read_trace(paths: Sequence[Path]) -> Tuple[VerifyReport, List[dict]]:
     report = verify(with_rotated(paths))
     records = []
     for path in report.files:
-        with open(path, encoding='utf-8') as file:
+        with open_trace(path) as file:
             records += [json.loads(line) for line in file if line.strip()]
     return report, records
 
 
 def trace_lines(paths: Sequence[Path]) -> List[dict]:
-    """Return the records of trace files and their rotated ones, oldest first."""
-    return read_trace(paths)[1]
+    """Return the decision records of trace files and their rotated ones, oldest first."""
+    return [r for r in read_trace(paths)[1] if not is_config(r)]
 
 
 def trace_loss(report: VerifyReport, records: Sequence[dict]) -> Tuple[int, List[str]]:

@@ -30,6 +30,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
+from safety_gate.record import is_config
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
                                        meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
                                        stamp_from_ns, stamp_to_ns, twist_of)
@@ -172,6 +173,7 @@ class TestBench:
 
         self.cmd: List[ReceivedCommand] = []
         self.decisions: List[Record] = []
+        self.configs: List[Record] = []  # the config record a gate publishes when it starts
         self.states: List[Record] = []
         self.diagnostics: List[Record] = []
         self.sent: List[SentProposal] = []
@@ -373,7 +375,9 @@ class TestBench:
                                         stamp_ns))
 
     def _on_decision(self, msg: String) -> None:
-        self.decisions.append(Record(time.monotonic(), json.loads(msg.data)))
+        data = json.loads(msg.data)
+        (self.configs if is_config(data) else self.decisions).append(Record(time.monotonic(),
+                                                                            data))
 
     def _on_state(self, msg: String) -> None:
         self.states.append(Record(time.monotonic(), json.loads(msg.data)))

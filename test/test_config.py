@@ -143,13 +143,21 @@ def test_the_most_specific_params_section_wins(tmp_path):
     assert config.load_yaml(params).rate_hz == 30.0
 
 
-def test_config_hash_is_stable_and_covers_every_value():
+RECORDING_ONLY = {'confidence.max_reasoning_chars', 'monitor.warn_late', 'trace.enabled',
+                  'trace.path', 'trace.max_file_bytes', 'trace.max_files', 'trace.queue_size',
+                  'trace.hmac_key_file'}
+
+
+def test_config_hash_covers_exactly_the_parameters_that_decide():
+    """Where the trace goes never changes the hash; every parameter that can decide does."""
     base = config.config_sha256(config.GateConfig())
     assert base == config.config_sha256(config.build({}))
     assert len(base) == 64
     for name, default in config.defaults().items():
         changed = config.build({name: changed_value(name, default)})
-        assert config.config_sha256(changed) != base, name
+        assert (config.config_sha256(changed) == base) == (name in RECORDING_ONLY), name
+    hashed = {name for name, field in config.iter_fields() if config.decides(field)}
+    assert hashed == set(config.defaults()) - RECORDING_ONLY
 
 
 def markdown_rows():
@@ -160,7 +168,9 @@ def test_markdown_table_has_one_row_per_parameter():
     names = [name for name, _ in config.iter_fields()]
     rows = markdown_rows()
     assert [row.split('`')[1] for row in rows] == names
-    assert all(row.count(' | ') == 4 for row in rows)
+    assert all(row.count(' | ') == 5 for row in rows)
+    assert [row.split(' | ')[4] == 'yes' for row in rows] == [
+        name not in RECORDING_ONLY for name in names]
 
 
 def test_readme_parameter_table_is_generated():

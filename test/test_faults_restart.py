@@ -43,7 +43,7 @@ def _start_driving(bench, gate, started):
     assert not moving, [(r['seq'], r['trigger'], r['verdict'], r['reasons'],
                          r['config_sha256'][:12]) for r in moving]
     assert bench.wait_for(lambda: [s for s in bench.states
-                                   if s.data['t'] >= started and s.data['mode'] == 'LATCHED'])
+                                   if s.data['t'] >= started and s.data['verdict'] == 'ESTOP'])
     assert bench.call_reset()[0] is True
     assert bench.wait_for_cmd(V), (bench.cmd[-1], gate.output())
 

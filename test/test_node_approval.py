@@ -43,7 +43,7 @@ def test_steady_proposal_is_approved_within_rate_limits(bench, start_gate):
                 <= ENVELOPE.max_angular_accel * dt + 1e-9), (before, after)
     assert [r['seq'] for r in records] == sorted({r['seq'] for r in records})
 
-    assert bench.states and bench.states[-1].data['mode'] == 'NOMINAL'
+    assert bench.states and bench.states[-1].data['verdict'] == 'APPROVE'
     assert bench.wait_for(lambda: bench.diagnostics, timeout=3.0)
     names = [status.name for status in bench.diagnostics[-1].data.status]
     assert any(name.startswith('safety_gate') for name in names), names

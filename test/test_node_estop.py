@@ -17,7 +17,7 @@ def test_latches_and_reset(bench, start_gate):
     assert all(c.is_zero for c in bench.cmd), 'moved before the first reset'
     assert bench.decisions and all(r.data['verdict'] == 'ESTOP' for r in bench.decisions)
     assert Reason.LATCHED_ON_START in bench.decisions[-1].data['reasons']
-    assert bench.wait_for(lambda: bench.states) and bench.states[-1].data['mode'] == 'LATCHED'
+    assert bench.wait_for(lambda: bench.states) and bench.states[-1].data['verdict'] == 'ESTOP'
 
     assert bench.call_reset()[0] is True
     assert bench.wait_for_cmd(0.5), (bench.cmd[-1], gate.output())
@@ -34,10 +34,14 @@ def test_latches_and_reset(bench, start_gate):
     assert all(c.is_zero for c in bench.cmd_since(first_zero.t))
     latched = bench.decisions_after(estop)
     assert all(r['verdict'] == 'ESTOP' and Reason.ESTOP in r['reasons'] for r in latched)
-    assert bench.states[-1].data['mode'] == 'LATCHED'
+    assert bench.states[-1].data['verdict'] == 'ESTOP'
 
     success, message = bench.call_reset()
-    assert success is False, message
+    assert (success, message) == (False, 'the e-stop input is still engaged')
+    # The log says "refused" once: the reply gives the reason, the node the verdict.
+    assert bench.wait_for(lambda: 'reset refused: the e-stop input is still engaged'
+                          in gate.output()), gate.output()
+    assert 'refused: refused' not in gate.output()
 
     # Release, then reset. Each attempt first sends a proposal stamped before the
     # reset: whenever the gate sees it, the reset must void it.

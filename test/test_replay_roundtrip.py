@@ -117,6 +117,37 @@ def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
     assert report.other_configs == 0 and not report.gaps, replay.format_report(report)
 
 
+def test_a_trace_replays_from_its_own_config_record(tmp_path, capsys):
+    """No --config needed: the config record at the chain start says what to replay with.
+
+    --config replaces it, and the report shows both hashes.
+    """
+    cfg = config.build({'require_reset_on_start': False, 'envelope.max_linear_speed': 0.4})
+    sha = config.config_sha256(cfg)
+    decisions = records_of(play(cfg, FIXED_SCRIPT), sha)
+    for rec in decisions:
+        rec['seq'] += 1
+    head = record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
+        assert all(writer.submit(rec) for rec in [head] + decisions)
+    report = replay.replay([path])
+    assert report.ok and report.records == len(decisions), replay.format_report(report)
+    assert replay.main([str(path)]) == 0
+    other = config.write_params_file(tmp_path / 'other.yaml', {'require_reset_on_start': True})
+    assert replay.main([str(path), '--config', str(other)]) == 1
+    out = capsys.readouterr().out
+    assert f'the trace ran with:\n    {path}:1: {sha}' in out, out
+
+
+def test_a_trace_without_config_record_needs_config(tmp_path, capsys):
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, 10) as writer:
+        writer.submit(records_of(play(config.build({}), FIXED_SCRIPT[:3]))[0])
+    assert replay.main([str(path)]) == 2
+    assert 'no config record before this decision' in capsys.readouterr().err
+
+
 def test_a_fixed_trace_keeps_its_events_exactly():
     steps = play(config.build({'require_reset_on_start': False}), FIXED_SCRIPT)
     assert_events_survive(steps)

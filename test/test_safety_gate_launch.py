@@ -75,7 +75,7 @@ class TestLaunchedGate(unittest.TestCase):
         self.assertTrue(bench.wait_for_discovery(), 'the launched gate never matched the bench')
         bench.drive(0.2)
         nominal = bench.wait_for(
-            lambda: any(s.data.get('mode') == 'NOMINAL' for s in bench.states))
+            lambda: any(s.data.get('verdict') == 'APPROVE' for s in bench.states))
         self.assertTrue(nominal, f'states seen: {[s.data for s in bench.states]}')
         self.assertTrue(bench.wait_for(lambda: bench.cmd and bench.cmd[-1].v > 0.0),
                         'no approved motion on cmd_vel')

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests of trace verification: each kind of tampering is found at the right line."""
 
+import gzip
 import json
 import random
 
@@ -15,8 +16,12 @@ CONFIG = config_sha256(GateConfig())
 KEY = b'super-secret-trace-key-1234'
 
 
-def write_trace(directory, count=10, key=None, config=CONFIG, **kwargs):
-    """Write records seq 0..count-1 through the real writer; return the files oldest first."""
+def write_trace(directory, count=10, key=None, config=CONFIG, unpack=True, **kwargs):
+    """Write records seq 0..count-1 through the real writer; return the files oldest first.
+
+    The writer gzips rotated files; ``unpack`` turns them back into plain files,
+    which the tampering tests edit.
+    """
     options = {'max_file_bytes': 10_000_000, 'max_files': 5, 'queue_size': 100_000}
     options.update(kwargs)
     path = directory / 'trace.jsonl'
@@ -25,7 +30,12 @@ def write_trace(directory, count=10, key=None, config=CONFIG, **kwargs):
         writer.submit({'seq': seq, 'verdict': 'APPROVE', 'output': {'v': seq / 10, 'w': 0.0},
                        'config_sha256': config})
     assert writer.close()
-    rotated = sorted(directory.glob('trace.jsonl.*'), key=lambda p: -int(p.suffix[1:]))
+    rotated = sorted(directory.glob('trace.jsonl.*.gz'), key=lambda p: -int(p.suffixes[-2][1:]))
+    if unpack:
+        for index, packed in enumerate(rotated):
+            rotated[index] = packed.with_suffix('')
+            rotated[index].write_bytes(gzip.decompress(packed.read_bytes()))
+            packed.unlink()
     return rotated + [path]
 
 

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Tuple
 
 from safety_gate.bench.report import summarize
 from safety_gate.bench.rig import ArmSpec, Rig
+from safety_gate.trace import open_trace
 
 # Long enough for late outputs and a fresh diagnostics message (1 Hz).
 _GRACE_S = 2.5
@@ -32,7 +33,7 @@ def _trace_decisions(trace_dir, proposals: Dict[float, int]) -> Dict[str, Any]:
     lost_marked = 0
     records = 0
     for path in sorted(trace_dir.glob('trace.jsonl*')):
-        with open(path, 'rb') as file:
+        with open_trace(path) as file:
             for line in file:
                 records += 1
                 has_lost = b'"lost_before"' in line

@@ -420,8 +420,7 @@ def operator_lines(rec: Recording) -> List[Tuple[float, str]]:
         if action.t < rec.t0 or action.kind == 'start':
             continue
         if action.kind == 'reset':
-            reply = str(action.detail).replace('refused: ', '', 1)
-            text = f'reset {"accepted" if action.ok else "refused"} ({reply})'
+            text = f'reset {"accepted" if action.ok else "refused"} ({action.detail})'
         else:
             what = 'injected' if action.kind == 'fault_start' else 'cleared'
             text = f'fault {action.fault} {what}' + (

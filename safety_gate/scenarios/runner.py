@@ -22,11 +22,13 @@ import time
 from typing import Callable, List, Optional, Sequence
 
 from safety_gate import config, verify
+from safety_gate.cli import user_error
 from safety_gate.paths import config_file, share_dir
 from safety_gate.scenarios import model, report
 from safety_gate.scenarios.metrics import (Criterion, host_limited, judge, measure, Metrics,
                                            Outcome)
 from safety_gate.scenarios.model import Scenario, Severity
+import yaml
 
 DEFAULT_FAIL_ON = Severity.S2
 # Simulated seconds per wall second: what a loaded 2-core host sustains with margin.
@@ -214,9 +216,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         baseline = report.load_summary(args.baseline) if args.baseline else None
         if not 0.1 <= sim_rate <= 20.0:
             raise ValueError(f'--sim-rate {sim_rate} is outside [0.1, 20]')
-    except (model.ScenarioError, config.ConfigError, ValueError, OSError) as exc:
-        print(f'safety-gate scenarios: {exc}', file=sys.stderr)
-        return EXIT_USAGE
+    except yaml.YAMLError as exc:  # scenario files report their own; this is --config's
+        return user_error('scenarios', f'{config_path}: {exc}')
+    except (model.ScenarioError, ValueError, OSError) as exc:
+        return user_error('scenarios', str(exc))
     cfg_sha = config.config_sha256(config.load_yaml(config_path))
     print(f'safety-gate scenarios: {len(scenarios)} scenario(s), config {config_path} '
           f'(sha256 {cfg_sha[:12]}), sim time x{sim_rate:g}, release gate: no failure at '

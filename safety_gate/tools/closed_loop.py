@@ -246,7 +246,7 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
         # A latched gate is reset as an operator does after power-up: once its inputs
         # are healthy, trying again now and then until it accepts.
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while operator.gate_state == 'LATCHED' and not (
+        while operator.gate_state == 'ESTOP' and not (
                 loop.inputs_healthy() and operator.reset(SERVICE_TIMEOUT_S)):
             if time.monotonic() > deadline:
                 raise TimeoutError('the gate refused every start-up reset')

@@ -43,20 +43,26 @@ def timeline(rec: Recording) -> List[str]:
 
 
 def decisions_by_reason(recordings: Sequence[Recording]) -> Dict[Tuple[str, str], int]:
-    """Count decisions by (verdict, reason); an approval counts under reason '-'."""
+    """Count decisions by (verdict, all its reasons): each decision counts once.
+
+    The reasons are joined with ' + ' in the order the gate gave them; an
+    approval has reason '-'.
+    """
     counts: Dict[Tuple[str, str], int] = {}
     for rec in recordings:
         for d in rec.decisions:
-            for reason in d.reasons or ['-']:
-                counts[(d.verdict, reason)] = counts.get((d.verdict, reason), 0) + 1
+            key = (d.verdict, ' + '.join(d.reasons) or '-')
+            counts[key] = counts.get(key, 0) + 1
     return counts
 
 
 def table(counts: Dict[Tuple[str, str], int]) -> List[str]:
-    """Return the decisions-by-verdict-and-reason table."""
-    lines = [f'  {"verdict":8s} {"reason":26s} {"decisions":>9s}']
-    for (verdict, reason), count in sorted(counts.items()):
-        lines.append(f'  {verdict:8s} {reason:26s} {count:9d}')
+    """Return the decisions-by-verdict-and-reasons table, with the total."""
+    width = max([len('reasons')] + [len(reasons) for _, reasons in counts])
+    lines = [f'  {"verdict":8s} {"reasons":{width}s} {"decisions":>9s}']
+    for (verdict, reasons), count in sorted(counts.items()):
+        lines.append(f'  {verdict:8s} {reasons:{width}s} {count:9d}')
+    lines.append(f'  {"total":8s} {"":{width}s} {sum(counts.values()):9d}')
     return lines
 
 
@@ -84,7 +90,7 @@ def main(argv=None) -> int:
         print(f'\n{result.scenario.title} ({result.scenario.id}): verdict changes, '
               's after the first proposal')
         print('\n'.join(timeline(rec)))
-    print('\nDecisions by verdict and reason (all runs):')
+    print('\nDecisions by verdict and reasons (all runs; each decision once):')
     print('\n'.join(table(decisions_by_reason(list(recordings.values())))))
     print('\nTraces (hash-chained JSONL, checked with safety-gate verify):')
     traces_ok = True

@@ -23,6 +23,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
+from safety_gate.record import is_config
 from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
                                              Recording, Sample)
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
@@ -135,13 +136,15 @@ class Operator:
         if self._now is None:
             return
         record = json.loads(msg.data)
+        if is_config(record):
+            return
         output = record['output']
         self.rec.decisions.append(DecisionSample(
             self.rec.at(float(record['t']), self._now), record['verdict'],
             list(record['reasons']), float(output['v']), float(output['w'])))
 
     def _on_state(self, msg: String) -> None:
-        self.gate_state = json.loads(msg.data)['mode']
+        self.gate_state = json.loads(msg.data)['verdict']
 
     def odom_flowing(self) -> bool:
         """Return True if odometry arrived recently (wall clock)."""
