@@ -28,8 +28,8 @@ from safety_gate.types import (
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
 _METAS_KEPT = 16
-# What a meta that missed its pairing window counts as.
-_LATE = Meta(None, None, error='late: arrived after confidence.pairing_wait')
+# The error of a meta that missed its pairing window.
+_LATE = 'late: arrived after confidence.pairing_wait'
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
     if pending is not None and meta.stamp == pending.proposal.stamp:
         late = now - pending.received > cfg.confidence.pairing_wait
         return _decide_proposal(evolve(state, pending=None), pending.proposal,
-                                _LATE if late else meta, pending.received, now,
+                                _late(meta) if late else meta, pending.received, now,
                                 pending.previous_stamp, cfg, 'proposal')
     return StepResult(state, None)
 
@@ -228,6 +228,11 @@ def _paired_meta(state: GateState, stamp: float) -> Optional[Meta]:
         if meta.stamp == stamp:
             return meta
     return None
+
+
+def _late(meta: Meta) -> Meta:
+    """Mark a meta that missed its pairing window; what parsed stays for the trace."""
+    return evolve(meta, error=_LATE if meta.error is None else f'{_LATE}; {meta.error}')
 
 
 def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta]:

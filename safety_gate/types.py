@@ -142,7 +142,8 @@ class Meta:
     """The planner's description of the proposal with the same stamp.
 
     ``error`` is set when the message was oversized, malformed or of the wrong
-    types; then ``confidence`` is None and only what parsed is kept.
+    types, or arrived too late; only what parsed is kept, ``confidence`` too
+    (for the trace: a meta with an error never passes the confidence check).
     """
 
     stamp: Optional[float]

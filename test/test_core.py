@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from safety_gate import config, core, record
+from safety_gate import config, core, hysteresis, record
 from safety_gate.types import (
     Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth,
     Verdict, ZERO)
@@ -324,6 +324,72 @@ def test_low_confidence_falls_back():
     decision = gate.cycle(0.5, confidence=0.49)
     assert decision.verdict is Verdict.FALLBACK
     assert decision.reasons == (Reason.LOW_CONFIDENCE,)
+
+
+MALFORMED = 'malformed: reasoning is not a string'
+
+
+@pytest.mark.parametrize('required', [True, False])
+@pytest.mark.parametrize('confidence', [0.05, 0.9, None])
+def test_a_malformed_meta_is_never_more_acceptable_than_the_same_meta_well_formed(
+        required, confidence):
+    # {"confidence": 0.05, "reasoning": 7} keeps its parsed confidence with an
+    # error; {"confidence": "0.05"} has none. Neither may pass where 0.05 fails.
+    params = {'confidence.required': required}
+    well_formed = driving(params=params).cycle(0.5, confidence=0.05)
+    gate = driving(params=params)
+    gate.cycles(1, 0.5)
+    gate.advance(PERIOD)
+    gate.feed(Meta(gate.now, confidence, error=MALFORMED))
+    malformed = gate.decide(Proposal(0.5, 0.0, gate.now))
+    assert malformed.verdict is Verdict.FALLBACK
+    assert Reason.CONFIDENCE_UNKNOWN in malformed.reasons
+    assert set(well_formed.reasons) - {Reason.LOW_CONFIDENCE} <= set(malformed.reasons)
+    assert (Reason.LOW_CONFIDENCE in malformed.reasons) == (confidence == 0.05)
+    assert malformed.meta.confidence == confidence
+
+
+def test_a_late_meta_fails_even_where_the_confidence_is_optional():
+    gate = pending_gate({'confidence.required': False})
+    stamp = gate.state.pending.proposal.stamp
+    gate.now += WAIT + TICK / 2
+    decision = gate.decide(Meta(stamp, CONFIDENT))
+    assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
+    assert decision.meta.error.startswith('late') and decision.meta.confidence == CONFIDENT
+
+
+def test_an_unknown_confidence_never_counts_toward_recovery():
+    gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0})
+    fail_once(gate)
+    for _ in range(6):
+        gate.advance(PERIOD)
+        gate.feed(Meta(gate.now, CONFIDENT, error=MALFORMED))
+        decision = gate.decide(Proposal(0.5, 0.0, gate.now))
+        assert decision.verdict is Verdict.FALLBACK, decision
+    assert verdicts(gate.cycles(3, 0.5)) == [Verdict.FALLBACK] * 2 + [Verdict.APPROVE]
+
+
+def test_where_the_confidence_is_optional_proposals_without_meta_regain_authority():
+    gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0,
+                           'confidence.pairing_wait': 0.0})
+    fail_once(gate)
+    decisions = []
+    for _ in range(3):
+        gate.advance(PERIOD)
+        decisions.append(gate.decide(Proposal(0.5, 0.0, gate.now)))
+    assert verdicts(decisions) == [Verdict.FALLBACK] * 2 + [Verdict.APPROVE]
+
+
+@pytest.mark.parametrize('required, meta, counts', [
+    (False, None, True), (True, None, False),
+    (False, Meta(T0, 0.9), True), (False, Meta(T0, 0.55), False),
+    (False, Meta(T0, 0.9, error=MALFORMED), False), (False, Meta(T0, None, error='x'), False),
+])
+def test_which_clean_proposals_count_toward_recovery(required, meta, counts):
+    cfg = make_config({'confidence.required': required}).confidence
+    progress = hysteresis.Authority(False, T0, streak=1, needed=3)
+    after = hysteresis.on_clean_proposal(progress, meta, T0 + 1.0, cfg)
+    assert after.streak == (2 if counts else 0)
 
 
 def test_confidence_at_the_threshold_keeps_authority():
