@@ -320,7 +320,14 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     else:
         verdict = Verdict.APPROVE
         target = Command(state.latest.v, state.latest.w)
-        output, clamps = limits.rate_limit(state.output, target, _dt(state, now), cfg.envelope)
+        # An approval moves the output by at most what one watchdog period (and
+        # the lateness the monitor tolerates) allows: time the node clock jumped
+        # over was not spent at the last output. The fallback ramp keeps the
+        # whole dt, because a longer dt only brakes harder, toward zero.
+        dt, bound = _dt(state, now), 1.0 / cfg.rate_hz + cfg.monitor.max_late
+        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), cfg.envelope)
+        if clamps and dt > bound:
+            clamps.append(Clamp.DT_BOUND)
     output, changed = limits.enforce_envelope(output, cfg.envelope)
     if changed:
         clamps.append(Clamp.ENVELOPE)

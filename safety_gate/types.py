@@ -98,6 +98,9 @@ class Clamp(str, enum.Enum):
     LINEAR_ACCEL = 'LINEAR_ACCEL'
     LINEAR_DECEL = 'LINEAR_DECEL'
     ANGULAR_ACCEL = 'ANGULAR_ACCEL'
+    # The time since the last output was cut to one watchdog period plus
+    # monitor.max_late before the limits above were applied.
+    DT_BOUND = 'DT_BOUND'
     ENVELOPE = 'ENVELOPE'
 
 

@@ -505,6 +505,24 @@ def test_approved_output_ramps_within_the_rate_limits_then_equals_the_target():
     assert gate.cycle(1.0, 1.0).clamps == ()
 
 
+@pytest.mark.parametrize('params', [{}, {'rate_hz': 20.0, 'monitor.max_late': 0.2}])
+def test_a_forward_clock_jump_does_not_let_an_approval_leap_the_rate_limits(params):
+    gate = driving(0.0, params=params)
+    gate.advance(10.0)
+    decision = gate.propose(1.0, 1.0)
+    assert decision.verdict is Verdict.APPROVE
+    bound = 1.0 / gate.cfg.rate_hz + gate.cfg.monitor.max_late
+    assert decision.output.v == pytest.approx(1.0 * bound)
+    assert decision.output.w == pytest.approx(3.0 * bound)
+    assert decision.clamps == (Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL, Clamp.DT_BOUND)
+
+
+def test_after_a_forward_clock_jump_the_fallback_brakes_over_the_whole_gap():
+    gate = driving(0.5)
+    gate.advance(10.0)
+    assert gate.propose(0.5, confidence=0.1).output == ZERO
+
+
 # ---------------------------------------------------------------- e-stop and reset
 
 
