@@ -288,17 +288,21 @@ class SafetyGateNode(Node):
         except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
             self._fail_closed(now, record.EVENT_NAMES[type(event)], exc, started)
             return None
-        self.state = result.state
-        if result.decision is not None:
-            self._emit(result.decision, started)
+        self._apply(result, started)
         return result.reply
 
     def _fail_closed(self, now: float, trigger: str, exc: Exception, started: float) -> None:
         self.get_logger().error(f'internal error ({trigger}): {exc!r}',
                                 throttle_duration_sec=_LOG_INTERVAL_S)
-        result = core.internal_error(self.state, now, self.cfg, trigger, repr(exc))
+        self._apply(core.internal_error(self.state, now, self.cfg, trigger, repr(exc)), started)
+
+    def _apply(self, result: core.StepResult, started: float) -> None:
         self.state = result.state
-        self._emit(result.decision, started)
+        # A step can decide twice (a waiting proposal refused as superseded,
+        # then the new one): each decision is an output and a record, and the
+        # step's events go with the first.
+        for decision in result.decisions:
+            self._emit(decision, started)
 
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
@@ -444,9 +448,7 @@ class SafetyGateNode(Node):
     def publish_final_zero(self) -> None:
         """Publish and trace a last zero command, then wait briefly for delivery."""
         now = self._now()
-        result = core.shutdown(self.state, now)
-        self.state = result.state
-        self._emit(result.decision, time.perf_counter())
+        self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
 
 
