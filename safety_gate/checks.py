@@ -37,13 +37,25 @@ def validity(proposal: Proposal, received: float, now: float, cfg: GateConfig,
 
 
 def confidence(meta: Optional[Meta], cfg: ConfidenceConfig) -> List[Check]:
-    """Check the paired meta's confidence against the threshold."""
-    if meta is None or meta.confidence is None:
-        why = 'missing' if meta is None else meta.error
-        return [Check('confidence.known', not cfg.required, why, 'required' if cfg.required
-                      else 'optional', Reason.CONFIDENCE_UNKNOWN)]
-    return [Check('confidence', meta.confidence >= cfg.threshold, meta.confidence,
-                  cfg.threshold, Reason.LOW_CONFIDENCE)]
+    """Check the paired meta's confidence against the threshold.
+
+    ``confidence.required: false`` forgives only a meta that is missing. One
+    that is present but late, malformed or oversized always fails, and a
+    confidence that parsed from it is still held to the threshold: a defect in
+    the meta can never make a proposal more acceptable than the meta would be
+    well-formed.
+    """
+    if meta is None:
+        return [Check('confidence.known', not cfg.required, 'missing', 'required'
+                      if cfg.required else 'optional', Reason.CONFIDENCE_UNKNOWN)]
+    found = []
+    if meta.error is not None or meta.confidence is None:
+        found.append(Check('confidence.known', False, meta.error or 'no confidence',
+                           'a well-formed meta', Reason.CONFIDENCE_UNKNOWN))
+    if meta.confidence is not None:
+        found.append(Check('confidence', meta.confidence >= cfg.threshold, meta.confidence,
+                           cfg.threshold, Reason.LOW_CONFIDENCE))
+    return found
 
 
 def envelope(proposal: Proposal, env: EnvelopeConfig) -> List[Check]:

@@ -64,8 +64,8 @@ class ConfidenceConfig(_Section):
     """Model confidence gating and the hysteresis that hands authority back."""
 
     required: bool = _param(
-        True, '', 'An unknown confidence (missing, late, malformed or oversized meta) '
-        'gives FALLBACK.')
+        True, '', 'A proposal without a meta gives FALLBACK (CONFIDENCE_UNKNOWN); a meta '
+        'that is late, malformed or oversized gives it whatever this says.')
     threshold: float = _param(
         0.5, '', 'A proposal below this confidence gives FALLBACK.', ge=0.0, le=1.0)
     recover_threshold: float = _param(

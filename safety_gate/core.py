@@ -11,6 +11,12 @@ Order of a decision, fixed here and nowhere else:
 latch -> proposal validity -> confidence -> envelope veto -> sensor
 plausibility -> clock and trace health -> hysteresis -> output (rate-limited
 approval, or fallback ramp, or zero) -> envelope guard.
+
+Every proposal is decided exactly once, and never after a newer one: a stamped
+proposal waiting for its meta is decided as refused (``SUPERSEDED``) the
+moment another proposal arrives, so one event can give two decisions, and
+the stamp order is judged when a proposal is decided, against the newest
+stamp decided so far.
 """
 
 from dataclasses import dataclass
@@ -28,8 +34,8 @@ from safety_gate.types import (
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
 _METAS_KEPT = 16
-# What a meta that missed its pairing window counts as.
-_LATE = Meta(None, None, error='late: arrived after confidence.pairing_wait')
+# The error of a meta that missed its pairing window.
+_LATE = 'late: arrived after confidence.pairing_wait'
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,6 @@ class Pending:
 
     proposal: Proposal
     received: float
-    previous_stamp: Optional[float]
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class GateState:
     last_now: float = -math.inf
     clock_jumped: bool = False
     clock_stalled: bool = False
-    previous_stamp: Optional[float] = None
+    # The newest plausible stamp of a proposal decided so far: the order reference.
+    decided_stamp: Optional[float] = None
     latest: Optional[Proposal] = None
     latest_meta: Optional[Meta] = None
     latest_received: float = -math.inf
@@ -67,14 +73,15 @@ class GateState:
 
 
 class StepResult(NamedTuple):
-    """What one step returns; ``reply`` answers a Reset as (accepted, message).
+    """What one step returns: its decisions in order; ``reply`` answers a Reset.
 
-    The message says why, not whether: ``accepted`` is the whether, and the
-    node's log line and the Trigger response carry it.
+    The reply is (accepted, message); the message says why, not whether:
+    ``accepted`` is the whether, and the node's log line and the Trigger
+    response carry it.
     """
 
     state: GateState
-    decision: Optional[Decision]
+    decisions: Tuple[Decision, ...] = ()
     reply: Optional[Tuple[bool, str]] = None
 
 
@@ -85,16 +92,21 @@ def initial_state(cfg: GateConfig) -> GateState:
 
 def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepResult:
     """Consume one event at node time ``now``."""
+    refused = ()
     if now < state.last_now:
-        state = _forget_the_past(state, now, cfg)
+        state, refused = _forget_the_past(state, now, cfg)
     elif now > state.last_now and state.clock_stalled:
         state = evolve(state, clock_stalled=False)
     state = evolve(state, last_now=now)
     handler = _HANDLERS[type(event)]
     result = handler(state, event, now, cfg)
-    if result.state.clock_jumped and result.decision is None:
-        # A jump must be visible at once, whatever event revealed it.
-        result = StepResult(*_decide(result.state, now, cfg, 'clock_jump')[:2], result.reply)
+    if refused:
+        result = StepResult(result.state, refused + result.decisions, result.reply)
+    if result.state.clock_jumped:
+        # A jump must be visible at once, whatever event revealed it (only an
+        # output clears the flag, and a refused pending proposal is no output).
+        jump_state, decision = _decide(result.state, now, cfg, 'clock_jump')
+        result = StepResult(jump_state, result.decisions + (decision,), result.reply)
     return result
 
 
@@ -117,35 +129,37 @@ def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
     revoked = hysteresis.Authority(granted=False, last_failure=now, streak=0,
                                    needed=cfg.confidence.recover_count)
     return StepResult(evolve(state, authority=revoked, output=output, output_t=now,
-                             verdict=verdict, clock_jumped=False), decision)
+                             verdict=verdict, clock_jumped=False), (decision,))
 
 
 def shutdown(state: GateState, now: float) -> StepResult:
-    """Decide the last time: zero at once, because nothing watches the output after it."""
+    """Decide the last time: zero at once, because nothing watches the output after it.
+
+    A proposal still waiting for its meta is the one this decision refuses.
+    """
     check = Check('running', False, 'shutting down', 'running', Reason.SHUTDOWN)
-    decision = Decision(now, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,), (check,), None,
+    waiting = None if state.pending is None else state.pending.proposal
+    decision = Decision(now, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,), (check,), waiting,
                         None, ZERO)
-    return StepResult(evolve(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP),
-                      decision)
+    return StepResult(evolve(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP,
+                             pending=None), (decision,))
 
 
 # ---------------------------------------------------------------- event handlers
 
 def _on_proposal(state: GateState, proposal: Proposal, now: float,
                  cfg: GateConfig) -> StepResult:
-    previous = state.previous_stamp
-    # Only a plausible stamp moves the order reference: one far in the future
-    # would otherwise block every later proposal until the clock caught up.
-    if math.isfinite(proposal.stamp) and proposal.stamp - now <= cfg.future_tolerance:
-        newest = proposal.stamp if previous is None else max(previous, proposal.stamp)
-        state = evolve(state, previous_stamp=newest)
+    # Whatever this one is, a waiting one can no longer be the newest command:
+    # deciding it later could undo this one's decision.
+    state, refused = _refuse_pending(state, now, cfg, proposal.stamp)
     if not proposal.stamped:
-        return _decide_proposal(state, proposal, _latest_meta(state, now, cfg), now, now,
-                                previous, cfg, 'proposal')
-    meta = _paired_meta(state, proposal.stamp)
-    if meta is not None or cfg.confidence.pairing_wait == 0.0:
-        return _decide_proposal(state, proposal, meta, now, now, previous, cfg, 'proposal')
-    return StepResult(evolve(state, pending=Pending(proposal, now, previous)), None)
+        meta = _latest_meta(state, now, cfg)
+    else:
+        meta = _paired_meta(state, proposal.stamp)
+        if meta is None and cfg.confidence.pairing_wait > 0.0:
+            return StepResult(evolve(state, pending=Pending(proposal, now)), refused)
+    state, decision = _decide_proposal(state, proposal, meta, now, now, cfg, 'proposal')
+    return StepResult(state, refused + (decision,))
 
 
 def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepResult:
@@ -153,69 +167,71 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
     pending = state.pending
     if pending is not None and meta.stamp == pending.proposal.stamp:
         late = now - pending.received > cfg.confidence.pairing_wait
-        return _decide_proposal(evolve(state, pending=None), pending.proposal,
-                                _LATE if late else meta, pending.received, now,
-                                pending.previous_stamp, cfg, 'proposal')
-    return StepResult(state, None)
+        state, decision = _decide_proposal(evolve(state, pending=None), pending.proposal,
+                                           _late(meta) if late else meta,
+                                           pending.received, now, cfg, 'proposal')
+        return StepResult(state, (decision,))
+    return StepResult(state)
 
 
 def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepResult:
     pending = state.pending
     if pending is not None and now - pending.received >= cfg.confidence.pairing_wait:
-        return _decide_proposal(evolve(state, pending=None), pending.proposal, None,
-                                pending.received, now, pending.previous_stamp, cfg,
-                                'pairing_timeout')
+        state, decision = _decide_proposal(evolve(state, pending=None), pending.proposal,
+                                           None, pending.received, now, cfg,
+                                           'pairing_timeout')
+        return StepResult(state, (decision,))
     late = Check('watchdog.late', tick.late <= cfg.monitor.max_late, tick.late,
                  cfg.monitor.max_late, Reason.GATE_OVERRUN)
     decision_state, decision = _decide(state, now, cfg, 'tick', extra=(late,))
-    return StepResult(decision_state, decision)
+    return StepResult(decision_state, (decision,))
 
 
 def _on_clock_stall(state: GateState, stall: ClockStall, now: float,
                     cfg: GateConfig) -> StepResult:
     decision_state, decision = _decide(evolve(state, clock_stalled=True), now, cfg,
                                        'clock_stall')
-    return StepResult(decision_state, decision)
+    return StepResult(decision_state, (decision,))
 
 
 def _on_odom(state: GateState, odom: Odom, now: float, cfg: GateConfig) -> StepResult:
     return StepResult(evolve(state, sensors=sensors.on_odom(
-        state.sensors, odom, now, state.output, cfg)), None)
+        state.sensors, odom, now, state.output, cfg)))
 
 
 def _on_imu(state: GateState, imu: Imu, now: float, cfg: GateConfig) -> StepResult:
-    return StepResult(evolve(state, sensors=sensors.on_imu(state.sensors, imu, now, cfg)),
-                      None)
+    return StepResult(evolve(state, sensors=sensors.on_imu(state.sensors, imu, now, cfg)))
 
 
 def _on_estop(state: GateState, estop: Estop, now: float, cfg: GateConfig) -> StepResult:
     if not estop.engaged:
-        return StepResult(evolve(state, estop_input=False), None)
+        return StepResult(evolve(state, estop_input=False))
     state = evolve(state, estop_input=True, latched=True, latch_reason=Reason.ESTOP)
     decision_state, decision = _decide(state, now, cfg, 'estop')
-    return StepResult(decision_state, decision)
+    return StepResult(decision_state, (decision,))
 
 
 def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> StepResult:
     if not state.latched:
-        return StepResult(state, None, (True, 'not latched: nothing to reset'))
+        return StepResult(state, (), (True, 'not latched: nothing to reset'))
     if state.estop_input:
-        return StepResult(state, None, (False, 'the e-stop input is still engaged'))
+        return StepResult(state, (), (False, 'the e-stop input is still engaged'))
     failing = sensors.healthy(state.sensors, now, cfg)
     if failing:
         names = ', '.join(c.reason.value for c in failing)
-        return StepResult(state, None, (False, f'inputs unhealthy ({names})'))
-    # The reset only permits motion: every proposal stamped before it is void.
+        return StepResult(state, (), (False, f'inputs unhealthy ({names})'))
+    # The reset only permits motion: every proposal stamped before it is void
+    # (a pending one too: it is still decided, and refused by the stamp check).
     state = evolve(state, latched=False, reset_time=now, latest=None, latest_meta=None,
-                   pending=None, authority=hysteresis.FRESH)
+                   authority=hysteresis.FRESH)
     decision_state, decision = _decide(state, now, cfg, 'reset')
-    return StepResult(decision_state, decision,
+    return StepResult(decision_state, (decision,),
                       (True, 'latch cleared: waiting for a fresh, valid proposal'))
 
 
 def _on_trace_health(state: GateState, health: TraceHealth, now: float,
                      cfg: GateConfig) -> StepResult:
-    return StepResult(evolve(state, trace_ok=health.ok), None)
+    return StepResult(evolve(state, trace_ok=health.ok))
 
 
 _HANDLERS = {
@@ -234,6 +250,11 @@ def _paired_meta(state: GateState, stamp: float) -> Optional[Meta]:
     return None
 
 
+def _late(meta: Meta) -> Meta:
+    """Mark a meta that missed its pairing window; what parsed stays for the trace."""
+    return evolve(meta, error=_LATE if meta.error is None else f'{_LATE}; {meta.error}')
+
+
 def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta]:
     """Twist mode: the newest meta, if it is recent enough to describe this command."""
     if state.metas:
@@ -245,21 +266,61 @@ def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta
 
 # ---------------------------------------------------------------- the decision
 
-def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState:
-    """After the clock went backwards no stored time can be compared with now."""
-    return evolve(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
-                  latest=None,
-                  latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
+def _forget_the_past(state: GateState, now: float,
+                     cfg: GateConfig) -> Tuple[GateState, Tuple[Decision, ...]]:
+    """After the clock went backwards no stored time can be compared with now.
+
+    A proposal waiting for its meta cannot be judged any more, so it is refused.
+    """
+    state, refused = _refuse_pending(state, now, cfg, 'the clock jumped back')
+    return evolve(state, clock_jumped=True, clock_stalled=False, decided_stamp=None,
+                  latest=None, latest_meta=None, latest_received=-math.inf, metas=(),
                   reset_time=None, sensors=SensorState(), output_t=now,
-                  authority=hysteresis.revoke(now, cfg.confidence))
+                  authority=hysteresis.revoke(now, cfg.confidence)), refused
+
+
+def _refuse_pending(state: GateState, now: float, cfg: GateConfig,
+                    overtaken_by: object) -> Tuple[GateState, Tuple[Decision, ...]]:
+    """Decide the pending proposal, if any, as SUPERSEDED by ``overtaken_by``.
+
+    The refusal is bookkeeping, not a verdict on the vehicle's situation: the
+    output is held, and the authority, the verdict in force and the time of
+    the last output are untouched, so whatever is decided next is decided as
+    if the proposal had never waited.
+    """
+    pending = state.pending
+    if pending is None:
+        return state, ()
+    check = Check('proposal.superseded', False, pending.proposal.stamp, overtaken_by,
+                  Reason.SUPERSEDED)
+    if state.latched:
+        verdict, reasons, output = Verdict.ESTOP, (state.latch_reason, Reason.SUPERSEDED), ZERO
+    else:
+        verdict, reasons, output = Verdict.FALLBACK, (Reason.SUPERSEDED,), state.output
+    output, changed = limits.enforce_envelope(output, cfg.envelope)
+    decision = Decision(now, 'superseded', verdict, reasons, (check,), pending.proposal, None,
+                        output, (Clamp.ENVELOPE,) if changed else ())
+    return evolve(state, pending=None, decided_stamp=_newest_stamp(
+        state.decided_stamp, pending.proposal, now, cfg)), (decision,)
+
+
+def _newest_stamp(decided: Optional[float], proposal: Proposal, now: float,
+                  cfg: GateConfig) -> Optional[float]:
+    # Only a plausible stamp moves the order reference: one far in the future
+    # would otherwise block every later proposal until the clock caught up.
+    stamp = proposal.stamp
+    if not (math.isfinite(stamp) and stamp - now <= cfg.future_tolerance):
+        return decided
+    return stamp if decided is None else max(decided, stamp)
 
 
 def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
-                     received: float, now: float, previous_stamp: Optional[float],
-                     cfg: GateConfig, trigger: str) -> StepResult:
-    state = evolve(state, latest=proposal, latest_meta=meta, latest_received=received)
-    decision_state, decision = _decide(state, now, cfg, trigger, previous_stamp, fresh=True)
-    return StepResult(decision_state, decision)
+                     received: float, now: float, cfg: GateConfig,
+                     trigger: str) -> Tuple[GateState, Decision]:
+    previous = state.decided_stamp
+    state = evolve(state, latest=proposal, latest_meta=meta, latest_received=received,
+                   decided_stamp=_newest_stamp(previous, proposal, now, cfg))
+    return _decide(state, now, cfg, trigger, previous, fresh=True)
 
 
 def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
@@ -319,7 +380,14 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     else:
         verdict = Verdict.APPROVE
         target = Command(state.latest.v, state.latest.w)
-        output, clamps = limits.rate_limit(state.output, target, _dt(state, now), cfg.envelope)
+        # An approval moves the output by at most what one watchdog period (and
+        # the lateness the monitor tolerates) allows: time the node clock jumped
+        # over was not spent at the last output. The fallback ramp keeps the
+        # whole dt, because a longer dt only brakes harder, toward zero.
+        dt, bound = _dt(state, now), 1.0 / cfg.rate_hz + cfg.monitor.max_late
+        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), cfg.envelope)
+        if clamps and dt > bound:
+            clamps.append(Clamp.DT_BOUND)
     output, changed = limits.enforce_envelope(output, cfg.envelope)
     if changed:
         clamps.append(Clamp.ENVELOPE)

@@ -3,10 +3,11 @@
 """Authority hand-back: fast to restrict, slow to relax.
 
 Any failing check revokes authority at once. It returns only after
-``confidence.recover_count`` consecutive clean proposals, each at or above
-``confidence.recover_threshold``, and ``confidence.min_dwell`` after the last
-failure, so a confidence flickering around the threshold cannot make the
-output chatter. At start and after a reset there was no failure to recover
+``confidence.recover_count`` consecutive clean proposals, each with a known
+confidence at or above ``confidence.recover_threshold`` (or, where the
+confidence is optional, with no meta at all), and ``confidence.min_dwell``
+after the last failure, so a confidence flickering around the threshold
+cannot make the output chatter. At start and after a reset there was no failure to recover
 from: the first clean proposal is enough.
 """
 
@@ -42,11 +43,21 @@ def revoke(now: float, cfg: ConfidenceConfig) -> Authority:
 
 def on_clean_proposal(auth: Authority, meta: Optional[Meta], now: float,
                       cfg: ConfidenceConfig) -> Authority:
-    """Return the authority after a new proposal that passed every check."""
+    """Return the authority after a new proposal that passed every check.
+
+    Only a known confidence at or above ``recover_threshold`` counts. A
+    proposal with no meta at all counts too, but only where
+    ``confidence.required`` is false (else it is not clean): a planner that
+    sends no meta could otherwise never regain authority. A meta with an
+    error never counts.
+    """
     if auth.granted:
         return auth
-    confidence = None if meta is None else meta.confidence
-    counts = confidence is None or confidence >= cfg.recover_threshold
+    if meta is None:
+        counts = not cfg.required
+    else:
+        counts = (meta.error is None and meta.confidence is not None
+                  and meta.confidence >= cfg.recover_threshold)
     streak = auth.streak + 1 if counts else 0
     dwelt = auth.last_failure is None or now - auth.last_failure >= cfg.min_dwell
     return Authority(streak >= auth.needed and dwelt, auth.last_failure, streak, auth.needed)

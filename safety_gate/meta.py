@@ -3,8 +3,8 @@
 """Parse the planner's meta message: size cap first, then JSON, then types.
 
 The meta is untrusted input. Nothing in it can approve a proposal: a parse
-failure only makes the confidence unknown, and the reasoning text is kept as
-data (truncated) for the trace.
+failure sets ``Meta.error``, which fails the confidence check, and the
+reasoning text is kept as data (truncated) for the trace.
 """
 
 import json
@@ -42,7 +42,9 @@ def parse_meta(data: str, max_bytes: int, max_reasoning_chars: int) -> Meta:
     if not isinstance(reasoning, str):
         errors.append('reasoning is not a string')
         reasoning = ''
-    return Meta(stamp, None if errors else confidence,
+    # A confidence that parsed is kept even when another field did not, so the
+    # trace shows it; the error alone makes the confidence check fail.
+    return Meta(stamp, confidence,
                 model_sha256=model[:_MAX_MODEL_HASH_CHARS],
                 reasoning=reasoning[:max_reasoning_chars],
                 error=('malformed: ' + '; '.join(errors)) if errors else None)

@@ -293,17 +293,25 @@ class SafetyGateNode(Node):
         except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
             self._fail_closed(now, record.EVENT_NAMES[type(event)], exc, started)
             return None
-        self.state = result.state
-        if result.decision is not None:
-            self._emit(result.decision, started)
+        self._apply(result, started)
         return result.reply
 
     def _fail_closed(self, now: float, trigger: str, exc: Exception, started: float) -> None:
         self.get_logger().error(f'internal error ({trigger}): {exc!r}',
                                 throttle_duration_sec=_LOG_INTERVAL_S)
-        result = core.internal_error(self.state, now, self.cfg, trigger, repr(exc))
+        self._apply(core.internal_error(self.state, now, self.cfg, trigger, repr(exc)), started)
+
+    def _apply(self, result: core.StepResult, started: float) -> None:
         self.state = result.state
-        self._emit(result.decision, started)
+        # A step can decide twice (a waiting proposal refused as superseded,
+        # then the new one): each decision is an output and a record, and the
+        # step's events go with the first. The state topic reports where the
+        # step left the gate, so a superseded proposal does not flicker it.
+        for decision in result.decisions:
+            self._emit(decision, started)
+        if result.decisions and result.decisions[-1].verdict is not self._verdict:
+            last = result.decisions[-1]
+            self._publish_state(last.verdict, last.reasons)
 
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
@@ -319,8 +327,6 @@ class SafetyGateNode(Node):
         self._events = []
         self._events_dropped = 0
         self.trace.submit(trace_record)
-        if decision.verdict is not self._verdict:
-            self._publish_state(decision.verdict, decision.reasons)
         self._log_decision(decision)
 
     def _intake_notes(self) -> Dict[str, int]:
@@ -449,9 +455,7 @@ class SafetyGateNode(Node):
     def publish_final_zero(self) -> None:
         """Publish and trace a last zero command, then wait briefly for delivery."""
         now = self._now()
-        result = core.shutdown(self.state, now)
-        self.state = result.state
-        self._emit(result.decision, time.perf_counter())
+        self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
 
 

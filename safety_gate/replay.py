@@ -6,11 +6,13 @@
 ordered by :mod:`safety_gate.verify` first. Each record's events are fed to
 ``core.step`` at their recorded node times, from a fresh state at every
 ``chain_start`` (a gate restart); the decision the last event produces must
-equal the record's verdict, reasons, output and clamps exactly. The config
-comes from the trace's config record at each chain start; ``--config``
-replaces it (to see what another configuration would have decided) and the
-report says where the two differ. With the config that produced the trace
-nothing differs.
+equal the record's verdict, reasons, output and clamps exactly. A step that
+decided more than once was recorded as one record with its events followed by
+one record without events per further decision, and is matched the same way.
+The config comes from the trace's config record at each chain start;
+``--config`` replaces it (to see what another configuration would have
+decided) and the report says where the two differ. With the config that
+produced the trace nothing differs.
 """
 
 import argparse
@@ -18,14 +20,14 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import sys
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from safety_gate import core, verify
 from safety_gate.cli import user_error
-from safety_gate.config import build, config_sha256, GateConfig, load_yaml
+from safety_gate.config import build, config_sha256, ConfigError, GateConfig, load_yaml
 from safety_gate.record import decision_summary, is_config, record_events, record_summary
 from safety_gate.trace import open_trace
-from safety_gate.types import Reason
+from safety_gate.types import Decision, Reason
 import yaml
 
 
@@ -61,27 +63,34 @@ class ReplayReport:
         return not self.differences and self.integrity is not None and self.integrity.ok
 
 
-def _replay_record(state: core.GateState, record: dict, cfg: GateConfig):
-    """Return (state, decision) after the record's events; None if none was decided."""
+def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: dict,
+                   cfg: GateConfig):
+    """Return (state, decision, queued) after the record.
+
+    ``queued`` holds the decisions the last step made after the one it was
+    matched with; a record without events is the next of them. None if
+    nothing was decided.
+    """
+    if queued and not record.get('events'):
+        return state, queued[0], queued[1:]
     if record['trigger'] == 'shutdown':
         result = core.shutdown(state, record['t'])
-        return result.state, result.decision
+        return result.state, result.decisions[0], ()
     events = record_events(record)
     # The exception itself is not in the trace, its consequence is: a failed
     # step consumed the last event, a failed conversion made no event at all.
     internal = Reason.INTERNAL_ERROR.value in record['reasons']
     if internal and record['trigger'] != 'convert':
         events = events[:-1]
-    decision = None
+    decisions = ()
     for now, event in events:
         result = core.step(state, event, now, cfg)
         state = result.state
-        if result.decision is not None:
-            decision = result.decision
+        decisions = result.decisions or decisions
     if internal:
         result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
-        state, decision = result.state, result.decision
-    return state, decision
+        state, decisions = result.state, result.decisions
+    return state, (decisions[0] if decisions else None), decisions[1:]
 
 
 def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
@@ -92,7 +101,7 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
     report = ReplayReport(integrity=verify.verify(paths))
     report.replayed_with = None if override is None else config_sha256(override)
     cfg = override
-    state = None if cfg is None else core.initial_state(cfg)
+    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
     for path in report.integrity.files:
         with open_trace(path) as lines:
             for number, line in enumerate(lines, start=1):
@@ -106,18 +115,18 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
                 if is_config(record):
                     report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
                     cfg = override or _config_of(record, where)
-                    state = core.initial_state(cfg)
+                    state, queued = core.initial_state(cfg), ()
                     continue
                 if cfg is None:
                     raise ReplayError(f'{where}: no config record before this decision (the '
                                       'trace starts mid-chain): give --config FILE')
                 if record.get('chain_start'):
-                    state = core.initial_state(cfg)
+                    state, queued = core.initial_state(cfg), ()
                 if record.get('lost_before') or record.get('events_dropped'):
                     report.gaps.append(f'{where}: inputs were lost before this record')
                 if record.get('config_sha256') != config_sha256(cfg):
                     report.other_configs += 1
-                state, decision = _replay_record(state, record, cfg)
+                state, decision, queued = _replay_record(state, queued, record, cfg)
                 report.records += 1
                 recorded = record_summary(record)
                 replayed = None if decision is None else decision_summary(decision)

@@ -54,6 +54,7 @@ class Reason(str, enum.Enum):
     PROPOSAL_STALE = 'PROPOSAL_STALE'
     STAMP_IN_FUTURE = 'STAMP_IN_FUTURE'
     STAMP_NOT_INCREASING = 'STAMP_NOT_INCREASING'
+    SUPERSEDED = 'SUPERSEDED'
     PROPOSAL_BEFORE_RESET = 'PROPOSAL_BEFORE_RESET'
     # confidence
     CONFIDENCE_UNKNOWN = 'CONFIDENCE_UNKNOWN'
@@ -93,6 +94,9 @@ class Clamp(str, enum.Enum):
     LINEAR_ACCEL = 'LINEAR_ACCEL'
     LINEAR_DECEL = 'LINEAR_DECEL'
     ANGULAR_ACCEL = 'ANGULAR_ACCEL'
+    # The time since the last output was cut to one watchdog period plus
+    # monitor.max_late before the limits above were applied.
+    DT_BOUND = 'DT_BOUND'
     ENVELOPE = 'ENVELOPE'
 
 
@@ -137,7 +141,8 @@ class Meta:
     """The planner's description of the proposal with the same stamp.
 
     ``error`` is set when the message was oversized, malformed or of the wrong
-    types; then ``confidence`` is None and only what parsed is kept.
+    types, or arrived too late; only what parsed is kept, ``confidence`` too
+    (for the trace: a meta with an error never passes the confidence check).
     """
 
     stamp: Optional[float]

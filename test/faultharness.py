@@ -185,7 +185,7 @@ def unsafe_outputs(bench: TestBench, cfg: GateConfig,
         output = record['output']
         found += [(t, f'seq {record["seq"]}: {problem}') for problem in invariant.check(
             record['t'], record['verdict'], record['reasons'], float(output['v']),
-            float(output['w']))]
+            float(output['w']), record['clamps'])]
     return found
 
 

@@ -76,10 +76,25 @@ def test_confidence_must_reach_the_threshold(value, passes):
     assert confidence(Meta(NOW, value)) <= {Reason.LOW_CONFIDENCE}
 
 
-@pytest.mark.parametrize('meta', [None, Meta(NOW, None, error='malformed: x')])
 @pytest.mark.parametrize('required', [True, False])
-def test_unknown_confidence_fails_only_when_required(meta, required):
+def test_a_missing_meta_fails_only_when_required(required):
     expected = {Reason.CONFIDENCE_UNKNOWN} if required else set()
+    assert confidence(None, **{'confidence.required': required}) == expected
+
+
+@pytest.mark.parametrize('meta, expected', [
+    (Meta(NOW, None, error='malformed: x'), {Reason.CONFIDENCE_UNKNOWN}),
+    (Meta(NOW, None), {Reason.CONFIDENCE_UNKNOWN}),
+    (Meta(NOW, 0.9, error='malformed: reasoning is not a string'),
+     {Reason.CONFIDENCE_UNKNOWN}),
+    (Meta(NOW, 0.05, error='malformed: reasoning is not a string'),
+     {Reason.CONFIDENCE_UNKNOWN, Reason.LOW_CONFIDENCE}),
+    (Meta(NOW, 0.9, error='late: arrived after confidence.pairing_wait'),
+     {Reason.CONFIDENCE_UNKNOWN}),
+])
+@pytest.mark.parametrize('required', [True, False])
+def test_a_faulty_meta_fails_whether_or_not_the_confidence_is_required(meta, expected,
+                                                                       required):
     assert confidence(meta, **{'confidence.required': required}) == expected
 
 

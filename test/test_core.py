@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from safety_gate import config, core, record
+from safety_gate import config, core, hysteresis, record
 from safety_gate.types import (
     Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth,
     Verdict, ZERO)
@@ -57,14 +57,14 @@ class Gate:
         self.now += dt
         result = core.step(self.state, event, self.now, self.cfg)
         self.state = result.state
-        if result.decision is not None:
-            self.decisions.append(result.decision)
+        self.decisions.extend(result.decisions)
         return result
 
     def decide(self, event, dt=0.0) -> Decision:
-        decision = self.feed(event, dt).decision
-        assert decision is not None, f'{event} at {self.now} gave no decision'
-        return decision
+        """Feed ``event``; return the one decision it gives."""
+        decisions = self.feed(event, dt).decisions
+        assert len(decisions) == 1, f'{event} at {self.now} gave {decisions}'
+        return decisions[0]
 
     def advance(self, dt=TICK):
         self.now += dt
@@ -194,14 +194,14 @@ def pending_gate(params=None) -> Gate:
     """Return a driving gate that has just received a stamped command with no meta."""
     gate = driving(params={**PAIRING, **(params or {})})
     gate.advance()
-    assert gate.feed(Proposal(0.4, 0.0, gate.now)).decision is None
+    assert gate.feed(Proposal(0.4, 0.0, gate.now)).decisions == ()
     return gate
 
 
 def test_meta_before_command_is_decided_on_the_command():
     gate = driving()
     gate.advance()
-    assert gate.feed(Meta(gate.now, CONFIDENT)).decision is None
+    assert gate.feed(Meta(gate.now, CONFIDENT)).decisions == ()
     decision = gate.decide(Proposal(0.4, 0.0, gate.now))
     assert decision.trigger == 'proposal'
     assert decision.meta.confidence == CONFIDENT
@@ -230,7 +230,7 @@ def test_missing_meta_is_decided_on_the_first_tick_at_pairing_wait():
 def test_meta_with_another_stamp_leaves_the_confidence_unknown():
     gate = pending_gate()
     stamp = gate.state.pending.proposal.stamp
-    assert gate.feed(Meta(stamp - TICK, CONFIDENT)).decision is None
+    assert gate.feed(Meta(stamp - TICK, CONFIDENT)).decisions == ()
     decision = gate.tick(WAIT)
     assert decision.trigger == 'pairing_timeout'
     assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
@@ -259,6 +259,138 @@ def test_twist_mode_uses_the_latest_meta_within_its_max_age(meta_age, known):
     decision = gate.decide(Proposal(0.5, 0.0, gate.now, stamped=False))
     assert (Reason.CONFIDENCE_UNKNOWN not in decision.reasons) == known
     assert (decision.verdict is Verdict.APPROVE) == known
+
+
+# ---------------------------------------------------------------- superseded proposals
+
+
+def deciding(gate: Gate, proposal: Proposal):
+    """Return the decisions that decided ``proposal`` (not the ticks that re-judged it)."""
+    return [d for d in gate.decisions if d.proposal is proposal
+            and d.trigger in ('proposal', 'pairing_timeout', 'superseded', 'shutdown')]
+
+
+def test_an_older_proposal_waiting_for_its_meta_never_overrides_a_newer_one():
+    # A is stamped first and waits for its meta; B (meta first) is decided;
+    # A's meta then comes within pairing_wait. A must not become the command.
+    gate = driving(0.5, params=PAIRING)
+    gate.advance()
+    a = Proposal(0.5, 0.0, gate.now)
+    assert gate.feed(a).decisions == ()
+    gate.advance()
+    b = Proposal(0.0, 0.0, gate.now)
+    gate.feed(Meta(b.stamp, CONFIDENT))
+    superseded, approved = gate.feed(b).decisions
+    assert superseded.proposal is a and superseded.trigger == 'superseded'
+    assert superseded.verdict is Verdict.FALLBACK
+    assert superseded.reasons == (Reason.SUPERSEDED,)
+    assert (superseded.checks[0].value, superseded.checks[0].limit) == (a.stamp, b.stamp)
+    assert superseded.output == Command(0.5, 0.0)
+    assert approved.proposal is b and approved.verdict is Verdict.APPROVE
+    start = len(gate.decisions)
+    assert gate.feed(Meta(a.stamp, CONFIDENT)).decisions == ()
+    for _ in range(40):
+        gate.advance()
+        gate.tick()
+    after = gate.decisions[start:]
+    # B stays the command until it goes stale (after the output reached zero).
+    assert all(d.proposal is b for d in after)
+    assert verdicts(after[:8]) == [Verdict.APPROVE] * 8
+    speeds = [d.output.v for d in gate.decisions[start - 1:]]
+    assert speeds == sorted(speeds, reverse=True) and speeds[-1] == 0.0
+    assert deciding(gate, a) == [superseded] and deciding(gate, b) == [approved]
+
+
+def test_optional_confidence_never_approves_an_overtaken_proposal_at_its_pairing_timeout():
+    gate = driving(0.5, params={**PAIRING, 'confidence.required': False})
+    gate.advance()
+    a = Proposal(0.5, 0.0, gate.now)
+    gate.feed(a)
+    gate.advance()
+    b = Proposal(0.0, 0.0, gate.now)
+    gate.feed(Meta(b.stamp, CONFIDENT))
+    gate.feed(b)
+    for _ in range(4):
+        gate.advance()
+        assert gate.tick().proposal is b
+    assert [d.trigger for d in deciding(gate, a)] == ['superseded']
+    assert gate.output.v < 0.5
+
+
+def test_a_second_proposal_without_meta_supersedes_the_first_and_each_is_decided_once():
+    gate = driving(params=PAIRING)
+    gate.advance()
+    a = Proposal(0.4, 0.0, gate.now)
+    gate.feed(a)
+    gate.advance()
+    b = Proposal(0.3, 0.0, gate.now)
+    (superseded,) = gate.feed(b).decisions
+    assert superseded.proposal is a and superseded.reasons == (Reason.SUPERSEDED,)
+    assert gate.state.pending.proposal is b
+    decided = gate.decide(Meta(b.stamp, CONFIDENT), dt=TICK)
+    assert decided.proposal is b and decided.verdict is Verdict.APPROVE
+    assert deciding(gate, a) == [superseded] and deciding(gate, b) == [decided]
+
+
+def run_with_b(wait_first: bool) -> Gate:
+    """Drive, optionally let a proposal wait for its meta, then decide a newer one."""
+    gate = driving(0.5, params=PAIRING)
+    gate.advance()
+    if wait_first:
+        gate.feed(Proposal(0.5, 0.2, gate.now - TICK / 2))
+    gate.feed(Meta(gate.now, CONFIDENT))
+    gate.feed(Proposal(0.2, 0.1, gate.now))
+    gate.cycles(3, 0.2, 0.1)
+    return gate
+
+
+def test_a_superseded_proposal_changes_nothing_for_the_decisions_after_it():
+    plain, overtaken = run_with_b(False), run_with_b(True)
+    extra = [d for d in overtaken.decisions if d.trigger == 'superseded']
+    assert len(extra) == 1 and extra[0].output == Command(0.5, 0.0)
+    rest = [d for d in overtaken.decisions if d.trigger != 'superseded']
+    assert [record.decision_summary(d) for d in rest] == [
+        record.decision_summary(d) for d in plain.decisions]
+    assert overtaken.state.authority == plain.state.authority
+
+
+def test_a_superseded_proposal_while_latched_is_an_estop_with_zero_output():
+    gate = latched(PAIRING)
+    gate.advance()
+    gate.feed(Proposal(0.4, 0.0, gate.now))
+    gate.advance()
+    superseded = gate.feed(Proposal(0.4, 0.0, gate.now)).decisions[0]
+    assert superseded.verdict is Verdict.ESTOP and superseded.output == ZERO
+    assert superseded.reasons == (Reason.ESTOP, Reason.SUPERSEDED)
+
+
+def test_a_backwards_clock_refuses_a_waiting_proposal_then_reports_the_jump():
+    gate = pending_gate()
+    waiting = gate.state.pending.proposal
+    superseded, jump = gate.feed(Tick(), dt=-1.0).decisions
+    assert superseded.proposal is waiting and superseded.reasons == (Reason.SUPERSEDED,)
+    assert Reason.CLOCK_JUMP_BACK in jump.reasons
+    assert gate.state.pending is None
+
+
+def test_a_proposal_waiting_across_a_reset_is_still_decided_and_refused():
+    gate = latched(PAIRING)
+    gate.feed(Estop(False))
+    gate.advance()
+    waiting = Proposal(0.4, 0.0, gate.now)
+    gate.feed(waiting)
+    assert gate.feed(Reset()).reply[0] is True
+    decision = gate.decide(Meta(waiting.stamp, CONFIDENT), dt=TICK)
+    assert decision.proposal is waiting
+    assert decision.reasons == (Reason.PROPOSAL_BEFORE_RESET,)
+    assert decision.output == ZERO
+
+
+def test_shutdown_decides_a_waiting_proposal():
+    gate = pending_gate()
+    waiting = gate.state.pending.proposal
+    (decision,) = core.shutdown(gate.state, gate.now).decisions
+    assert decision.proposal is waiting and decision.output == ZERO
 
 
 # ---------------------------------------------------------------- validity
@@ -324,6 +456,72 @@ def test_low_confidence_falls_back():
     decision = gate.cycle(0.5, confidence=0.49)
     assert decision.verdict is Verdict.FALLBACK
     assert decision.reasons == (Reason.LOW_CONFIDENCE,)
+
+
+MALFORMED = 'malformed: reasoning is not a string'
+
+
+@pytest.mark.parametrize('required', [True, False])
+@pytest.mark.parametrize('confidence', [0.05, 0.9, None])
+def test_a_malformed_meta_is_never_more_acceptable_than_the_same_meta_well_formed(
+        required, confidence):
+    # {"confidence": 0.05, "reasoning": 7} keeps its parsed confidence with an
+    # error; {"confidence": "0.05"} has none. Neither may pass where 0.05 fails.
+    params = {'confidence.required': required}
+    well_formed = driving(params=params).cycle(0.5, confidence=0.05)
+    gate = driving(params=params)
+    gate.cycles(1, 0.5)
+    gate.advance(PERIOD)
+    gate.feed(Meta(gate.now, confidence, error=MALFORMED))
+    malformed = gate.decide(Proposal(0.5, 0.0, gate.now))
+    assert malformed.verdict is Verdict.FALLBACK
+    assert Reason.CONFIDENCE_UNKNOWN in malformed.reasons
+    assert set(well_formed.reasons) - {Reason.LOW_CONFIDENCE} <= set(malformed.reasons)
+    assert (Reason.LOW_CONFIDENCE in malformed.reasons) == (confidence == 0.05)
+    assert malformed.meta.confidence == confidence
+
+
+def test_a_late_meta_fails_even_where_the_confidence_is_optional():
+    gate = pending_gate({'confidence.required': False})
+    stamp = gate.state.pending.proposal.stamp
+    gate.now += WAIT + TICK / 2
+    decision = gate.decide(Meta(stamp, CONFIDENT))
+    assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
+    assert decision.meta.error.startswith('late') and decision.meta.confidence == CONFIDENT
+
+
+def test_an_unknown_confidence_never_counts_toward_recovery():
+    gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0})
+    fail_once(gate)
+    for _ in range(6):
+        gate.advance(PERIOD)
+        gate.feed(Meta(gate.now, CONFIDENT, error=MALFORMED))
+        decision = gate.decide(Proposal(0.5, 0.0, gate.now))
+        assert decision.verdict is Verdict.FALLBACK, decision
+    assert verdicts(gate.cycles(3, 0.5)) == [Verdict.FALLBACK] * 2 + [Verdict.APPROVE]
+
+
+def test_where_the_confidence_is_optional_proposals_without_meta_regain_authority():
+    gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0,
+                           'confidence.pairing_wait': 0.0})
+    fail_once(gate)
+    decisions = []
+    for _ in range(3):
+        gate.advance(PERIOD)
+        decisions.append(gate.decide(Proposal(0.5, 0.0, gate.now)))
+    assert verdicts(decisions) == [Verdict.FALLBACK] * 2 + [Verdict.APPROVE]
+
+
+@pytest.mark.parametrize('required, meta, counts', [
+    (False, None, True), (True, None, False),
+    (False, Meta(T0, 0.9), True), (False, Meta(T0, 0.55), False),
+    (False, Meta(T0, 0.9, error=MALFORMED), False), (False, Meta(T0, None, error='x'), False),
+])
+def test_which_clean_proposals_count_toward_recovery(required, meta, counts):
+    cfg = make_config({'confidence.required': required}).confidence
+    progress = hysteresis.Authority(False, T0, streak=1, needed=3)
+    after = hysteresis.on_clean_proposal(progress, meta, T0 + 1.0, cfg)
+    assert after.streak == (2 if counts else 0)
 
 
 def test_confidence_at_the_threshold_keeps_authority():
@@ -439,6 +637,24 @@ def test_approved_output_ramps_within_the_rate_limits_then_equals_the_target():
     assert gate.cycle(1.0, 1.0).clamps == ()
 
 
+@pytest.mark.parametrize('params', [{}, {'rate_hz': 20.0, 'monitor.max_late': 0.2}])
+def test_a_forward_clock_jump_does_not_let_an_approval_leap_the_rate_limits(params):
+    gate = driving(0.0, params=params)
+    gate.advance(10.0)
+    decision = gate.propose(1.0, 1.0)
+    assert decision.verdict is Verdict.APPROVE
+    bound = 1.0 / gate.cfg.rate_hz + gate.cfg.monitor.max_late
+    assert decision.output.v == pytest.approx(1.0 * bound)
+    assert decision.output.w == pytest.approx(3.0 * bound)
+    assert decision.clamps == (Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL, Clamp.DT_BOUND)
+
+
+def test_after_a_forward_clock_jump_the_fallback_brakes_over_the_whole_gap():
+    gate = driving(0.5)
+    gate.advance(10.0)
+    assert gate.propose(0.5, confidence=0.1).output == ZERO
+
+
 # ---------------------------------------------------------------- e-stop and reset
 
 
@@ -461,7 +677,7 @@ def test_estop_stops_at_once_and_latches():
 
 def test_releasing_the_estop_input_alone_does_not_unlatch():
     gate = latched()
-    assert gate.feed(Estop(False)).decision is None
+    assert gate.feed(Estop(False)).decisions == ()
     assert gate.cycle(0.5).verdict is Verdict.ESTOP
 
 
@@ -490,7 +706,8 @@ def reset(gate: Gate) -> Decision:
     gate.advance()
     result = gate.feed(Reset())
     assert result.reply[0] is True
-    return result.decision
+    (decision,) = result.decisions
+    return decision
 
 
 def test_accepted_reset_waits_for_a_fresh_proposal_then_approves_it():
@@ -519,7 +736,7 @@ def test_reset_when_not_latched_changes_nothing():
     gate = driving()
     result = gate.feed(Reset())
     assert result.reply[0] is True
-    assert result.decision is None
+    assert result.decisions == ()
     assert gate.cycle(0.5).verdict is Verdict.APPROVE
 
 
@@ -540,7 +757,7 @@ def test_a_backwards_clock_is_reported_whatever_the_event(event):
 def test_a_backwards_clock_revokes_authority_and_forgets_history():
     gate = driving()
     gate.decide(Tick(), dt=-1.0)
-    assert gate.state.previous_stamp is None
+    assert gate.state.decided_stamp is None
     assert gate.state.sensors.odom is None
     decision = gate.cycle(0.5)
     assert decision.reasons == (Reason.HYSTERESIS,)
@@ -559,7 +776,7 @@ def test_internal_error_falls_back_and_revokes_authority():
     gate = driving(0.8, 0.5)
     gate.advance()
     result = core.internal_error(gate.state, gate.now, gate.cfg, 'tick', 'boom')
-    decision = result.decision
+    (decision,) = result.decisions
     assert decision.verdict is Verdict.FALLBACK
     assert decision.reasons == (Reason.INTERNAL_ERROR,)
     assert 0.0 <= decision.output.v < 0.8
@@ -570,14 +787,15 @@ def test_internal_error_falls_back_and_revokes_authority():
 
 def test_internal_error_while_latched_is_an_estop_with_zero_output():
     gate = latched()
-    decision = core.internal_error(gate.state, gate.now + TICK, gate.cfg, 'tick', 'boom').decision
+    (decision,) = core.internal_error(gate.state, gate.now + TICK, gate.cfg, 'tick',
+                                      'boom').decisions
     assert decision.verdict is Verdict.ESTOP
     assert decision.output == ZERO
 
 
 def test_shutdown_outputs_zero():
     gate = driving(0.8)
-    decision = core.shutdown(gate.state, gate.now + TICK).decision
+    decision = core.shutdown(gate.state, gate.now + TICK).decisions[0]
     assert decision.verdict is Verdict.ESTOP
     assert decision.reasons == (Reason.SHUTDOWN,)
     assert decision.output == ZERO

@@ -11,9 +11,9 @@ violation rather than passing everything.
 import os
 
 import pytest
-from safety_gate import checks, fallback, limits
+from safety_gate import checks, core, fallback, limits
 from safety_gate.tools import faults, fuzz
-from safety_gate.types import Command
+from safety_gate.types import Command, evolve
 
 STEPS = int(os.environ.get('SAFETY_GATE_FUZZ_STEPS', '150000'))
 
@@ -47,11 +47,36 @@ def _speeds_up(monkeypatch):
                         lambda last, measured: Command(last.v * 1.1, last.w * 1.1))
 
 
+def _drops_superseded(monkeypatch):
+    monkeypatch.setattr(core, '_refuse_pending',
+                        lambda state, now, cfg, check: (evolve(state, pending=None), ()))
+
+
+def _ignores_stamp_order(monkeypatch):
+    validity = checks.validity
+
+    def unordered(proposal, received, now, cfg, previous_stamp, reset_time):
+        return validity(proposal, received, now, cfg, None, reset_time)
+    monkeypatch.setattr(checks, 'validity', unordered)
+
+
+def _jumps_to_the_target(monkeypatch):
+    monkeypatch.setattr(limits, 'rate_limit', lambda prev, target, dt, env: (target, []))
+
+
+def _trusts_faulty_metas(monkeypatch):
+    monkeypatch.setattr(checks, 'confidence', lambda meta, cfg: [])
+
+
 @pytest.mark.parametrize('breakage, violation', [
     (_no_envelope, 'outside the envelope'),
     (_brakes_twice, 'brakes harder'),
     (_never_stops, 'must stop within'),
     (_speeds_up, 'speeds up'),
+    (_drops_superseded, 'never decided'),
+    (_ignores_stamp_order, 'was decided'),
+    (_jumps_to_the_target, 'faster than the rate limits'),
+    (_trusts_faulty_metas, 'faulty meta'),
 ])
 def test_a_broken_core_is_caught(monkeypatch, breakage, violation):
     breakage(monkeypatch)

@@ -5,6 +5,9 @@
 A scenario is a random config and a list of templates; ``play`` turns each
 template into events at the current time (a stamp is "now + offset", the
 simulated odometry may follow the output) and steps the core through them.
+Every decision is also held to the core fuzzer's checks
+(``safety_gate.tools.fuzz``): its output invariant, and the audit that every
+proposal is decided exactly once and never approved after a newer stamp.
 test_replay_roundtrip.py reuses ``scenarios`` and ``play``.
 
 ``SAFETY_GATE_HYPOTHESIS_EXAMPLES`` sets the number of examples per property
@@ -21,6 +24,7 @@ from hypothesis import given, HealthCheck, settings, strategies as st
 
 from safety_gate import config, core, record
 from safety_gate.meta import parse_meta
+from safety_gate.tools.fuzz import Invariant, ProposalAudit
 from safety_gate.types import (
     Decision, Estop, Imu, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth, Verdict,
     ZERO)
@@ -46,13 +50,14 @@ def _values(bound):
 
 time_steps = st.one_of(
     st.just(0.0), st.sampled_from([0.02, 0.1]), st.floats(0.0, 0.1), st.floats(0.0, 0.1),
-    st.floats(0.0, 2.0), st.floats(-3.0, 0.0))
+    st.floats(0.0, 2.0), st.floats(-3.0, 0.0), st.sampled_from([10.0, -10.0]))
 stamp_offsets = _mostly(
     st.sampled_from([0.0, 0.0, -0.01, -0.1, -0.35, 0.04, 0.2]) | st.floats(-1.0, 0.3),
     st.sampled_from([math.nan, math.inf, -math.inf, 1e9, -1e9]))
 confidences = _mostly(st.floats(0.0, 1.0),
                       st.sampled_from([None, True, '0.9', 1.5, -0.1, 'NaN', {}]))
-reasonings = st.sampled_from(['', 'clear road', 'NaN', 'Infinity', '-Infinity', 'x' * 50])
+# A reasoning that is no string makes the meta malformed around a confidence that parsed.
+reasonings = st.sampled_from(['', 'clear road', 'NaN', 'Infinity', '-Infinity', 'x' * 50, 7])
 
 planner_cycles = st.tuples(st.just('cycle'), _values(2.0), _values(3.0), stamp_offsets,
                            confidences, reasonings, st.booleans())
@@ -64,6 +69,8 @@ templates = st.one_of(
     st.tuples(st.just('follow'), st.floats(-0.2, 0.2), stamp_offsets),
     st.tuples(st.just('proposal'), _values(2.0), _values(3.0), stamp_offsets, st.booleans()),
     st.tuples(st.just('meta'), stamp_offsets, confidences, reasonings),
+    # The meta of the last stamped proposal, late: after ticks or after the next proposal.
+    st.tuples(st.just('late_meta'), confidences, reasonings),
     st.tuples(st.just('odom'), _values(4.0), _values(7.0), _values(10.0), stamp_offsets),
     st.tuples(st.just('imu'), _values(7.0), stamp_offsets),
     st.tuples(st.just('estop'), st.sampled_from([False, False, True])),
@@ -116,12 +123,16 @@ def scenarios(draw, internal_errors=True, max_size=300):
 
 
 class Step(NamedTuple):
-    """One call into the core: its time, the event (None for internal_error) and result."""
+    """One call into the core: its time, the event (None for internal_error) and result.
+
+    ``pending`` is the proposal left waiting for its meta after the call.
+    """
 
     now: float
     event: Optional[object]
-    decision: Optional[Decision]
+    decisions: Tuple[Decision, ...]
     reply: Optional[Tuple[bool, str]] = None
+    pending: Optional[Proposal] = None
 
 
 def _ros_stamp(t):
@@ -141,6 +152,7 @@ class _World:
         self.state = core.initial_state(cfg)
         self.now = T0
         self.x = 0.0
+        self.last_stamp_doc = None
 
     def odom(self, noise=0.0, offset=0.0):
         output = self.state.output
@@ -161,15 +173,20 @@ class _World:
             yield from self._drive(*args)
         elif kind == 'cycle':
             v, w, offset, confidence, reasoning, meta_first = args
-            stamp, stamp_doc = _ros_stamp(self.now + offset)
-            pair = [self.meta(stamp_doc, confidence, reasoning), Proposal(v, w, stamp)]
+            stamp, self.last_stamp_doc = _ros_stamp(self.now + offset)
+            pair = [self.meta(self.last_stamp_doc, confidence, reasoning),
+                    Proposal(v, w, stamp)]
             yield from (pair if meta_first else pair[::-1])
         elif kind == 'follow':
             yield self.odom(*args)
         elif kind == 'proposal':
             v, w, offset, stamped = args
-            yield Proposal(v, w, _ros_stamp(self.now + offset)[0] if stamped else self.now,
-                           stamped)
+            stamp, stamp_doc = _ros_stamp(self.now + offset)
+            if stamped:
+                self.last_stamp_doc = stamp_doc
+            yield Proposal(v, w, stamp if stamped else self.now, stamped)
+        elif kind == 'late_meta':
+            yield self.meta(self.last_stamp_doc, *args)
         elif kind == 'meta':
             offset, confidence, reasoning = args
             yield self.meta(_ros_stamp(self.now + offset)[1], confidence, reasoning)
@@ -199,8 +216,8 @@ class _World:
                 yield Imu(self.state.output.w, self.now)
                 if tick < 4:
                     yield Tick()
-            stamp, stamp_doc = _ros_stamp(self.now)
-            yield self.meta(stamp_doc, confidence, 'driving')
+            stamp, self.last_stamp_doc = _ros_stamp(self.now)
+            yield self.meta(self.last_stamp_doc, confidence, 'driving')
             yield Proposal(v, w, stamp)
 
 
@@ -212,17 +229,22 @@ def play(cfg, script) -> List[Step]:
         if template[0] == 'internal_error':
             result = core.internal_error(world.state, world.now, cfg, 'tick', 'injected')
             world.state = result.state
-            steps.append(Step(world.now, None, result.decision))
+            steps.append(Step(world.now, None, result.decisions, None, _pending(world.state)))
             continue
         for event in world.events(template):
             result = core.step(world.state, event, world.now, cfg)
             world.state = result.state
-            steps.append(Step(world.now, event, result.decision, result.reply))
+            steps.append(Step(world.now, event, result.decisions, result.reply,
+                              _pending(world.state)))
     return steps
 
 
+def _pending(state):
+    return None if state.pending is None else state.pending.proposal
+
+
 def decisions_of(steps):
-    return [s.decision for s in steps if s.decision is not None]
+    return [d for s in steps for d in s.decisions]
 
 
 def summaries(steps):
@@ -258,21 +280,23 @@ def assert_fallback_never_speeds_up(previous, decision):
 def test_every_decision_keeps_the_safety_invariants(scenario):
     cfg, script = scenario
     latched, previous = cfg.require_reset_on_start, None
+    invariant, audit = Invariant(cfg), ProposalAudit(cfg)
     for step in play(cfg, script):
-        if isinstance(step.event, Estop) and step.event.engaged:
-            latched = True
-            assert step.decision.verdict is Verdict.ESTOP
+        engaged = isinstance(step.event, Estop) and step.event.engaged
+        if engaged:
+            assert step.decisions[-1].verdict is Verdict.ESTOP
         if step.reply is not None and step.reply[0]:
             latched = False
-        decision = step.decision
-        if decision is None:
-            continue
-        assert_inside_the_envelope(decision, cfg.envelope)
-        assert_verdict_matches_output(decision)
-        assert_fallback_never_speeds_up(previous, decision)
-        if latched:
-            assert decision.verdict is Verdict.ESTOP, decision
-        previous = decision
+        assert not audit.step(step.now, step.event, step.decisions, step.pending), step
+        for decision in step.decisions:
+            assert_inside_the_envelope(decision, cfg.envelope)
+            assert_verdict_matches_output(decision)
+            assert_fallback_never_speeds_up(previous, decision)
+            assert not invariant.check_decision(decision), (previous, decision)
+            if latched:
+                assert decision.verdict is Verdict.ESTOP, decision
+            previous = decision
+        latched = latched or engaged
 
 
 @PROPERTY_SETTINGS

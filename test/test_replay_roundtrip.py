@@ -4,7 +4,9 @@
 
 Each record holds the events consumed since the previous decision; feeding
 them through ``core.step`` from the initial state must give no decision until
-the record's last event, and then the recorded one. The shipped replay
+the record's last event, and then the recorded one. A step that decides more
+than once (a waiting proposal refused as superseded, then the new one) gives
+one record per decision, the later ones without events. The shipped replay
 (``safety_gate.replay``) must reproduce every decision too, record by record
 and from a trace file.
 """
@@ -36,6 +38,10 @@ FIXED_SCRIPT = [
     (0.0, ('drive', 2, 0.3, 0.0, 0.9)),
     (-1.0, ('tick',)),
     (0.02, ('proposal', 0.2, 0.0, 0.0, False)),
+    # A proposal waits for its meta and is superseded by the next: two decisions in one step.
+    (0.02, ('proposal', 0.3, 0.0, 0.0, True)),
+    (0.0, ('cycle', 0.3, 0.0, 0.0, 0.9, 'ok', True)),
+    (0.02, ('late_meta', 0.9, 'late')),
 ]
 
 
@@ -48,8 +54,8 @@ def records_of(steps, config_sha256='x'):
     records, events = [], []
     for step in steps:
         events.append((step.now, Tick() if step.event is None else step.event))
-        if step.decision is not None:
-            records.append(record.decision_to_dict(step.decision, len(records), events,
+        for decision in step.decisions:
+            records.append(record.decision_to_dict(decision, len(records), events,
                                                    wall_time=0, latency_us=0,
                                                    config_sha256=config_sha256))
             events = []
@@ -70,23 +76,31 @@ def assert_replays(cfg, steps):
     own state.
     """
     state = shipped = core.initial_state(cfg)
+    queued = shipped_queued = ()
     records = [through_json(rec) for rec in records_of(steps)]
-    assert len(records) == sum(step.decision is not None for step in steps)
+    assert len(records) == sum(len(step.decisions) for step in steps)
     for rec in records:
         recorded = record.record_summary(rec)
-        shipped, decision = replay._replay_record(shipped, rec, cfg)
+        shipped, decision, shipped_queued = replay._replay_record(shipped, shipped_queued, rec,
+                                                                  cfg)
         assert decision is not None, rec['seq']
         assert record.decision_summary(decision) == recorded, ('shipped replay', rec['seq'])
         events = record.record_events(rec)
+        if not events:
+            decision, queued = queued[0], queued[1:]
+            assert record.decision_summary(decision) == recorded, rec['seq']
+            continue
         failed = INTERNAL_ERROR in rec['reasons']
         for now, event in events[:-1]:
-            state, decision, _ = core.step(state, event, now, cfg)
-            assert decision is None, (rec['seq'], event)
+            state, decisions, _ = core.step(state, event, now, cfg)
+            assert decisions == (), (rec['seq'], event)
         if failed:
-            state, decision, _ = core.internal_error(state, rec['t'], cfg, rec['trigger'], '')
+            state, decisions, _ = core.internal_error(state, rec['t'], cfg, rec['trigger'],
+                                                      '')
         else:
             now, event = events[-1]
-            state, decision, _ = core.step(state, event, now, cfg)
+            state, decisions, _ = core.step(state, event, now, cfg)
+        decision, queued = decisions[0], decisions[1:]
         assert record.decision_summary(decision) == recorded, rec['seq']
 
 
@@ -103,6 +117,7 @@ def assert_events_survive(steps):
 def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
     cfg = config.build({'require_reset_on_start': False, 'trace.required': True})
     steps = play(cfg, FIXED_SCRIPT)
+    assert any(len(step.decisions) == 2 for step in steps)
     records = records_of(steps, config.config_sha256(cfg))
     texts = [trace.encode_record(rec) for rec in records]
     assert any(b'"NaN"' in text for text in texts)

@@ -265,6 +265,13 @@ def test_rejection_follows_the_configuration_under_test():
     assert not metrics.rejects_every_proposal(sc.faults[0], sc, permissive)
 
 
+@pytest.mark.parametrize('kind, rejected', [('malformed_meta', True), ('no_meta', False)])
+def test_optional_confidence_forgives_a_missing_meta_only(kind, rejected):
+    sc = scenario([{'kind': kind, 't_start': 2.0, 't_end': 3.0}])
+    optional = build({**defaults(), 'confidence.required': False})
+    assert metrics.rejects_every_proposal(sc.faults[0], sc, optional) is rejected
+
+
 def test_vehicle_fault_windows_come_from_the_recorded_actions():
     sc = scenario([{'kind': 'odom_stale', 't_start': 2.0, 't_end': 3.0}])
     actions = [Action(T0 + 2.02, T0 + 2.02, 'fault_start', 0),

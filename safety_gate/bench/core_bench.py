@@ -94,18 +94,22 @@ def run_core(seconds: float) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
                 stepped = time.perf_counter_ns()
                 state = result.state
                 step_ns.append(stepped - started)
-                if result.decision is None:
+                if not result.decisions:
                     continue
-                trace_record = record.decision_to_dict(result.decision, len(decision_us),
-                                                       pending, time.time(), 0.0, sha)
+                trace_records = []
+                for decision in result.decisions:
+                    trace_records.append(record.decision_to_dict(
+                        decision, sum(verdicts.values()) + len(trace_records), pending,
+                        time.time(), 0.0, sha))
+                    pending = []
                 recorded = time.perf_counter_ns()
-                pending = []
                 decision_us.append((stepped - started) * 1e-3)
                 with_record_us.append((recorded - started) * 1e-3)
-                verdict = result.decision.verdict.value
-                verdicts[verdict] = verdicts.get(verdict, 0) + 1
-                if len(samples) < _RECORDS_KEPT:
-                    samples.append(trace_record)
+                for decision, trace_record in zip(result.decisions, trace_records):
+                    verdict = decision.verdict.value
+                    verdicts[verdict] = verdicts.get(verdict, 0) + 1
+                    if len(samples) < _RECORDS_KEPT:
+                        samples.append(trace_record)
     finally:
         os.sched_setaffinity(0, before)
     total_s = sum(step_ns) * 1e-9

@@ -267,7 +267,9 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
         return True
     if kind == 'backwards_stamp':
         return amount > cfg.proposal_timeout
-    if kind in ('no_meta', 'malformed_meta', 'stamp_mismatch'):
+    if kind == 'malformed_meta':
+        return True
+    if kind in ('no_meta', 'stamp_mismatch'):
         return conf.required
     if kind == 'late_meta':
         return conf.required and amount > conf.pairing_wait

@@ -7,11 +7,13 @@ A test tool, not part of the safety function.
 ``python -m safety_gate.tools.fuzz --steps 1000000`` (what ``make fuzz`` runs)
 drives ``core.step`` through episodes of random events, each with a random
 valid configuration and a random mix of faults: a planner that is nominal,
-wild (NaN, huge, stale, future or duplicate stamps), unsure or silent; metas
-that are missing, late, mismatched or malformed; odometry and IMU that follow
-the output, stop, freeze, jump or go non-finite; clock jumps both ways, late
-ticks and a stalled clock; e-stops, resets, trace failures and internal errors.
-Every decision is checked by :class:`Invariant`; any violation is printed with
+wild (NaN, huge, stale, future or duplicate stamps), unsure, silent or
+bursting (a second proposal before the first one's meta); metas that are
+missing, late, out of order, mismatched, malformed, or malformed around a
+confidence that parsed; odometry and IMU that follow the output, stop, freeze,
+jump or go non-finite; clock jumps both ways, late ticks and a stalled clock;
+e-stops, resets, trace failures and internal errors. Every decision is checked
+by :class:`Invariant` and :class:`ProposalAudit`; any violation is printed with
 the seed and episode that reproduce it, and the exit code is 1.
 
 :class:`Invariant` is shared with the process-level fault tests, which apply it
@@ -30,16 +32,19 @@ from safety_gate.limits import inside_envelope
 from safety_gate.meta import parse_meta
 from safety_gate.tools import faults
 from safety_gate.types import (
-    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth)
+    Clamp, ClockStall, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick,
+    TraceHealth, Verdict)
 
 T0 = 1000.0
 PERIOD = 0.02  # s: the watchdog period of the default rate_hz
 SPECIAL = (math.nan, math.inf, -math.inf, 1e308, -1e308, -0.0, 5e-324)
 MODEL = 'ab' * 32
 # Disturbances an episode may switch on, each with its own probability per period.
-DISTURBANCES = ('wild_planner', 'silent_planner', 'unsure_planner', 'meta_fault',
-                'odom_fault', 'imu_fault', 'clock_fault', 'operator', 'trace_fault',
-                'internal_error')
+DISTURBANCES = ('wild_planner', 'silent_planner', 'unsure_planner', 'burst_planner',
+                'meta_fault', 'odom_fault', 'imu_fault', 'clock_fault', 'operator',
+                'trace_fault', 'internal_error')
+# Triggers of the decision that decides a proposal; any other re-judges the one in force.
+DECIDING = ('proposal', 'pairing_timeout', 'superseded', 'shutdown')
 
 
 class Invariant:
@@ -47,11 +52,17 @@ class Invariant:
 
     * every output is finite and inside the envelope;
     * an ESTOP outputs exactly zero;
+    * an APPROVE moves the output by at most the envelope's rate limits times
+      the node time since the previous output, that time bounded by one
+      watchdog period plus ``monitor.max_late`` (where the envelope guard cut
+      the output too, only its growth is bounded: the guard only shrinks it);
     * a FALLBACK never speeds up, and from one FALLBACK to the next |v| and |w|
       shrink by at most ``fallback.decel`` and ``fallback.angular_decel`` times
       the node time between them (a stalled clock, which stops at once, aside);
     * a run of FALLBACK decisions reaches zero no later than its first output
-      would at those decelerations.
+      would at those decelerations;
+    * a proposal refused as SUPERSEDED holds the output (zero when latched) and
+      is otherwise left out: it is no output of the control law.
     """
 
     def __init__(self, cfg: config.GateConfig, tolerance: float = 1e-9) -> None:
@@ -65,8 +76,8 @@ class Invariant:
         self._previous: Optional[Tuple[float, str, float, float]] = None
         self._fallback_since: Optional[Tuple[float, float]] = None  # (t, time to stop)
 
-    def check(self, t: float, verdict: str, reasons: Sequence[str], v: float,
-              w: float) -> List[str]:
+    def check(self, t: float, verdict: str, reasons: Sequence[str], v: float, w: float,
+              clamps: Sequence[str] = ()) -> List[str]:
         """Return what the decision (node time ``t``, output (v, w)) violates; [] if nothing."""
         env, fb, tol = self.cfg.envelope, self.cfg.fallback, self.tolerance
         found = []
@@ -77,6 +88,14 @@ class Invariant:
         if verdict == 'ESTOP' and (v != 0.0 or w != 0.0):
             found.append(f'ESTOP with output ({v}, {w})')
         previous = self._previous
+        if Reason.SUPERSEDED.value in reasons:
+            if previous is not None and verdict != 'ESTOP' and (v, w) != previous[2:]:
+                found.append(f'a superseded proposal moved the output: {previous[2:]} -> '
+                             f'({v}, {w})')
+            return found
+        if verdict == 'APPROVE' and previous is not None and not found:
+            found += self._check_approval(previous, t, v, w,
+                                          Clamp.ENVELOPE.value in clamps)
         if verdict == 'FALLBACK' and previous is not None and not found:
             found += self._check_fallback(previous, t, reasons, v, w)
         if verdict != 'FALLBACK':
@@ -90,6 +109,24 @@ class Invariant:
                              f'began; it must stop within {to_stop:.3f} s')
         self._previous = (t, verdict, v, w)
         return found
+
+    def _check_approval(self, previous, t, v, w, guarded) -> List[str]:
+        t0, _, v0, w0 = previous
+        if not (math.isfinite(v0) and math.isfinite(w0)):
+            return []
+        env, tol = self.cfg.envelope, self.tolerance
+        dt = min(max(0.0, t - t0), 1.0 / self.cfg.rate_hz + self.cfg.monitor.max_late)
+        if v0 * v < 0.0:
+            linear = max(env.max_linear_accel, env.max_linear_decel)
+        else:
+            linear = env.max_linear_accel if abs(v) > abs(v0) else env.max_linear_decel
+        dv, dw = abs(v - v0), abs(w - w0)
+        if guarded:
+            dv, dw = abs(v) - abs(v0), abs(w) - abs(w0)
+        if dv > linear * dt + tol or dw > env.max_angular_accel * dt + tol:
+            return [f'approval moves faster than the rate limits: ({v0}, {w0}) -> ({v}, {w}) '
+                    f'in {t - t0:.4f} s']
+        return []
 
     def _check_fallback(self, previous, t, reasons, v, w) -> List[str]:
         t0, verdict0, v0, w0 = previous
@@ -111,7 +148,73 @@ class Invariant:
     def check_decision(self, decision) -> List[str]:
         """Check a ``safety_gate.types.Decision`` (a ``Reason`` equals its value)."""
         return self.check(decision.t, decision.verdict.value, decision.reasons,
-                          decision.output.v, decision.output.w)
+                          decision.output.v, decision.output.w,
+                          [c.value for c in decision.clamps])
+
+
+class ProposalAudit:
+    """What the core owes each proposal, checked from its events and decisions in order.
+
+    * every proposal gets exactly one deciding decision (:data:`DECIDING`);
+      after each step only the one still waiting for its meta is undecided;
+    * a proposal decided on arrival or at its pairing timeout is approved only
+      if its stamp is newer than every plausible stamp (finite, at most
+      ``future_tolerance`` ahead) decided that way before it, since start or
+      the last backwards clock step;
+    * any other APPROVE re-judges the proposal decided last in that way;
+    * no decision whose meta has an error is an APPROVE.
+    """
+
+    def __init__(self, cfg: config.GateConfig) -> None:
+        """Audit a core configured with ``cfg``."""
+        self.future_tolerance = cfg.future_tolerance
+        self._undecided: List[Proposal] = []
+        self._newest: Optional[float] = None
+        self._in_force: Optional[Proposal] = None
+        self._last_now = -math.inf
+
+    def step(self, now: float, event: object, decisions: Sequence[Decision],
+             pending: Optional[Proposal]) -> List[str]:
+        """Audit one step; ``pending`` is the proposal the core holds after it."""
+        if now < self._last_now:
+            self._newest = self._in_force = None
+        self._last_now = now
+        if isinstance(event, Proposal):
+            self._undecided.append(event)
+        found = []
+        for decision in decisions:
+            found += self._decision(decision)
+        lost = [p for p in self._undecided if p is not pending]
+        if lost:
+            found.append(f'proposals never decided: {lost}')
+            self._undecided = [p for p in self._undecided if p is pending]
+        return found
+
+    def _decision(self, decision: Decision) -> List[str]:
+        found = []
+        approved = decision.verdict is Verdict.APPROVE
+        if approved and decision.meta is not None and decision.meta.error is not None:
+            found.append(f'approved with a faulty meta ({decision.meta.error})')
+        proposal = decision.proposal
+        if decision.trigger not in DECIDING:
+            if approved and proposal is not self._in_force:
+                found.append(f'{decision.trigger} approved {proposal}, not the proposal in '
+                             f'force {self._in_force}')
+            return found
+        if proposal is None:
+            return found
+        if not any(p is proposal for p in self._undecided):
+            found.append(f'{proposal} decided twice, or never received')
+        self._undecided = [p for p in self._undecided if p is not proposal]
+        if decision.trigger in ('superseded', 'shutdown'):
+            return found
+        newest, stamp = self._newest, proposal.stamp
+        if approved and newest is not None and not stamp > newest:
+            found.append(f'approved stamp {stamp} after stamp {newest} was decided')
+        if math.isfinite(stamp) and stamp - decision.t <= self.future_tolerance:
+            self._newest = stamp if newest is None else max(newest, stamp)
+        self._in_force = proposal
+        return found
 
 
 def random_config(rng: random.Random) -> config.GateConfig:
@@ -167,6 +270,8 @@ class Episode:
         self.vehicle = [0.0, 0.0, 0.0]  # v, w, x: follows the output with a lag
         self.odom_mode = self.imu_mode = 'follow'
         self.last_stamp = T0
+        self.held_metas: List[Tuple[int, Meta]] = []  # (periods still to wait, meta)
+        self.replan = False  # the planner sends in this period, not only every fifth
         odds = (0.0, 0.002, 0.02, 0.1)
         self.mix = {name: rng.choice(odds) for name in DISTURBANCES}
         self.planner = (rng.uniform(-0.3, 1.0), rng.uniform(-1.5, 1.5))
@@ -183,7 +288,11 @@ class Episode:
         for period in range(periods):
             yield from self._clock()
             yield from self._sensors()
-            if period % 5 == 0:
+            yield from self._held_metas()
+            if self._hit('burst_planner'):
+                yield from self._late_command()
+            if period % 5 == 0 or self.replan:
+                self.replan = False
                 yield from self._planner()
             yield from self._operator()
             yield self.now, Tick(self.rng.expovariate(100.0) if self._hit('clock_fault')
@@ -197,7 +306,9 @@ class Episode:
             if kind == 0:
                 self.now -= rng.uniform(0.0, 5.0)
             elif kind == 1:
+                # A forward jump, and a proposal at once: it must not leap the rate limits.
                 self.now += rng.uniform(0.0, 10.0)
+                self.replan = True
             elif kind == 2:
                 self.now += rng.uniform(0.0, 0.5)
             else:
@@ -246,7 +357,7 @@ class Episode:
         meta = Meta(stamp, confidence, MODEL, 'fuzz', None if confidence is not None
                     else 'malformed: confidence is not a number')
         if self._hit('meta_fault'):
-            kind = rng.randrange(4)
+            kind = rng.randrange(6)
             if kind == 0:
                 meta = None
             elif kind == 1:
@@ -254,12 +365,38 @@ class Episode:
             elif kind == 2:
                 meta = parse_meta(rng.choice(['{', '[' * 5000, '"x"', '{"stamp": 1}']),
                                   self.cfg.confidence.max_meta_bytes, 100)
+            elif kind == 3:
+                # A confidence that parsed, in a meta that did not: never better than low.
+                meta = Meta(stamp, rng.uniform(0.0, 1.0), MODEL, '',
+                            'malformed: reasoning is not a string')
+            elif kind == 4:
+                # Late or out of order: after the command, after ticks or after the next one.
+                self.held_metas.append((rng.randint(0, 8), meta))
+                meta = None
         proposal = Proposal(v, w, stamp, stamped=rng.random() < 0.9)
         pair = [(self.now, proposal)] if meta is None else [(self.now, meta),
                                                             (self.now, proposal)]
         if rng.random() < 0.2:
             pair.reverse()
         yield from pair
+
+    def _late_command(self) -> Iterator[Tuple[float, object]]:
+        """Deliver an older command now and its meta later: the next command supersedes it.
+
+        Its stamp may be older than the last regular command's, which was decided.
+        """
+        v, w = self.planner
+        stamp = self.now - self.rng.uniform(0.0, 6 * PERIOD)
+        self.held_metas.append((self.rng.randint(0, 3),
+                                Meta(stamp, self.rng.uniform(0.0, 1.0), MODEL, 'late')))
+        yield self.now, Proposal(v + self.rng.uniform(-0.5, 0.5), w, stamp)
+
+    def _held_metas(self) -> Iterator[Tuple[float, object]]:
+        due = [meta for wait, meta in self.held_metas if wait == 0]
+        self.held_metas = [(wait - 1, meta) for wait, meta in self.held_metas if wait > 0]
+        self.rng.shuffle(due)
+        for meta in due:
+            yield self.now, meta
 
     def _operator(self) -> Iterator[Tuple[float, object]]:
         rng = self.rng
@@ -284,7 +421,7 @@ def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
     """Run one episode of about ``steps`` core steps; return (steps, decisions, violations)."""
     cfg = random_config(rng)
     episode = Episode(rng, cfg)
-    invariant = Invariant(cfg)
+    invariant, audit = Invariant(cfg), ProposalAudit(cfg)
     state = core.initial_state(cfg)
     done = decisions = 0
     violations: List[str] = []
@@ -295,14 +432,17 @@ def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
             result = core.step(state, event, now, cfg)
         state = result.state
         done += 1
-        decision = result.decision
-        if decision is not None:
+        where = f'step {done} ({type(event).__name__} at {now:.3f}'
+        pending = None if state.pending is None else state.pending.proposal
+        violations += [f'{where}): {v}' for v in audit.step(now, event, result.decisions,
+                                                            pending)]
+        for decision in result.decisions:
             decisions += 1
             episode.output = (decision.output.v, decision.output.w)
             for violation in invariant.check_decision(decision):
                 reasons = ','.join(r.value for r in decision.reasons)
-                violations.append(f'step {done} ({type(event).__name__} at {now:.3f}, '
-                                  f'{decision.verdict.value} {reasons}): {violation}')
+                violations.append(f'{where}, {decision.verdict.value} {reasons}): '
+                                  f'{violation}')
         if done >= steps or len(violations) >= 5:
             break
     return done, decisions, violations
