@@ -33,7 +33,7 @@ def ramp_base(last: Command, measured_v: Optional[float]) -> Command:
 
 
 def _factor(magnitude: float, rate: float, dt: float) -> float:
-    """The factor that takes ``magnitude`` (> 0) down by ``rate * dt``, floored at zero."""
+    """Return the factor that takes ``magnitude`` (> 0) down by ``rate * dt``, or to zero."""
     return max(0.0, magnitude - rate * dt) / magnitude
 
 

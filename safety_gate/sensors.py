@@ -46,7 +46,7 @@ class SensorState:
 
 
 def _values(odom: Odom) -> Tuple[float, ...]:
-    """What changes when the robot moves: speeds, position and heading."""
+    """Return what changes when the robot moves: speeds, position and heading."""
     return (odom.v, odom.w, odom.x, odom.y, odom.yaw)
 
 

@@ -155,7 +155,7 @@ def test_fallback_step_table(prev, dt, expected):
 
 
 def stop_time(cmd, fb=FALLBACK, env=ENV):
-    """The stop item 10 of issue 9 asks for: the faster fallback limit, inside the envelope."""
+    """Return how long a stop from ``cmd`` may take: the faster fallback limit, in the envelope."""
     times = [(abs(m) / fast, abs(m) / slow) for m, fast, slow in (
         (cmd.v, fb.decel, env.max_linear_decel), (cmd.w, fb.angular_decel,
                                                   env.max_angular_accel)) if m != 0.0]
