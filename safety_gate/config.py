@@ -80,7 +80,7 @@ class ConfidenceConfig(_Section):
         'its confidence counts as unknown.', ge=0.0, le=0.5)
     meta_max_age: float = _param(
         0.3, 's', 'Twist mode only: the latest meta applies if it is no older than this.',
-        gt=0.0, le=5.0)
+        ge=0.001, le=5.0)
     max_meta_bytes: int = _param(
         16384, 'B', 'Meta messages larger than this are rejected before parsing.',
         ge=256, le=1048576)
@@ -96,27 +96,33 @@ class OdomConfig(_Section):
         True, '', 'Without fresh, plausible odometry every proposal gives FALLBACK.')
     timeout: float = _param(
         0.25, 's', 'Odometry older than this (by stamp or by arrival) is stale.',
-        gt=0.0, le=5.0)
+        ge=0.001, le=5.0)
     max_speed: float = _param(
-        3.0, 'm/s', 'Measured |v| above this is physically implausible.', gt=0.0, le=100.0)
+        3.0, 'm/s', 'Measured |v| above this is physically implausible.', ge=0.01, le=100.0)
     max_angular_speed: float = _param(
         6.0, 'rad/s', 'Measured |w| above this is physically implausible.',
-        gt=0.0, le=100.0)
+        ge=0.01, le=100.0)
     max_accel: float = _param(
         15.0, 'm/s^2', 'A jump in measured speed faster than this is implausible.',
-        gt=0.0, le=1000.0)
+        ge=0.01, le=1000.0)
     stuck_timeout: float = _param(
-        0.5, 's', 'Odometry unchanged this long while motion is commanded is stuck.',
-        gt=0.0, le=10.0)
+        0.5, 's', 'Odometry (pose, heading and speeds) unchanged this long while motion is '
+        'commanded is stuck.', ge=0.001, le=10.0)
     stuck_min_cmd: float = _param(
         0.1, 'm/s', 'Commanded |v| above which unchanged odometry counts as stuck.',
-        gt=0.0, le=10.0)
+        ge=0.01, le=10.0)
+    stuck_min_yaw_rate: float = _param(
+        0.1, 'rad/s', 'Commanded |w| above which unchanged odometry counts as stuck.',
+        ge=0.01, le=10.0)
     tracking_tolerance: float = _param(
         0.5, 'm/s', 'Allowed |commanded v - measured v| before the tracking timer runs.',
-        gt=0.0, le=10.0)
+        ge=0.01, le=10.0)
+    tracking_yaw_tolerance: float = _param(
+        0.5, 'rad/s', 'Allowed |commanded w - measured w| before the tracking timer runs.',
+        ge=0.01, le=10.0)
     tracking_timeout: float = _param(
-        1.0, 's', 'How long commanded and measured v may disagree before FALLBACK.',
-        gt=0.0, le=10.0)
+        1.0, 's', 'How long commanded and measured v or w may disagree before FALLBACK.',
+        ge=0.001, le=10.0)
 
 
 class ImuConfig(_Section):
@@ -124,10 +130,10 @@ class ImuConfig(_Section):
 
     enabled: bool = _param(False, '', 'Subscribe to `imu` and cross-check its yaw rate.')
     timeout: float = _param(
-        0.25, 's', 'IMU data older than this is stale (when enabled).', gt=0.0, le=5.0)
+        0.25, 's', 'IMU data older than this is stale (when enabled).', ge=0.001, le=5.0)
     yaw_rate_tolerance: float = _param(
         0.5, 'rad/s', 'Allowed |IMU yaw rate - odometry yaw rate| before the timer runs.',
-        gt=0.0, le=10.0)
+        ge=0.01, le=10.0)
     disagreement_timeout: float = _param(
         0.3, 's', 'How long IMU and odometry yaw rates may disagree before FALLBACK.',
         ge=0.0, le=10.0)
@@ -137,30 +143,30 @@ class EnvelopeConfig(_Section):
     """Hard limits, independent of the model: vetoes and output rate clamps."""
 
     max_linear_speed: float = _param(
-        1.0, 'm/s', 'Veto: forward |v| above this.', gt=0.0, le=50.0)
+        1.0, 'm/s', 'Veto: forward |v| above this.', ge=0.01, le=50.0)
     max_reverse_speed: float = _param(
         0.3, 'm/s', 'Veto: reverse speed above this (0 forbids reversing).', ge=0.0, le=50.0)
     max_angular_speed: float = _param(
-        1.5, 'rad/s', 'Veto: |w| above this.', gt=0.0, le=20.0)
+        1.5, 'rad/s', 'Veto: |w| above this.', ge=0.01, le=20.0)
     max_lateral_accel: float = _param(
-        1.0, 'm/s^2', 'Veto: |v*w| above this.', gt=0.0, le=50.0)
+        1.0, 'm/s^2', 'Veto: |v*w| above this.', ge=0.01, le=50.0)
     max_linear_accel: float = _param(
-        1.0, 'm/s^2', 'Clamp: output |v| may grow at most this fast.', gt=0.0, le=100.0)
+        1.0, 'm/s^2', 'Clamp: output |v| may grow at most this fast.', ge=0.01, le=100.0)
     max_linear_decel: float = _param(
-        2.0, 'm/s^2', 'Clamp: output |v| may shrink at most this fast.', gt=0.0, le=100.0)
+        2.0, 'm/s^2', 'Clamp: output |v| may shrink at most this fast.', ge=0.1, le=100.0)
     max_angular_accel: float = _param(
-        3.0, 'rad/s^2', 'Clamp: output w may change at most this fast.', gt=0.0, le=100.0)
+        3.0, 'rad/s^2', 'Clamp: output w may change at most this fast.', ge=0.1, le=100.0)
 
 
 class FallbackConfig(_Section):
     """The conservative command: a controlled stop that keeps the curvature."""
 
     decel: float = _param(
-        1.0, 'm/s^2', 'Deceleration toward standstill (at most '
-        '`envelope.max_linear_decel`).', gt=0.0, le=100.0)
+        1.0, 'm/s^2', 'Deceleration toward standstill: v reaches zero within |v|/decel '
+        '(at most `envelope.max_linear_decel`).', ge=0.1, le=100.0)
     angular_decel: float = _param(
-        2.0, 'rad/s^2', 'Yaw-rate decay when turning on the spot (at most '
-        '`envelope.max_angular_accel`).', gt=0.0, le=100.0)
+        2.0, 'rad/s^2', 'Yaw-rate decay: w reaches zero within |w|/angular_decel (at most '
+        '`envelope.max_angular_accel`).', ge=0.1, le=100.0)
 
 
 class MonitorConfig(_Section):
@@ -168,17 +174,17 @@ class MonitorConfig(_Section):
 
     warn_late: float = _param(
         0.02, 's', 'A watchdog tick later than this raises a WARN diagnostic.',
-        gt=0.0, le=10.0, decides=False)
+        ge=0.001, le=10.0, decides=False)
     max_late: float = _param(
         0.1, 's', 'A watchdog tick later than this gives FALLBACK (GATE_OVERRUN).',
-        gt=0.0, le=10.0)
+        ge=0.001, le=10.0)
     clock_stall_timeout: float = _param(
         0.5, 's', 'Steady-clock time without a watchdog tick (e.g. /clock stopped) before '
-        'the gate outputs zero (CLOCK_STALLED).', gt=0.0, le=60.0)
+        'the gate outputs zero (CLOCK_STALLED).', ge=0.01, le=60.0)
     max_spin_failure: float = _param(
         0.5, 's', 'Steady-clock time the executor may fail on every spin while nothing is '
         'published before the gate logs FATAL and exits with code 1, so that its supervisor '
-        'restarts it.', gt=0.0, le=60.0)
+        'restarts it.', ge=0.01, le=60.0)
     max_proposal_rate: float = _param(
         1000.0, 'Hz', 'Proposals beyond this rate are shed: counted and reported, never '
         'decided.', ge=1.0, le=100000.0)
@@ -219,7 +225,7 @@ class GateConfig(_Section):
         ge=1.0, le=1000.0)
     proposal_timeout: float = _param(
         0.3, 's', 'A proposal older than this (by stamp or by arrival) is stale.',
-        gt=0.0, le=10.0)
+        ge=0.001, le=10.0)
     future_tolerance: float = _param(
         0.05, 's', 'A stamp further in the future than this is rejected.', ge=0.0, le=5.0)
     require_reset_on_start: bool = _param(

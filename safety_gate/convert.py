@@ -52,9 +52,12 @@ def meta(raw: bytes, now: float, cfg: GateConfig, decode: Callable[[bytes], str]
 
 
 def odom(msg, now: float, cfg: GateConfig) -> Odom:
-    """Convert a nav_msgs/Odometry."""
-    twist, position = msg.twist.twist, msg.pose.pose.position
-    return Odom(twist.linear.x, twist.angular.z, position.x, position.y, _stamp(msg.header))
+    """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion."""
+    twist, pose = msg.twist.twist, msg.pose.pose
+    q = pose.orientation
+    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    return Odom(twist.linear.x, twist.angular.z, pose.position.x, pose.position.y,
+                _stamp(msg.header), yaw)
 
 
 def imu(msg, now: float, cfg: GateConfig) -> Imu:

@@ -212,17 +212,27 @@ def _on_estop(state: GateState, estop: Estop, now: float, cfg: GateConfig) -> St
 
 
 def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> StepResult:
+    # A held sensor fault waits for motion the gate no longer commands; the
+    # operator's reset releases it and re-arms its check (only if accepted).
+    held = sensors.held_faults(state.sensors)
+    rearmed = evolve(state, sensors=sensors.rearm(state.sensors)) if held else state
     if not state.latched:
-        return StepResult(state, (), (True, 'not latched: nothing to reset'))
+        if not held:
+            return StepResult(state, (), (True, 'not latched and no held sensor fault: '
+                                                'nothing to reset'))
+        decision_state, decision = _decide(rearmed, now, cfg, 'reset')
+        names = ', '.join(r.value for r in held)
+        return StepResult(decision_state, (decision,),
+                          (True, f'released the held {names}: the checks are re-armed'))
     if state.estop_input:
         return StepResult(state, (), (False, 'the e-stop input is still engaged'))
-    failing = sensors.healthy(state.sensors, now, cfg)
+    failing = sensors.healthy(rearmed.sensors, now, cfg)
     if failing:
         names = ', '.join(c.reason.value for c in failing)
         return StepResult(state, (), (False, f'inputs unhealthy ({names})'))
     # The reset only permits motion: every proposal stamped before it is void
     # (a pending one too: it is still decided, and refused by the stamp check).
-    state = evolve(state, latched=False, reset_time=now, latest=None, latest_meta=None,
+    state = evolve(rearmed, latched=False, reset_time=now, latest=None, latest_meta=None,
                    authority=hysteresis.FRESH)
     decision_state, decision = _decide(state, now, cfg, 'reset')
     return StepResult(decision_state, (decision,),
@@ -405,7 +415,7 @@ def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
     start = state.output
     if state.verdict is Verdict.APPROVE:
         start = fallback.ramp_base(start, sensors.trusted_speed(state.sensors, now, cfg))
-    return fallback.step(start, _dt(state, now), cfg.fallback)
+    return fallback.step(start, _dt(state, now), cfg.fallback, cfg.envelope)
 
 
 def _after_output(state: GateState, decision: Decision, now: float,

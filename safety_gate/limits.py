@@ -74,8 +74,9 @@ def inside_envelope(v: float, w: float, env: EnvelopeConfig, tol: float) -> bool
 def enforce_envelope(cmd: Command, env: EnvelopeConfig) -> Tuple[Command, bool]:
     """Return the nearest command inside the envelope, and whether it changed.
 
-    Non-finite values become zero. Lateral acceleration is cut by slowing down
-    along the same curvature, so the path is kept.
+    Non-finite values become zero, and so does a result that would not be
+    finite. Lateral acceleration is cut by slowing down along the same
+    curvature, so the path is kept.
     """
     v, w = cmd.v, cmd.w
     if not (math.isfinite(v) and math.isfinite(w)):
@@ -87,5 +88,8 @@ def enforce_envelope(cmd: Command, env: EnvelopeConfig) -> Tuple[Command, bool]:
         v = math.copysign(math.sqrt(env.max_lateral_accel / abs(curvature)), v)
         v *= _ROUNDING_MARGIN
         w = curvature * v * _ROUNDING_MARGIN
+        if not (math.isfinite(v) and math.isfinite(w)):
+            # The config ranges keep this finite; this stays the last line of defence.
+            return ZERO, True
     changed = (v, w) != (cmd.v, cmd.w)
     return (Command(v, w) if changed else cmd), changed

@@ -31,6 +31,10 @@ _FLOAT_FIELDS = {cls: {f.name for f in dataclasses.fields(cls)
                  for cls in EVENT_TYPES.values()}
 _FIELD_NAMES = {cls: tuple(f.name for f in dataclasses.fields(cls))
                 for cls in EVENT_TYPES.values()}
+# A field added later with a default (Odom.yaw) is absent from older traces.
+_FIELD_DEFAULTS = {cls: {f.name: f.default for f in dataclasses.fields(cls)
+                         if f.default is not dataclasses.MISSING}
+                   for cls in EVENT_TYPES.values()}
 _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
 
 
@@ -45,9 +49,11 @@ def event_to_dict(now: float, event: object) -> Dict[str, Any]:
 def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
     """Read back an event written by :func:`event_to_dict`: (node time, event)."""
     cls = EVENT_TYPES[data['type']]
-    numeric = _FLOAT_FIELDS[cls]
-    fields = {name: _number(data[name]) if name in numeric else data[name]
-              for name in _FIELD_NAMES[cls]}
+    numeric, defaults = _FLOAT_FIELDS[cls], _FIELD_DEFAULTS[cls]
+    fields = {}
+    for name in _FIELD_NAMES[cls]:
+        value = data[name] if name in data or name not in defaults else defaults[name]
+        fields[name] = _number(value) if name in numeric else value
     return _number(data['t']), cls(**fields)
 
 

@@ -6,13 +6,23 @@ A sample's own faults (non-finite, implausible, a jump, a backwards or future
 stamp) are found when it arrives and stay with it until the next sample.
 Time-based faults (stale, stuck, tracking, IMU disagreement) are judged at
 decision time, because silence is itself the fault.
+
+Stuck odometry and a tracking error can only be observed while motion is
+commanded, and the fallback they cause removes that motion. So once raised
+they are held (``on_output`` notes the odometry sample they fired on) until
+the odometry is seen healthy: for ODOM_STUCK a fault-free sample that differs
+from the frozen one, for TRACKING_ERROR a fault-free sample that differs from
+the one it fired on and agrees with the output. An operator reset
+(:func:`rearm`) releases a held fault and re-arms the check. Without the hold
+a persistent fault would hand authority back and take it again every few
+seconds.
 """
 
 from dataclasses import dataclass
 import math
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
-from safety_gate.config import GateConfig
+from safety_gate.config import GateConfig, OdomConfig
 from safety_gate.types import Check, Command, evolve, Imu, Odom, Reason
 
 
@@ -26,16 +36,27 @@ class SensorState:
     odom_changed_at: float = -math.inf
     moving_cmd_since: Optional[float] = None
     tracking_bad_since: Optional[float] = None
+    # The odometry values a held ODOM_STUCK or TRACKING_ERROR fired on.
+    stuck_held: Optional[Tuple[float, ...]] = None
+    tracking_held: Optional[Tuple[float, ...]] = None
     imu: Optional[Imu] = None
     imu_received: float = -math.inf
-    imu_finite: bool = True
+    imu_fault: Optional[Check] = None
     imu_bad_since: Optional[float] = None
+
+
+def _values(odom: Odom) -> Tuple[float, ...]:
+    """Return what changes when the robot moves: speeds, position and heading."""
+    return (odom.v, odom.w, odom.x, odom.y, odom.yaw)
+
+
+def _moving(v: float, w: float, cfg: OdomConfig) -> bool:
+    return abs(v) > cfg.stuck_min_cmd or abs(w) > cfg.stuck_min_yaw_rate
 
 
 def _odom_sample_fault(odom: Odom, prev: Optional[Odom], now: float,
                        cfg: GateConfig) -> Optional[Check]:
-    values = (odom.v, odom.w, odom.x, odom.y, odom.stamp)
-    if not all(math.isfinite(x) for x in values):
+    if not all(math.isfinite(x) for x in _values(odom) + (odom.stamp,)):
         return Check('odom.finite', False, 'non-finite', 'finite', Reason.ODOM_NON_FINITE)
     if odom.stamp - now > cfg.future_tolerance:
         return Check('odom.future', False, odom.stamp - now, cfg.future_tolerance,
@@ -66,30 +87,66 @@ def on_odom(state: SensorState, odom: Odom, now: float, output: Command,
     """Take a new odometry sample."""
     prev = state.odom
     fault = _odom_sample_fault(odom, prev, now, cfg)
-    same = prev is not None and (odom.v, odom.w, odom.x, odom.y) == (
-        prev.v, prev.w, prev.x, prev.y)
-    tracking_bad = abs(output.v - odom.v) > cfg.odom.tracking_tolerance
+    values = _values(odom)
+    same = prev is not None and values == _values(prev)
+    tracking_bad = (abs(output.v - odom.v) > cfg.odom.tracking_tolerance
+                    or abs(output.w - odom.w) > cfg.odom.tracking_yaw_tolerance)
+    sound = fault is None
+    stuck_held = state.stuck_held
+    if stuck_held is not None and sound and values != stuck_held:
+        stuck_held = None
+    tracking_held = state.tracking_held
+    if (tracking_held is not None and sound and values != tracking_held
+            and not tracking_bad):
+        tracking_held = None
     return evolve(
         state, odom=odom, odom_received=now, odom_fault=fault,
         odom_changed_at=state.odom_changed_at if same else now,
-        tracking_bad_since=_since(state.tracking_bad_since, now, tracking_bad))
+        tracking_bad_since=_since(state.tracking_bad_since, now, tracking_bad),
+        stuck_held=stuck_held, tracking_held=tracking_held)
 
 
 def on_imu(state: SensorState, imu: Imu, now: float, cfg: GateConfig) -> SensorState:
     """Take a new IMU sample and compare its yaw rate with odometry."""
-    finite = math.isfinite(imu.wz) and math.isfinite(imu.stamp)
-    disagree = (not finite or state.odom is None
+    fault = None
+    if not (math.isfinite(imu.wz) and math.isfinite(imu.stamp)):
+        fault = Check('imu.finite', False, 'non-finite', 'finite', Reason.IMU_NON_FINITE)
+    elif imu.stamp - now > cfg.future_tolerance:
+        fault = Check('imu.future', False, imu.stamp - now, cfg.future_tolerance,
+                      Reason.IMU_STAMP_IN_FUTURE)
+    disagree = (fault is not None or state.odom is None
                 or not abs(imu.wz - state.odom.w) <= cfg.imu.yaw_rate_tolerance)
-    return evolve(state, imu=imu, imu_received=now, imu_finite=finite,
+    return evolve(state, imu=imu, imu_received=now, imu_fault=fault,
                   imu_bad_since=_since(state.imu_bad_since, now, disagree))
 
 
 def on_output(state: SensorState, output: Command, now: float, cfg: GateConfig) -> SensorState:
-    """Note when commanded motion started, for the stuck-odometry check."""
-    moving = abs(output.v) > cfg.odom.stuck_min_cmd
-    if moving == (state.moving_cmd_since is not None):
-        return state
-    return evolve(state, moving_cmd_since=now if moving else None)
+    """Hold a motion-observable fault raised at ``now``; note when commanded motion started."""
+    changes = {}
+    if state.odom is not None:
+        values = _values(state.odom)
+        stuck = _stuck_check(state, now, cfg.odom)
+        if state.stuck_held is None and stuck is not None and not stuck.ok:
+            changes['stuck_held'] = values
+        tracking = _tracking_check(state, now, cfg.odom)
+        if state.tracking_held is None and tracking is not None and not tracking.ok:
+            changes['tracking_held'] = values
+    moving = _moving(output.v, output.w, cfg.odom)
+    if moving != (state.moving_cmd_since is not None):
+        changes['moving_cmd_since'] = now if moving else None
+    return evolve(state, **changes) if changes else state
+
+
+def held_faults(state: SensorState) -> List[Reason]:
+    """Return the motion-observable faults being held until the odometry is seen healthy."""
+    return ([Reason.ODOM_STUCK] if state.stuck_held is not None else []) + (
+        [Reason.TRACKING_ERROR] if state.tracking_held is not None else [])
+
+
+def rearm(state: SensorState) -> SensorState:
+    """Release held faults (an operator's reset); the checks start over from now."""
+    return evolve(state, stuck_held=None, tracking_held=None, moving_cmd_since=None,
+                  tracking_bad_since=None)
 
 
 def _age(stamp: float, received: float, now: float) -> float:
@@ -97,11 +154,35 @@ def _age(stamp: float, received: float, now: float) -> float:
     return max(now - stamp, now - received)
 
 
-def odom_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
-    """Judge odometry at ``now``; all checks pass when odometry is not required."""
+def _stuck_check(state: SensorState, now: float, cfg: OdomConfig) -> Optional[Check]:
+    if state.stuck_held is not None:
+        return Check('odom.stuck', False, 'held', 'odometry changes', Reason.ODOM_STUCK)
+    # Unchanged while motion is commanded (counted from when it was), or
+    # unchanged while the odometry itself claims motion: a moving robot's pose
+    # or heading always changes, whatever the gate outputs during its fallback.
+    claims_motion = _moving(state.odom.v, state.odom.w, cfg)
+    if state.moving_cmd_since is None and not claims_motion:
+        return None
+    since = (state.odom_changed_at if claims_motion
+             else max(state.odom_changed_at, state.moving_cmd_since))
+    unchanged = now - since
+    return Check('odom.stuck', unchanged <= cfg.stuck_timeout, unchanged, cfg.stuck_timeout,
+                 Reason.ODOM_STUCK)
+
+
+def _tracking_check(state: SensorState, now: float, cfg: OdomConfig) -> Optional[Check]:
+    if state.tracking_held is not None:
+        return Check('odom.tracking', False, 'held', 'odometry changes and agrees',
+                     Reason.TRACKING_ERROR)
+    if state.tracking_bad_since is None:
+        return None
+    bad_for = now - state.tracking_bad_since
+    return Check('odom.tracking', bad_for <= cfg.tracking_timeout, bad_for,
+                 cfg.tracking_timeout, Reason.TRACKING_ERROR)
+
+
+def _odom_judgement(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
     odom_cfg = cfg.odom
-    if not odom_cfg.required:
-        return []
     if state.odom is None:
         return [Check('odom.present', False, None, 'required', Reason.ODOM_MISSING)]
     age = _age(state.odom.stamp, state.odom_received, now)
@@ -109,21 +190,15 @@ def odom_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
                     Reason.ODOM_STALE)]
     if state.odom_fault is not None:
         checks.append(state.odom_fault)
-    # Stuck: unchanged while motion is commanded (counted from when it was), or
-    # unchanged while the odometry itself claims motion: a moving robot's pose
-    # always changes, whatever the gate outputs during its fallback.
-    claims_motion = abs(state.odom.v) > odom_cfg.stuck_min_cmd
-    if state.moving_cmd_since is not None or claims_motion:
-        since = (state.odom_changed_at if claims_motion
-                 else max(state.odom_changed_at, state.moving_cmd_since))
-        unchanged = now - since
-        checks.append(Check('odom.stuck', unchanged <= odom_cfg.stuck_timeout, unchanged,
-                            odom_cfg.stuck_timeout, Reason.ODOM_STUCK))
-    if state.tracking_bad_since is not None:
-        bad_for = now - state.tracking_bad_since
-        checks.append(Check('odom.tracking', bad_for <= odom_cfg.tracking_timeout, bad_for,
-                            odom_cfg.tracking_timeout, Reason.TRACKING_ERROR))
+    for check in (_stuck_check(state, now, odom_cfg), _tracking_check(state, now, odom_cfg)):
+        if check is not None:
+            checks.append(check)
     return checks
+
+
+def odom_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
+    """Judge odometry at ``now``; all checks pass when odometry is not required."""
+    return _odom_judgement(state, now, cfg) if cfg.odom.required else []
 
 
 def imu_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
@@ -133,8 +208,8 @@ def imu_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
         return []
     if state.imu is None:
         return [Check('imu.present', False, None, 'enabled', Reason.IMU_MISSING)]
-    if not state.imu_finite:
-        return [Check('imu.finite', False, 'non-finite', 'finite', Reason.IMU_NON_FINITE)]
+    if state.imu_fault is not None:
+        return [state.imu_fault]
     age = _age(state.imu.stamp, state.imu_received, now)
     checks = [Check('imu.age', age <= imu_cfg.timeout, age, imu_cfg.timeout, Reason.IMU_STALE)]
     if state.imu_bad_since is not None:
@@ -145,13 +220,14 @@ def imu_checks(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:
 
 
 def trusted_speed(state: SensorState, now: float, cfg: GateConfig) -> Optional[float]:
-    """Return the measured speed if the latest odometry is fresh and sane, else None."""
-    odom = state.odom
-    if odom is None or state.odom_fault is not None:
+    """Return the measured speed if every odometry check passes at ``now``, else None.
+
+    A sensor that is itself failing (stale, a bad sample, stuck, not tracking)
+    must never set where the fallback ramp starts.
+    """
+    if any(not c.ok for c in _odom_judgement(state, now, cfg)):
         return None
-    if _age(odom.stamp, state.odom_received, now) > cfg.odom.timeout:
-        return None
-    return odom.v
+    return state.odom.v
 
 
 def healthy(state: SensorState, now: float, cfg: GateConfig) -> List[Check]:

@@ -72,6 +72,7 @@ class Reason(str, enum.Enum):
     TRACKING_ERROR = 'TRACKING_ERROR'
     IMU_MISSING = 'IMU_MISSING'
     IMU_STALE = 'IMU_STALE'
+    IMU_STAMP_IN_FUTURE = 'IMU_STAMP_IN_FUTURE'
     IMU_NON_FINITE = 'IMU_NON_FINITE'
     IMU_ODOM_DISAGREE = 'IMU_ODOM_DISAGREE'
     # envelope veto
@@ -154,13 +155,18 @@ class Meta:
 
 @dataclass(frozen=True)
 class Odom:
-    """Measured motion: speeds and planar position, with the header stamp."""
+    """Measured motion: speeds, planar pose and heading, with the header stamp.
+
+    ``yaw`` (rad) is last and defaults to 0 for sources without a heading: a
+    heading that never changes can only make the stuck check fire sooner.
+    """
 
     v: float
     w: float
     x: float
     y: float
     stamp: float
+    yaw: float = 0.0
 
 
 @dataclass(frozen=True)

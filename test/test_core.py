@@ -45,6 +45,7 @@ class Gate:
         self.now = T0
         self.follow = follow
         self.x = 0.0
+        self.yaw = 0.0
         self.v = 0.0
         self.imu_bias = None
         self.decisions = []
@@ -73,14 +74,16 @@ class Gate:
         if self.imu_bias is not None:
             self.feed(Imu(self.output.w + self.imu_bias, self.now))
 
-    def odom(self, v=None, w=None, stamp=None, x=None):
+    def odom(self, v=None, w=None, stamp=None, x=None, yaw=None):
         if v is None:
             step = ROBOT_ACCEL * TICK
             v = self.v + max(-step, min(step, self.output.v - self.v))
         w = self.output.w if w is None else w
         self.v = v
         self.x = self.x + v * TICK if x is None else x
-        return self.feed(Odom(v, w, self.x, 0.0, self.now if stamp is None else stamp))
+        self.yaw = self.yaw + w * TICK if yaw is None else yaw
+        return self.feed(Odom(v, w, self.x, 0.0, self.now if stamp is None else stamp,
+                              self.yaw))
 
     def tick(self, dt=0.0) -> Decision:
         return self.decide(Tick(), dt)
@@ -732,7 +735,7 @@ def test_proposal_stamped_before_the_reset_is_rejected_and_the_next_fresh_one_ap
     assert gate.propose(0.5).verdict is Verdict.APPROVE
 
 
-def test_reset_when_not_latched_changes_nothing():
+def test_reset_when_not_latched_and_nothing_held_changes_nothing():
     gate = driving()
     result = gate.feed(Reset())
     assert result.reply[0] is True

@@ -136,7 +136,11 @@ def test_the_envelope_guard_always_lands_inside_and_is_idempotent(cmd):
 
 
 @pytest.mark.parametrize('prev, dt, expected', [
-    (Command(0.8, 0.4), 0.125, Command(0.675, 0.3375)),
+    # w alone would stop in 0.2 s, so it sets the pace, but v may shrink at most
+    # envelope.max_linear_decel (2 m/s^2): 0.4 s.
+    (Command(0.8, 0.4), 0.125, Command(0.55, 0.275)),
+    # v alone would stop in 0.66 s; w follows at 1.5 / 0.66 rad/s^2, inside the envelope.
+    (Command(0.66, 1.5), 0.165, Command(0.495, 1.125)),
     (Command(-0.25, 0.5), 0.125, Command(-0.125, 0.25)),
     (Command(0.0, 1.0), 0.125, Command(0.0, 0.75)),
     (Command(0.1, 0.0), 0.125, ZERO),
@@ -145,45 +149,73 @@ def test_the_envelope_guard_always_lands_inside_and_is_idempotent(cmd):
     (ZERO, 0.125, ZERO),
 ])
 def test_fallback_step_table(prev, dt, expected):
-    out = fallback.step(prev, dt, FALLBACK)
+    out = fallback.step(prev, dt, FALLBACK, ENV)
     assert out.v == pytest.approx(expected.v, abs=1e-15)
     assert out.w == pytest.approx(expected.w, abs=1e-15)
 
 
+def stop_time(cmd, fb=FALLBACK, env=ENV):
+    """Return how long a stop from ``cmd`` may take: the faster fallback limit, in the envelope."""
+    times = [(abs(m) / fast, abs(m) / slow) for m, fast, slow in (
+        (cmd.v, fb.decel, env.max_linear_decel), (cmd.w, fb.angular_decel,
+                                                  env.max_angular_accel)) if m != 0.0]
+    if not times:
+        return 0.0
+    return max([min(fallback_time for fallback_time, _ in times)]
+               + [envelope_time for _, envelope_time in times])
+
+
 @settings(max_examples=500, deadline=None)
 @given(commands, steps)
-def test_a_fallback_step_keeps_the_curvature_and_never_speeds_up(prev, dt):
-    out = fallback.step(prev, dt, FALLBACK)
+def test_a_fallback_step_keeps_the_curvature_and_stays_inside_the_rate_envelope(prev, dt):
+    out = fallback.step(prev, dt, FALLBACK, ENV)
     assert abs(out.v) <= abs(prev.v) and abs(out.w) <= abs(prev.w)
     assert out.v * prev.v >= 0.0 and out.w * prev.w >= 0.0
-    assert within(prev.v - out.v, FALLBACK.decel * dt)
-    assert within(prev.w - out.w, FALLBACK.angular_decel * dt)
+    assert within(prev.v - out.v, ENV.max_linear_decel * dt)
+    assert within(prev.w - out.w, ENV.max_angular_accel * dt)
     if out.v != 0.0:
         assert out.w / out.v == pytest.approx(prev.w / prev.v, rel=1e-12)
+    # The stop keeps its pace: what is left takes no longer than the bound allows.
+    assert stop_time(out) <= max(0.0, stop_time(prev) - dt) + 1e-9
 
 
-@pytest.mark.parametrize('start', [Command(1.0, 0.5), Command(-0.3, 1.5), Command(0.0, -1.5)])
+@pytest.mark.parametrize('start', [Command(1.0, 0.5), Command(-0.3, 1.5), Command(0.0, -1.5),
+                                   Command(0.66, 1.5), Command(0.05, 1.5), Command(0.8, 0.0)])
 def test_the_fallback_reaches_exactly_zero_in_time_and_holds_it(start):
     dt = 0.02
-    limit_steps = max(abs(start.v) / FALLBACK.decel, abs(start.w) / FALLBACK.angular_decel) / dt
     cmd, steps_taken = start, 0
     while cmd != ZERO:
-        cmd = fallback.step(cmd, dt, FALLBACK)
+        cmd = fallback.step(cmd, dt, FALLBACK, ENV)
         steps_taken += 1
-        assert steps_taken <= math.ceil(limit_steps) + 1
-    assert fallback.step(cmd, dt, FALLBACK) == ZERO
+        assert steps_taken <= math.ceil(stop_time(start) / dt) + 1
+    assert fallback.step(cmd, dt, FALLBACK, ENV) == ZERO
+
+
+def test_a_stop_on_an_arc_is_bounded_by_fallback_decel_whatever_angular_decel():
+    # Issue 9 item 10: with the slower factor winning, angular_decel 0.1 made
+    # this stop take 15 s and 4.9 m.
+    fb = config.FallbackConfig(angular_decel=0.1)
+    dt, v0 = 0.02, 0.66
+    cmd, elapsed, distance = Command(v0, 1.5), 0.0, 0.0
+    while cmd != ZERO:
+        cmd = fallback.step(cmd, dt, fb, ENV)
+        elapsed += dt
+        distance += abs(cmd.v) * dt
+        assert elapsed <= v0 / fb.decel + dt + EPS
+    assert distance <= v0 ** 2 / (2 * fb.decel) + v0 * dt
 
 
 @pytest.mark.parametrize('last, measured, expected', [
     (Command(0.8, 0.4), None, Command(0.8, 0.4)),
-    (Command(0.8, 0.4), 0.5, Command(0.5, 0.25)),
+    (Command(0.8, 0.4), 0.5, Command(0.5, 0.4)),
     (Command(0.8, 0.4), 1.2, Command(0.8, 0.4)),
-    (Command(0.8, 0.4), -0.1, ZERO),
-    (Command(-0.25, 0.5), -0.125, Command(-0.125, 0.25)),
-    (Command(-0.25, 0.5), 0.1, ZERO),
+    (Command(0.8, 0.4), -0.1, Command(0.0, 0.4)),
+    (Command(-0.25, 0.5), -0.125, Command(-0.125, 0.5)),
+    (Command(-0.25, 0.5), 0.1, Command(0.0, 0.5)),
     (Command(0.0, 1.0), 0.3, Command(0.0, 1.0)),
+    (Command(0.05, 1.5), 0.0, Command(0.0, 1.5)),
 ])
-def test_the_ramp_starts_at_the_measured_speed_but_never_above_the_last_output(
+def test_the_ramp_starts_at_the_measured_speed_but_never_removes_the_yaw_rate(
         last, measured, expected):
     assert fallback.ramp_base(last, measured) == expected
 
@@ -204,12 +236,25 @@ def test_a_fallback_in_the_loop_stops_on_the_arc_then_holds_zero():
     assert ramp[0].reasons == (Reason.LOW_CONFIDENCE,)
     for before, after in zip(ramp, ramp[1:]):
         dt = after.t - before.t
-        assert 0.0 <= before.output.v - after.output.v <= FALLBACK.decel * dt + EPS
-        assert 0.0 <= before.output.w - after.output.w <= FALLBACK.angular_decel * dt + EPS
+        assert 0.0 <= before.output.v - after.output.v <= ENV.max_linear_decel * dt + EPS
+        assert 0.0 <= before.output.w - after.output.w <= ENV.max_angular_accel * dt + EPS
         if after.output.v != 0.0:
             assert after.output.w / after.output.v == pytest.approx(0.625, rel=1e-12)
     zeros = [d.output == ZERO for d in ramp]
     assert zeros[-1] and zeros == sorted(zeros)
+    stopped = next(d for d in ramp if d.output == ZERO)
+    assert stopped.t - ramp[0].t <= stop_time(ramp[0].output) + TICK
+
+
+def test_a_slow_arc_keeps_its_yaw_rate_when_the_fallback_begins():
+    # Issue 9 item 9: measured v = 0 used to scale w to zero with v, in one step.
+    gate = driving(0.05, 1.5)
+    gate.follow = False
+    gate.now += TICK
+    gate.odom(0.0, 1.5)
+    first = gate.propose(0.05, 1.5, confidence=0.1)
+    assert first.reasons == (Reason.LOW_CONFIDENCE,)
+    assert first.output == Command(0.0, 1.5 - FALLBACK.angular_decel * TICK)
 
 
 @pytest.mark.parametrize('measured, expected_base', [(0.5, 0.5), (1.0, 0.8)])
@@ -245,3 +290,64 @@ def test_a_fallback_starts_from_the_last_output_when_odometry_is_stale():
     first = gate.tick()
     assert Reason.ODOM_STALE in first.reasons
     assert first.output.v == pytest.approx(0.8 - FALLBACK.decel * (0.25 + TICK))
+
+
+# ---------------------------------------------------------------- at the validator's bounds
+
+
+def _bounded(name, high=None):
+    """Draw a value the validator accepts for ``name``: its exact bounds, or in between."""
+    info = dict(config.iter_fields())[name].field_info
+    low = info.ge if info.ge is not None else math.nextafter(info.gt, math.inf)
+    high = info.le if high is None else min(info.le, high)
+    return st.one_of(st.sampled_from([low, high]), st.floats(low, high))
+
+
+@st.composite
+def envelopes_at_the_bounds(draw):
+    """(EnvelopeConfig, FallbackConfig) drawn from the ranges config.py declares."""
+    flat = {name: draw(_bounded(name)) for name in (
+        'envelope.max_linear_speed', 'envelope.max_angular_speed',
+        'envelope.max_lateral_accel', 'envelope.max_linear_accel',
+        'envelope.max_linear_decel', 'envelope.max_angular_accel')}
+    flat['envelope.max_reverse_speed'] = draw(_bounded(
+        'envelope.max_reverse_speed', flat['envelope.max_linear_speed']))
+    flat['fallback.decel'] = draw(_bounded('fallback.decel', flat['envelope.max_linear_decel']))
+    flat['fallback.angular_decel'] = draw(_bounded(
+        'fallback.angular_decel', flat['envelope.max_angular_accel']))
+    # odom.max_speed at its ceiling satisfies its own rule (>= max_linear_speed).
+    cfg = config.build({**flat, 'odom.max_speed': 100.0})
+    return cfg.envelope, cfg.fallback
+
+
+extreme_floats = st.one_of(any_floats, st.sampled_from(
+    [5e-324, -5e-324, 1e-300, 1e-12, 1e308, -1e308, math.nan, math.inf, -math.inf]))
+extreme_steps = st.one_of(steps, st.sampled_from([0.0, 5e-324, 1e-9, 1e9, 1e308, math.inf]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(envelopes_at_the_bounds(), st.builds(Command, extreme_floats, extreme_floats),
+       st.builds(Command, extreme_floats, extreme_floats), extreme_steps)
+def test_every_config_the_validator_accepts_keeps_every_output_finite_and_inside(
+        limits_config, raw_prev, target, dt):
+    env, fb = limits_config
+    prev, _ = limits.enforce_envelope(raw_prev, env)
+    assert_inside_envelope(prev, env)
+    approved, _ = limits.rate_limit(prev, target, dt, env)
+    if math.isfinite(target.v) and math.isfinite(target.w) and math.isfinite(dt):
+        assert math.isfinite(approved.v) and math.isfinite(approved.w)
+    assert_inside_envelope(limits.enforce_envelope(approved, env)[0], env)
+    stop = fallback.step(prev, dt, fb, env)
+    assert_inside_envelope(stop, env)
+    assert abs(stop.v) <= abs(prev.v) and abs(stop.w) <= abs(prev.w)
+    if math.isfinite(dt):
+        assert within(abs(prev.v) - abs(stop.v), env.max_linear_decel * dt)
+        assert within(abs(prev.w) - abs(stop.w), env.max_angular_accel * dt)
+
+
+def test_the_envelope_guard_stays_finite_even_for_an_envelope_the_validator_refuses():
+    # A subnormal max_lateral_accel once passed the validator; then v = 5e-324
+    # made the lateral cut divide by it and publish w = NaN.
+    env = config.EnvelopeConfig.construct(**{**ENV.dict(), 'max_lateral_accel': 5e-324})
+    out, changed = limits.enforce_envelope(Command(5e-324, 1.5), env)
+    assert changed and math.isfinite(out.v) and math.isfinite(out.w)

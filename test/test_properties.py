@@ -64,8 +64,14 @@ planner_cycles = st.tuples(st.just('cycle'), _values(2.0), _values(3.0), stamp_o
 # A planner driving in earnest: 10 Hz commands, 50 Hz ticks, odometry and IMU that follow.
 drives = st.tuples(st.just('drive'), st.integers(1, 10), st.floats(-0.4, 1.2),
                    st.floats(-1.6, 1.6), _mostly(st.floats(0.6, 1.0), st.floats(0.0, 1.0)))
+# The planner drives or turns on the spot while the odometry is frozen (fresh
+# stamps, same values): mid-turn, or at a speed below the output's.
+frozen_drives = st.tuples(st.just('frozen'), st.integers(1, 20),
+                          st.sampled_from([0.0, 0.3, 0.8]), st.floats(-1.6, 1.6),
+                          st.sampled_from([0.0, 0.05, 1.0]))
 templates = st.one_of(
     st.tuples(st.just('tick')), st.tuples(st.just('tick')), planner_cycles, drives, drives,
+    frozen_drives,
     st.tuples(st.just('follow'), st.floats(-0.2, 0.2), stamp_offsets),
     st.tuples(st.just('proposal'), _values(2.0), _values(3.0), stamp_offsets, st.booleans()),
     st.tuples(st.just('meta'), stamp_offsets, confidences, reasonings),
@@ -153,11 +159,13 @@ class _World:
         self.now = T0
         self.x = 0.0
         self.last_stamp_doc = None
+        self.yaw = 0.0
 
     def odom(self, noise=0.0, offset=0.0):
         output = self.state.output
         self.x += output.v * 0.02 + noise * 0.01
-        return Odom(output.v + noise, output.w, self.x, 0.0, self.now + offset)
+        self.yaw += output.w * 0.02
+        return Odom(output.v + noise, output.w, self.x, 0.0, self.now + offset, self.yaw)
 
     def meta(self, stamp_doc, confidence, reasoning):
         doc = {'stamp': stamp_doc, 'reasoning': reasoning, 'model_sha256': 'ab' * 32}
@@ -171,6 +179,8 @@ class _World:
         kind, *args = template
         if kind == 'drive':
             yield from self._drive(*args)
+        elif kind == 'frozen':
+            yield from self._frozen(*args)
         elif kind == 'cycle':
             v, w, offset, confidence, reasoning, meta_first = args
             stamp, self.last_stamp_doc = _ros_stamp(self.now + offset)
@@ -218,6 +228,20 @@ class _World:
                     yield Tick()
             stamp, self.last_stamp_doc = _ros_stamp(self.now)
             yield self.meta(self.last_stamp_doc, confidence, 'driving')
+            yield Proposal(v, w, stamp)
+
+    def _frozen(self, cycles, v, w, speed_share):
+        frozen = self.odom()
+        frozen = Odom(frozen.v * speed_share, frozen.w * speed_share, frozen.x, frozen.y,
+                      frozen.stamp, frozen.yaw)
+        for _ in range(cycles):
+            for tick in range(5):
+                self.now += 0.02
+                yield Odom(frozen.v, frozen.w, frozen.x, frozen.y, self.now, frozen.yaw)
+                if tick < 4:
+                    yield Tick()
+            stamp, stamp_doc = _ros_stamp(self.now)
+            yield self.meta(stamp_doc, 0.9, 'frozen odometry')
             yield Proposal(v, w, stamp)
 
 
@@ -292,6 +316,7 @@ def test_every_decision_keeps_the_safety_invariants(scenario):
             assert_inside_the_envelope(decision, cfg.envelope)
             assert_verdict_matches_output(decision)
             assert_fallback_never_speeds_up(previous, decision)
+            # Inside the rate envelope, no faster than configured, stopped in time.
             assert not invariant.check_decision(decision), (previous, decision)
             if latched:
                 assert decision.verdict is Verdict.ESTOP, decision

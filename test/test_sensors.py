@@ -8,7 +8,7 @@ import pytest
 
 from safety_gate import config, sensors
 from safety_gate.sensors import SensorState
-from safety_gate.types import Command, Imu, Odom, Reason, Verdict, ZERO
+from safety_gate.types import Command, Estop, Imu, Odom, Reason, Reset, Verdict, ZERO
 from test_core import driving, Gate, TICK
 
 CFG = config.GateConfig()
@@ -32,10 +32,10 @@ class Robot:
         self.output = output
         self.state = sensors.on_output(self.state, output, self.now, self.cfg)
 
-    def odom(self, v=0.0, w=0.0, x=None, y=0.0, stamp=None, dt=DT):
+    def odom(self, v=0.0, w=0.0, x=None, y=0.0, stamp=None, dt=DT, yaw=0.0):
         self.now += dt
         x = self.now * v if x is None else x
-        sample = Odom(v, w, x, y, self.now if stamp is None else stamp)
+        sample = Odom(v, w, x, y, self.now if stamp is None else stamp, yaw)
         self.state = sensors.on_odom(self.state, sample, self.now, self.output, self.cfg)
 
     def imu(self, wz=0.0, stamp=None, dt=0.0):
@@ -69,7 +69,7 @@ def test_odometry_is_stale_by_stamp_or_by_arrival(stamp_age, arrival_age, stale)
     assert (sensors.trusted_speed(robot.state, robot.now + arrival_age, CFG) is None) == stale
 
 
-@pytest.mark.parametrize('field', ['v', 'w', 'x', 'y', 'stamp'])
+@pytest.mark.parametrize('field', ['v', 'w', 'x', 'y', 'stamp', 'yaw'])
 @pytest.mark.parametrize('value', [math.nan, math.inf, -math.inf])
 def test_non_finite_odometry_is_a_fault(field, value):
     robot = Robot()
@@ -142,11 +142,26 @@ def test_stuck_time_counts_from_when_motion_was_commanded():
     assert Reason.ODOM_STUCK in robot.faults()
 
 
-@pytest.mark.parametrize('commanded', [0.1, -0.1, 0.0])
+@pytest.mark.parametrize('commanded', [
+    Command(0.1, 0.1), Command(-0.1, -0.1), Command(0.0, 0.1), Command(0.0, 0.0)])
 def test_odometry_is_never_stuck_at_or_below_the_minimum_command(commanded):
-    robot = Robot(output=Command(commanded, 0.5))
+    robot = Robot(output=commanded)
     unchanged_odometry(robot, 2.0)
     assert Reason.ODOM_STUCK not in robot.faults()
+
+
+@pytest.mark.parametrize('moving_for, stuck', [(0.5, False), (0.5 + DT, True)])
+def test_odometry_unchanged_while_turning_on_the_spot_is_stuck(moving_for, stuck):
+    robot = Robot(output=Command(0.0, 1.5))
+    unchanged_odometry(robot, moving_for)
+    assert (Reason.ODOM_STUCK in robot.faults()) == stuck
+
+
+def test_a_turn_on_the_spot_is_seen_by_its_heading_alone():
+    robot = Robot(output=Command(0.0, 1.5))
+    for _ in range(64):
+        robot.odom(0.0, 1.5, x=1.0, yaw=robot.now * 1.5)
+    assert robot.faults() == set()
 
 
 def test_changing_odometry_is_not_stuck():
@@ -273,3 +288,137 @@ def test_imu_disagreement_in_the_loop_falls_back():
     first = next(d for d in gate.decisions if Reason.IMU_ODOM_DISAGREE in d.reasons)
     assert 0.3 < first.t - (start + TICK) <= 0.3 + TICK
     assert first.verdict is Verdict.FALLBACK
+
+
+@pytest.mark.parametrize('ahead, plausible', [(0.05, True), (0.05 + DT, False)])
+def test_an_imu_stamp_in_the_future_is_a_fault(ahead, plausible):
+    robot = imu_robot()
+    robot.imu(ODOM_W, stamp=robot.now + ahead)
+    assert (Reason.IMU_STAMP_IN_FUTURE not in robot.faults()) == plausible
+
+
+@pytest.mark.parametrize('measured_w, duration, tracking_error', [
+    (1.0, 1.0 + DT, False), (0.5, 1.0, False), (0.5, 1.0 + DT, True), (-1.5, 1.0 + DT, True)])
+def test_output_and_measured_yaw_rate_may_disagree_only_briefly(measured_w, duration,
+                                                                tracking_error):
+    robot = Robot(output=Command(0.0, 1.5))
+    for _ in range(round(duration / DT) + 1):
+        robot.odom(0.0, measured_w, x=1.0, yaw=robot.now * measured_w)
+    assert (Reason.TRACKING_ERROR in robot.faults()) == tracking_error
+
+
+@pytest.mark.parametrize('fault', ['stale', 'stuck', 'tracking', 'sample'])
+def test_failing_odometry_never_sets_the_ramp_start(fault):
+    robot = Robot(output=Command(0.5, 0.0))
+    robot.odom(0.25)
+    if fault == 'stale':
+        robot.now += 0.25 + DT
+    elif fault == 'stuck':
+        unchanged_odometry(robot, 0.5 + DT, v=0.0)
+    elif fault == 'tracking':
+        for _ in range(40):
+            robot.odom(-0.25)
+    else:
+        robot.odom(math.nan)
+    assert robot.faults()
+    assert sensors.trusted_speed(robot.state, robot.now, CFG) is None
+
+
+def test_frozen_odometry_while_turning_on_the_spot_falls_back_within_stuck_timeout():
+    gate = driving(0.0, 1.5)
+    gate.follow = False
+    frozen_at = gate.now
+    for k in range(round(1.0 / TICK)):
+        gate.now += TICK
+        gate.odom(0.0, 1.5, x=gate.x, yaw=gate.yaw)  # fresh stamps, nothing else moves
+        decision = gate.propose(0.0, 1.5) if k % 4 == 3 else gate.tick()
+        if Reason.ODOM_STUCK in decision.reasons:
+            break
+    assert Reason.ODOM_STUCK in decision.reasons
+    assert decision.t - frozen_at <= CFG.odom.stuck_timeout + 2 * TICK
+    assert decision.verdict is Verdict.FALLBACK
+
+
+RATE = 0.02  # s: the watchdog at 50 Hz; the planner proposes every fifth tick (10 Hz)
+
+
+def frozen_then_live(gate: Gate, frozen_for: float, live_for: float):
+    """Odometry frozen at standstill, then a robot that follows; 0.2 m/s proposals throughout.
+
+    The robot moved a little while its odometry was frozen, so live odometry
+    differs from the frozen sample. Return the decisions of each phase.
+    """
+    phases = []
+    for duration, frozen in ((frozen_for, True), (live_for, False)):
+        start = len(gate.decisions)
+        gate.x = 0.0 if frozen else 0.05
+        for k in range(round(duration / RATE)):
+            gate.now += RATE
+            if frozen:
+                gate.odom(0.0, 0.0, x=0.0, yaw=0.0)
+            else:
+                gate.x += gate.output.v * RATE
+                gate.odom(gate.output.v, gate.output.w, x=gate.x, yaw=0.0)
+            if k % 5 == 4:
+                gate.propose(0.2)
+            else:
+                gate.tick()
+        phases.append(gate.decisions[start:])
+    return phases
+
+
+def test_frozen_odometry_holds_the_fallback_without_chatter_until_it_moves_again():
+    # Stuck odometry is only seen under commanded motion, which the fallback
+    # removes: without the hold the gate approved again every 2.4 s.
+    gate = Gate(follow=False)
+    frozen, live = frozen_then_live(gate, 10.0, 3.0)
+    stuck = next(i for i, d in enumerate(frozen) if Reason.ODOM_STUCK in d.reasons)
+    assert frozen[stuck].verdict is Verdict.FALLBACK
+    assert all(d.verdict is Verdict.FALLBACK and Reason.ODOM_STUCK in d.reasons
+               for d in frozen[stuck:])
+    # Moving odometry releases the hold; authority comes back through the hysteresis.
+    approved = next(d for d in live if d.verdict is Verdict.APPROVE)
+    assert approved.t - live[0].t >= gate.cfg.confidence.min_dwell
+    assert sum(d.trigger == 'proposal' and d.t < approved.t
+               for d in live) >= gate.cfg.confidence.recover_count - 1
+    assert Reason.ODOM_STUCK not in live[-1].reasons
+
+
+def test_a_reset_releases_a_held_stuck_fault_at_standstill_and_rearms_the_check():
+    gate = Gate(follow=False)
+    frozen_then_live(gate, 3.0, 0.0)
+    assert Reason.ODOM_STUCK in gate.tick(RATE).reasons
+    result = gate.feed(Reset())
+    assert result.reply[0] is True and 'ODOM_STUCK' in result.reply[1]
+    assert Reason.ODOM_STUCK not in result.decision.reasons
+    assert not gate.state.latched
+    # Re-armed: commanded motion with still-frozen odometry raises it again.
+    frozen, _ = frozen_then_live(gate, 3.0, 0.0)
+    assert Reason.ODOM_STUCK in frozen[-1].reasons
+
+
+def test_a_latched_gate_with_a_held_stuck_fault_is_reset_once():
+    gate = Gate(follow=False)
+    frozen_then_live(gate, 3.0, 0.0)
+    gate.feed(Estop(True))
+    gate.feed(Estop(False))
+    result = gate.feed(Reset())
+    assert result.reply[0] is True
+    assert result.decision.reasons == (Reason.NO_PROPOSAL,)
+
+
+def test_the_first_stuck_fallback_ramps_from_the_last_output_not_the_frozen_speed():
+    gate = driving(0.5)
+    gate.follow = False
+    for v in (0.25, 0.0):  # the odometry winds down to zero, then freezes
+        gate.now += TICK
+        gate.odom(v, 0.0, x=1.0, yaw=0.0)
+    decisions = []
+    for k in range(round(1.0 / TICK)):
+        gate.now += TICK
+        gate.odom(0.0, 0.0, x=1.0, yaw=0.0)
+        decisions.append(gate.propose(0.5) if k % 4 == 3 else gate.tick())
+    first = next(d for d in decisions if Reason.ODOM_STUCK in d.reasons)
+    before = decisions[decisions.index(first) - 1]
+    assert before.verdict is Verdict.APPROVE and before.output.v == 0.5
+    assert first.output.v == pytest.approx(0.5 - CFG.fallback.decel * TICK)

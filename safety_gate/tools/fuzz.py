@@ -8,9 +8,10 @@ A test tool, not part of the safety function.
 drives ``core.step`` through episodes of random events, each with a random
 valid configuration and a random mix of faults: a planner that is nominal,
 wild (NaN, huge, stale, future or duplicate stamps), unsure, silent or
-bursting (a second proposal before the first one's meta); metas that are
-missing, late, out of order, mismatched, malformed, or malformed around a
-confidence that parsed; odometry and IMU that follow the output, stop, freeze,
+bursting (a second proposal before the first one's meta), or turning on the
+spot; metas that are missing, late, out of order, mismatched, malformed, or
+malformed around a confidence that parsed; odometry and IMU that follow the
+output, stop, freeze (mid-turn too, or at standstill while the gate drives),
 jump or go non-finite; clock jumps both ways, late ticks and a stalled clock;
 e-stops, resets, trace failures and internal errors. Every decision is checked
 by :class:`Invariant` and :class:`ProposalAudit`; any violation is printed with
@@ -21,6 +22,7 @@ to the decision records a real gate publishes.
 """
 
 import argparse
+import dataclasses
 import math
 import random
 import sys
@@ -39,6 +41,9 @@ T0 = 1000.0
 PERIOD = 0.02  # s: the watchdog period of the default rate_hz
 SPECIAL = (math.nan, math.inf, -math.inf, 1e308, -1e308, -0.0, 5e-324)
 MODEL = 'ab' * 32
+# The odometry faults: while one is raised the measured speed never sets the ramp start.
+_ODOM_REASONS = frozenset(r.value for r in Reason if r.value.startswith('ODOM_')) | {
+    Reason.TRACKING_ERROR.value}
 # Disturbances an episode may switch on, each with its own probability per period.
 DISTURBANCES = ('wild_planner', 'silent_planner', 'unsure_planner', 'burst_planner',
                 'meta_fault', 'odom_fault', 'imu_fault', 'clock_fault', 'operator',
@@ -56,11 +61,16 @@ class Invariant:
       the node time since the previous output, that time bounded by one
       watchdog period plus ``monitor.max_late`` (where the envelope guard cut
       the output too, only its growth is bounded: the guard only shrinks it);
-    * a FALLBACK never speeds up, and from one FALLBACK to the next |v| and |w|
-      shrink by at most ``fallback.decel`` and ``fallback.angular_decel`` times
-      the node time between them (a stalled clock, which stops at once, aside);
-    * a run of FALLBACK decisions reaches zero no later than its first output
-      would at those decelerations;
+    * a FALLBACK never speeds up and stays inside the rate envelope: |w| shrinks
+      by at most ``envelope.max_angular_accel`` times the node time since the
+      previous decision, and |v| by at most ``envelope.max_linear_decel``, except
+      on entry where the measured speed is trusted, which it never is when an
+      odometry check fails (a stalled clock, which stops at once, aside);
+    * from one FALLBACK to the next the stop is no faster than configured: the
+      slower-shrinking of |v| and |w| shrinks by at most its fallback limit
+      (``fallback.decel``, ``fallback.angular_decel``);
+    * a run of FALLBACK decisions reaches zero no later than :func:`stop_time`
+      of its first output (or of its output at a clock jump back);
     * a proposal refused as SUPERSEDED holds the output (zero when latched) and
       is otherwise left out: it is no output of the control law.
     """
@@ -79,7 +89,7 @@ class Invariant:
     def check(self, t: float, verdict: str, reasons: Sequence[str], v: float, w: float,
               clamps: Sequence[str] = ()) -> List[str]:
         """Return what the decision (node time ``t``, output (v, w)) violates; [] if nothing."""
-        env, fb, tol = self.cfg.envelope, self.cfg.fallback, self.tolerance
+        env, tol = self.cfg.envelope, self.tolerance
         found = []
         if not (math.isfinite(v) and math.isfinite(w)):
             found.append(f'non-finite output ({v}, {w})')
@@ -100,8 +110,11 @@ class Invariant:
             found += self._check_fallback(previous, t, reasons, v, w)
         if verdict != 'FALLBACK':
             self._fallback_since = None
-        elif self._fallback_since is None and math.isfinite(v) and math.isfinite(w):
-            self._fallback_since = (t, max(abs(v) / fb.decel, abs(w) / fb.angular_decel))
+        elif (self._fallback_since is None or Reason.CLOCK_JUMP_BACK.value in reasons) and (
+                math.isfinite(v) and math.isfinite(w)):
+            # A clock jump back makes the gate forget every time it kept, so its
+            # ramp starts over from here, and so does the time it may take.
+            self._fallback_since = (t, stop_time(v, w, self.cfg))
         elif self._fallback_since is not None:
             start, to_stop = self._fallback_since
             if t - start > to_stop * (1.0 + 1e-9) + 1e-9 and max(abs(v), abs(w)) > 1e-6:
@@ -136,13 +149,22 @@ class Invariant:
         found = []
         if abs(v) > abs(v0) + tol or abs(w) > abs(w0) + tol:
             found.append(f'fallback speeds up: ({v0}, {w0}) -> ({v}, {w})')
-        if verdict0 == 'FALLBACK' and Reason.CLOCK_STALLED.value not in reasons:
-            dt = max(0.0, t - t0)
-            fb = self.cfg.fallback
-            if abs(v0) - abs(v) > fb.decel * dt + tol or abs(w0) - abs(w) > (
-                    fb.angular_decel * dt + tol):
-                found.append(f'fallback brakes harder than configured: ({v0}, {w0}) -> '
-                             f'({v}, {w}) in {dt:.4f} s')
+        if Reason.CLOCK_STALLED.value in reasons:
+            return found
+        dt = max(0.0, t - t0)
+        env, fb = self.cfg.envelope, self.cfg.fallback
+        dv, dw = abs(v0) - abs(v), abs(w0) - abs(w)
+        entry = verdict0 != 'FALLBACK'
+        odom_failed = any(r in _ODOM_REASONS for r in reasons)
+        if dw > env.max_angular_accel * dt + tol or (
+                (not entry or odom_failed) and dv > env.max_linear_decel * dt + tol):
+            found.append(f'fallback leaves the rate envelope: ({v0}, {w0}) -> ({v}, {w}) '
+                         f'in {dt:.4f} s')
+        shrinking = [(d, rate) for m, d, rate in ((v0, dv, fb.decel), (w0, dw, fb.angular_decel))
+                     if m != 0.0]
+        if not entry and shrinking and all(d > rate * dt + tol for d, rate in shrinking):
+            found.append(f'fallback brakes harder than configured: ({v0}, {w0}) -> '
+                         f'({v}, {w}) in {dt:.4f} s')
         return found
 
     def check_decision(self, decision) -> List[str]:
@@ -217,6 +239,21 @@ class ProposalAudit:
         return found
 
 
+def stop_time(v: float, w: float, cfg: config.GateConfig) -> float:
+    """Return the longest a fallback from (v, w) may take to reach zero.
+
+    The faster of the two fallback limits sets it (a zero component has no
+    say), unless an envelope rate limit forbids so fast a stop.
+    """
+    env, fb = cfg.envelope, cfg.fallback
+    parts = [(abs(m), fast, slow) for m, fast, slow in (
+        (v, fb.decel, env.max_linear_decel), (w, fb.angular_decel, env.max_angular_accel))
+        if m != 0.0]
+    if not parts:
+        return 0.0
+    return max([min(m / fast for m, fast, _ in parts)] + [m / slow for m, _, slow in parts])
+
+
 def random_config(rng: random.Random) -> config.GateConfig:
     """Return the defaults or a random valid configuration."""
     if rng.random() < 0.3:
@@ -267,7 +304,8 @@ class Episode:
         self.cfg = cfg
         self.now = T0
         self.output = (0.0, 0.0)  # the gate's latest output, set by the driver
-        self.vehicle = [0.0, 0.0, 0.0]  # v, w, x: follows the output with a lag
+        self.vehicle = [0.0, 0.0, 0.0, 0.0]  # v, w, x, yaw: follows the output with a lag
+        self.frozen: Optional[Odom] = None
         self.odom_mode = self.imu_mode = 'follow'
         self.last_stamp = T0
         self.held_metas: List[Tuple[int, Meta]] = []  # (periods still to wait, meta)
@@ -319,18 +357,27 @@ class Episode:
         for axis in (0, 1):
             vehicle[axis] += 0.3 * (self.output[axis] - vehicle[axis])
         vehicle[2] += vehicle[0] * PERIOD
+        vehicle[3] += vehicle[1] * PERIOD
+        v, w, x, yaw = vehicle
         if self._hit('odom_fault'):
-            self.odom_mode = rng.choice(['follow', 'stop', 'freeze', 'wild', 'stale'])
+            self.odom_mode = rng.choice(['follow', 'stop', 'freeze', 'freeze_here',
+                                         'freeze_still', 'wild', 'stale'])
+            # Frozen where the vehicle is, mid-turn or mid-stop included.
+            self.frozen = Odom(v, w, x, 0.0, 0.0, yaw)
         stamp = self.now
         if self.odom_mode == 'follow':
-            yield self.now, Odom(vehicle[0], vehicle[1], vehicle[2], 0.0, stamp)
+            yield self.now, Odom(v, w, x, 0.0, stamp, yaw)
         elif self.odom_mode == 'freeze':
             yield self.now, Odom(0.5, 0.0, 1.0, 0.0, stamp)
+        elif self.odom_mode == 'freeze_here':
+            yield self.now, dataclasses.replace(self.frozen, stamp=stamp)
+        elif self.odom_mode == 'freeze_still':
+            yield self.now, Odom(0.0, 0.0, 1.0, 0.0, stamp)
         elif self.odom_mode == 'wild':
             yield self.now, Odom(self._wild(5.0), self._wild(8.0), self._wild(100.0),
                                  self._wild(100.0), stamp + self._wild(1.0))
         elif self.odom_mode == 'stale':
-            yield self.now, Odom(vehicle[0], vehicle[1], vehicle[2], 0.0, stamp - 1.0)
+            yield self.now, Odom(v, w, x, 0.0, stamp - 1.0, yaw)
         if self._hit('imu_fault'):
             self.imu_mode = rng.choice(['follow', 'stop', 'wild'])
         if self.imu_mode == 'follow':
@@ -343,7 +390,8 @@ class Episode:
         if self._hit('silent_planner'):
             return
         if rng.random() < 0.05:
-            self.planner = (rng.uniform(-0.5, 1.5), rng.uniform(-2.0, 2.0))
+            self.planner = (rng.uniform(-0.5, 1.5) if rng.random() < 0.7 else 0.0,
+                            rng.uniform(-2.0, 2.0))
         v, w = self.planner
         stamp = self.now
         confidence: Optional[float] = rng.uniform(0.6, 1.0)
@@ -409,7 +457,8 @@ class Episode:
             else:
                 yield self.now, Estop(False)
                 self.odom_mode = 'follow'
-                yield self.now, Odom(*self.vehicle, 0.0, self.now)
+                v, w, x, yaw = self.vehicle
+                yield self.now, Odom(v, w, x, 0.0, self.now, yaw)
                 yield self.now, Reset()
         if self._hit('trace_fault'):
             yield self.now, TraceHealth(rng.random() < 0.5)
