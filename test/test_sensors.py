@@ -390,7 +390,7 @@ def test_a_reset_releases_a_held_stuck_fault_at_standstill_and_rearms_the_check(
     assert Reason.ODOM_STUCK in gate.tick(RATE).reasons
     result = gate.feed(Reset())
     assert result.reply[0] is True and 'ODOM_STUCK' in result.reply[1]
-    assert Reason.ODOM_STUCK not in result.decision.reasons
+    assert Reason.ODOM_STUCK not in result.decisions[-1].reasons
     assert not gate.state.latched
     # Re-armed: commanded motion with still-frozen odometry raises it again.
     frozen, _ = frozen_then_live(gate, 3.0, 0.0)
@@ -404,7 +404,7 @@ def test_a_latched_gate_with_a_held_stuck_fault_is_reset_once():
     gate.feed(Estop(False))
     result = gate.feed(Reset())
     assert result.reply[0] is True
-    assert result.decision.reasons == (Reason.NO_PROPOSAL,)
+    assert result.decisions[-1].reasons == (Reason.NO_PROPOSAL,)
 
 
 def test_the_first_stuck_fallback_ramps_from_the_last_output_not_the_frozen_speed():
