@@ -18,7 +18,8 @@ import sys
 from typing import List, Optional, Sequence
 
 from safety_gate import core, verify
-from safety_gate.config import config_sha256, ConfigError, GateConfig, load_yaml
+from safety_gate.config import (config_sha256, ConfigError, GateConfig, load_yaml,
+                                NAMESPACE_HELP)
 from safety_gate.record import decision_summary, record_events, record_summary
 from safety_gate.types import Reason
 
@@ -124,9 +125,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('trace', nargs='+', type=Path, help='trace files, rotated ones too')
     parser.add_argument('--config', type=Path, required=True,
                         help='the params file the gate ran with')
+    parser.add_argument('--namespace', default='', metavar='NS', help=NAMESPACE_HELP)
     args = parser.parse_args(argv)
     try:
-        cfg = load_yaml(args.config)
+        cfg = load_yaml(args.config, args.namespace)
     except (OSError, ConfigError) as exc:
         print(f'safety-gate replay: {exc}', file=sys.stderr)
         return 2

@@ -40,7 +40,7 @@ import re
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from safety_gate.config import config_sha256, load_yaml
+from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP
 from safety_gate.trace import hmac_hex, load_hmac_key, split_signature
 import yaml
 
@@ -437,6 +437,7 @@ def _parser() -> argparse.ArgumentParser:
                         help='an accepted config_sha256 (repeatable)')
     parser.add_argument('--config', action='append', default=[], type=Path, metavar='FILE',
                         help='a params file whose config hash is accepted (repeatable)')
+    parser.add_argument('--namespace', default='', metavar='NS', help=NAMESPACE_HELP)
     parser.add_argument('--hmac-key-file', default='', metavar='FILE',
                         help='file holding the HMAC key (default: $SAFETY_GATE_TRACE_HMAC_KEY)')
     return parser
@@ -462,7 +463,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             known.add(value.lower())
         for path in args.config:
             try:
-                known.add(config_sha256(load_yaml(path)))
+                known.add(config_sha256(load_yaml(path, args.namespace)))
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 return _usage_error(f'--config {path}: {exc}')
     try:
