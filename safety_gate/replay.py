@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from safety_gate import core, verify
 from safety_gate.cli import user_error
-from safety_gate.config import build, config_sha256, GateConfig, load_yaml
+from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.record import decision_summary, is_config, record_events, record_summary
 from safety_gate.trace import open_trace
 from safety_gate.types import Decision, Reason
@@ -177,9 +177,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--config', type=Path,
                         help="a params file to replay with instead of the trace's own "
                              'config records (to compare configurations)')
+    parser.add_argument('--namespace', default='', metavar='NS', help=NAMESPACE_HELP)
     args = parser.parse_args(argv)
     try:
-        override = None if args.config is None else load_yaml(args.config)
+        override = None if args.config is None else load_yaml(args.config, args.namespace)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('replay', f'--config {args.config}: {exc}')
     try:

@@ -48,7 +48,7 @@ import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from safety_gate.cli import user_error
-from safety_gate.config import config_sha256, load_yaml, params_sha256
+from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
 from safety_gate.trace import (GZIP_SUFFIX, hmac_hex, load_hmac_key, open_trace,
                                split_signature)
 import yaml
@@ -491,6 +491,7 @@ def _parser() -> argparse.ArgumentParser:
                         help='an accepted config_sha256 (repeatable)')
     parser.add_argument('--config', action='append', default=[], type=Path, metavar='FILE',
                         help='a params file whose config hash is accepted (repeatable)')
+    parser.add_argument('--namespace', default='', metavar='NS', help=NAMESPACE_HELP)
     parser.add_argument('--hmac-key-file', default='', metavar='FILE',
                         help='file holding the HMAC key (default: $SAFETY_GATE_TRACE_HMAC_KEY)')
     return parser
@@ -515,7 +516,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             known.add(value.lower())
         for path in args.config:
             try:
-                known.add(config_sha256(load_yaml(path)))
+                known.add(config_sha256(load_yaml(path, args.namespace)))
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 return _usage_error(f'--config {path}: {exc}')
     try:

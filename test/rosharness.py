@@ -19,18 +19,21 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
+from rcl_interfaces.srv import GetParameters
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.record import is_config
+from safety_gate.tools.ros_env import loopback_env
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
                                        meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
                                        stamp_from_ns, stamp_to_ns, twist_of)
@@ -40,6 +43,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 GATE_MODULE = 'safety_gate.node'
+REPO = Path(__file__).resolve().parents[1]
 UNLATCHED = {'require_reset_on_start': False}  # most tests start without the reset step
 MODEL_SHA256 = 'ab' * 32
 CDR_HEADER = b'\x00\x01\x00\x00'  # little-endian CDR encapsulation, before raw message bytes
@@ -60,6 +64,68 @@ def write_params(tmp_path: Path, overrides: Mapping[str, Any],
                              node_name)
 
 
+def launch_wheels_missing() -> Optional[str]:
+    """Return why the ROS 2 launch tests cannot run here, or None if they can."""
+    try:
+        import launch_ros  # noqa: F401
+        import launch_testing  # noqa: F401
+        import ros2launch  # noqa: F401
+    except ImportError as exc:
+        return (f'the ROS 2 launch wheels are absent ({exc.name} is not installed; they are '
+                'not on PyPI: `make test` installs them from ../shared/wheels/ros-jazzy-launch '
+                'when that directory exists, a ROS 2 install has them)')
+    return None
+
+
+def require_launch_wheels() -> None:
+    """Skip the calling test module without the launch wheels; under CI=true, fail."""
+    import pytest
+    missing = launch_wheels_missing()
+    if missing and os.environ.get('CI') == 'true':
+        pytest.fail(f'CI=true: {missing}', pytrace=False)
+    if missing:
+        pytest.skip(missing, allow_module_level=True)
+
+
+def source_prefix(scratch: Path) -> Path:
+    """Return an ament prefix that installs this source checkout, as colcon would.
+
+    The launch file finds the node and its default params file through the
+    ament index, which a source checkout (a pip editable install) lacks; the
+    share files are links into the checkout and the node runs this interpreter,
+    so what runs is the code under test.
+    """
+    prefix = Path(scratch) / 'ament_prefix'
+    share = prefix / 'share' / NODE_NAME
+    index = prefix / 'share' / 'ament_index' / 'resource_index' / 'packages'
+    index.mkdir(parents=True)
+    (index / NODE_NAME).touch()
+    # Every share file setup.py installs, linked file by file: ros2 launch looks for
+    # launch files without following directory links.
+    shared = [path for directory in ('launch', 'config', 'scenarios', 'security')
+              for path in (REPO / directory).rglob('*') if path.is_file()]
+    for source in [REPO / 'package.xml', *shared]:
+        target = share / source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+    node = prefix / 'lib' / NODE_NAME / 'safety_gate_node'
+    node.parent.mkdir(parents=True)
+    node.write_text(f'#!{sys.executable}\nimport sys\nfrom safety_gate.node import main\n'
+                    'sys.exit(main())\n')
+    node.chmod(0o755)
+    return prefix
+
+
+def launch_env(scratch: Path) -> dict:
+    """Return a loopback environment in which launch finds this checkout's package."""
+    domain = os.environ.get('ROS_DOMAIN_ID')  # the test's own nodes must see the gate
+    env = loopback_env(scratch, int(domain) if domain else None)
+    env['AMENT_PREFIX_PATH'] = os.pathsep.join(filter(None, [
+        str(source_prefix(scratch)), sys.prefix, env.get('AMENT_PREFIX_PATH')]))
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(REPO), env.get('PYTHONPATH')]))
+    return env
+
+
 class NodeProcess:
     """A ROS node module running as a child process, output captured to a file."""
 
@@ -73,12 +139,16 @@ class NodeProcess:
         if params_file is not None:
             cmd += ['--params-file', str(params_file)]
         cmd += list(ros_args)
-        self.log_path = Path(log_dir) / f'{module}.{time.monotonic_ns()}.log'
+        self._spawn(cmd, module, log_dir, env)
+
+    def _spawn(self, cmd: Sequence[str], name: str, log_dir: Path,
+               env: Optional[Mapping[str, str]], **popen_args) -> None:
+        self.log_path = Path(log_dir) / f'{name}.{time.monotonic_ns()}.log'
         with open(self.log_path, 'wb') as log:
-            # No shell: the signals the tests send reach the node itself.
+            # No shell: the signals the tests send reach the process itself.
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **(env or {})})
+                                         env={**os.environ, **(env or {})}, **popen_args)
 
     @property
     def returncode(self) -> Optional[int]:
@@ -105,6 +175,32 @@ class NodeProcess:
                 return self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        return self.proc.wait()
+
+
+class LaunchProcess(NodeProcess):
+    """``ros2 launch safety_gate safety_gate.launch.py`` as a child process."""
+
+    def __init__(self, arguments: Mapping[str, Any], log_dir: Path,
+                 env: Mapping[str, str]) -> None:
+        """Start the launch with ``name:=value`` arguments in ``env`` (see :func:`launch_env`)."""
+        cmd = [str(Path(sys.executable).parent / 'ros2'), 'launch', NODE_NAME,
+               'safety_gate.launch.py', *(f'{k}:={v}' for k, v in arguments.items())]
+        # Its own process group: a launch that will not stop is killed with its nodes.
+        self._spawn(cmd, 'ros2_launch', log_dir, env, start_new_session=True)
+
+    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        """Stop the launch (SIGINT; after ``timeout`` SIGKILL to its process group)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # whatever of the launch is left, a node it could not stop included
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         return self.proc.wait()
 
 
@@ -329,6 +425,21 @@ class TestBench:
     def publish_estop(self, engaged: bool) -> None:
         """Publish on safety_gate/estop."""
         self.estop_pub.publish(Bool(data=engaged))
+
+    def gate_parameters(self, names: Sequence[str],
+                        timeout: float = DEFAULT_TIMEOUT) -> Dict[str, Any]:
+        """Return {name: value} of the gate's parameters, asked over its parameter service."""
+        client = self.node.create_client(GetParameters, 'safety_gate/get_parameters')
+        try:
+            if not self.wait_for(client.service_is_ready, timeout):
+                raise TimeoutError('safety_gate/get_parameters is not served')
+            future = client.call_async(GetParameters.Request(names=list(names)))
+            if not self.wait_for(future.done, timeout):
+                raise TimeoutError('safety_gate/get_parameters did not answer')
+            return {name: parameter_value_to_python(value)
+                    for name, value in zip(names, future.result().values)}
+        finally:
+            self.node.destroy_client(client)
 
     def call_reset(self, timeout: float = DEFAULT_TIMEOUT) -> Tuple[bool, str]:
         """Call safety_gate/reset and return (success, message)."""

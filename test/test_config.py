@@ -8,10 +8,12 @@ unchanged on pydantic 1.10 and 2.x.
 
 import math
 from pathlib import Path
+import re
 
 import pytest
 
 from safety_gate import config
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS_BEGIN = '<!-- params:begin -->'
@@ -188,3 +190,80 @@ def test_readme_parameter_table_is_generated():
 def test_command_line_prints_the_generated_docs(capsys, argv, expected):
     assert config.main(argv) == 0
     assert capsys.readouterr().out == expected()
+
+
+def _params_file(tmp_path, data):
+    path = tmp_path / 'params.yaml'
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_sections_are_flattened_before_they_merge(tmp_path):
+    # A dotted key in the bare section and a nested one in the namespaced section
+    # are one parameter: the most specific wins, as under rcl.
+    path = _params_file(tmp_path, {
+        'safety_gate': {'ros__parameters': {'envelope': {'max_angular_speed': 1.2},
+                                            'envelope.max_linear_speed': 0.8}},
+        '/robot1/safety_gate': {'ros__parameters': {'envelope': {'max_linear_speed': 0.9}}}})
+    assert config.read_params_file(path, 'robot1') == {
+        'envelope.max_angular_speed': 1.2, 'envelope.max_linear_speed': 0.9}
+    assert config.load_yaml(path, namespace='robot1').envelope.max_linear_speed == 0.9
+    assert config.load_yaml(path).envelope.max_linear_speed == 0.8
+
+
+def test_rcl_nested_namespace_sections_are_read(tmp_path):
+    path = _params_file(tmp_path, {'robot1': {'safety_gate': {'ros__parameters': {
+        'rate_hz': 30.0}}}})
+    assert config.load_yaml(path, 'robot1').rate_hz == 30.0
+
+
+@pytest.mark.parametrize('data, expected', [
+    ({'safety_gate': {'envelope.max_linear_speed': 0.8}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': {'ros_parameters': {'rate_hz': 30.0}}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': None}, "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': {'ros__parameters': [1]}}, "section 'safety_gate' must hold only"),
+    ({'gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     "applies nothing to /safety_gate: its sections are 'gate'; the gate reads '/**', "
+     "'safety_gate', '/safety_gate'"),
+    ({'/robot2/safety_gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     'applies nothing to /safety_gate'),
+    (['a', 'list'], 'no node sections'),
+], ids=['no-ros__parameters', 'typo', 'empty-section', 'parameters-not-a-mapping',
+        'other-node', 'other-namespace', 'not-a-mapping'])
+def test_a_params_file_that_would_apply_nothing_is_refused(tmp_path, data, expected):
+    path = _params_file(tmp_path, data)
+    with pytest.raises(config.ConfigError) as error:
+        config.load_yaml(path)
+    assert str(path) in str(error.value) and expected in str(error.value)
+
+
+@pytest.mark.parametrize('write, expected', [
+    (None, 'No such file or directory'),
+    ('mkdir', 'Is a directory'),
+    ('safety_gate: [\n', 'not valid YAML at line 2'),
+    (b'\xff\xfe', 'not a text file'),
+], ids=['missing', 'directory', 'unparsable', 'binary'])
+def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, expected):
+    path = tmp_path / 'params.yaml'
+    if write == 'mkdir':
+        path.mkdir()
+    elif isinstance(write, bytes):
+        path.write_bytes(write)
+    elif write is not None:
+        path.write_text(write)
+    with pytest.raises(config.ConfigError, match=re.escape(f'params file {path}: {expected}')):
+        config.parse_params_file(path)
+
+
+@pytest.mark.parametrize('section, matches', [
+    # Checked against rclpy: which of /safety_gate and /robot1/safety_gate get the section.
+    ('/**', (True, True)), ('/*/safety_gate', (False, True)),
+    ('/**/safety_gate', (True, True)), ('safety_gate', (True, False)),
+    ('/safety_gate', (True, False)), ('robot1/safety_gate', (False, True)),
+    ('/robot1/*', (False, True)), ('/*', (True, False)), ('/**/other', (False, False)),
+])
+def test_rcl_section_matching(section, matches):
+    assert tuple(config.rcl_applies(section, name)
+                 for name in ('/safety_gate', '/robot1/safety_gate')) == matches

@@ -5,7 +5,7 @@
 import time
 
 import pytest
-from rosharness import UNLATCHED
+from rosharness import GATE_MODULE, NodeProcess, UNLATCHED, write_params
 
 START_TIMEOUT = 10.0  # s: interpreter and rclpy start-up on a loaded machine
 
@@ -31,3 +31,45 @@ def test_integer_for_float_parameter_is_accepted(bench, start_gate):
     gate = start_gate({**UNLATCHED, 'rate_hz': 50, 'odom.timeout': 1})
     assert bench.wait_for_output(), gate.output()
     assert gate.returncode is None
+
+
+@pytest.mark.parametrize('content, expected', [
+    (None, 'No such file or directory'),
+    ('directory', 'Is a directory'),
+    ('safety_gate: [\n', 'not valid YAML at line 2'),
+    ('- just\n- a list\n', 'no node sections'),
+    ('safety_gate:\n  ros_parameters:\n    rate_hz: 30.0\n',
+     "section 'safety_gate' has no 'ros__parameters'"),
+    ('gate:\n  ros__parameters:\n    rate_hz: 30.0\n',
+     "applies nothing to /safety_gate: its sections are 'gate'"),
+], ids=['missing', 'unreadable', 'unparsable', 'not-a-mapping', 'ros_parameters-typo',
+        'other-node'])
+def test_a_bad_params_file_exits_2_with_one_line(tmp_path, content, expected):
+    # Exit 1 means "let the supervisor restart me": a respawn would loop on these.
+    path = tmp_path / 'params.yaml'
+    if content == 'directory':
+        path.mkdir()  # unreadable as a file even for root
+    elif content is not None:
+        path.write_text(content)
+    gate = NodeProcess(GATE_MODULE, path, tmp_path)
+    code = gate.wait(START_TIMEOUT)
+    output = gate.output()
+    assert code == 2, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('safety_gate: refusing to start: '), output
+    assert str(path) in lines[0] and expected in lines[0], output
+
+
+def test_a_bare_section_does_not_reach_a_namespaced_node_silently(tmp_path):
+    # rcl applies `safety_gate:` to /safety_gate only; the launch file handles namespaces.
+    gate = NodeProcess(GATE_MODULE, write_params(tmp_path, {'rate_hz': 30.0}), tmp_path,
+                       ['-r', '__ns:=/robot1'])
+    assert gate.wait(START_TIMEOUT) == 2, gate.output()
+    assert 'applies nothing to /robot1/safety_gate' in gate.output()
+
+
+def test_a_bad_ros_argument_exits_2_without_a_traceback(tmp_path):
+    gate = NodeProcess(GATE_MODULE, None, tmp_path, ['-r', 'a:='])
+    assert gate.wait(START_TIMEOUT) == 2, gate.output()
+    assert 'safety_gate: refusing to start: ' in gate.output()
+    assert 'Traceback' not in gate.output()

@@ -119,3 +119,31 @@ def test_the_command_lists_and_refuses_bad_input_without_running(tmp_path, capsy
         runner.EXIT_USAGE
     assert "invalid parameter 'rate_hz'" in capsys.readouterr().err
     assert runner.main(['--library', str(tmp_path), '--list']) == runner.EXIT_USAGE
+
+
+@pytest.mark.parametrize('sections, expected', [
+    ({'gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     "applies nothing to /safety_gate: its sections are 'gate'"),
+    ({'safety_gate': {'ros_parameters': {'rate_hz': 30.0}}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+], ids=['other-node', 'ros_parameters-typo'])
+def test_a_config_that_applies_nothing_is_refused_before_any_run(tmp_path, capsys, sections,
+                                                                 expected):
+    # It used to run on the defaults and pass the release gate.
+    config_path = tmp_path / 'gate.yaml'
+    config_path.write_text(yaml.safe_dump(sections))
+    assert runner.main(['--config', str(config_path), '--only', 'nominal_cruise',
+                        '--report', str(tmp_path / 'r')]) == runner.EXIT_USAGE
+    assert expected in capsys.readouterr().err
+
+
+def test_the_namespace_selects_the_sections_the_launched_gate_gets(tmp_path, capsys):
+    config_path = tmp_path / 'robot1.yaml'
+    config_path.write_text(yaml.safe_dump(
+        {'/robot1/safety_gate': {'ros__parameters': {'rate_hz': -1.0}}}))
+    args = ['--config', str(config_path), '--only', 'nominal_cruise',
+            '--report', str(tmp_path / 'r')]
+    assert runner.main(args + ['--namespace', 'robot1']) == runner.EXIT_USAGE
+    assert "invalid parameter 'rate_hz'" in capsys.readouterr().err
+    assert runner.main(args) == runner.EXIT_USAGE
+    assert 'applies nothing to /safety_gate' in capsys.readouterr().err

@@ -67,3 +67,15 @@ def test_a_weaker_config_fails_the_release_gate_with_before_after_evidence(suite
     assert '| overspeed | S3 | PASS → FAIL |' in md
     assert 'RELEASE GATE FAILED' not in out  # that goes to stderr
     assert 'overspeed' in out and 'FAIL' in out
+
+
+def test_a_gate_that_refuses_to_start_is_reported_with_its_own_words(tmp_path):
+    from safety_gate.tools import closed_loop
+    refused = config.write_params_file(tmp_path / 'refused.yaml', {'rate_hz': -1.0})
+    scenario = model.load_library(runner.library_dir())[0]
+    with pytest.raises(RuntimeError) as error:
+        closed_loop.run(scenario, tmp_path / 'run', refused, runner.DEFAULT_SIM_RATE)
+    first_line = str(error.value).splitlines()[0]
+    assert first_line.startswith('gate exited with 2: safety_gate: refusing to start: '), \
+        first_line
+    assert "invalid parameter 'rate_hz' = -1.0" in first_line

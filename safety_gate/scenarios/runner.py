@@ -69,9 +69,10 @@ def library_dir() -> Path:
     return share_dir() / 'scenarios'
 
 
-def effective_config(config_path: Path, scenario: Scenario) -> config.GateConfig:
+def effective_config(config_path: Path, scenario: Scenario,
+                     namespace: str = '') -> config.GateConfig:
     """Return the gate configuration a scenario runs with: the file plus its overrides."""
-    flat = config.flatten(config.load_yaml(config_path))
+    flat = config.flatten(config.load_yaml(config_path, namespace))
     return config.build({**flat, **scenario.gate_params})
 
 
@@ -170,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--config', type=Path, default=None, metavar='FILE',
                         help="gate parameters file under test (default: the package's "
                         'config/safety_gate.yaml)')
+    parser.add_argument('--namespace', default='', metavar='NS', help=config.NAMESPACE_HELP)
     parser.add_argument('--only', nargs='+', metavar='ID', help='run only these scenarios')
     parser.add_argument('--report', type=Path, default=DEFAULT_REPORT_DIR, metavar='DIR',
                         help=f'where the report goes (default: {DEFAULT_REPORT_DIR})')
@@ -212,7 +214,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f'{s.id:34s} {s.severity.value} {s.exposure.value}  {s.title}')
             return EXIT_OK
         for scenario in scenarios:  # every scenario's config must be valid before any runs
-            effective_config(config_path, scenario)
+            effective_config(config_path, scenario, args.namespace)
         baseline = report.load_summary(args.baseline) if args.baseline else None
         if not 0.1 <= sim_rate <= 20.0:
             raise ValueError(f'--sim-rate {sim_rate} is outside [0.1, 20]')
@@ -220,13 +222,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return user_error('scenarios', f'{config_path}: {exc}')
     except (model.ScenarioError, ValueError, OSError) as exc:
         return user_error('scenarios', str(exc))
-    cfg_sha = config.config_sha256(config.load_yaml(config_path))
+    cfg_sha = config.config_sha256(config.load_yaml(config_path, args.namespace))
     print(f'safety-gate scenarios: {len(scenarios)} scenario(s), config {config_path} '
           f'(sha256 {cfg_sha[:12]}), sim time x{sim_rate:g}, release gate: no failure at '
           f'{args.fail_on.value} or above')
     args.report.mkdir(parents=True, exist_ok=True)
+    # The gates get the parameters the file gives the gate in that namespace, as
+    # the launch file hands them over: rcl alone would apply other sections.
+    gate_file = config.write_params_file(args.report / 'gate_params.yaml',
+                                         config.read_params_file(config_path, args.namespace))
     started = time.monotonic()
-    results = run_suite(scenarios, config_path, args.report, sim_rate)
+    results = run_suite(scenarios, gate_file, args.report, sim_rate)
     meta = report.SuiteInfo(config_path=str(config_path), config_sha256=cfg_sha,
                             sim_rate=sim_rate, fail_on=args.fail_on.value,
                             wall_s=time.monotonic() - started)

@@ -137,9 +137,13 @@ class _Loop:
         """Raise RuntimeError if a process died on its own."""
         for process in (self.vehicle, self.gate, self.planner):
             if not process.alive():
-                log = process.log_path.read_text(errors='replace')[-2000:]
-                raise RuntimeError(f'{process.name} exited with {process.popen.returncode}:\n'
-                                   f'{log}')
+                # The last line says why (the gate's refusal names the parameter); the
+                # runner shows only the first line of the error.
+                log = process.log_path.read_text(errors='replace')
+                last = next((line.strip() for line in reversed(log.splitlines())
+                             if line.strip()), '(no output)')
+                raise RuntimeError(f'{process.name} exited with {process.popen.returncode}: '
+                                   f'{last}\n{log[-2000:]}')
 
     def restart_gate(self) -> None:
         """Kill the gate as a crash would (SIGKILL) and start it again, same parameters."""
