@@ -25,8 +25,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     'default, and the config sha256 the node will run with and stamp into its '
                     'trace. Exit 2 with the reason when the node would refuse the file.')
     parser.add_argument('file', help='ROS params file (safety_gate: ros__parameters: ...)')
-    parser.add_argument('--namespace', default='', metavar='NS',
-                        help='the namespace the node runs in (selects /NS/safety_gate sections)')
+    parser.add_argument('--namespace', default='', metavar='NS', help=config.NAMESPACE_HELP)
     args = parser.parse_args(argv)
     try:
         cfg = config.load_yaml(args.file, namespace=args.namespace)
