@@ -171,7 +171,7 @@ def test_respawn_restarts_a_dead_gate_latched(ros_context, launch, tmp_path):
     assert _wait_until(lambda: len(_STARTED.findall(process.output())) == 2), process.output()
     bench = TestBench(ros_context)
     try:
-        assert bench.wait_for(lambda: any(s.data.get('mode') == 'LATCHED'
+        assert bench.wait_for(lambda: any(s.data.get('verdict') == 'ESTOP'
                                           for s in bench.states), TIMEOUT), process.output()
     finally:
         bench.destroy()
