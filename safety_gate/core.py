@@ -279,7 +279,7 @@ def _forget_the_past(state: GateState, now: float, cfg: GateConfig) -> GateState
     """After the clock went backwards no stored time can be compared with now."""
     # The e-stop heartbeat restarts from the jump: its last message cannot be
     # dated against the new clock, and the input's value is kept.
-    return evolve(state, clock_jumped=True, clock_stalled=False, previous_stamp=None,
+    return evolve(state, clock_jumped=True, previous_stamp=None,
                   latest=None, estop_seen=min(state.estop_seen, now),
                   latest_meta=None, latest_received=-math.inf, pending=None, metas=(),
                   reset_time=None, sensors=SensorState(), output_t=now,

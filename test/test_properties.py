@@ -22,8 +22,8 @@ from hypothesis import given, HealthCheck, settings, strategies as st
 from safety_gate import config, core, record
 from safety_gate.meta import parse_meta
 from safety_gate.types import (
-    Decision, Estop, Imu, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth, Verdict,
-    ZERO)
+    ClockStall, Decision, Estop, Imu, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth,
+    Verdict, ZERO)
 
 EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
 PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
@@ -69,6 +69,7 @@ templates = st.one_of(
     st.tuples(st.just('estop'), st.sampled_from([False, False, True])),
     st.tuples(st.just('reset')), st.tuples(st.just('rearm')),
     st.tuples(st.just('trace'), st.sampled_from([True, True, False])),
+    st.tuples(st.just('stall')),
 )
 
 
@@ -188,6 +189,8 @@ class _World:
             yield Reset()
         elif kind == 'trace':
             yield TraceHealth(args[0])
+        elif kind == 'stall':
+            yield ClockStall()
         else:
             yield Tick()
 
@@ -257,11 +260,14 @@ def assert_fallback_never_speeds_up(previous, decision):
 @given(scenarios())
 def test_every_decision_keeps_the_safety_invariants(scenario):
     cfg, script = scenario
-    latched, previous = cfg.require_reset_on_start, None
+    latched, stalled, previous = cfg.require_reset_on_start, False, None
     for step in play(cfg, script):
         if isinstance(step.event, Estop) and step.event.engaged:
             latched = True
             assert step.decision.verdict is Verdict.ESTOP
+        # Only the watchdog firing again ends a stall, whatever else arrives.
+        stalled = isinstance(step.event, ClockStall) or (
+            stalled and not isinstance(step.event, Tick))
         if step.reply is not None and step.reply[0]:
             latched = False
         decision = step.decision
@@ -272,6 +278,8 @@ def test_every_decision_keeps_the_safety_invariants(scenario):
         assert_fallback_never_speeds_up(previous, decision)
         if latched:
             assert decision.verdict is Verdict.ESTOP, decision
+        if stalled:
+            assert decision.verdict is not Verdict.APPROVE and decision.output == ZERO, decision
         previous = decision
 
 
