@@ -28,11 +28,11 @@ import yaml
 NODE_NAME = 'safety_gate'
 
 
-def _param(default, unit: str, doc: str, ge=None, le=None, gt=None, decides: bool = True):
+def _param(default, unit: str, doc: str, ge=None, le=None, decides: bool = True):
     # decides=False: the parameter only says where and how the gate records and
     # reports; given the same inputs the gate does the same with any value of it,
     # so it stays out of the config hash.
-    return pydantic.Field(default, ge=ge, le=le, gt=gt, unit=unit, description=doc,
+    return pydantic.Field(default, ge=ge, le=le, unit=unit, description=doc,
                           decides=decides)
 
 
@@ -179,13 +179,10 @@ class MonitorConfig(_Section):
     max_late: float = _param(
         0.1, 's', 'A watchdog tick later than this gives FALLBACK (GATE_OVERRUN).',
         ge=0.001, le=10.0)
-    clock_stall_timeout: float = _param(
-        0.5, 's', 'Steady-clock time without a watchdog tick (e.g. /clock stopped) before '
-        'the gate outputs zero (CLOCK_STALLED).', ge=0.01, le=60.0)
     max_spin_failure: float = _param(
-        0.5, 's', 'Steady-clock time the executor may fail on every spin while nothing is '
-        'published before the gate logs FATAL and exits with code 1, so that its supervisor '
-        'restarts it.', ge=0.01, le=60.0)
+        0.5, 's', 'Steady-clock time without a successful `cmd_vel` publish (callbacks '
+        'failing or hung) before the gate logs FATAL and exits with code 1, so that its '
+        'supervisor restarts it.', ge=0.01, le=60.0)
     max_proposal_rate: float = _param(
         1000.0, 'Hz', 'Proposals beyond this rate are shed: counted and reported, never '
         'decided.', ge=1.0, le=100000.0)
@@ -211,11 +208,27 @@ class TraceConfig(_Section):
         10000, '', 'Records buffered for the writer; beyond this they are counted lost.',
         ge=10, le=1_000_000, decides=False)
     required: bool = _param(
-        False, '', 'A trace that cannot be written forces FALLBACK (fail closed).')
+        False, '', 'A trace that cannot be written, loses records or stalls forces FALLBACK '
+        '(fail closed); needs `trace.enabled`.')
+    stall_timeout: float = _param(
+        0.5, 's', 'A writer with records to write that completes no write for this long '
+        '(e.g. a FIFO nobody reads, a hung mount) counts as unhealthy.', ge=0.01, le=60.0)
     hmac_key_file: str = _param(
         '', '', 'File holding a key that makes records HMAC-authenticated (or set '
         '`SAFETY_GATE_TRACE_HMAC_KEY`); the key itself is never logged or hashed.',
         decides=False)
+
+
+class EstopConfig(_Section):
+    """The e-stop input on `safety_gate/estop`."""
+
+    required: bool = _param(
+        False, '', 'Until the first message on `safety_gate/estop` the input is unknown and '
+        'counts as engaged: zero output (ESTOP_UNKNOWN), reset refused.')
+    heartbeat_timeout: float = _param(
+        0.0, 's', 'If > 0, an e-stop input not refreshed for this long counts as engaged: the '
+        'gate latches (ESTOP_HEARTBEAT_LOST) and refuses a reset until messages flow again; '
+        'implies `required`. 0 turns it off.', ge=0.0, le=10.0)
 
 
 class GateConfig(_Section):
@@ -240,11 +253,13 @@ class GateConfig(_Section):
     fallback: FallbackConfig = FallbackConfig()
     monitor: MonitorConfig = MonitorConfig()
     trace: TraceConfig = TraceConfig()
+    estop: EstopConfig = EstopConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
-        conf, env, fb, odom, mon = (values['confidence'], values['envelope'],
-                                    values['fallback'], values['odom'], values['monitor'])
+        rate, conf, env, fb, odom, mon, trace = (
+            values['rate_hz'], values['confidence'], values['envelope'], values['fallback'],
+            values['odom'], values['monitor'], values['trace'])
         rules = [
             ('confidence.recover_threshold', conf.recover_threshold,
              conf.recover_threshold >= conf.threshold,
@@ -264,6 +279,12 @@ class GateConfig(_Section):
              f'must be >= envelope.max_linear_speed ({env.max_linear_speed})'),
             ('monitor.warn_late', mon.warn_late, mon.warn_late <= mon.max_late,
              f'must be <= monitor.max_late ({mon.max_late})'),
+            ('monitor.max_spin_failure', mon.max_spin_failure,
+             mon.max_spin_failure > 2.0 / rate + mon.max_late,
+             f'must be > 2 / rate_hz + monitor.max_late ({2.0 / rate + mon.max_late:.4g} s): '
+             'the longest a working gate can be silent'),
+            ('trace.required', trace.required, trace.enabled or not trace.required,
+             'must be false when trace.enabled is false: a disabled trace cannot be required'),
         ]
         broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
         if broken:
@@ -287,17 +308,15 @@ def iter_fields(model=GateConfig, prefix: str = '') -> Iterator[Tuple[str, Any]]
 
 
 def allowed_range(field) -> str:
-    """Describe a field's allowed values, e.g. '[0.0, 1.0]' or '(0.0, 5.0]'."""
+    """Describe a field's allowed values, e.g. '[0.0, 1.0]'."""
     info = field.field_info
     if field.type_ is bool:
         return 'true or false'
     if field.type_ is str:
         return 'any string'
-    low = info.ge if info.ge is not None else info.gt
-    if low is None and info.le is None:
-        return f'any {field.type_.__name__}'
-    left = '[' if info.ge is not None else '('
-    return f'{left}{low}, {info.le}]'
+    # Every limit has both bounds inclusive: an open bound let subnormal
+    # values through, which made the envelope guard's arithmetic non-finite.
+    return f'[{info.ge}, {info.le}]'
 
 
 def flatten(config: GateConfig) -> Dict[str, Any]:

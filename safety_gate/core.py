@@ -8,7 +8,7 @@ publishes what comes back; replay and the scenario tools call the same
 function, so the same events at the same times give the same decisions.
 
 Order of a decision, fixed here and nowhere else:
-latch -> proposal validity -> confidence -> envelope veto -> sensor
+latch and e-stop input -> proposal validity -> confidence -> envelope veto -> sensor
 plausibility -> clock and trace health -> hysteresis -> output (rate-limited
 approval, or fallback ramp, or zero) -> envelope guard.
 
@@ -52,7 +52,10 @@ class GateState:
 
     latched: bool
     latch_reason: Reason = Reason.LATCHED_ON_START
-    estop_input: bool = False
+    # None until the first message: unknown, which counts as engaged when the
+    # e-stop is required (estop.required or a heartbeat).
+    estop_input: Optional[bool] = None
+    estop_seen: float = -math.inf
     reset_time: Optional[float] = None
     last_now: float = -math.inf
     clock_jumped: bool = False
@@ -95,8 +98,6 @@ def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepRe
     refused = ()
     if now < state.last_now:
         state, refused = _forget_the_past(state, now, cfg)
-    elif now > state.last_now and state.clock_stalled:
-        state = evolve(state, clock_stalled=False)
     state = evolve(state, last_now=now)
     handler = _HANDLERS[type(event)]
     result = handler(state, event, now, cfg)
@@ -175,6 +176,9 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
 
 
 def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepResult:
+    # Only the watchdog firing again ends a stall: other events can arrive on a
+    # node clock that runs (a wall clock stepped back) while the watchdog does not.
+    state = evolve(state, clock_stalled=False)
     pending = state.pending
     if pending is not None and now - pending.received >= cfg.confidence.pairing_wait:
         state, decision = _decide_proposal(evolve(state, pending=None), pending.proposal,
@@ -205,8 +209,9 @@ def _on_imu(state: GateState, imu: Imu, now: float, cfg: GateConfig) -> StepResu
 
 def _on_estop(state: GateState, estop: Estop, now: float, cfg: GateConfig) -> StepResult:
     if not estop.engaged:
-        return StepResult(evolve(state, estop_input=False))
-    state = evolve(state, estop_input=True, latched=True, latch_reason=Reason.ESTOP)
+        return StepResult(evolve(state, estop_input=False, estop_seen=now))
+    state = evolve(state, estop_input=True, estop_seen=now, latched=True,
+                   latch_reason=Reason.ESTOP)
     decision_state, decision = _decide(state, now, cfg, 'estop')
     return StepResult(decision_state, (decision,))
 
@@ -216,6 +221,12 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
     # operator's reset releases it and re-arms its check (only if accepted).
     held = sensors.held_faults(state.sensors)
     rearmed = evolve(state, sensors=sensors.rearm(state.sensors)) if held else state
+    if state.estop_input:
+        return StepResult(state, (), (False, 'the e-stop input is still engaged'))
+    estop = _estop_check(state, now, cfg)
+    if estop is not None and not estop.ok:
+        return StepResult(state, (), (False, _ESTOP_REFUSALS[estop.reason].format(
+            value=estop.value, limit=estop.limit)))
     if not state.latched:
         if not held:
             return StepResult(state, (), (True, 'not latched and no held sensor fault: '
@@ -224,8 +235,6 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
         names = ', '.join(r.value for r in held)
         return StepResult(decision_state, (decision,),
                           (True, f'released the held {names}: the checks are re-armed'))
-    if state.estop_input:
-        return StepResult(state, (), (False, 'the e-stop input is still engaged'))
     failing = sensors.healthy(rearmed.sensors, now, cfg)
     if failing:
         names = ', '.join(c.reason.value for c in failing)
@@ -274,6 +283,31 @@ def _latest_meta(state: GateState, now: float, cfg: GateConfig) -> Optional[Meta
     return None
 
 
+# ---------------------------------------------------------------- the e-stop input
+
+_ESTOP_REFUSALS = {
+    Reason.ESTOP_UNKNOWN: 'the e-stop input is unknown (no message on '
+                          'safety_gate/estop yet)',
+    Reason.ESTOP_HEARTBEAT_LOST: 'the e-stop heartbeat is lost (last message '
+                                 '{value:.3g} s ago, estop.heartbeat_timeout {limit} s)',
+}
+
+
+def _estop_check(state: GateState, now: float, cfg: GateConfig) -> Optional[Check]:
+    """Judge the e-stop input itself when it is required; None when it is not."""
+    heartbeat = cfg.estop.heartbeat_timeout
+    if not (cfg.estop.required or heartbeat > 0.0):
+        return None
+    if state.estop_input is None:
+        return Check('estop.input', False, 'unknown', 'a message on safety_gate/estop',
+                     Reason.ESTOP_UNKNOWN)
+    if heartbeat > 0.0:
+        age = now - state.estop_seen
+        return Check('estop.heartbeat', age <= heartbeat, age, heartbeat,
+                     Reason.ESTOP_HEARTBEAT_LOST)
+    return None
+
+
 # ---------------------------------------------------------------- the decision
 
 def _forget_the_past(state: GateState, now: float,
@@ -281,11 +315,18 @@ def _forget_the_past(state: GateState, now: float,
     """After the clock went backwards no stored time can be compared with now.
 
     A proposal waiting for its meta cannot be judged any more, so it is refused.
+    A held sensor fault is kept: it clears on a changed sample, not on time.
     """
     state, refused = _refuse_pending(state, now, cfg, 'the clock jumped back')
-    return evolve(state, clock_jumped=True, clock_stalled=False, decided_stamp=None,
-                  latest=None, latest_meta=None, latest_received=-math.inf, metas=(),
-                  reset_time=None, sensors=SensorState(), output_t=now,
+    held = state.sensors
+    # The e-stop heartbeat restarts from the jump: its last message cannot be
+    # dated against the new clock, and the input's value is kept.
+    return evolve(state, clock_jumped=True, decided_stamp=None,
+                  latest=None, estop_seen=min(state.estop_seen, now),
+                  latest_meta=None, latest_received=-math.inf, metas=(),
+                  reset_time=None, output_t=now,
+                  sensors=SensorState(stuck_held=held.stuck_held,
+                                      tracking_held=held.tracking_held),
                   authority=hysteresis.revoke(now, cfg.confidence)), refused
 
 
@@ -347,7 +388,15 @@ def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
 def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
             previous_stamp: Optional[float] = None, fresh: bool = False,
             extra: Tuple[Check, ...] = ()):
-    found = _proposal_checks(state, now, cfg, previous_stamp, fresh)
+    estop = _estop_check(state, now, cfg)
+    found = [] if estop is None else [estop]
+    if estop is not None and not estop.ok and not state.latched and (
+            estop.reason is Reason.ESTOP_HEARTBEAT_LOST):
+        # A publisher that fell silent is an e-stop that may be pressed: latch.
+        # An input never heard of only holds the output at zero (below), so that
+        # the first message decides, as require_reset_on_start says.
+        state = evolve(state, latched=True, latch_reason=Reason.ESTOP_HEARTBEAT_LOST)
+    found += _proposal_checks(state, now, cfg, previous_stamp, fresh)
     found += sensors.odom_checks(state.sensors, now, cfg)
     found += sensors.imu_checks(state.sensors, now, cfg)
     found += extra
@@ -378,9 +427,10 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     state = evolve(state, authority=authority)
 
     clamps: List[Clamp] = []
-    if state.latched:
+    if state.latched or (estop is not None and not estop.ok):
         verdict, output = Verdict.ESTOP, ZERO
-        failing.insert(0, state.latch_reason)
+        if state.latched:
+            failing = [state.latch_reason] + [r for r in failing if r is not state.latch_reason]
     elif state.clock_stalled:
         # Without a moving clock there is no dt to ramp over; with sim time a
         # stalled clock means a paused or dead simulator, so stop at once.

@@ -7,12 +7,20 @@ It converts messages into core events, keeps time with the node clock (so
 watchdog timer, and hands trace records to the background writer. It makes
 no decision of its own: anything the core raises becomes a FALLBACK decision
 with reason INTERNAL_ERROR.
+
+Two guards watch the shell itself on the steady clock, whatever the node
+clock does: a backstop timer keeps ``cmd_vel`` alive (zero, CLOCK_STALLED)
+while the watchdog timer on the node clock does not fire, and a thread
+outside the executor ends the process when nothing has been published for
+``monitor.max_spin_failure`` (callbacks failing or hung).
 """
 
 import json
 import math
+import os
 import signal
 import sys
+import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -45,12 +53,14 @@ from std_srvs.srv import Trigger
 # must never receive an old command, and a reliable publisher still matches.
 COMMAND_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
-# The e-stop subscription is volatile so it matches volatile and transient
-# local publishers alike.
-ESTOP_QOS = COMMAND_QOS
 # The state is latched so a monitor that starts later sees the current mode.
 STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# The e-stop is subscribed twice. Volatile matches every publisher; transient
+# local receives a latched publisher's last value at once, so an e-stop held
+# down while the gate restarts is seen, but it cannot match a volatile one.
+ESTOP_QOS = COMMAND_QOS
+ESTOP_LATCHED_QOS = STATE_QOS
 DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
@@ -97,8 +107,12 @@ class SafetyGateNode(Node):
         self._late_window = 0.0
         self._latency_window = 0.0
         self._last_emit_now = -math.inf
-        # Steady clock, for main(): has the gate gone silent?
+        # Steady time of the last cmd_vel publish that returned: the exit
+        # watchdog's measure of a silent gate.
         self.last_output_monotonic = time.monotonic()
+        # The backstop's threshold: a watchdog tick this overdue means the node
+        # clock is not driving the watchdog (GATE_OVERRUN starts at max_late).
+        self._silence_limit = self._period + monitor.max_late
 
         stamped = self.cfg.enable_stamped_cmd_vel
         cmd_type = TwistStamped if stamped else Twist
@@ -116,6 +130,9 @@ class SafetyGateNode(Node):
         if self.cfg.imu.enabled:
             self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
         self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_QOS)
+        # Volatile publishers never match this one: that mismatch is expected, not logged.
+        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
+                        report_incompatible=False)
         self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
 
         self.trace = self._open_trace()
@@ -123,16 +140,14 @@ class SafetyGateNode(Node):
         self.trace.submit(record.config_to_dict(
             self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
         self._seq += 1
+        # A trace that is already unusable must bar the very first proposal.
+        self._note_trace_health(self._now(), time.perf_counter())
         self.create_timer(self._period, self._on_tick)
-        if self.get_parameter('use_sim_time').value:
-            # Timers on sim time stop with /clock; this one, on the steady clock,
-            # keeps the output alive (zero) while the simulator is paused or gone.
-            self.create_timer(self._period, self._check_clock_advances,
-                              clock=Clock(clock_type=ClockType.STEADY_TIME))
-        # Diagnostics run on the steady clock so they keep reporting when a
-        # simulation's /clock stops.
-        self.create_timer(1.0, self._publish_diagnostics,
-                          clock=Clock(clock_type=ClockType.STEADY_TIME))
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        # Created after the watchdog timer, so when both are due the watchdog runs first.
+        self.create_timer(self._period, self._backstop, clock=steady)
+        # Diagnostics run on the steady clock so they keep reporting when the node clock stops.
+        self.create_timer(1.0, self._publish_diagnostics, clock=steady)
         self.add_on_set_parameters_callback(self._refuse_parameter_changes)
         self._publish_state(Verdict.ESTOP if self.state.latched else Verdict.FALLBACK, [])
         self.get_logger().info(
@@ -152,28 +167,34 @@ class SafetyGateNode(Node):
         cfg = config.build(given)
         for name, field in config.iter_fields():
             if not self.has_parameter(name):
+                # Not read_only in the descriptor: rclpy would refuse a set with a
+                # reason that does not say why; _refuse_parameter_changes does.
                 self.declare_parameter(name, config.flatten(cfg)[name], ParameterDescriptor(
-                    description=field.field_info.description, read_only=True,
-                    additional_constraints=f'allowed: {config.allowed_range(field)}'))
+                    description=field.field_info.description,
+                    additional_constraints=f'allowed: {config.allowed_range(field)}; '
+                    'read-only while the gate runs'))
         return cfg
 
     def _refuse_parameter_changes(self, params) -> SetParametersResult:
-        known = dict(config.iter_fields())
-        for param in params:
-            if param.name in known:
-                return SetParametersResult(
-                    successful=False,
-                    reason=f'{param.name} is a safety parameter: read-only at runtime')
-        return SetParametersResult(successful=True)
+        # Every parameter the node has sets the gate's behaviour or its timing,
+        # and the config hash in the trace describes the values at start.
+        if not params:
+            return SetParametersResult(successful=True)
+        name = params[0].name
+        return SetParametersResult(successful=False, reason=(
+            f'{name} is read-only while the gate runs: {_why_read_only(name)}; '
+            'restart the node to change it'))
 
     # Only the incompatible-QoS event is handled, and rclpy's default handlers are
     # off: each one is a waitable the executor rebuilds into its wait set on every
     # spin, which cost the gate about a quarter of its CPU.
-    def _subscribe(self, msg_type, topic: str, callback, qos, raw: bool = False):
+    def _subscribe(self, msg_type, topic: str, callback, qos, raw: bool = False,
+                   report_incompatible: bool = True):
         self.create_subscription(
             msg_type, topic, callback, qos, raw=raw,
             event_callbacks=SubscriptionEventCallbacks(
-                incompatible_qos=self._qos_event(topic), use_default_callbacks=False))
+                incompatible_qos=self._qos_event(topic) if report_incompatible else None,
+                use_default_callbacks=False))
 
     def _advertise(self, msg_type, topic: str, qos):
         return self.create_publisher(
@@ -195,7 +216,8 @@ class SafetyGateNode(Node):
             self.trace_path = (trace_cfg.path or str(default_trace_path(None)))
         return TraceWriter(
             self.trace_path, trace_cfg.max_file_bytes, trace_cfg.max_files, trace_cfg.queue_size,
-            hmac_key=load_hmac_key(trace_cfg.hmac_key_file), on_line=self._publish_record)
+            hmac_key=load_hmac_key(trace_cfg.hmac_key_file), on_line=self._publish_record,
+            stall_timeout=trace_cfg.stall_timeout)
 
     # ------------------------------------------------------------ inputs
 
@@ -260,19 +282,30 @@ class SafetyGateNode(Node):
         self._last_tick_now = now
         self._last_tick_wall = time.monotonic()
         self._late_window = max(self._late_window, late)
+        self._note_trace_health(now, started)
+        # Proposals faster than rate_hz already keep the output at least that
+        # frequent and re-judged; a tick then adds nothing, unless it is late or
+        # it is the one that ends a clock stall (only a tick does).
+        since_output = now - self._last_emit_now
+        if (0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late
+                and not self.state.clock_stalled):
+            return
+        self._step(Tick(late), now, started)
+
+    def _note_trace_health(self, now: float, started: float) -> None:
         healthy = self.trace.healthy
         if healthy != self._trace_healthy:
             self._trace_healthy = healthy
             self._step(TraceHealth(healthy), now, started)
-        # Proposals faster than rate_hz already keep the output at least that
-        # frequent and re-judged; a tick then adds nothing, unless it is late.
-        since_output = now - self._last_emit_now
-        if 0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late:
-            return
-        self._step(Tick(late), now, started)
 
-    def _check_clock_advances(self) -> None:
-        if time.monotonic() - self._last_tick_wall > self.cfg.monitor.clock_stall_timeout:
+    def _backstop(self) -> None:
+        # rclpy does not fire a timer on the node clock while that clock stands
+        # still (a paused /clock) or after it stepped backwards (NTP, by hand:
+        # for as long as the step). Until the watchdog fires again this keeps the
+        # output at rate_hz, zero, unless something else published just now.
+        wall = time.monotonic()
+        if (wall - self._last_tick_wall > self._silence_limit
+                and wall - self.last_output_monotonic >= 0.5 * self._period):
             self._step(ClockStall(), self._now(), time.perf_counter())
 
     # ------------------------------------------------------------ the step
@@ -415,8 +448,12 @@ class SafetyGateNode(Node):
                         'last_error': stats.last_error or ''}
         trace_level = DiagnosticStatus.OK
         trace_message = 'ok'
-        if not stats.healthy:
-            trace_level, trace_message = DiagnosticStatus.ERROR, 'trace file not writable'
+        if stats.stalled:
+            trace_level, trace_message = DiagnosticStatus.ERROR, (
+                'trace writer stalled: no write completed for trace.stall_timeout')
+        elif not stats.healthy:
+            trace_level, trace_message = DiagnosticStatus.ERROR, (
+                'trace file not writable, or records lost and not yet marked in it')
         elif stats.lost:
             trace_level, trace_message = DiagnosticStatus.WARN, f'{stats.lost} records lost'
         trace = _status('safety_gate: trace', trace_level, trace_message, trace_values)
@@ -429,7 +466,7 @@ class SafetyGateNode(Node):
         monitor = self.cfg.monitor
         late, latency = self._late_window, self._latency_window
         self._late_window = self._latency_window = 0.0
-        stalled = time.monotonic() - self._last_tick_wall > monitor.clock_stall_timeout
+        stalled = time.monotonic() - self._last_tick_wall > self._silence_limit
         values = {
             'tick_late_max_s': round(late, 4),
             'decision_latency_max_us': round(latency, 1),
@@ -455,11 +492,67 @@ class SafetyGateNode(Node):
 
     # ------------------------------------------------------------ shutdown
 
+    def watch_output(self, stopping: threading.Event) -> None:
+        """Start the thread that ends the process when the gate has gone silent.
+
+        It runs beside the executor, so a callback that raises on every spin or
+        one that never returns cannot stop it; ``stopping`` ends it on a normal
+        shutdown.
+        """
+        self.last_output_monotonic = time.monotonic()
+        threading.Thread(target=self._exit_when_silent, args=(stopping,),
+                         name='safety_gate_exit_watchdog', daemon=True).start()
+
+    def _exit_when_silent(self, stopping: threading.Event) -> None:
+        limit = self.cfg.monitor.max_spin_failure
+        poll = min(0.05, 0.25 * limit)
+        watched_since = last_wake = time.monotonic()
+        while not stopping.wait(poll):
+            now = time.monotonic()
+            # Silence counts only while this thread watched it: if it was not
+            # running either, the whole process was frozen or starved (SIGSTOP,
+            # the scheduler), and the executor gets its full time again.
+            if now - last_wake > poll + 0.5 * limit:
+                watched_since = now
+            last_wake = now
+            silent = now - max(self.last_output_monotonic, watched_since)
+            if silent > limit and not stopping.is_set():
+                # Alive but unable to publish is worse than dead: a supervisor sees
+                # a dead gate and restarts it, the base controller's timeout stops.
+                self.get_logger().fatal(
+                    f'no cmd_vel published for {silent:.2f} s, over monitor.max_spin_failure '
+                    f'= {limit} s (callbacks failing or hung); exiting with code 1 after '
+                    'a final zero')
+                self._last_zero()
+                self.trace.close(timeout=0.5)
+                os._exit(1)
+
+    def _last_zero(self) -> None:
+        # A message of its own: the executor thread may be filling _cmd_msg, and
+        # the core's state is that thread's, so this zero is published, not traced.
+        try:
+            msg = type(self._cmd_msg)()
+            if self.cfg.enable_stamped_cmd_vel:
+                msg.header.stamp = self.get_clock().now().to_msg()
+                msg.header.frame_id = self._frame_id
+            self._cmd_pub.publish(msg)
+        except Exception as exc:  # noqa: B902 - publishing may be what fails
+            self.get_logger().error(f'final zero not published: {exc!r}')
+
     def publish_final_zero(self) -> None:
         """Publish and trace a last zero command, then wait briefly for delivery."""
         now = self._now()
         self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _why_read_only(name: str) -> str:
+    if name == 'use_sim_time':
+        return "it changes the gate's timing (the clock behind every timeout and the watchdog)"
+    if name.startswith('qos_overrides.'):
+        return 'it changes which publishers the gate hears and how its output is delivered'
+    return ("it changes the gate's behaviour or timing (the config sha256 in the trace names "
+            'the values it started with)')
 
 
 def _decode_string(raw: bytes) -> str:
@@ -497,7 +590,8 @@ def main(args=None) -> int:
 
     Exit 2 with one line on any configuration problem (params files, ROS
     arguments, parameter values): a restart would only repeat it. Exit 1 when
-    the executor keeps failing, for the supervisor to restart the gate.
+    nothing is published for ``monitor.max_spin_failure`` (see
+    :meth:`SafetyGateNode.watch_output`), for the supervisor to restart the gate.
     """
     params_files = _params_files(sys.argv if args is None else args)
     try:
@@ -519,38 +613,26 @@ def main(args=None) -> int:
         return _refuse(exc)
     executor = ReusedWaitSetExecutor()
     executor.add_node(node)
-    code = 0
+    stopping = threading.Event()
+    node.watch_output(stopping)
     try:
-        failing_since = None
         while not stop:
             try:
                 executor.spin_once(timeout_sec=0.05)
-                failing_since = None
             # A defect in the shell must not silence the gate: log it and keep spinning.
             except Exception as exc:  # noqa: B902
                 node.get_logger().error(f'internal error in a callback: {exc!r}',
                                         throttle_duration_sec=_LOG_INTERVAL_S)
-                now = time.monotonic()
-                failing_since = failing_since or now
-                limit = node.cfg.monitor.max_spin_failure
-                # Alive but unable to publish is worse than dead: a supervisor sees a
-                # dead gate and restarts it, the base controller's timeout stops.
-                if now - failing_since > limit and now - node.last_output_monotonic > limit:
-                    node.get_logger().fatal(
-                        f'every spin has failed and nothing was published for over '
-                        f'monitor.max_spin_failure = {limit} s (last: {exc!r}); '
-                        'exiting with code 1 after a final zero')
-                    code = 1
-                    break
-        if stop:
-            node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
+        stopping.set()
+        node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
         node.publish_final_zero()
     finally:
+        stopping.set()
         node.trace.close(timeout=2.0)
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
-    return code
+    return 0
 
 
 if __name__ == '__main__':

@@ -25,6 +25,13 @@ Line format (one JSON object per line, UTF-8, newline terminated)::
 Non-finite floats (a planner can send NaN) are kept as the JSON strings
 ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; ``float()`` reads them back.
 
+Health: the writer is unhealthy while the file cannot be written, from the
+moment a record is lost until a line in the file marks that loss, and while
+it has had records in hand for ``stall_timeout`` without completing a write
+(a FIFO nobody reads, a hung network mount: the writer blocks, it gets no
+error). The file is opened on the writer thread, so even an ``open`` that
+blocks cannot hold up the caller for longer than ``stall_timeout``.
+
 Durability: each batch of queued lines is written with one ``write`` call and
 is then in the OS page cache. ``fsync`` runs only on rotation and on close: a
 per-record fsync would cost milliseconds per decision. A power loss can
@@ -76,8 +83,9 @@ class TraceStats:
     ``written`` counts records in the file (without a file: records handed on);
     ``lost`` counts records that never reached it (queue full, write or encoding
     error). ``last_error`` keeps the latest problem even after ``healthy`` is
-    True again. ``last_sha256`` is the hash of the newest chained line: an
-    anchor to compare the trace tail against.
+    True again. ``stalled`` says the writer has completed no write for
+    ``stall_timeout`` while it had records in hand. ``last_sha256`` is the hash
+    of the newest chained line: an anchor to compare the trace tail against.
     """
 
     submitted: int
@@ -85,6 +93,7 @@ class TraceStats:
     lost: int
     queue_depth: int
     healthy: bool
+    stalled: bool
     last_error: str
     bytes_written: int
     current_file: Optional[str]
@@ -243,11 +252,12 @@ class TraceWriter:
     def __init__(self, path: Optional[Path], max_file_bytes: int, max_files: int,
                  queue_size: int, hmac_key: Optional[bytes] = None,
                  on_line: Optional[Callable[[str], None]] = None,
-                 retry_interval: float = 1.0) -> None:
-        """Open the trace (errors are recorded, not raised) and start the writer thread.
+                 retry_interval: float = 1.0, stall_timeout: float = math.inf) -> None:
+        """Start the writer thread, which opens the trace (errors are recorded, not raised).
 
         ``max_files`` counts the current file too. A failed open or write is
-        retried at most every ``retry_interval`` seconds.
+        retried at most every ``retry_interval`` seconds. Return once the file
+        is open, or after ``stall_timeout`` if opening it blocks.
         """
         self._path = Path(path) if path is not None else None
         self._max_file_bytes = max_file_bytes
@@ -261,7 +271,12 @@ class TraceWriter:
         self._closed = False
         self._submitted = 0
         self._lost = 0
+        self._lost_marked = 0
         self._dropped_since_put = 0
+        self._stall_timeout = stall_timeout
+        # Steady time by which the writer must finish what it has in hand; no
+        # work in hand, no deadline.
+        self._deadline = math.inf
 
         self._prev = GENESIS
         self._chain_started = False
@@ -277,12 +292,13 @@ class TraceWriter:
         self._lock_fd: Optional[int] = None
         self._next_open = 0.0
 
-        if self._path is not None:
-            self._open()
+        opened = threading.Event()
         # A daemon: an owner that dies without close() must not hang the process at
         # exit. Owners close() on every normal path, which drains the queue first.
-        self._thread = threading.Thread(target=self._run, name='safety_gate_trace', daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(opened,),
+                                        name='safety_gate_trace', daemon=True)
         self._thread.start()
+        opened.wait(None if math.isinf(stall_timeout) else stall_timeout)
 
     # ------------------------------------------------------------ caller side
 
@@ -305,15 +321,20 @@ class TraceWriter:
 
     @property
     def healthy(self) -> bool:
-        """Return False while the trace file cannot be written (cheap: read every tick)."""
-        return self._healthy
+        """Return False while writing fails, a loss is unmarked or the writer stalls.
+
+        Cheap: the node reads it every tick.
+        """
+        return (self._healthy and self._lost == self._lost_marked
+                and time.monotonic() < self._deadline)
 
     def stats(self) -> TraceStats:
         """Return a snapshot of the counters."""
         return TraceStats(
             submitted=self._submitted, written=self._written, lost=self._lost,
-            queue_depth=self._queue.qsize(), healthy=self._healthy,
-            last_error=self._last_error, bytes_written=self._bytes_written,
+            queue_depth=self._queue.qsize(), healthy=self.healthy,
+            stalled=time.monotonic() >= self._deadline, last_error=self._last_error,
+            bytes_written=self._bytes_written,
             current_file=str(self._path) if self._path is not None else None,
             last_sha256=self._prev)
 
@@ -341,7 +362,14 @@ class TraceWriter:
 
     # ------------------------------------------------------------ writer thread
 
-    def _run(self) -> None:
+    def _run(self, opened: threading.Event) -> None:
+        try:
+            if self._path is not None:
+                self._deadline = time.monotonic() + self._stall_timeout
+                self._open()
+                self._deadline = math.inf
+        finally:
+            opened.set()
         stop = False
         while not stop:
             try:
@@ -349,6 +377,7 @@ class TraceWriter:
             except queue.Empty:
                 stop = self._closed
                 continue
+            self._deadline = time.monotonic() + self._stall_timeout
             batch = []
             while item is not _STOP:
                 batch.append(item)
@@ -361,6 +390,7 @@ class TraceWriter:
             stop = item is _STOP
             if batch:
                 self._process(batch)
+            self._deadline = math.inf
         self._close_file(sync=True)
         self._release_lock()
 
@@ -377,6 +407,7 @@ class TraceWriter:
                 carry = 0
         done = self._write(lines) if self._path is not None else len(lines)
         self._written += done
+        self._lost_marked += sum(lost_before for _, lost_before in lines[:done])
         unwritten = lines[done:]
         if unwritten:
             self._count_lost(len(unwritten))

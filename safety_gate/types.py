@@ -48,6 +48,8 @@ class Reason(str, enum.Enum):
     # latch
     LATCHED_ON_START = 'LATCHED_ON_START'
     ESTOP = 'ESTOP'
+    ESTOP_UNKNOWN = 'ESTOP_UNKNOWN'
+    ESTOP_HEARTBEAT_LOST = 'ESTOP_HEARTBEAT_LOST'
     # the proposal itself
     NO_PROPOSAL = 'NO_PROPOSAL'
     NON_FINITE_COMMAND = 'NON_FINITE_COMMAND'
@@ -198,7 +200,11 @@ class Tick:
 
 @dataclass(frozen=True)
 class ClockStall:
-    """The node clock has not advanced for ``monitor.clock_stall_timeout`` of steady time."""
+    """The watchdog timer on the node clock has not fired for ``1/rate_hz + monitor.max_late``.
+
+    Measured on the steady clock, so it holds whatever the node clock does: a
+    stopped ``/clock``, a wall clock stepped backwards.
+    """
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,12 @@ INJECTABLE = (
     ('safety_gate.convert', 'proposal'),
 )
 
-# Methods of the shell that injected_gate_main can make raise: (module, class, method).
-INJECTABLE_METHODS = (('safety_gate.executor', 'ReusedWaitSetExecutor', '_dispatch'),)
+# Methods of the shell that injected_gate_main can make misbehave: (module, class, method).
+INJECTABLE_METHODS = (
+    ('safety_gate.executor', 'ReusedWaitSetExecutor', '_dispatch'),
+    ('safety_gate.node', 'SafetyGateNode', '_on_tick'),
+    ('safety_gate.node', 'SafetyGateNode', '_publish_command'),
+)
 
 
 class Processes:
@@ -397,31 +401,38 @@ def flood_main() -> int:
 
 
 def injected_gate_main() -> int:
-    """Run the real gate with the functions in INJECTABLE raising on demand.
+    """Run the real gate with the functions in INJECTABLE misbehaving on demand.
 
-    A function raises RuntimeError while the file ``module.function`` (a method:
-    ``module.Class.method``) exists in ``$SAFETY_GATE_INJECT_DIR``, or raises
-    after doing its work while ``module.function.after`` exists; the test
-    creates and removes those files.
+    While the file ``module.function`` (a method: ``module.Class.method``)
+    exists in ``$SAFETY_GATE_INJECT_DIR`` the function raises RuntimeError;
+    while ``<that name>.after`` exists it raises after doing its work; while
+    ``.skip`` exists it returns None without running (a timer rclpy does not
+    fire); while ``.hang`` exists it never returns. The test creates and
+    removes those files.
     """
     flags = Path(os.environ[INJECT_DIR_ENV])
     for module_name, name in INJECTABLE:
         module = importlib.import_module(module_name)
-        setattr(module, name, _raising_when(flags / f'{module_name}.{name}',
-                                            getattr(module, name)))
+        setattr(module, name, _misbehaving_when(flags / f'{module_name}.{name}',
+                                                getattr(module, name)))
     for module_name, class_name, name in INJECTABLE_METHODS:
         cls = getattr(importlib.import_module(module_name), class_name)
-        setattr(cls, name, _raising_when(flags / f'{module_name}.{class_name}.{name}',
-                                         getattr(cls, name)))
+        setattr(cls, name, _misbehaving_when(flags / f'{module_name}.{class_name}.{name}',
+                                             getattr(cls, name)))
     return gate_node.main()
 
 
-def _raising_when(flag: Path, real: Callable) -> Callable:
-    after = flag.with_name(f'{flag.name}.after')
+def _misbehaving_when(flag: Path, real: Callable) -> Callable:
+    after, skip, hang = (flag.with_name(f'{flag.name}.{mode}')
+                         for mode in ('after', 'skip', 'hang'))
 
     def injected(*args, **kwargs):
         if flag.exists():
             raise RuntimeError(f'injected fault: {flag.name}')
+        if skip.exists():
+            return None
+        while hang.exists():
+            time.sleep(1.0)
         result = real(*args, **kwargs)
         if after.exists():
             raise RuntimeError(f'injected fault after the call: {after.name}')

@@ -13,8 +13,8 @@ import pytest
 
 from safety_gate import config, core, hysteresis, record
 from safety_gate.types import (
-    Clamp, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick, TraceHealth,
-    Verdict, ZERO)
+    Clamp, ClockStall, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick,
+    TraceHealth, Verdict, ZERO)
 
 T0 = 100.0
 TICK = 1 / 32
@@ -743,7 +743,87 @@ def test_reset_when_not_latched_and_nothing_held_changes_nothing():
     assert gate.cycle(0.5).verdict is Verdict.APPROVE
 
 
+# ---------------------------------------------------------------- a required e-stop input
+
+HEARTBEAT = 8 * TICK
+
+
+def test_a_required_estop_never_heard_of_holds_zero_until_a_message_says_released():
+    gate = Gate({'estop.required': True})
+    decision = gate.cycle(0.5)
+    assert decision.verdict is Verdict.ESTOP and decision.output == ZERO
+    assert Reason.ESTOP_UNKNOWN in decision.reasons
+    result = gate.feed(Reset())
+    assert result.reply[0] is False and 'unknown' in result.reply[1]
+    gate.feed(Estop(False))
+    # Not latched: require_reset_on_start is false, and the input is now known.
+    assert gate.cycle(0.5).verdict is Verdict.APPROVE
+
+
+def test_a_required_estop_keeps_the_start_latch_until_it_is_known():
+    gate = Gate({'estop.required': True, 'require_reset_on_start': True})
+    gate.advance()
+    assert gate.feed(Reset()).reply[0] is False
+    gate.feed(Estop(False))
+    gate.advance()
+    assert gate.feed(Reset()).reply[0] is True
+
+
+def with_heartbeat(gate: Gate, cycles: int, v: float = 0.5):
+    """Run planner cycles with an e-stop publisher that says 'released' once per cycle."""
+    for _ in range(cycles):
+        gate.feed(Estop(False))
+        gate.cycle(v)
+
+
+def test_a_silent_estop_heartbeat_latches_and_the_reset_waits_for_fresh_messages():
+    gate = Gate({'estop.heartbeat_timeout': HEARTBEAT})
+    with_heartbeat(gate, 12)
+    assert gate.output == Command(0.5, 0.0)
+    gate.feed(Estop(False))
+    last_heard = gate.now
+    gate.cycles(4, 0.5)
+    late = [d for d in gate.decisions if d.t - last_heard > HEARTBEAT]
+    assert late and all(d.verdict is Verdict.ESTOP and d.output == ZERO for d in late)
+    assert Reason.ESTOP_HEARTBEAT_LOST in late[0].reasons
+    assert all(d.verdict is Verdict.APPROVE for d in gate.decisions[-16:]
+               if last_heard < d.t <= last_heard + HEARTBEAT)
+    assert gate.state.latched
+    result = gate.feed(Reset())
+    assert result.reply[0] is False and 'heartbeat' in result.reply[1]
+    # Messages again: still latched until the operator resets.
+    with_heartbeat(gate, 2)
+    assert gate.decisions[-1].verdict is Verdict.ESTOP
+    gate.feed(Estop(False))
+    assert gate.feed(Reset()).reply[0] is True
+    with_heartbeat(gate, 1)
+    assert gate.decisions[-1].verdict is Verdict.APPROVE
+
+
+def test_an_estop_pressed_while_unknown_latches():
+    gate = Gate({'estop.required': True})
+    gate.advance()
+    assert gate.decide(Estop(True)).reasons[0] is Reason.ESTOP
+    gate.feed(Estop(False))
+    assert gate.cycle(0.5).verdict is Verdict.ESTOP
+
+
 # ---------------------------------------------------------------- clock, trace, errors
+
+
+def test_a_clock_stall_holds_zero_until_the_watchdog_fires_again():
+    gate = driving()
+    gate.advance()
+    decision = gate.decide(ClockStall())
+    assert decision.output == ZERO and Reason.CLOCK_STALLED in decision.reasons
+    # The node clock runs on (a wall clock stepped back) but the watchdog does
+    # not fire: proposals are no reason to trust it again.
+    gate.advance()
+    decision = gate.propose(0.5)
+    assert decision.verdict is Verdict.FALLBACK and decision.output == ZERO
+    assert Reason.CLOCK_STALLED in decision.reasons
+    gate.advance()
+    assert Reason.CLOCK_STALLED not in gate.tick().reasons
 
 
 @pytest.mark.parametrize('event', [

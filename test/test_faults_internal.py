@@ -7,8 +7,9 @@ step calls) wrapped to raise RuntimeError while a flag file exists. For each
 one in turn the test raises the flag while an honest planner drives: the gate
 must decide FALLBACK (or ESTOP when latched) naming INTERNAL_ERROR, never
 approve, keep publishing at rate and stay alive; once the flag is gone,
-authority returns under the hysteresis rules. An executor that fails on
-every spin cannot publish at all: the gate must then exit (code 1) after a
+authority returns under the hysteresis rules. A gate that cannot publish at
+all (an executor failing on every spin, every publish raising while other
+callbacks succeed, a callback that never returns) must exit (code 1) after a
 final zero rather than stay alive and silent.
 """
 
@@ -102,6 +103,34 @@ def test_an_executor_failing_on_every_spin(bench, tmp_path, when):
             assert len(outputs) >= CFG.rate_hz * limit, len(outputs)
             return
         assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
+        bench.spin_for(0.3)
+        assert gate.returncode == 1, gate.output()
+        assert 'monitor.max_spin_failure' in gate.output(), gate.output()
+        assert bench.cmd[-1].is_zero, bench.cmd[-3:]
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize('method, mode', [('_publish_command', ''), ('_on_tick', '.hang')],
+                         ids=['every-publish-raises', 'tick-hangs'])
+def test_a_gate_that_cannot_publish_exits(bench, tmp_path, method, mode):
+    """Odometry callbacks still succeed, or the executor is stuck in one callback.
+
+    Either way nothing reaches cmd_vel: the gate must exit with code 1 within
+    monitor.max_spin_failure (a generous bound here) after a final zero.
+    """
+    flags = tmp_path / 'inject'
+    flags.mkdir()
+    flag = flags / f'safety_gate.node.SafetyGateNode.{method}{mode}'
+    with Processes(tmp_path) as processes:
+        gate = processes.program('injected_gate_main',
+                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
+                                 env={INJECT_DIR_ENV: str(flags)})
+        bench.drive(V)
+        assert bench.wait_for_cmd(V), gate.output()
+        flag.touch()
+        injected = time.monotonic()
+        assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
+        assert time.monotonic() - injected < CFG.monitor.max_spin_failure + 3.0
         bench.spin_for(0.3)
         assert gate.returncode == 1, gate.output()
         assert 'monitor.max_spin_failure' in gate.output(), gate.output()

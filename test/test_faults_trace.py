@@ -1,6 +1,6 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Trace storage faults: an unwritable directory, a full disk, a disk that fills mid-run.
+"""Trace storage faults: an unwritable directory, a full disk, a disk that fills mid-run, a stall.
 
 With ``trace.required`` the gate fails closed (FALLBACK, TRACE_UNAVAILABLE);
 without it control goes on under an ERROR diagnostic. Either way every lost
@@ -10,9 +10,13 @@ file itself (``lost_before``), and the hash chain stays intact.
 The tests run as root, which ignores directory permissions, so the faults
 are ones root cannot bypass: a path through a regular file (ENOTDIR/EEXIST),
 ``/dev/full`` (ENOSPC), and a file-size limit set on the running gate
-(``RLIMIT_FSIZE``: EFBIG, the disk filling up at a chosen moment).
+(``RLIMIT_FSIZE``: EFBIG, the disk filling up at a chosen moment). A FIFO
+nobody reads gives no error at all: the writer just blocks, from ``open``
+on, and must count as unhealthy after ``trace.stall_timeout``.
 """
 
+import json
+import os
 import resource
 import time
 
@@ -121,3 +125,49 @@ def test_disk_fills_up_mid_run(bench, start_gate, tmp_path, required):
     assert lost == counted > 0, (lost, counted)
     marked = [r for r in trace_lines([trace]) if r.get('lost_before')]
     assert len(marked) == 1 and marked[0]['lost_before'] == counted, marked
+
+
+@pytest.mark.ros
+def test_a_trace_nobody_reads_fails_closed(bench, start_gate, tmp_path):
+    fifo = tmp_path / 'trace.fifo'
+    os.mkfifo(fifo)
+    gate = start_gate({**UNLATCHED, 'trace.path': str(fifo), 'trace.required': True})
+    bench.drive(V)
+    assert bench.wait_for_output(), gate.output()
+    started = time.monotonic()
+    bench.spin_for(2.0)
+    assert len(bench.cmd_since(started)) >= 0.8 * CFG.rate_hz * 2.0, 'not publishing at rate'
+    assert all(c.is_zero for c in bench.cmd), 'moved without a trace'
+    stalled = [message for _, level, message, _ in diagnostic(bench, TRACE, started)
+               if level == ERROR]
+    assert stalled and 'stalled' in stalled[-1], stalled
+
+    # A reader at last: the records held back come out, and none was an approval.
+    attached = time.time()
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    data = bytearray()
+
+    def approved_after_attach():
+        try:
+            while True:
+                chunk = os.read(reader, 65536)
+                if not chunk:
+                    break
+                data.extend(chunk)
+        except BlockingIOError:
+            pass
+        return any(r['verdict'] == 'APPROVE' for r in _complete_records(data))
+    try:
+        assert bench.wait_for(approved_after_attach, 20.0), gate.output()
+    finally:
+        gate.stop()
+        os.close(reader)
+    records = _complete_records(data)
+    before = [r for r in records if r['wall_time'] < attached]
+    assert before and not [r for r in before if r['verdict'] == 'APPROVE']
+    proposals = [r for r in before if r['trigger'] == 'proposal']
+    assert proposals and all('TRACE_UNAVAILABLE' in r['reasons'] for r in proposals)
+
+
+def _complete_records(data: bytes):
+    return [json.loads(line) for line in bytes(data).split(b'\n')[:-1] if line.strip()]

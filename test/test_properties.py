@@ -26,8 +26,8 @@ from safety_gate import config, core, record
 from safety_gate.meta import parse_meta
 from safety_gate.tools.fuzz import Invariant, ProposalAudit
 from safety_gate.types import (
-    Decision, Estop, Imu, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth, Verdict,
-    ZERO)
+    ClockStall, Decision, Estop, Imu, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth,
+    Verdict, ZERO)
 
 EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
 PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
@@ -82,6 +82,7 @@ templates = st.one_of(
     st.tuples(st.just('estop'), st.sampled_from([False, False, True])),
     st.tuples(st.just('reset')), st.tuples(st.just('rearm')),
     st.tuples(st.just('trace'), st.sampled_from([True, True, False])),
+    st.tuples(st.just('stall')),
 )
 
 
@@ -215,6 +216,8 @@ class _World:
             yield Reset()
         elif kind == 'trace':
             yield TraceHealth(args[0])
+        elif kind == 'stall':
+            yield ClockStall()
         else:
             yield Tick()
 
@@ -303,12 +306,15 @@ def assert_fallback_never_speeds_up(previous, decision):
 @given(scenarios())
 def test_every_decision_keeps_the_safety_invariants(scenario):
     cfg, script = scenario
-    latched, previous = cfg.require_reset_on_start, None
+    latched, stalled, previous = cfg.require_reset_on_start, False, None
     invariant, audit = Invariant(cfg), ProposalAudit(cfg)
     for step in play(cfg, script):
         engaged = isinstance(step.event, Estop) and step.event.engaged
         if engaged:
             assert step.decisions[-1].verdict is Verdict.ESTOP
+        # Only the watchdog firing again ends a stall, whatever else arrives.
+        stalled = isinstance(step.event, ClockStall) or (
+            stalled and not isinstance(step.event, Tick))
         if step.reply is not None and step.reply[0]:
             latched = False
         assert not audit.step(step.now, step.event, step.decisions, step.pending), step
@@ -320,6 +326,9 @@ def test_every_decision_keeps_the_safety_invariants(scenario):
             assert not invariant.check_decision(decision), (previous, decision)
             if latched:
                 assert decision.verdict is Verdict.ESTOP, decision
+            if stalled:
+                assert (decision.verdict is not Verdict.APPROVE
+                        and decision.output == ZERO), decision
             previous = decision
         latched = latched or engaged
 

@@ -176,9 +176,14 @@ def test_queue_full_drops_are_counted_and_marked_on_the_next_record(tmp_path):
     assert all(writer.submit(record(seq)) for seq in range(1, 11))
     assert not any(writer.submit(record(seq)) for seq in range(11, 16))
     assert writer.stats().lost == 5 and writer.stats().queue_depth == 10
+    assert not writer.healthy
     release.set()
     wait_for(lambda: writer.stats().queue_depth == 0)
+    # Drained, but no line in the file says that records are missing yet.
+    assert not writer.healthy
     assert writer.submit(record(16))
+    wait_for(lambda: writer.stats().written == 12)
+    assert writer.healthy
     assert writer.close()
     stats = writer.stats()
     assert (stats.submitted, stats.written, stats.lost) == (17, 12, 5)
@@ -188,6 +193,72 @@ def test_queue_full_drops_are_counted_and_marked_on_the_next_record(tmp_path):
     problems = verify([path]).problems
     assert [(p.kind, p.line, p.seq) for p in problems] == [('lost', 12, 16)]
     assert 'seq 11..15' in problems[0].detail
+
+
+STALL = 0.2  # s: the writers' stall_timeout in the FIFO tests
+
+
+def test_a_writer_blocked_on_a_fifo_nobody_reads_is_unhealthy(tmp_path):
+    fifo = tmp_path / 'trace.jsonl'
+    os.mkfifo(fifo)
+    # A reader exists (so open() succeeds) but never reads: writes block once
+    # the pipe is full, and no error ever comes.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        writer = TraceWriter(fifo, 10_000_000, 5, 1000, stall_timeout=STALL)
+        assert writer.healthy
+        padding = 'x' * 1000
+        for seq in range(200):  # about 200 kB, several times a pipe's capacity
+            writer.submit(record(seq, padding=padding))
+        blocked = time.monotonic()
+        wait_for(lambda: not writer.healthy, STALL + 2.0)
+        assert time.monotonic() - blocked < STALL + 2.0
+        assert writer.stats().stalled and writer.stats().lost == 0
+        drained = []
+        wait_for(lambda: _drain(reader, drained) and writer.stats().written == 200)
+        wait_for(lambda: writer.healthy)
+        assert writer.close()
+    finally:
+        os.close(reader)
+    assert [json.loads(line)['seq'] for line in b''.join(drained).splitlines()] == list(
+        range(200))
+
+
+def _drain(fd, into):
+    """Read what the pipe holds into ``into``; return True (a wait_for condition helper)."""
+    try:
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return True
+            into.append(chunk)
+    except BlockingIOError:
+        return True
+
+
+def test_opening_a_fifo_without_a_reader_neither_blocks_nor_counts_as_healthy(tmp_path):
+    fifo = tmp_path / 'trace.jsonl'
+    os.mkfifo(fifo)
+    built = []
+    builder = threading.Thread(target=lambda: built.append(TraceWriter(
+        fifo, 10_000_000, 5, 100, stall_timeout=STALL)), daemon=True)
+    builder.start()
+    builder.join(STALL + 5.0)
+    reader = None
+    try:
+        assert built, 'the constructor blocked in open()'
+        writer = built[0]
+        assert not writer.healthy and writer.stats().stalled
+        writer.submit(record(0))
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open() returns at last
+        drained = []
+        wait_for(lambda: _drain(reader, drained) and writer.stats().written == 1)
+        wait_for(lambda: writer.healthy)
+        assert writer.close()
+    finally:
+        # Lets a writer stuck in open() (the defect this test looks for) go.
+        os.close(reader if reader is not None else os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    assert json.loads(b''.join(drained))['seq'] == 0
 
 
 def test_unwritable_directory_is_counted_lost_without_raising(tmp_path):

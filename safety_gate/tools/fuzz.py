@@ -288,6 +288,7 @@ def random_config(rng: random.Random) -> config.GateConfig:
         'fallback.angular_decel': rng.uniform(0.1, angular_accel),
         'monitor.warn_late': warn_late,
         'monitor.max_late': rng.uniform(warn_late, 0.5),
+        'monitor.max_spin_failure': 1.0,
     })
 
 
