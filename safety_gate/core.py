@@ -462,10 +462,10 @@ def _dt(state: GateState, now: float) -> float:
 
 
 def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
-    start = state.output
     if state.verdict is Verdict.APPROVE:
-        start = fallback.ramp_base(start, sensors.trusted_speed(state.sensors, now, cfg))
-    return fallback.step(start, _dt(state, now), cfg.fallback, cfg.envelope)
+        return fallback.first_step(state.output, sensors.trusted_speed(state.sensors, now, cfg),
+                                   _dt(state, now), cfg.fallback, cfg.envelope)
+    return fallback.step(state.output, _dt(state, now), cfg.fallback, cfg.envelope)
 
 
 def _after_output(state: GateState, decision: Decision, now: float,

@@ -374,6 +374,7 @@ def flood_main() -> int:
         time.sleep(0.01)
     time.sleep(1.0)  # the gate's other endpoints match too
     sent, started = 0, time.time()
+    print(json.dumps({'started': started}), flush=True)  # the test times its e-stop by it
     switch = started + params['low_confidence_at'] * params['seconds']
     end = started + params['seconds']
     switched = None

@@ -205,19 +205,31 @@ def test_a_stop_on_an_arc_is_bounded_by_fallback_decel_whatever_angular_decel():
     assert distance <= v0 ** 2 / (2 * fb.decel) + v0 * dt
 
 
-@pytest.mark.parametrize('last, measured, expected', [
-    (Command(0.8, 0.4), None, Command(0.8, 0.4)),
-    (Command(0.8, 0.4), 0.5, Command(0.5, 0.4)),
-    (Command(0.8, 0.4), 1.2, Command(0.8, 0.4)),
-    (Command(0.8, 0.4), -0.1, Command(0.0, 0.4)),
-    (Command(-0.25, 0.5), -0.125, Command(-0.125, 0.5)),
-    (Command(-0.25, 0.5), 0.1, Command(0.0, 0.5)),
-    (Command(0.0, 1.0), 0.3, Command(0.0, 1.0)),
-    (Command(0.05, 1.5), 0.0, Command(0.0, 1.5)),
+@pytest.mark.parametrize('last, measured', [
+    (Command(0.8, 0.4), None), (Command(0.8, 0.4), 0.5), (Command(0.8, 0.4), 1.2),
+    (Command(0.8, 0.4), 0.78), (Command(0.8, 0.4), -0.1), (Command(-0.25, 0.5), -0.125),
+    (Command(-0.25, 0.5), 0.1), (Command(0.0, 1.0), 0.3), (Command(0.05, 1.5), 0.0),
 ])
-def test_the_ramp_starts_at_the_measured_speed_but_never_removes_the_yaw_rate(
-        last, measured, expected):
-    assert fallback.ramp_base(last, measured) == expected
+def test_the_first_step_lowers_v_to_the_measured_speed_but_never_removes_the_yaw_rate(
+        last, measured):
+    dt = 0.02
+    stepped = fallback.step(last, dt, FALLBACK, ENV)
+    first = fallback.first_step(last, measured, dt, FALLBACK, ENV)
+    if measured is None or last.v == 0.0:
+        assert first == stepped
+        return
+    # The measured speed along the direction of travel, never below standstill.
+    along = math.copysign(max(0.0, measured if last.v > 0.0 else -measured), last.v)
+    if abs(along) >= abs(stepped.v):
+        assert first == stepped
+        return
+    assert first.v == pytest.approx(along)
+    w_floor = min(abs(stepped.w), abs(last.w) - FALLBACK.angular_decel * dt)
+    assert abs(first.w) >= w_floor - EPS and abs(first.w) <= abs(stepped.w) + EPS
+    assert math.copysign(1.0, first.w) == math.copysign(1.0, last.w)
+    kept = abs(stepped.w) * abs(along) / abs(stepped.v)
+    if kept >= w_floor:  # the curvature is kept wherever the yaw-rate floor allows
+        assert first.w == pytest.approx(stepped.w * abs(along) / abs(stepped.v))
 
 
 # ---------------------------------------------------------------- in the decisions
@@ -254,7 +266,10 @@ def test_a_slow_arc_keeps_its_yaw_rate_when_the_fallback_begins():
     gate.odom(0.0, 1.5)
     first = gate.propose(0.05, 1.5, confidence=0.1)
     assert first.reasons == (Reason.LOW_CONFIDENCE,)
-    assert first.output == Command(0.0, 1.5 - FALLBACK.angular_decel * TICK)
+    # Keeping the curvature, w decays as fast as the rate envelope lets it:
+    # not to zero, and not faster than envelope.max_angular_accel.
+    assert first.output.v == 0.0
+    assert first.output.w == pytest.approx(1.5 - ENV.max_angular_accel * TICK)
 
 
 @pytest.mark.parametrize('measured, expected_base', [(0.5, 0.5), (1.0, 0.8)])

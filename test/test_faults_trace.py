@@ -26,6 +26,7 @@ from faultharness import (
 import pytest
 from rosharness import UNLATCHED
 from safety_gate.config import GateConfig
+from safety_gate.record import is_config
 
 CFG = GateConfig()
 V = 0.5
@@ -170,4 +171,6 @@ def test_a_trace_nobody_reads_fails_closed(bench, start_gate, tmp_path):
 
 
 def _complete_records(data: bytes):
-    return [json.loads(line) for line in bytes(data).split(b'\n')[:-1] if line.strip()]
+    """Return the decision records among the complete lines (a chain starts with its config)."""
+    records = [json.loads(line) for line in bytes(data).split(b'\n')[:-1] if line.strip()]
+    return [r for r in records if not is_config(r)]

@@ -43,8 +43,8 @@ def _never_stops(monkeypatch):
 
 
 def _speeds_up(monkeypatch):
-    monkeypatch.setattr(fallback, 'ramp_base',
-                        lambda last, measured: Command(last.v * 1.1, last.w * 1.1))
+    monkeypatch.setattr(fallback, 'first_step',
+                        lambda last, measured, dt, cfg, env: Command(last.v * 1.1, last.w * 1.1))
 
 
 def _drops_superseded(monkeypatch):
@@ -70,13 +70,15 @@ def _trusts_faulty_metas(monkeypatch):
 
 def _snaps_the_yaw_rate(monkeypatch):
     # The ramp start of old: w scaled down with v to the measured speed.
-    def scaled(last, measured):
+    step = fallback.step
+
+    def scaled(last, measured, dt, cfg, env):
         if measured is None or last.v == 0.0:
-            return last
+            return step(last, dt, cfg, env)
         scale = min(max(measured if last.v > 0.0 else -measured, 0.0), abs(last.v)) / abs(
             last.v)
-        return Command(last.v * scale, last.w * scale)
-    monkeypatch.setattr(fallback, 'ramp_base', scaled)
+        return step(Command(last.v * scale, last.w * scale), dt, cfg, env)
+    monkeypatch.setattr(fallback, 'first_step', scaled)
 
 
 def _trusts_failing_odometry(monkeypatch):

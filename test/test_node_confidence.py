@@ -6,11 +6,11 @@ import math
 
 import pytest
 from rosharness import UNLATCHED
-from safety_gate.config import ConfidenceConfig, FallbackConfig
+from safety_gate.config import ConfidenceConfig, EnvelopeConfig
 from safety_gate.types import Reason
 
 CONF = ConfidenceConfig()
-FALLBACK = FallbackConfig()
+ENVELOPE = EnvelopeConfig()
 V, W = 0.5, 0.2
 
 
@@ -34,12 +34,18 @@ def test_low_confidence_recovery_and_flicker(bench, start_gate):
     assert Reason.LOW_CONFIDENCE in first.data['reasons']
     assert bench.wait_for_cmd(0.0, 0.0), bench.cmd[-1]
     ramp = [c for c in bench.cmd_since(first.t) if c.v > 1e-3]
-    assert all(math.isclose(c.w / c.v, W / V, rel_tol=1e-6) for c in ramp), ramp
+    # The first step lowers v to the lagging vehicle's speed and w no faster than
+    # fallback.angular_decel allows, so the arc may tighten once; then it is kept.
+    curvature = ramp[0].w / ramp[0].v
+    assert W / V * (1 - 1e-6) <= curvature and ramp[0].w <= W, ramp[0]
+    assert all(math.isclose(c.w / c.v, curvature, rel_tol=1e-6) for c in ramp), ramp
     _assert_non_increasing([c.v for c in bench.cmd_since(first.t)])
     fallback = [r.data for r in bench.decisions if r.data['seq'] >= first.data['seq']]
     for before, after in zip(fallback, fallback[1:]):
+        # The faster of the two fallback decays sets the pace, inside the rate envelope.
         dv = before['output']['v'] - after['output']['v']
-        assert dv <= FALLBACK.decel * (after['t'] - before['t']) + 1e-9, (before, after)
+        assert dv <= ENVELOPE.max_linear_decel * (after['t'] - before['t']) + 1e-9, (
+            before, after)
     assert all(r['verdict'] == 'FALLBACK' and Reason.LOW_CONFIDENCE in r['reasons']
                for r in fallback)
 
