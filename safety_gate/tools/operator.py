@@ -31,7 +31,7 @@ from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RE
 from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
-_STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+_LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
@@ -64,8 +64,10 @@ class Operator:
         node.create_subscription(Odometry, 'sim_vehicle/ground_truth', self._on_truth,
                                  RECORD_QOS)
         node.create_subscription(String, 'safety_gate/decision', self._on_decision, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/state', self._on_state, _STATE_QOS)
-        self._estop = node.create_publisher(Bool, 'safety_gate/estop', COMMAND_QOS)
+        node.create_subscription(String, 'safety_gate/state', self._on_state, _LATCHED_QOS)
+        # Latched, as an e-stop button's state should be: it matches both of the
+        # gate's e-stop subscriptions, and a restarted gate sees it at once.
+        self._estop = node.create_publisher(Bool, 'safety_gate/estop', _LATCHED_QOS)
         self._fault = node.create_publisher(String, 'sim_vehicle/fault', COMMAND_QOS)
         self._start = node.create_publisher(Empty, 'planner/start', COMMAND_QOS)
         self._reset = node.create_client(Trigger, 'safety_gate/reset')
