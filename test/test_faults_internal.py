@@ -83,18 +83,11 @@ def test_an_executor_failing_on_every_spin(bench, tmp_path, when):
     It must exit with code 1 after a final zero. Raising after them, it still
     publishes: the gate must keep running.
     """
-    flags = tmp_path / 'inject'
-    flags.mkdir()
-    flag = flags / ('.'.join(INJECTABLE_METHODS[0]) + ('.after' if when == 'after' else ''))
     limit = CFG.monitor.max_spin_failure
     with Processes(tmp_path) as processes:
-        gate = processes.program('injected_gate_main',
-                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
-                                 env={INJECT_DIR_ENV: str(flags)})
-        bench.drive(V)
-        assert bench.wait_for_cmd(V), gate.output()
-        flag.touch()
-        injected = time.monotonic()
+        gate, injected = _drive_then_inject(
+            processes, bench, tmp_path,
+            '.'.join(INJECTABLE_METHODS[0]) + ('.after' if when == 'after' else ''))
         if when == 'after':
             bench.spin_for(4 * limit)
             assert gate.returncode is None, gate.output()
@@ -102,11 +95,7 @@ def test_an_executor_failing_on_every_spin(bench, tmp_path, when):
             outputs = bench.cmd_since(injected)
             assert len(outputs) >= CFG.rate_hz * limit, len(outputs)
             return
-        assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
-        bench.spin_for(0.3)
-        assert gate.returncode == 1, gate.output()
-        assert 'monitor.max_spin_failure' in gate.output(), gate.output()
-        assert bench.cmd[-1].is_zero, bench.cmd[-3:]
+        _assert_exits_after_a_final_zero(bench, gate)
 
 
 @pytest.mark.ros
@@ -118,20 +107,29 @@ def test_a_gate_that_cannot_publish_exits(bench, tmp_path, method, mode):
     Either way nothing reaches cmd_vel: the gate must exit with code 1 within
     monitor.max_spin_failure (a generous bound here) after a final zero.
     """
+    with Processes(tmp_path) as processes:
+        gate, injected = _drive_then_inject(
+            processes, bench, tmp_path, f'safety_gate.node.SafetyGateNode.{method}{mode}')
+        _assert_exits_after_a_final_zero(bench, gate)
+        assert time.monotonic() - injected < CFG.monitor.max_spin_failure + 3.0 + 0.3
+
+
+def _drive_then_inject(processes, bench, tmp_path, flag_name):
+    """Start the injectable gate, drive it to V, then raise the flag; return (gate, when)."""
     flags = tmp_path / 'inject'
     flags.mkdir()
-    flag = flags / f'safety_gate.node.SafetyGateNode.{method}{mode}'
-    with Processes(tmp_path) as processes:
-        gate = processes.program('injected_gate_main',
-                                 {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
-                                 env={INJECT_DIR_ENV: str(flags)})
-        bench.drive(V)
-        assert bench.wait_for_cmd(V), gate.output()
-        flag.touch()
-        injected = time.monotonic()
-        assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
-        assert time.monotonic() - injected < CFG.monitor.max_spin_failure + 3.0
-        bench.spin_for(0.3)
-        assert gate.returncode == 1, gate.output()
-        assert 'monitor.max_spin_failure' in gate.output(), gate.output()
-        assert bench.cmd[-1].is_zero, bench.cmd[-3:]
+    gate = processes.program('injected_gate_main',
+                             {**UNLATCHED, 'trace.path': str(tmp_path / 'trace.jsonl')},
+                             env={INJECT_DIR_ENV: str(flags)})
+    bench.drive(V)
+    assert bench.wait_for_cmd(V), gate.output()
+    (flags / flag_name).touch()
+    return gate, time.monotonic()
+
+
+def _assert_exits_after_a_final_zero(bench, gate):
+    assert bench.wait_for(lambda: gate.returncode is not None, 10.0), gate.output()
+    bench.spin_for(0.3)
+    assert gate.returncode == 1, gate.output()
+    assert 'monitor.max_spin_failure' in gate.output(), gate.output()
+    assert bench.cmd[-1].is_zero, bench.cmd[-3:]
