@@ -32,7 +32,7 @@ from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
 _LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
 # A reset request without a reply after this long (wall clock) is sent again.
