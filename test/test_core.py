@@ -493,6 +493,17 @@ def test_a_late_meta_fails_even_where_the_confidence_is_optional():
     assert decision.meta.error.startswith('late') and decision.meta.confidence == CONFIDENT
 
 
+@pytest.mark.parametrize('after, late', [(WAIT, False), (WAIT + TICK / 2, True)])
+def test_a_meta_after_pairing_wait_is_late_and_one_at_it_is_on_time(after, late):
+    gate = pending_gate()
+    stamp = gate.state.pending.proposal.stamp
+    gate.now += after
+    decision = gate.decide(Meta(stamp, CONFIDENT))
+    assert decision.verdict is (Verdict.FALLBACK if late else Verdict.APPROVE)
+    assert (decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)) == late
+    assert (decision.meta.error or '').startswith('late') == late
+
+
 def test_an_unknown_confidence_never_counts_toward_recovery():
     gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0})
     fail_once(gate)
@@ -704,6 +715,40 @@ def test_reset_is_refused_while_odometry_is_unhealthy(odom_age):
     assert gate.state.latched
 
 
+def imu_gate(imu) -> Gate:
+    """Return a latched gate at standstill with released e-stop and the IMU in state ``imu``."""
+    gate = Gate({'require_reset_on_start': True, 'imu.enabled': True})
+    gate.feed(Estop(False))
+    gate.advance()
+    if imu == 'stale':
+        gate.feed(Imu(0.0, gate.now - gate.cfg.imu.timeout - TICK))
+    elif imu == 'disagreeing':
+        gate.imu_bias = gate.cfg.imu.yaw_rate_tolerance + TICK
+        for _ in range(round(gate.cfg.imu.disagreement_timeout / TICK) + 2):
+            gate.advance()
+    elif imu == 'healthy':
+        gate.imu_bias = 0.0
+        gate.advance()
+    return gate
+
+
+@pytest.mark.parametrize('imu, reason', [
+    ('missing', Reason.IMU_MISSING), ('stale', Reason.IMU_STALE),
+    ('disagreeing', Reason.IMU_ODOM_DISAGREE)])
+def test_reset_is_refused_while_the_imu_is_unhealthy(imu, reason):
+    gate = imu_gate(imu)
+    result = gate.feed(Reset())
+    assert result.reply[0] is False
+    assert reason.value in result.reply[1]
+    assert gate.state.latched and result.decisions == ()
+
+
+def test_reset_is_accepted_with_a_healthy_imu():
+    gate = imu_gate('healthy')
+    assert gate.feed(Reset()).reply[0] is True
+    assert not gate.state.latched
+
+
 def reset(gate: Gate) -> Decision:
     gate.feed(Estop(False))
     gate.advance()
@@ -824,6 +869,23 @@ def test_a_clock_stall_holds_zero_until_the_watchdog_fires_again():
     assert Reason.CLOCK_STALLED in decision.reasons
     gate.advance()
     assert Reason.CLOCK_STALLED not in gate.tick().reasons
+
+
+def test_a_clock_stall_gives_zero_at_once_not_a_ramp():
+    # Fast enough that the fallback ramp would still be moving one tick later.
+    gate = driving(v=1.0, w=1.0)
+    gate.advance()
+    decision = gate.decide(ClockStall())
+    assert (decision.verdict, decision.output) == (Verdict.FALLBACK, ZERO)
+
+
+@pytest.mark.parametrize('late, overrun', [(4 * TICK, False), (5 * TICK, True)])
+def test_a_watchdog_tick_later_than_max_late_is_a_gate_overrun(late, overrun):
+    gate = driving(params={'monitor.max_late': 4 * TICK})
+    gate.advance()
+    decision = gate.decide(Tick(late))
+    assert (Reason.GATE_OVERRUN in decision.reasons) == overrun
+    assert decision.verdict is (Verdict.FALLBACK if overrun else Verdict.APPROVE)
 
 
 @pytest.mark.parametrize('event', [
