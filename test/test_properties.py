@@ -22,7 +22,7 @@ from typing import List, NamedTuple, Optional, Tuple
 
 from hypothesis import given, HealthCheck, settings, strategies as st
 
-from safety_gate import config, core, record
+from safety_gate import config, core
 from safety_gate.meta import parse_meta
 from safety_gate.tools.fuzz import Invariant, ProposalAudit
 from safety_gate.types import (
@@ -273,10 +273,6 @@ def _pending(state):
 def decisions_of(steps):
     return [d for s in steps for d in s.decisions]
 
-
-def summaries(steps):
-    return [(d.t, d.trigger, record.decision_summary(d)) for d in decisions_of(steps)]
-
 # ---------------------------------------------------------------- properties
 # One play per example checks every per-decision invariant: a play is the
 # expensive part, so more examples fit in the same time.
@@ -331,10 +327,3 @@ def test_every_decision_keeps_the_safety_invariants(scenario):
                         and decision.output == ZERO), decision
             previous = decision
         latched = latched or engaged
-
-
-@PROPERTY_SETTINGS
-@given(scenarios())
-def test_the_same_scenario_gives_the_same_decisions(scenario):
-    cfg, script = scenario
-    assert summaries(play(cfg, script)) == summaries(play(cfg, script))
