@@ -7,7 +7,12 @@ and test_fallback_limits.py reuse it. Times are multiples of 1/32 s on top of
 100 s, so every sum is exact and boundaries can be hit on the dot.
 """
 
+import json
 import math
+import os
+from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
@@ -493,6 +498,17 @@ def test_a_late_meta_fails_even_where_the_confidence_is_optional():
     assert decision.meta.error.startswith('late') and decision.meta.confidence == CONFIDENT
 
 
+@pytest.mark.parametrize('after, late', [(WAIT, False), (WAIT + TICK / 2, True)])
+def test_a_meta_after_pairing_wait_is_late_and_one_at_it_is_on_time(after, late):
+    gate = pending_gate()
+    stamp = gate.state.pending.proposal.stamp
+    gate.now += after
+    decision = gate.decide(Meta(stamp, CONFIDENT))
+    assert decision.verdict is (Verdict.FALLBACK if late else Verdict.APPROVE)
+    assert (decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)) == late
+    assert (decision.meta.error or '').startswith('late') == late
+
+
 def test_an_unknown_confidence_never_counts_toward_recovery():
     gate = driving(params={'confidence.required': False, 'confidence.min_dwell': 0.0})
     fail_once(gate)
@@ -704,6 +720,40 @@ def test_reset_is_refused_while_odometry_is_unhealthy(odom_age):
     assert gate.state.latched
 
 
+def imu_gate(imu) -> Gate:
+    """Return a latched gate at standstill with released e-stop and the IMU in state ``imu``."""
+    gate = Gate({'require_reset_on_start': True, 'imu.enabled': True})
+    gate.feed(Estop(False))
+    gate.advance()
+    if imu == 'stale':
+        gate.feed(Imu(0.0, gate.now - gate.cfg.imu.timeout - TICK))
+    elif imu == 'disagreeing':
+        gate.imu_bias = gate.cfg.imu.yaw_rate_tolerance + TICK
+        for _ in range(round(gate.cfg.imu.disagreement_timeout / TICK) + 2):
+            gate.advance()
+    elif imu == 'healthy':
+        gate.imu_bias = 0.0
+        gate.advance()
+    return gate
+
+
+@pytest.mark.parametrize('imu, reason', [
+    ('missing', Reason.IMU_MISSING), ('stale', Reason.IMU_STALE),
+    ('disagreeing', Reason.IMU_ODOM_DISAGREE)])
+def test_reset_is_refused_while_the_imu_is_unhealthy(imu, reason):
+    gate = imu_gate(imu)
+    result = gate.feed(Reset())
+    assert result.reply[0] is False
+    assert reason.value in result.reply[1]
+    assert gate.state.latched and result.decisions == ()
+
+
+def test_reset_is_accepted_with_a_healthy_imu():
+    gate = imu_gate('healthy')
+    assert gate.feed(Reset()).reply[0] is True
+    assert not gate.state.latched
+
+
 def reset(gate: Gate) -> Decision:
     gate.feed(Estop(False))
     gate.advance()
@@ -826,6 +876,23 @@ def test_a_clock_stall_holds_zero_until_the_watchdog_fires_again():
     assert Reason.CLOCK_STALLED not in gate.tick().reasons
 
 
+def test_a_clock_stall_gives_zero_at_once_not_a_ramp():
+    # Fast enough that the fallback ramp would still be moving one tick later.
+    gate = driving(v=1.0, w=1.0)
+    gate.advance()
+    decision = gate.decide(ClockStall())
+    assert (decision.verdict, decision.output) == (Verdict.FALLBACK, ZERO)
+
+
+@pytest.mark.parametrize('late, overrun', [(4 * TICK, False), (5 * TICK, True)])
+def test_a_watchdog_tick_later_than_max_late_is_a_gate_overrun(late, overrun):
+    gate = driving(params={'monitor.max_late': 4 * TICK})
+    gate.advance()
+    decision = gate.decide(Tick(late))
+    assert (Reason.GATE_OVERRUN in decision.reasons) == overrun
+    assert decision.verdict is (Verdict.FALLBACK if overrun else Verdict.APPROVE)
+
+
 @pytest.mark.parametrize('event', [
     Tick(), Odom(0.0, 0.0, 0.0, 0.0, T0), Imu(0.0, T0), Proposal(0.1, 0.0, T0),
     Meta(T0, CONFIDENT), Estop(False), Reset(), TraceHealth(True)],
@@ -896,7 +963,20 @@ def scripted_run() -> Gate:
     return gate
 
 
-def test_the_same_events_at_the_same_times_give_the_same_decisions():
-    first, second = scripted_run().summaries(), scripted_run().summaries()
-    assert len(first) > 50
-    assert first == second
+def scripted_summaries() -> str:
+    return json.dumps(scripted_run().summaries(), sort_keys=True)
+
+
+@pytest.mark.parametrize('hash_seed', ['0', '1', '2'])
+def test_the_same_events_at_the_same_times_give_the_same_decisions_in_another_process(
+        hash_seed):
+    # Run twice in one process, a pure step repeats itself whatever it does;
+    # another process, with another string-hash seed, shows a decision that
+    # depends on set order, on module state or on the host's clocks.
+    here = scripted_summaries()
+    assert len(json.loads(here)) > 50
+    there = subprocess.run(
+        [sys.executable, '-c', 'import test_core; print(test_core.scripted_summaries())'],
+        cwd=Path(__file__).parent, env={**os.environ, 'PYTHONHASHSEED': hash_seed},
+        capture_output=True, text=True, timeout=120, check=True).stdout
+    assert json.loads(there) == json.loads(here)

@@ -93,16 +93,58 @@ def test_the_size_cap_is_the_exact_utf8_length(text, max_bytes):
         assert meta == Meta(None, None, error=meta.error)
 
 
-@FUZZ
-@given(st.binary(max_size=64), st.booleans())
-def test_any_bytes_on_the_meta_topic_decode_or_raise(raw, with_header):
-    data = (CDR_HEADER + raw) if with_header else raw
+# Planner metas as a planner would send them: small enough to parse, with
+# confidences inside, at and outside [0, 1] and of the wrong type.
+planner_docs = st.fixed_dictionaries({
+    'stamp': stamps,
+    'confidence': st.one_of(st.floats(0.0, 1.0), st.sampled_from(
+        [0.0, 1.0, 1.0000001, -0.0, -1e-9, 2, True, None, '0.9', math.inf])),
+    'model_sha256': st.just('ab' * 32),
+    'reasoning': st.text(max_size=40),
+})
+planner_texts = st.one_of(
+    planner_docs.map(json.dumps), planner_docs.map(json.dumps),
+    st.tuples(planner_docs, mutations).map(lambda drawn: mutate(json.dumps(drawn[0]), *drawn[1:])))
+
+
+def _cdr(text):
+    """Serialize like a publisher: a text it cannot encode (NUL, lone surrogate) as empty."""
     try:
-        text = deserialize_message(data, String).data
-    except Exception:  # noqa: B902 - the node maps any decoding failure to malformed
-        return
-    assert isinstance(text, str)
-    assert_well_formed(parse_meta(text, MAX_BYTES, MAX_REASONING), text)
+        return serialize_message(String(data=text))
+    except Exception:  # noqa: B902 - rclpy raises various types for unencodable text
+        return serialize_message(String(data=''))
+
+
+meta_payloads = st.one_of(
+    planner_texts.map(_cdr),
+    st.tuples(planner_texts.map(_cdr), mutations).map(
+        lambda drawn: mutate(drawn[0].decode('latin-1'), drawn[1]).encode('latin-1', 'replace')),
+    st.tuples(st.binary(max_size=64), st.booleans()).map(
+        lambda drawn: (CDR_HEADER + drawn[0]) if drawn[1] else drawn[0]))
+
+
+def test_any_bytes_on_the_meta_topic_decode_or_raise():
+    reached = {'examples': 0, 'decoded': 0, 'confidence': 0}
+
+    @FUZZ
+    @given(meta_payloads)
+    def decode(data):
+        reached['examples'] += 1
+        try:
+            text = deserialize_message(data, String).data
+        except Exception:  # noqa: B902 - the node maps any decoding failure to malformed
+            return
+        assert isinstance(text, str)
+        meta = parse_meta(text, MAX_BYTES, MAX_REASONING)
+        assert_well_formed(meta, text)
+        reached['decoded'] += 1
+        reached['confidence'] += meta.confidence is not None
+
+    decode()
+    print(f'meta topic fuzz: {reached}')
+    # A strategy that drifted to bytes that never decode would check nothing.
+    assert reached['decoded'] >= 0.4 * reached['examples'], reached
+    assert reached['confidence'] >= 0.1 * reached['examples'], reached
 
 
 @FUZZ

@@ -105,13 +105,16 @@ def assert_replays(cfg, steps):
 
 
 def assert_events_survive(steps):
-    """Events read back from JSON equal the originals, NaN for NaN (compared by repr)."""
-    originals = [(step.now, step.event) for step in steps]
+    """Events read back from JSON equal the originals, NaN for NaN (compared by repr).
+
+    A record carries the events up to its decision, so the trace ends with
+    the last step that decided.
+    """
+    last = max(index for index, step in enumerate(steps) if step.decisions)
+    originals = [(step.now, step.event) for step in steps[:last + 1]]
     decoded = [event for rec in map(through_json, records_of(steps))
                for event in record.record_events(rec)]
-    assert len(decoded) > len(originals) // 2
-    for got, sent in zip(decoded, originals):
-        assert repr(got) == repr(sent)
+    assert [repr(event) for event in decoded] == [repr(event) for event in originals]
 
 
 def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
@@ -169,7 +172,9 @@ def test_a_fixed_trace_keeps_its_events_exactly():
 
 
 @PROPERTY_SETTINGS
-@given(scenarios())
+# Half the invariants test's length: a replay steps the core twice per event,
+# and the limit-reaching templates are long.
+@given(scenarios(max_size=100))
 def test_a_random_trace_replays_to_the_same_decisions(scenario):
     cfg, script = scenario
     assert_replays(cfg, play(cfg, script))

@@ -172,7 +172,9 @@ def test_changing_odometry_is_not_stuck():
 
 
 @pytest.mark.parametrize('measured, duration, tracking_error', [
-    (0.0, 1.0, False), (0.0, 1.0 + DT, True), (1.125, 1.0 + DT, False), (-0.1, 1.0 + DT, True)])
+    (0.0, 1.0, False), (0.0, 1.0 + DT, True), (1.125, 1.0 + DT, False), (-0.1, 1.0 + DT, True),
+    # Faster than commanded is as much a tracking error as slower.
+    (1.25, 1.0, False), (1.25, 1.0 + DT, True)])
 def test_output_and_measured_speed_may_disagree_only_briefly(measured, duration, tracking_error):
     robot = Robot(config.build({'odom.stuck_timeout': 10.0}), output=Command(0.625, 0.0))
     robot.odom(measured)
@@ -298,7 +300,8 @@ def test_an_imu_stamp_in_the_future_is_a_fault(ahead, plausible):
 
 
 @pytest.mark.parametrize('measured_w, duration, tracking_error', [
-    (1.0, 1.0 + DT, False), (0.5, 1.0, False), (0.5, 1.0 + DT, True), (-1.5, 1.0 + DT, True)])
+    (1.0, 1.0 + DT, False), (0.5, 1.0, False), (0.5, 1.0 + DT, True), (-1.5, 1.0 + DT, True),
+    (2.0, 1.0 + DT, False), (2.125, 1.0, False), (2.125, 1.0 + DT, True)])
 def test_output_and_measured_yaw_rate_may_disagree_only_briefly(measured_w, duration,
                                                                 tracking_error):
     robot = Robot(output=Command(0.0, 1.5))

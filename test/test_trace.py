@@ -447,17 +447,18 @@ def test_a_failing_publisher_does_not_stop_the_trace(tmp_path):
     assert 'publisher gone' in writer.stats().last_error
 
 
-def test_sustained_throughput_of_1kb_records(tmp_path):
+def test_a_burst_of_1kb_records_is_written_whole_and_in_order(tmp_path):
+    # Throughput is measured and held to its target by the benchmark
+    # (safety_gate.bench, the trace writer row); this is its correctness.
     path = tmp_path / 'trace.jsonl'
     writer = TraceWriter(path, 50_000_000, 10, 100_000, hmac_key=b'key')
     pad = 'r' * 900
-    start = time.monotonic()
     for seq in range(20_000):
         writer.submit(record(seq, reasoning=pad))
     assert writer.close(timeout=60)
-    elapsed = time.monotonic() - start
     assert writer.stats().written == 20_000 and writer.stats().lost == 0
-    assert elapsed < 30  # a safety net only; the target is well above 20k records/s
+    with open(path, 'rb') as lines:
+        assert [json.loads(line)['seq'] for line in lines] == list(range(20_000))
 
 
 def test_read_last_line_handles_long_and_unterminated_lines(tmp_path):

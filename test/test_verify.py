@@ -188,6 +188,14 @@ def test_an_unknown_config_is_reported_once_per_run(tmp_path):
     assert verify([path]).ok  # no known configs given: not checked
 
 
+def test_records_without_a_config_hash_fail_when_configs_are_given(tmp_path):
+    files = write_trace(tmp_path, count=3, config=None)
+    assert verify(files).ok
+    report = verify(files, known_configs={CONFIG})
+    assert found(report) == [('unknown-config', 'trace.jsonl', 1, 0)]
+    assert report.problems[0].count == 3 and 'no config_sha256' in report.problems[0].detail
+
+
 def test_config_files_and_hashes_on_the_command_line(tmp_path):
     params = tmp_path / 'params.yaml'
     params.write_text('safety_gate:\n  ros__parameters:\n    rate_hz: 25.0\n')

@@ -100,6 +100,11 @@ def other_processes(sample_s: float = 1.0, top: int = 3) -> List[str]:
     return [f'{name} {percent:.0f}%' for percent, name in usage[:top] if percent >= 1.0]
 
 
+# Ten times the 1 kHz soak's proposal rate: the headroom that lets the writer
+# catch up after a slow disk moment before its queue fills and records are lost.
+WRITER_RECORDS_PER_S = 10_000
+
+
 def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Evaluate the issue's targets on ``results``; each has name, goal, value and met."""
     found = []
@@ -130,6 +135,11 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     if core is not None:
         p99 = core['step_us']['p99']
         add('core p99 per decision', '<= 50 µs', p99, p99 <= 50.0, 'µs')
+    writer = results.get('trace_writer')
+    if writer is not None:
+        rate = writer['records_per_s']
+        add('trace writer alone', f'>= {WRITER_RECORDS_PER_S:,} records/s', rate,
+            rate >= WRITER_RECORDS_PER_S and writer['lost'] == 0, 'records/s')
     watchdog = results.get('watchdog')
     if watchdog is not None and watchdog['reaction_ms']['p99'] is not None:
         limit = watchdog['budget_ms'] + 5.0
