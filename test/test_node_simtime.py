@@ -17,11 +17,7 @@ SLACK = 0.3
 
 
 def test_runs_on_sim_time(bench, start_gate):
-    bench.start_clock(SIM_START)
-    gate = start_gate({**UNLATCHED, 'use_sim_time': True})
-    bench.drive(0.5, 0.0, confidence=0.9)
-    assert bench.wait_for_output(), gate.output()
-    assert bench.wait_for_cmd(0.5), (bench.cmd[-1], gate.output())
+    gate = _driving_on_sim_time(bench, start_gate)
     record = bench.decisions[-1].data
     assert record['verdict'] == 'APPROVE'
     assert SIM_START <= record['t'] < SIM_START + 300.0, record['t']
@@ -60,11 +56,7 @@ def test_runs_on_sim_time(bench, start_gate):
 
 
 def test_a_clock_stepped_back_30_s_never_silences_the_output(bench, start_gate):
-    bench.start_clock(SIM_START)
-    gate = start_gate({**UNLATCHED, 'use_sim_time': True})
-    bench.drive(0.5, 0.0, confidence=0.9)
-    assert bench.wait_for_output(), gate.output()
-    assert bench.wait_for_cmd(0.5), (bench.cmd[-1], gate.output())
+    gate = _driving_on_sim_time(bench, start_gate)
 
     # A quiet planner, then the clock steps back and runs on from there.
     bench.stop_proposals()
@@ -81,3 +73,13 @@ def test_a_clock_stepped_back_30_s_never_silences_the_output(bench, start_gate):
     reasons = {r for d in bench.decisions_since(stepped) for r in d['reasons']}
     assert Reason.CLOCK_JUMP_BACK in reasons, reasons
     assert gate.returncode is None, gate.output()
+
+
+def _driving_on_sim_time(bench, start_gate):
+    """Start the gate on the bench's /clock and drive it to 0.5 m/s; return the gate."""
+    bench.start_clock(SIM_START)
+    gate = start_gate({**UNLATCHED, 'use_sim_time': True})
+    bench.drive(0.5, 0.0, confidence=0.9)
+    assert bench.wait_for_output(), gate.output()
+    assert bench.wait_for_cmd(0.5), (bench.cmd[-1], gate.output())
+    return gate
