@@ -39,7 +39,9 @@ from safety_gate.types import (
     stamp_to_seconds, Tick, TraceHealth, Verdict, ZERO)
 
 EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
-PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+# Derandomized: the coverage the invariants test asserts must not depend on the run's luck;
+# `make fuzz` explores further with more examples.
+PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.too_slow,
                                                     HealthCheck.data_too_large])
 T0 = 1000.0
