@@ -10,7 +10,8 @@ import math
 from typing import List, Optional
 
 from safety_gate.config import ConfidenceConfig, EnvelopeConfig, GateConfig
-from safety_gate.types import Check, Meta, Proposal, Reason
+from safety_gate.decision import Check, Reason
+from safety_gate.events import Meta, Proposal
 
 
 def validity(proposal: Proposal, received: float, now: float, cfg: GateConfig,

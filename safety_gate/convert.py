@@ -3,7 +3,7 @@
 """Convert ROS messages into core events: pure functions, no rclpy import.
 
 Each takes the received message, the node time and the config, and returns
-one event of ``safety_gate.types``. They read message fields by attribute,
+one event of ``safety_gate.events``. They read message fields by attribute,
 so they can be fuzzed with any object of the right shape. The node runs
 them inside the same guard as the decision step: a converter that raises
 becomes a FALLBACK with INTERNAL_ERROR, like a failing check.
@@ -13,8 +13,8 @@ import math
 from typing import Callable
 
 from safety_gate.config import GateConfig
+from safety_gate.events import Imu, Meta, Odom, Proposal, stamp_to_seconds
 from safety_gate.meta import parse_meta
-from safety_gate.types import Imu, Meta, Odom, Proposal, stamp_to_seconds
 
 # CDR wraps a string in a 4-byte encapsulation header, a 4-byte length, the
 # terminating NUL and up to 3 bytes of padding.

@@ -3,7 +3,7 @@
 """The decision core: one pure step from (state, event, time) to (state, decision).
 
 No ROS here. The node converts messages into the events of
-``safety_gate.types``, calls :func:`step` with the node clock's time and
+``safety_gate.events``, calls :func:`step` with the node clock's time and
 publishes what comes back; replay and the scenario tools call the same
 function, so the same events at the same times give the same decisions.
 
@@ -25,11 +25,11 @@ from typing import List, NamedTuple, Optional, Tuple
 
 from safety_gate import checks, fallback, hysteresis, limits, sensors
 from safety_gate.config import GateConfig
+from safety_gate.decision import Check, Clamp, Command, Decision, evolve, Reason, Verdict, ZERO
+from safety_gate.events import (
+    ClockStall, Estop, Event, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 from safety_gate.hysteresis import Authority
 from safety_gate.sensors import SensorState
-from safety_gate.types import (
-    Check, Clamp, ClockStall, Command, Decision, Estop, evolve, Imu, Meta, Odom, Proposal,
-    Reason, Reset, Tick, TraceHealth, Verdict, ZERO)
 
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
@@ -93,7 +93,7 @@ def initial_state(cfg: GateConfig) -> GateState:
     return GateState(latched=cfg.require_reset_on_start)
 
 
-def step(state: GateState, event: object, now: float, cfg: GateConfig) -> StepResult:
+def step(state: GateState, event: Event, now: float, cfg: GateConfig) -> StepResult:
     """Consume one event at node time ``now``."""
     refused = ()
     if now < state.last_now:

@@ -10,7 +10,7 @@ its value and limit, so a new check is never silent.
 import math
 from typing import Any, Dict
 
-from safety_gate.types import Check, Decision
+from safety_gate.decision import Check, Decision
 
 
 def _num(value: Any) -> str:

@@ -24,7 +24,7 @@ import math
 from typing import Optional
 
 from safety_gate.config import EnvelopeConfig, FallbackConfig
-from safety_gate.types import Command
+from safety_gate.decision import Command
 
 
 def _factor(magnitude: float, rate: float, dt: float) -> float:

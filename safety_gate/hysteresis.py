@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from safety_gate.config import ConfidenceConfig
-from safety_gate.types import Check, Meta, Reason
+from safety_gate.decision import Check, Reason
+from safety_gate.events import Meta
 
 
 @dataclass(frozen=True)

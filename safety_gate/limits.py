@@ -11,7 +11,7 @@ import math
 from typing import List, Optional, Tuple
 
 from safety_gate.config import EnvelopeConfig
-from safety_gate.types import Clamp, Command, ZERO
+from safety_gate.decision import Clamp, Command, ZERO
 
 # Shrinks a lateral-acceleration correction so rounding can never land a hair
 # above the limit.

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from safety_gate.types import Meta, stamp_to_seconds
+from safety_gate.events import Meta, stamp_to_seconds
 
 _MAX_MODEL_HASH_CHARS = 128
 

@@ -39,11 +39,12 @@ from rclpy.qos import (
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import config, convert, core, record
+from safety_gate.decision import Decision, Verdict
+from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import SequenceGaps, TokenBucket
 from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
-from safety_gate.types import ClockStall, Decision, Estop, Reset, Tick, TraceHealth, Verdict
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger

@@ -16,8 +16,9 @@ back.
 import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from safety_gate.types import (
-    Check, ClockStall, Decision, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+from safety_gate.decision import Check, Decision
+from safety_gate.events import (
+    ClockStall, Estop, Event, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
 EVENT_TYPES = {
     'proposal': Proposal, 'meta': Meta, 'odom': Odom, 'imu': Imu, 'estop': Estop,
@@ -38,7 +39,7 @@ _FIELD_DEFAULTS = {cls: {f.name: f.default for f in dataclasses.fields(cls)
 _NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
 
 
-def event_to_dict(now: float, event: object) -> Dict[str, Any]:
+def event_to_dict(now: float, event: Event) -> Dict[str, Any]:
     """Serialise one input event with the node time it was consumed at."""
     # Event fields are scalars and events have no slots (types.evolve relies on
     # that too), so the instance dict is the record: records are built on the

@@ -23,7 +23,8 @@ import math
 from typing import List, Optional, Tuple
 
 from safety_gate.config import GateConfig, OdomConfig
-from safety_gate.types import Check, Command, evolve, Imu, Odom, Reason
+from safety_gate.decision import Check, Command, evolve, Reason
+from safety_gate.events import Imu, Odom
 
 
 @dataclass(frozen=True)

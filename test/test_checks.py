@@ -7,7 +7,8 @@ import math
 import pytest
 
 from safety_gate import checks, config
-from safety_gate.types import Meta, Proposal, Reason
+from safety_gate.decision import Reason
+from safety_gate.events import Meta, Proposal
 
 CFG = config.GateConfig()
 NOW = 100.0

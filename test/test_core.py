@@ -17,9 +17,9 @@ import sys
 import pytest
 
 from safety_gate import config, core, hysteresis, record
-from safety_gate.types import (
-    Clamp, ClockStall, Command, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick,
-    TraceHealth, Verdict, ZERO)
+from safety_gate.decision import Clamp, Command, Decision, Reason, Verdict, ZERO
+from safety_gate.events import (
+    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
 T0 = 100.0
 TICK = 1 / 32

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Log lines say why in sentences, not dicts (no ROS)."""
 
+from safety_gate.decision import Check, Decision, Reason, Verdict, ZERO
 from safety_gate.explain import explain
-from safety_gate.types import Check, Decision, Reason, Verdict, ZERO
 
 
 def decision(*checks):

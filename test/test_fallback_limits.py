@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from safety_gate import config, fallback, limits
-from safety_gate.types import Clamp, Command, Reason, Verdict, ZERO
+from safety_gate.decision import Clamp, Command, Reason, Verdict, ZERO
 from test_core import driving, TICK
 
 ENV = config.EnvelopeConfig()

@@ -12,8 +12,8 @@ import os
 
 import pytest
 from safety_gate import checks, core, fallback, limits, sensors
+from safety_gate.decision import Command, evolve
 from safety_gate.tools import faults, fuzz
-from safety_gate.types import Command, evolve
 
 STEPS = int(os.environ.get('SAFETY_GATE_FUZZ_STEPS', '150000'))
 

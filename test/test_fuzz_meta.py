@@ -17,8 +17,8 @@ import os
 from hypothesis import given, HealthCheck, settings, strategies as st
 from rclpy.serialization import deserialize_message, serialize_message
 from rosharness import CDR_HEADER
+from safety_gate.events import Meta, stamp_to_seconds
 from safety_gate.meta import parse_meta
-from safety_gate.types import Meta, stamp_to_seconds
 from std_msgs.msg import String
 from test_meta import MAX_BYTES, MAX_REASONING
 

@@ -8,8 +8,8 @@ import math
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from safety_gate.events import Meta, stamp_to_seconds
 from safety_gate.meta import parse_meta
-from safety_gate.types import Meta, stamp_to_seconds
 
 MAX_BYTES = 16384
 MAX_REASONING = 2000

@@ -7,7 +7,7 @@ import math
 import pytest
 from rosharness import UNLATCHED
 from safety_gate.config import ConfidenceConfig, EnvelopeConfig
-from safety_gate.types import Reason
+from safety_gate.decision import Reason
 
 CONF = ConfidenceConfig()
 ENVELOPE = EnvelopeConfig()

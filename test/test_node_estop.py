@@ -10,7 +10,7 @@ latches the gate.
 import time
 
 from rosharness import STATE_QOS, UNLATCHED
-from safety_gate.types import Reason
+from safety_gate.decision import Reason
 from std_msgs.msg import Bool
 
 RESET_ATTEMPTS_TIMEOUT = 10.0  # s: the e-stop release and the reset travel separately

@@ -4,7 +4,7 @@
 
 from rosharness import FOLLOW, UNLATCHED
 from safety_gate.config import GateConfig
-from safety_gate.types import Reason
+from safety_gate.decision import Reason
 
 CFG = GateConfig()
 SLACK = 0.25  # s: scheduling and DDS latency on a loaded machine

@@ -7,7 +7,7 @@ import time
 
 from rosharness import FOLLOW, UNLATCHED
 from safety_gate.config import GateConfig
-from safety_gate.types import Reason
+from safety_gate.decision import Reason
 
 CFG = GateConfig()
 SIM_START = 1000.0  # s: far from the wall clock, so a wall-clock stamp would stand out

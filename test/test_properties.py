@@ -32,11 +32,11 @@ from typing import List, NamedTuple, Optional, Tuple
 from hypothesis import given, HealthCheck, settings, strategies as st
 
 from safety_gate import config, core
+from safety_gate.decision import Clamp, Decision, Reason, Verdict, ZERO
+from safety_gate.events import (
+    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth)
 from safety_gate.meta import parse_meta
 from safety_gate.tools.fuzz import Invariant, ProposalAudit
-from safety_gate.types import (
-    Clamp, ClockStall, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset,
-    stamp_to_seconds, Tick, TraceHealth, Verdict, ZERO)
 
 EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
 # Derandomized: the coverage the invariants test asserts must not depend on the run's luck;

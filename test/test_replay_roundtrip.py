@@ -17,7 +17,8 @@ import math
 from hypothesis import given
 
 from safety_gate import config, core, record, replay, trace
-from safety_gate.types import Reason, Tick
+from safety_gate.decision import Reason
+from safety_gate.events import Tick
 from test_properties import play, PROPERTY_SETTINGS, scenarios
 
 INTERNAL_ERROR = Reason.INTERNAL_ERROR.value

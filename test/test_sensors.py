@@ -7,8 +7,9 @@ import math
 import pytest
 
 from safety_gate import config, sensors
+from safety_gate.decision import Command, Reason, Verdict, ZERO
+from safety_gate.events import Estop, Imu, Odom, Reset
 from safety_gate.sensors import SensorState
-from safety_gate.types import Command, Estop, Imu, Odom, Reason, Reset, Verdict, ZERO
 from test_core import driving, Gate, TICK
 
 CFG = config.GateConfig()

@@ -20,10 +20,10 @@ from typing import Any, Dict, List, Tuple
 
 from safety_gate import config, core, record
 from safety_gate.bench.report import summarize
+from safety_gate.events import Odom, Proposal, stamp_to_seconds, Tick
 from safety_gate.meta import parse_meta
 from safety_gate.tools.rosutil import meta_json, stamp_from_ns
 from safety_gate.trace import TraceWriter
-from safety_gate.types import Odom, Proposal, stamp_to_seconds, Tick
 
 _PERIOD_S = 0.01  # the planner's period; odometry and ticks every second period
 _SCRIPT_S = 10.0

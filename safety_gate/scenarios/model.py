@@ -32,8 +32,8 @@ except ImportError:  # pydantic < 1.10.17 has no v1 alias
     import pydantic
 
 from safety_gate import config
+from safety_gate.decision import Reason
 from safety_gate.tools.planner_script import FaultKind as PlannerFault, Script
-from safety_gate.types import Reason
 import yaml
 
 

@@ -30,12 +30,12 @@ import time
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from safety_gate import config, core
+from safety_gate.decision import Clamp, Decision, Reason, Verdict
+from safety_gate.events import (
+    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 from safety_gate.limits import inside_envelope
 from safety_gate.meta import parse_meta
 from safety_gate.tools import faults
-from safety_gate.types import (
-    Clamp, ClockStall, Decision, Estop, Imu, Meta, Odom, Proposal, Reason, Reset, Tick,
-    TraceHealth, Verdict)
 
 T0 = 1000.0
 PERIOD = 0.02  # s: the watchdog period of the default rate_hz
@@ -168,7 +168,7 @@ class Invariant:
         return found
 
     def check_decision(self, decision) -> List[str]:
-        """Check a ``safety_gate.types.Decision`` (a ``Reason`` equals its value)."""
+        """Check a ``safety_gate.decision.Decision`` (a ``Reason`` equals its value)."""
         return self.check(decision.t, decision.verdict.value, decision.reasons,
                           decision.output.v, decision.output.w,
                           [c.value for c in decision.clamps])

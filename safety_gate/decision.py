@@ -1,15 +1,16 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Plain value types passed between the core's modules, the node and the tools.
+"""What the core decides: verdicts, reason codes, commands, checks and the decision.
 
-Times are float seconds on the node clock. A stamp is converted from ROS
-(sec, nanosec) by one function, so a command and its meta with the same ROS
-stamp compare equal as floats.
+The node publishes a decision's output and the trace records the rest, so every
+output can be traced to the checks and the inputs behind it.
 """
 
 from dataclasses import dataclass
 import enum
 from typing import Optional, Tuple
+
+from safety_gate.events import Meta, Proposal
 
 
 def evolve(obj, **changes):
@@ -24,11 +25,6 @@ def evolve(obj, **changes):
     new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
     return new
-
-
-def stamp_to_seconds(sec: int, nanosec: int) -> float:
-    """Convert a ROS stamp to float seconds (the one conversion used everywhere)."""
-    return sec + nanosec * 1e-9
 
 
 class Verdict(str, enum.Enum):
@@ -123,98 +119,6 @@ class Check:
     value: object
     limit: object
     reason: Reason
-
-
-# ------------------------------------------------------------------ events
-# Every input the core consumes is one of these; the trace records them so a
-# replay feeds the same sequence back through the same step function.
-
-@dataclass(frozen=True)
-class Proposal:
-    """A planner command; ``stamp`` is the header stamp (arrival time for Twist)."""
-
-    v: float
-    w: float
-    stamp: float
-    stamped: bool = True
-
-
-@dataclass(frozen=True)
-class Meta:
-    """The planner's description of the proposal with the same stamp.
-
-    ``error`` is set when the message was oversized, malformed or of the wrong
-    types, or arrived too late; only what parsed is kept, ``confidence`` too
-    (for the trace: a meta with an error never passes the confidence check).
-    """
-
-    stamp: Optional[float]
-    confidence: Optional[float]
-    model_sha256: str = ''
-    reasoning: str = ''
-    error: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class Odom:
-    """Measured motion: speeds, planar pose and heading, with the header stamp.
-
-    ``yaw`` (rad) is last and defaults to 0 for sources without a heading: a
-    heading that never changes can only make the stuck check fire sooner.
-    """
-
-    v: float
-    w: float
-    x: float
-    y: float
-    stamp: float
-    yaw: float = 0.0
-
-
-@dataclass(frozen=True)
-class Imu:
-    """Measured yaw rate from the IMU, with the header stamp."""
-
-    wz: float
-    stamp: float
-
-
-@dataclass(frozen=True)
-class Estop:
-    """The e-stop input: True engages the latch; False only releases the input."""
-
-    engaged: bool
-
-
-@dataclass(frozen=True)
-class Reset:
-    """An operator's request to clear the latch."""
-
-
-@dataclass(frozen=True)
-class Tick:
-    """The watchdog timer; ``late`` is how far past its period it fired (node clock)."""
-
-    late: float = 0.0
-
-
-@dataclass(frozen=True)
-class ClockStall:
-    """The watchdog timer on the node clock has not fired for ``1/rate_hz + monitor.max_late``.
-
-    Measured on the steady clock, so it holds whatever the node clock does: a
-    stopped ``/clock``, a wall clock stepped backwards.
-    """
-
-
-@dataclass(frozen=True)
-class TraceHealth:
-    """The trace writer became healthy or unhealthy."""
-
-    ok: bool
-
-
-Event = object  # one of the event classes above
 
 
 @dataclass(frozen=True)
