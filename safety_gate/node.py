@@ -38,7 +38,7 @@ from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
-from safety_gate import config, convert, core, record
+from safety_gate import config, convert, core, trace_record
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
@@ -138,7 +138,7 @@ class SafetyGateNode(Node):
 
         self.trace = self._open_trace()
         # The chain starts with what the gate runs with, so the trace alone replays.
-        self.trace.submit(record.config_to_dict(
+        self.trace.submit(trace_record.config_to_dict(
             self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
         self._seq += 1
         # A trace that is already unusable must bar the very first proposal.
@@ -328,7 +328,7 @@ class SafetyGateNode(Node):
         try:
             result = core.step(self.state, event, now, self.cfg)
         except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
-            self._fail_closed(now, record.EVENT_NAMES[type(event)], exc, started)
+            self._fail_closed(now, trace_record.EVENT_NAMES[type(event)], exc, started)
             return None
         self._apply(result, started)
         return result.reply
@@ -357,13 +357,13 @@ class SafetyGateNode(Node):
         self._latency_window = max(self._latency_window, latency_us)
         self._counts[decision.verdict.value] += 1
         self._last_decision = decision
-        trace_record = record.decision_to_dict(
+        line = trace_record.decision_to_dict(
             decision, self._seq, self._events, time.time(), latency_us, self.config_sha256,
             self._intake_notes())
         self._seq += 1
         self._events = []
         self._events_dropped = 0
-        self.trace.submit(trace_record)
+        self.trace.submit(line)
         self._log_decision(decision)
 
     def _intake_notes(self) -> Dict[str, int]:

@@ -12,7 +12,7 @@ Rules (see ``safety_gate.trace`` for the line format):
 * each ``prev_sha256`` is the sha256 of the line before it;
 * each ``seq`` is the one before plus 1, except at a record with
   ``"chain_start": true`` (the gate restarted), whose ``seq`` is 0;
-* a config record (the first record of every chain, see ``safety_gate.record``)
+* a config record (the first record of every chain, see ``safety_gate.trace_record``)
   carries the hash of its own parameters, and every decision after it names
   that hash;
 * given known configs, each ``config_sha256`` is one of them;

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from safety_gate import config, core, hysteresis, record
+from safety_gate import config, core, hysteresis, trace_record
 from safety_gate.decision import Clamp, Command, Decision, Reason, Verdict, ZERO
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
@@ -119,7 +119,7 @@ class Gate:
         raise AssertionError(f'output {self.output} never reached ({v}, {w})')
 
     def summaries(self):
-        return [(d.t, d.trigger, record.decision_summary(d)) for d in self.decisions]
+        return [(d.t, d.trigger, trace_record.decision_summary(d)) for d in self.decisions]
 
 
 def driving(v=0.5, w=0.0, params=None) -> Gate:
@@ -357,8 +357,8 @@ def test_a_superseded_proposal_changes_nothing_for_the_decisions_after_it():
     extra = [d for d in overtaken.decisions if d.trigger == 'superseded']
     assert len(extra) == 1 and extra[0].output == Command(0.5, 0.0)
     rest = [d for d in overtaken.decisions if d.trigger != 'superseded']
-    assert [record.decision_summary(d) for d in rest] == [
-        record.decision_summary(d) for d in plain.decisions]
+    assert [trace_record.decision_summary(d) for d in rest] == [
+        trace_record.decision_summary(d) for d in plain.decisions]
     assert overtaken.state.authority == plain.state.authority
 
 

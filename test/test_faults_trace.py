@@ -26,7 +26,7 @@ from faultharness import (
 import pytest
 from rosharness import UNLATCHED
 from safety_gate.config import GateConfig
-from safety_gate.record import is_config
+from safety_gate.trace_record import is_config
 
 CFG = GateConfig()
 V = 0.5

@@ -13,8 +13,8 @@ import time
 
 from rosharness import GATE_MODULE, NodeProcess, UNLATCHED, write_params
 from safety_gate.paths import config_file
-from safety_gate.record import is_config
 from safety_gate.trace import open_trace
+from safety_gate.trace_record import is_config
 
 SHIPPED = config_file('safety_gate.yaml')
 

@@ -16,7 +16,7 @@ import math
 
 from hypothesis import given
 
-from safety_gate import config, core, record, replay, trace
+from safety_gate import config, core, replay, trace, trace_record
 from safety_gate.decision import Reason
 from safety_gate.events import Tick
 from test_properties import play, PROPERTY_SETTINGS, scenarios
@@ -56,9 +56,9 @@ def records_of(steps, config_sha256='x'):
     for step in steps:
         events.append((step.now, Tick() if step.event is None else step.event))
         for decision in step.decisions:
-            records.append(record.decision_to_dict(decision, len(records), events,
-                                                   wall_time=0, latency_us=0,
-                                                   config_sha256=config_sha256))
+            records.append(trace_record.decision_to_dict(decision, len(records), events,
+                                                         wall_time=0, latency_us=0,
+                                                         config_sha256=config_sha256))
             events = []
     return records
 
@@ -81,15 +81,15 @@ def assert_replays(cfg, steps):
     records = [through_json(rec) for rec in records_of(steps)]
     assert len(records) == sum(len(step.decisions) for step in steps)
     for rec in records:
-        recorded = record.record_summary(rec)
+        recorded = trace_record.record_summary(rec)
         shipped, decision, shipped_queued = replay._replay_record(shipped, shipped_queued, rec,
                                                                   cfg)
         assert decision is not None, rec['seq']
-        assert record.decision_summary(decision) == recorded, ('shipped replay', rec['seq'])
-        events = record.record_events(rec)
+        assert trace_record.decision_summary(decision) == recorded, ('shipped replay', rec['seq'])
+        events = trace_record.record_events(rec)
         if not events:
             decision, queued = queued[0], queued[1:]
-            assert record.decision_summary(decision) == recorded, rec['seq']
+            assert trace_record.decision_summary(decision) == recorded, rec['seq']
             continue
         failed = INTERNAL_ERROR in rec['reasons']
         for now, event in events[:-1]:
@@ -102,7 +102,7 @@ def assert_replays(cfg, steps):
             now, event = events[-1]
             state, decisions, _ = core.step(state, event, now, cfg)
         decision, queued = decisions[0], decisions[1:]
-        assert record.decision_summary(decision) == recorded, rec['seq']
+        assert trace_record.decision_summary(decision) == recorded, rec['seq']
 
 
 def assert_events_survive(steps):
@@ -114,7 +114,7 @@ def assert_events_survive(steps):
     last = max(index for index, step in enumerate(steps) if step.decisions)
     originals = [(step.now, step.event) for step in steps[:last + 1]]
     decoded = [event for rec in map(through_json, records_of(steps))
-               for event in record.record_events(rec)]
+               for event in trace_record.record_events(rec)]
     assert [repr(event) for event in decoded] == [repr(event) for event in originals]
 
 
@@ -146,7 +146,7 @@ def test_a_trace_replays_from_its_own_config_record(tmp_path, capsys):
     decisions = records_of(play(cfg, FIXED_SCRIPT), sha)
     for rec in decisions:
         rec['seq'] += 1
-    head = record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
+    head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
     path = tmp_path / 'trace.jsonl'
     with trace.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
         assert all(writer.submit(rec) for rec in [head] + decisions)

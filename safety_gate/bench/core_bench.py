@@ -18,7 +18,7 @@ from pathlib import Path
 import time
 from typing import Any, Dict, List, Tuple
 
-from safety_gate import config, core, record
+from safety_gate import config, core, trace_record
 from safety_gate.bench.report import summarize
 from safety_gate.events import Odom, Proposal, stamp_to_seconds, Tick
 from safety_gate.meta import parse_meta
@@ -98,18 +98,18 @@ def run_core(seconds: float) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
                     continue
                 trace_records = []
                 for decision in result.decisions:
-                    trace_records.append(record.decision_to_dict(
+                    trace_records.append(trace_record.decision_to_dict(
                         decision, sum(verdicts.values()) + len(trace_records), pending,
                         time.time(), 0.0, sha))
                     pending = []
                 recorded = time.perf_counter_ns()
                 decision_us.append((stepped - started) * 1e-3)
                 with_record_us.append((recorded - started) * 1e-3)
-                for decision, trace_record in zip(result.decisions, trace_records):
+                for decision, line in zip(result.decisions, trace_records):
                     verdict = decision.verdict.value
                     verdicts[verdict] = verdicts.get(verdict, 0) + 1
                     if len(samples) < _RECORDS_KEPT:
-                        samples.append(trace_record)
+                        samples.append(line)
     finally:
         os.sched_setaffinity(0, before)
     total_s = sum(step_ns) * 1e-9

@@ -260,7 +260,7 @@ def markdown(results: Dict[str, Any]) -> str:
             [['`core.step`', _num(core['decisions']), _num(core['decisions_per_s']),
               _num(core['step_us']['p50'], 1), _num(core['step_us']['p99'], 1),
               _num(core['step_us']['max'], 1)],
-             ['`core.step` + `record.decision_to_dict`', _num(core['decisions']), '',
+             ['`core.step` + `trace_record.decision_to_dict`', _num(core['decisions']), '',
               _num(core['step_and_record_us']['p50'], 1),
               _num(core['step_and_record_us']['p99'], 1),
               _num(core['step_and_record_us']['max'], 1)]])

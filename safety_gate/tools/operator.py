@@ -23,11 +23,11 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from safety_gate.record import is_config
 from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
                                              Recording, Sample)
 from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
                                        SENSOR_QOS, stamp_to_ns)
+from safety_gate.trace_record import is_config
 from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
