@@ -51,12 +51,11 @@ $(STAMP): setup.py package.xml Makefile
 	$(PY) -m pip install -q -e .
 	touch $@
 
-# The pure-Python tests again under Ubuntu 24.04's pydantic (1.10, what rosdep installs
-# for Jazzy); the main venv has pydantic 2. No ROS there, hence --noconftest.
+# The unit tests again under Ubuntu 24.04's pydantic (1.10, what rosdep installs for
+# Jazzy); the main venv has pydantic 2. No ROS there, hence --noconftest and without the
+# unit tests that use rclpy (executor, fuzz_meta) or the installed package's version (cli).
 PYDANTIC1_VENV ?= .venv-pydantic1
-PURE_TESTS := test/test_config.py test/test_checks.py test/test_sensors.py \
-	test/test_fallback_limits.py test/test_core.py test/test_meta.py test/test_intake.py \
-	test/test_trace.py test/test_verify.py
+NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py
 
 test: venv
 	$(PY) -m pytest -q test
@@ -65,7 +64,7 @@ test: venv
 
 pydantic1-check: $(PYDANTIC1_VENV)/.stamp
 	PYTHONPATH=$(CURDIR) $(PYDANTIC1_VENV)/bin/python -m pytest -q --noconftest \
-		-p no:cacheprovider $(PURE_TESTS)
+		-p no:cacheprovider test/unit $(addprefix --ignore=test/unit/,$(NOT_PURE_UNIT_TESTS))
 
 $(PYDANTIC1_VENV)/.stamp: Makefile
 	$(PYTHON) -m venv $(PYDANTIC1_VENV)
@@ -84,9 +83,9 @@ bench: venv
 
 fuzz: venv
 	$(PY) -m safety_gate.tools.fuzz --steps 2000000 && SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 \
-		SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q test/test_properties.py \
-		test/test_replay_roundtrip.py test/test_fuzz_meta.py test/test_fuzz_messages.py \
-		test/test_faults_flood.py
+		SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q test/unit/test_properties.py \
+		test/unit/test_replay_roundtrip.py test/unit/test_fuzz_meta.py \
+		test/node/test_fuzz_messages.py test/faults/test_faults_flood.py
 
 clean:
 	rm -rf $(VENV) $(PYDANTIC1_VENV) build install log reports .pytest_cache .hypothesis \

@@ -19,7 +19,7 @@ would need rclpy's futures: clients, tasks, and coroutine callbacks that await
 (one that runs to its end without awaiting is fine). The gate has none of
 them, and refusing loudly beats leaving such work silently unrun.
 Like rclpy's own executors it drives ``_rclpy.WaitSet`` and the entities'
-handles directly; test/test_executor.py pins that behaviour for each distro.
+handles directly; test/unit/test_executor.py pins that behaviour for each distro.
 """
 
 from contextlib import ExitStack

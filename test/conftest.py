@@ -1,6 +1,6 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Shared pytest setup: one loopback ROS domain per session and the ROS fixtures.
+"""Shared pytest setup: one loopback ROS domain, the level markers and the ROS fixtures.
 
 The environment is set at import time, before rclpy is imported or initialised
 anywhere in the test process, so the test process and every node it starts
@@ -17,24 +17,31 @@ from safety_gate.tools.ros_env import loopback_env
 # (RMW_IMPLEMENTATION) when it loads, the rest when rclpy is initialised.
 os.environ.update(loopback_env(Path(tempfile.mkdtemp(prefix='safety_gate_test_'))))
 
-import pytest  # noqa: E402, I100
+from harness.ros import GATE_MODULE, NodeProcess, TestBench, write_params  # noqa: E402, I100
+import pytest  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
 from rclpy.signals import SignalHandlerOptions  # noqa: E402
-from rosharness import GATE_MODULE, NodeProcess, TestBench, write_params  # noqa: E402
 
-
-def pytest_configure(config):
-    """Register the ``ros`` marker."""
-    config.addinivalue_line('markers', 'ros: starts ROS nodes (multi-process, slower)')
+TEST_DIR = Path(__file__).resolve().parent
+# One folder per level, each a marker (`pytest -m unit`).
+LEVELS = ('unit', 'node', 'faults', 'scenarios', 'launch', 'lint')
 
 
 def pytest_collection_modifyitems(items):
-    """Mark the integration tests (test_node_*.py) and every test using ROS with ``ros``."""
+    """Mark each test with its level, the folder it is in, and every test using ROS with ``ros``.
+
+    setup.cfg registers these markers.
+    """
     for item in items:
+        if TEST_DIR not in item.path.parents:
+            continue
+        level = item.path.relative_to(TEST_DIR).parts[0]
+        if level in LEVELS:
+            item.add_marker(getattr(pytest.mark, level))
         # launch_testing items have no fixturenames.
         uses_ros = 'ros_context' in getattr(item, 'fixturenames', ())
-        if item.path.name.startswith('test_node_') or uses_ros:
+        if level == 'node' or uses_ros:
             item.add_marker(pytest.mark.ros)
 
 

@@ -4,12 +4,12 @@
 
 A test tool, not part of the safety function.
 
-The fault tests (``test/test_faults_*.py``) and the core fuzzer call
+The fault tests (``test/faults/test_faults_*.py``) and the core fuzzer call
 :func:`record` for every case they run. It appends one JSON line to
 ``$SAFETY_GATE_EVIDENCE_DIR/evidence.jsonl`` and does nothing when that
 variable is unset, so ordinary test runs write nothing. Then::
 
-    SAFETY_GATE_EVIDENCE_DIR=/tmp/evidence python -m pytest test/test_faults_*.py
+    SAFETY_GATE_EVIDENCE_DIR=/tmp/evidence python -m pytest test/faults/test_faults_*.py
     python -m safety_gate.tools.faults /tmp/evidence
 
 prints the README's evidence table: per fault class the cases tried, the

@@ -1,0 +1,149 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The scenario files: every shipped one validates, broken ones are refused clearly (no ROS)."""
+
+from pathlib import Path
+
+import pytest
+from safety_gate.scenarios import model, runner
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+# The hazards the library must cover (issue: "at least these scenarios").
+REQUIRED_KINDS = {
+    'low_confidence', 'confidence_flicker', 'no_meta', 'late_meta', 'malformed_meta',
+    'stamp_mismatch', 'nan', 'inf', 'overspeed', 'yaw_rate', 'freeze', 'burst',
+    'duplicate_stamp', 'backwards_stamp', 'odom_stale', 'odom_jump', 'odom_stuck',
+    'imu_bias', 'estop', 'clock_reset', 'gate_restart',
+}
+VALID = {
+    'id': 'example', 'title': 'Example', 'description': 'A test scenario.',
+    'severity': 'S2', 'exposure': 'E3', 'duration': 6.0,
+    'route': {'confidence': 0.9, 'segments': [[6.0, 0.6, 0.0]]},
+    'faults': [{'kind': 'low_confidence', 't_start': 2.0, 't_end': 3.0, 'value': 0.3,
+                'expect': {'reasons': ['LOW_CONFIDENCE']}}],
+}
+
+
+def test_every_shipped_scenario_validates():
+    scenarios = model.load_library(REPO / 'scenarios')
+    ids = [s.id for s in scenarios]
+    assert len(ids) == len(set(ids)) >= 16
+    kinds = {f.kind for s in scenarios for f in s.faults}
+    assert REQUIRED_KINDS <= kinds, REQUIRED_KINDS - kinds
+    # Nominal scenarios without a fault: cruise and turning near the limits.
+    assert {'nominal_cruise', 'nominal_turning_near_limits'} <= set(ids)
+    # Ranked: highest severity first.
+    ranks = [model.rank(s) for s in scenarios]
+    assert ranks == sorted(ranks)
+    for s in scenarios:
+        s.planner_script().validate()
+
+
+def test_an_installed_library_holds_the_source_files():
+    # The package finds the same files installed (colcon) as in the source tree.
+    source, installed = REPO / 'scenarios', runner.library_dir()
+    if installed.resolve() == source.resolve():
+        pytest.skip('no colcon install: runner.library_dir() is the source scenarios/ itself')
+    assert sorted(p.name for p in installed.glob('*.yaml')) == \
+        sorted(p.name for p in source.glob('*.yaml'))
+
+
+def write(tmp_path, data, name='example') -> Path:
+    path = tmp_path / f'{name}.yaml'
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_valid_file_loads(tmp_path):
+    scenario = model.load(write(tmp_path, VALID))
+    assert scenario.faults[0].expect.max_reaction_s == 0.5  # the default
+    assert scenario.planner_script().faults[0].amount == 0.3
+
+
+@pytest.mark.parametrize('change, message', [
+    ({'severity': 'S4'}, 'severity'),
+    ({'exposure': 'E0'}, 'exposure'),
+    ({'duration': 0}, 'duration'),
+    ({'colour': 'red'}, 'colour'),
+    ({'faults': [{'kind': 'meteor', 't_start': 1, 't_end': 2}]}, "unknown fault kind 'meteor'"),
+    ({'faults': [{'kind': 'freeze', 't_start': 2, 't_end': 1}]}, 't_end: must be after t_start'),
+    ({'faults': [{'kind': 'freeze', 't_start': 2}]}, 'needs t_end'),
+    ({'faults': [{'kind': 'freeze', 't_start': 5, 't_end': 7}]}, 'ends after the duration'),
+    ({'faults': [{'kind': 'freeze', 't_start': 1, 't_end': 3},
+                 {'kind': 'nan', 't_start': 2, 't_end': 4}]}, 'fault windows overlap'),
+    ({'faults': [{'kind': 'freeze', 't_start': 1, 't_end': 2,
+                  'expect': {'reasons': ['BAD_LUCK']}}]}, 'reasons'),
+    ({'faults': [{'kind': 'freeze', 't_start': 1, 't_end': 2,
+                  'expect': {'max_reaction': 1}}]}, 'max_reaction'),
+    ({'faults': [{'kind': 'estop', 't_start': 1, 't_end': 2}]}, 'no reset follows it'),
+    ({'faults': [{'kind': 'burst', 't_start': 1, 't_end': 2, 'value': 500}]}, 'burst'),
+    ({'resets': [7.0]}, 'after the duration'),
+    ({'gate_params': {'confidence.treshold': 0.4}}, "unknown parameter 'confidence.treshold'"),
+    ({'gate_params': {'confidence.threshold': 1.5}}, "'confidence.threshold' = 1.5"),
+    ({'vehicle_params': {'publish_clock': 0}}, 'unknown publish_clock'),
+    ({'route': {'segments': [[0.0, 0.5, 0.0]]}}, 'duration must be > 0'),
+    ({'id': 'Example'}, 'lower_snake_case'),
+])
+def test_invalid_scenarios_are_refused_naming_file_and_field(tmp_path, change, message):
+    path = write(tmp_path, {**VALID, **change})
+    with pytest.raises(model.ScenarioError) as error:
+        model.load(path)
+    text = str(error.value)
+    assert str(path) in text and message in text, text
+
+
+def test_the_id_must_match_the_file_name(tmp_path):
+    with pytest.raises(model.ScenarioError, match='must match the file name'):
+        model.load(write(tmp_path, VALID, name='other'))
+
+
+def test_a_library_reports_every_broken_file(tmp_path):
+    write(tmp_path, {**VALID, 'id': 'a', 'severity': 'S9'}, name='a')
+    write(tmp_path, {**VALID, 'id': 'b', 'duration': -1}, name='b')
+    (tmp_path / 'c.yaml').write_text('- just\n- a list\n')
+    with pytest.raises(model.ScenarioError) as error:
+        model.load_library(tmp_path)
+    text = str(error.value)
+    assert 'a.yaml' in text and 'b.yaml' in text and 'c.yaml: must be a YAML mapping' in text
+
+
+def test_the_command_lists_and_refuses_bad_input_without_running(tmp_path, capsys):
+    assert runner.main(['--list']) == runner.EXIT_OK
+    assert 'gate_restart' in capsys.readouterr().out
+    assert runner.main(['--only', 'no_such_scenario']) == runner.EXIT_USAGE
+    assert 'unknown scenario(s): no_such_scenario' in capsys.readouterr().err
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('safety_gate:\n  ros__parameters:\n    rate_hz: -1.0\n')
+    assert runner.main(['--config', str(bad), '--report', str(tmp_path / 'r')]) == \
+        runner.EXIT_USAGE
+    assert "invalid parameter 'rate_hz'" in capsys.readouterr().err
+    assert runner.main(['--library', str(tmp_path), '--list']) == runner.EXIT_USAGE
+
+
+@pytest.mark.parametrize('sections, expected', [
+    ({'gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     "applies nothing to /safety_gate: its sections are 'gate'"),
+    ({'safety_gate': {'ros_parameters': {'rate_hz': 30.0}}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+], ids=['other-node', 'ros_parameters-typo'])
+def test_a_config_that_applies_nothing_is_refused_before_any_run(tmp_path, capsys, sections,
+                                                                 expected):
+    # It used to run on the defaults and pass the release gate.
+    config_path = tmp_path / 'gate.yaml'
+    config_path.write_text(yaml.safe_dump(sections))
+    assert runner.main(['--config', str(config_path), '--only', 'nominal_cruise',
+                        '--report', str(tmp_path / 'r')]) == runner.EXIT_USAGE
+    assert expected in capsys.readouterr().err
+
+
+def test_the_namespace_selects_the_sections_the_launched_gate_gets(tmp_path, capsys):
+    config_path = tmp_path / 'robot1.yaml'
+    config_path.write_text(yaml.safe_dump(
+        {'/robot1/safety_gate': {'ros__parameters': {'rate_hz': -1.0}}}))
+    args = ['--config', str(config_path), '--only', 'nominal_cruise',
+            '--report', str(tmp_path / 'r')]
+    assert runner.main(args + ['--namespace', 'robot1']) == runner.EXIT_USAGE
+    assert "invalid parameter 'rate_hz'" in capsys.readouterr().err
+    assert runner.main(args) == runner.EXIT_USAGE
+    assert 'applies nothing to /safety_gate' in capsys.readouterr().err

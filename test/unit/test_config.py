@@ -1,0 +1,282 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The configuration model: defaults, shipped files, validation messages, hash and docs.
+
+Only safety_gate.config is used (never pydantic directly), so the file runs
+unchanged on pydantic 1.10 and 2.x.
+"""
+
+import math
+from pathlib import Path
+import re
+
+import pytest
+
+from safety_gate import config
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS_BEGIN = '<!-- params:begin -->'
+PARAMS_END = '<!-- params:end -->'
+
+
+def config_error(flat) -> str:
+    with pytest.raises(config.ConfigError) as error:
+        config.build(flat)
+    return str(error.value)
+
+
+def changed_value(name, default):
+    """Return a valid value for ``name`` other than its default."""
+    if isinstance(default, bool):
+        candidates = [not default]
+    elif isinstance(default, str):
+        candidates = ['changed']
+    elif isinstance(default, int):
+        candidates = [default + 1, default - 1]
+    else:
+        candidates = [default * 0.9, default * 1.1, default + 0.01, 0.5]
+    for value in (c for c in candidates if c != default):
+        try:
+            config.build({name: value})
+        except config.ConfigError:
+            continue
+        return value
+    raise AssertionError(f'no valid value other than the default for {name}')
+
+
+def test_defaults_are_valid():
+    assert config.build({}) == config.GateConfig()
+    assert config.defaults()['confidence.threshold'] == 0.5
+
+
+def test_shipped_params_file_is_the_generated_defaults():
+    shipped = ROOT / 'config' / 'safety_gate.yaml'
+    assert shipped.read_text() == config.default_yaml()
+    assert config.load_yaml(shipped) == config.GateConfig()
+
+
+def test_gazebo_profile_changes_only_the_start_latch():
+    loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'gazebo_sim.yaml'))
+    assert loaded == {**config.defaults(), 'require_reset_on_start': False}
+
+
+def test_hardware_bench_profile_requires_the_estop_the_trace_and_a_reset():
+    loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'hil_bench.yaml'))
+    changed = {name: value for name, value in loaded.items()
+               if value != config.defaults()[name]}
+    assert changed == {'estop.required': True, 'estop.heartbeat_timeout': 0.5,
+                       'trace.required': True, 'imu.enabled': True}
+    assert loaded['require_reset_on_start'] is True
+
+
+def test_every_parameter_has_a_description_and_a_unit_key():
+    fields = list(config.iter_fields())
+    assert len(fields) > 30
+    for name, field in fields:
+        assert field.field_info.description, name
+        assert 'unit' in field.field_info.extra, name
+
+
+@pytest.mark.parametrize('flat, fragments', [
+    ({'confidence.threshold': 1.5}, ["'confidence.threshold'", '1.5', '[0.0, 1.0]']),
+    ({'rate_hz': 0.5}, ["'rate_hz'", '0.5', '[1.0, 1000.0]']),
+    ({'odom.timeout': 0.0}, ["'odom.timeout'", '0.0', '[0.001, 5.0]']),
+    ({'envelope.max_lateral_accel': 5e-324}, ["'envelope.max_lateral_accel'", '5e-324',
+                                              '[0.01, 50.0]']),
+    ({'confidence.recover_count': 3.7}, ["'confidence.recover_count'", '3.7', 'integer',
+                                         '[1, 1000]']),
+    ({'confidence.recover_count': 0}, ["'confidence.recover_count'", '= 0', '[1, 1000]']),
+    ({'imu.enabled': 'yes'}, ["'imu.enabled'", "'yes'", 'true or false']),
+    ({'trace.required': 1}, ["'trace.required'", '= 1', 'true or false']),
+    ({'rate_hz': True}, ["'rate_hz'", 'True', 'number']),
+    ({'rate_hz': '50'}, ["'rate_hz'", "'50'", 'number']),
+    ({'trace.path': 5}, ["'trace.path'", '5', 'string']),
+    ({'rate_hz': math.nan}, ["'rate_hz'", 'nan', 'finite', '[1.0, 1000.0]']),
+    ({'envelope.max_linear_speed': math.inf}, ["'envelope.max_linear_speed'", 'inf']),
+    ({'envelope.max_linear_speed': 10 ** 400}, ["'envelope.max_linear_speed'",
+                                                '[0.01, 50.0]']),
+    ({'no_such_parameter': 1}, ["'no_such_parameter'", 'unknown']),
+    ({'confidence.no_such_parameter': 1}, ["'confidence.no_such_parameter'", 'unknown']),
+    ({'confidence': 0.5}, ["'confidence'", 'unknown']),
+    ({'confidence.recover_threshold': 0.4},
+     ['confidence.recover_threshold', '0.4', 'confidence.threshold (0.5)']),
+    ({'confidence.pairing_wait': 0.2, 'proposal_timeout': 0.2},
+     ['confidence.pairing_wait', '0.2', 'proposal_timeout (0.2)']),
+    ({'envelope.max_reverse_speed': 1.5}, ['envelope.max_reverse_speed', '1.5',
+                                           'envelope.max_linear_speed (1.0)']),
+    ({'fallback.decel': 2.5}, ['fallback.decel', '2.5', 'envelope.max_linear_decel (2.0)']),
+    ({'fallback.angular_decel': 3.5}, ['fallback.angular_decel', '3.5',
+                                       'envelope.max_angular_accel (3.0)']),
+    ({'odom.max_speed': 0.5}, ['odom.max_speed', '0.5', 'envelope.max_linear_speed (1.0)']),
+    ({'trace.required': True, 'trace.enabled': False}, ['trace.required', 'trace.enabled']),
+    ({'rate_hz': 5.0}, ['monitor.max_spin_failure', '0.5', '2 / rate_hz + monitor.max_late']),
+    ({'estop.heartbeat_timeout': -0.1}, ["'estop.heartbeat_timeout'", '[0.0, 10.0]']),
+    ({'trace.stall_timeout': 0.0}, ["'trace.stall_timeout'", '[0.01, 60.0]']),
+], ids=lambda value: str(value)[:60] if isinstance(value, dict) else '')
+def test_invalid_value_names_parameter_value_and_range(flat, fragments):
+    message = config_error(flat)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_every_problem_is_reported_at_once():
+    message = config_error({'fallback.decel': 2.5, 'odom.max_speed': 0.5})
+    assert 'fallback.decel' in message
+    assert 'odom.max_speed' in message
+
+
+@pytest.mark.parametrize('flat', [
+    {'confidence.recover_threshold': 0.5},
+    {'fallback.decel': 2.0},
+    {'fallback.angular_decel': 3.0},
+    {'envelope.max_reverse_speed': 1.0},
+    {'envelope.max_reverse_speed': 0.0},
+    {'odom.max_speed': 1.0},
+    {'confidence.pairing_wait': 0.0},
+    {'rate_hz': 50},
+])
+def test_values_on_a_boundary_are_accepted(flat):
+    flattened = config.flatten(config.build(flat))
+    for name, value in flat.items():
+        assert flattened[name] == value
+
+
+def test_load_yaml_reports_the_bad_value(tmp_path):
+    params = tmp_path / 'params.yaml'
+    params.write_text('safety_gate:\n  ros__parameters:\n    use_sim_time: true\n'
+                      '    confidence:\n      threshold: 2.0\n')
+    with pytest.raises(config.ConfigError, match=r"'confidence.threshold' = 2.0"):
+        config.load_yaml(params)
+
+
+def test_the_most_specific_params_section_wins(tmp_path):
+    # The launch file reads a file in the same order, so tools hash what the node runs.
+    assert config.param_sections('robot1') == (
+        '/**', 'safety_gate', '/safety_gate', '/robot1/safety_gate')
+    assert config.param_sections() == ('/**', 'safety_gate', '/safety_gate')
+    params = config.write_params_file(tmp_path / 'params.yaml', {'rate_hz': 30.0})
+    params.write_text(params.read_text() + '/**:\n  ros__parameters:\n    rate_hz: 20.0\n')
+    assert config.load_yaml(params).rate_hz == 30.0
+
+
+RECORDING_ONLY = {'confidence.max_reasoning_chars', 'monitor.warn_late', 'trace.enabled',
+                  'trace.path', 'trace.max_file_bytes', 'trace.max_files', 'trace.queue_size',
+                  'trace.hmac_key_file'}
+
+
+def test_config_hash_covers_exactly_the_parameters_that_decide():
+    """Where the trace goes never changes the hash; every parameter that can decide does."""
+    base = config.config_sha256(config.GateConfig())
+    assert base == config.config_sha256(config.build({}))
+    assert len(base) == 64
+    for name, default in config.defaults().items():
+        changed = config.build({name: changed_value(name, default)})
+        assert (config.config_sha256(changed) == base) == (name in RECORDING_ONLY), name
+    hashed = {name for name, field in config.iter_fields() if config.decides(field)}
+    assert hashed == set(config.defaults()) - RECORDING_ONLY
+
+
+def markdown_rows():
+    return config.markdown_table().splitlines()[2:]
+
+
+def test_markdown_table_has_one_row_per_parameter():
+    names = [name for name, _ in config.iter_fields()]
+    rows = markdown_rows()
+    assert [row.split('`')[1] for row in rows] == names
+    assert all(row.count(' | ') == 5 for row in rows)
+    assert [row.split(' | ')[4] == 'yes' for row in rows] == [
+        name not in RECORDING_ONLY for name in names]
+
+
+def test_readme_parameter_table_is_generated():
+    readme = (ROOT / 'README.md').read_text()
+    assert PARAMS_BEGIN in readme and PARAMS_END in readme, 'README.md lacks the table markers'
+    table = readme.split(PARAMS_BEGIN, 1)[1].split(PARAMS_END, 1)[0]
+    assert table.strip('\n') + '\n' == config.markdown_table(), (
+        'regenerate the README table with `python -m safety_gate.config`')
+
+
+@pytest.mark.parametrize('argv, expected', [([], config.markdown_table),
+                                            (['--yaml'], config.default_yaml)])
+def test_command_line_prints_the_generated_docs(capsys, argv, expected):
+    assert config.main(argv) == 0
+    assert capsys.readouterr().out == expected()
+
+
+def _params_file(tmp_path, data):
+    path = tmp_path / 'params.yaml'
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_sections_are_flattened_before_they_merge(tmp_path):
+    # A dotted key in the bare section and a nested one in the namespaced section
+    # are one parameter: the most specific wins, as under rcl.
+    path = _params_file(tmp_path, {
+        'safety_gate': {'ros__parameters': {'envelope': {'max_angular_speed': 1.2},
+                                            'envelope.max_linear_speed': 0.8}},
+        '/robot1/safety_gate': {'ros__parameters': {'envelope': {'max_linear_speed': 0.9}}}})
+    assert config.read_params_file(path, 'robot1') == {
+        'envelope.max_angular_speed': 1.2, 'envelope.max_linear_speed': 0.9}
+    assert config.load_yaml(path, namespace='robot1').envelope.max_linear_speed == 0.9
+    assert config.load_yaml(path).envelope.max_linear_speed == 0.8
+
+
+def test_rcl_nested_namespace_sections_are_read(tmp_path):
+    path = _params_file(tmp_path, {'robot1': {'safety_gate': {'ros__parameters': {
+        'rate_hz': 30.0}}}})
+    assert config.load_yaml(path, 'robot1').rate_hz == 30.0
+
+
+@pytest.mark.parametrize('data, expected', [
+    ({'safety_gate': {'envelope.max_linear_speed': 0.8}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': {'ros_parameters': {'rate_hz': 30.0}}},
+     "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': None}, "section 'safety_gate' has no 'ros__parameters'"),
+    ({'safety_gate': {'ros__parameters': [1]}}, "section 'safety_gate' must hold only"),
+    ({'gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     "applies nothing to /safety_gate: its sections are 'gate'; the gate reads '/**', "
+     "'safety_gate', '/safety_gate'"),
+    ({'/robot2/safety_gate': {'ros__parameters': {'rate_hz': 30.0}}},
+     'applies nothing to /safety_gate'),
+    (['a', 'list'], 'no node sections'),
+], ids=['no-ros__parameters', 'typo', 'empty-section', 'parameters-not-a-mapping',
+        'other-node', 'other-namespace', 'not-a-mapping'])
+def test_a_params_file_that_would_apply_nothing_is_refused(tmp_path, data, expected):
+    path = _params_file(tmp_path, data)
+    with pytest.raises(config.ConfigError) as error:
+        config.load_yaml(path)
+    assert str(path) in str(error.value) and expected in str(error.value)
+
+
+@pytest.mark.parametrize('write, expected', [
+    (None, 'No such file or directory'),
+    ('mkdir', 'Is a directory'),
+    ('safety_gate: [\n', 'not valid YAML at line 2'),
+    (b'\xff\xfe', 'not a text file'),
+], ids=['missing', 'directory', 'unparsable', 'binary'])
+def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, expected):
+    path = tmp_path / 'params.yaml'
+    if write == 'mkdir':
+        path.mkdir()
+    elif isinstance(write, bytes):
+        path.write_bytes(write)
+    elif write is not None:
+        path.write_text(write)
+    with pytest.raises(config.ConfigError, match=re.escape(f'params file {path}: {expected}')):
+        config.parse_params_file(path)
+
+
+@pytest.mark.parametrize('section, matches', [
+    # Checked against rclpy: which of /safety_gate and /robot1/safety_gate get the section.
+    ('/**', (True, True)), ('/*/safety_gate', (False, True)),
+    ('/**/safety_gate', (True, True)), ('safety_gate', (True, False)),
+    ('/safety_gate', (True, False)), ('robot1/safety_gate', (False, True)),
+    ('/robot1/*', (False, True)), ('/*', (True, False)), ('/**/other', (False, False)),
+])
+def test_rcl_section_matching(section, matches):
+    assert tuple(config.rcl_applies(section, name)
+                 for name in ('/safety_gate', '/robot1/safety_gate')) == matches

@@ -1,0 +1,140 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""A trace replays: records through JSON and back reproduce every decision.
+
+Each record holds the events consumed since the previous decision; feeding
+them through ``core.step`` from the initial state must give no decision until
+the record's last event, and then the recorded one. A step that decides more
+than once (a waiting proposal refused as superseded, then the new one) gives
+one record per decision, the later ones without events. The shipped replay
+(``safety_gate.replay``) must reproduce every decision too, record by record
+and from a trace file.
+"""
+
+import json
+
+from harness.event_scripts import FIXED_SCRIPT, play, PROPERTY_SETTINGS, records_of, scenarios
+from hypothesis import given
+
+from safety_gate import config, core, replay, trace, trace_record
+from safety_gate.decision import Reason
+
+INTERNAL_ERROR = Reason.INTERNAL_ERROR.value
+
+
+def through_json(rec):
+    line = trace.encode_record(rec)
+    assert b'\n' not in line
+    return json.loads(line)
+
+
+def assert_replays(cfg, steps):
+    """Replay the JSON-decoded records of ``steps`` and compare every decision.
+
+    Event by event (a failed step's event decides nothing: the internal error
+    does), and through the shipped ``replay._replay_record``, each from its
+    own state.
+    """
+    state = shipped = core.initial_state(cfg)
+    queued = shipped_queued = ()
+    records = [through_json(rec) for rec in records_of(steps)]
+    assert len(records) == sum(len(step.decisions) for step in steps)
+    for rec in records:
+        recorded = trace_record.record_summary(rec)
+        shipped, decision, shipped_queued = replay._replay_record(shipped, shipped_queued, rec,
+                                                                  cfg)
+        assert decision is not None, rec['seq']
+        assert trace_record.decision_summary(decision) == recorded, ('shipped replay', rec['seq'])
+        events = trace_record.record_events(rec)
+        if not events:
+            decision, queued = queued[0], queued[1:]
+            assert trace_record.decision_summary(decision) == recorded, rec['seq']
+            continue
+        failed = INTERNAL_ERROR in rec['reasons']
+        for now, event in events[:-1]:
+            state, decisions, _ = core.step(state, event, now, cfg)
+            assert decisions == (), (rec['seq'], event)
+        if failed:
+            state, decisions, _ = core.internal_error(state, rec['t'], cfg, rec['trigger'],
+                                                      '')
+        else:
+            now, event = events[-1]
+            state, decisions, _ = core.step(state, event, now, cfg)
+        decision, queued = decisions[0], decisions[1:]
+        assert trace_record.decision_summary(decision) == recorded, rec['seq']
+
+
+def assert_events_survive(steps):
+    """Events read back from JSON equal the originals, NaN for NaN (compared by repr).
+
+    A record carries the events up to its decision, so the trace ends with
+    the last step that decided.
+    """
+    last = max(index for index, step in enumerate(steps) if step.decisions)
+    originals = [(step.now, step.event) for step in steps[:last + 1]]
+    decoded = [event for rec in map(through_json, records_of(steps))
+               for event in trace_record.record_events(rec)]
+    assert [repr(event) for event in decoded] == [repr(event) for event in originals]
+
+
+def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
+    cfg = config.build({'require_reset_on_start': False, 'trace.required': True})
+    steps = play(cfg, FIXED_SCRIPT)
+    assert any(len(step.decisions) == 2 for step in steps)
+    records = records_of(steps, config.config_sha256(cfg))
+    texts = [trace.encode_record(rec) for rec in records]
+    assert any(b'"NaN"' in text for text in texts)
+    assert any(b'"-Infinity"' in text for text in texts)
+    assert_replays(cfg, steps)
+    # The whole shipped path: a trace file written by the gate's writer, replayed.
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
+        assert all(writer.submit(rec) for rec in records)
+    report = replay.replay([path], cfg)
+    assert report.ok and report.records == len(records), replay.format_report(report)
+    assert report.other_configs == 0 and not report.gaps, replay.format_report(report)
+
+
+def test_a_trace_replays_from_its_own_config_record(tmp_path, capsys):
+    """No --config needed: the config record at the chain start says what to replay with.
+
+    --config replaces it, and the report shows both hashes.
+    """
+    cfg = config.build({'require_reset_on_start': False, 'envelope.max_linear_speed': 0.4})
+    sha = config.config_sha256(cfg)
+    decisions = records_of(play(cfg, FIXED_SCRIPT), sha)
+    for rec in decisions:
+        rec['seq'] += 1
+    head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
+        assert all(writer.submit(rec) for rec in [head] + decisions)
+    report = replay.replay([path])
+    assert report.ok and report.records == len(decisions), replay.format_report(report)
+    assert replay.main([str(path)]) == 0
+    other = config.write_params_file(tmp_path / 'other.yaml', {'require_reset_on_start': True})
+    assert replay.main([str(path), '--config', str(other)]) == 1
+    out = capsys.readouterr().out
+    assert f'the trace ran with:\n    {path}:1: {sha}' in out, out
+
+
+def test_a_trace_without_config_record_needs_config(tmp_path, capsys):
+    path = tmp_path / 'trace.jsonl'
+    with trace.TraceWriter(path, 10**7, 1, 10) as writer:
+        writer.submit(records_of(play(config.build({}), FIXED_SCRIPT[:3]))[0])
+    assert replay.main([str(path)]) == 2
+    assert 'no config record before this decision' in capsys.readouterr().err
+
+
+def test_a_fixed_trace_keeps_its_events_exactly():
+    steps = play(config.build({'require_reset_on_start': False}), FIXED_SCRIPT)
+    assert_events_survive(steps)
+
+
+@PROPERTY_SETTINGS
+# Half the invariants test's length: a replay steps the core twice per event,
+# and the limit-reaching templates are long.
+@given(scenarios(max_size=100))
+def test_a_random_trace_replays_to_the_same_decisions(scenario):
+    cfg, script = scenario
+    assert_replays(cfg, play(cfg, script))
