@@ -132,6 +132,7 @@ def fail_once(gate: Gate):
 
 
 def reset(gate: Gate) -> Decision:
+    """Release the e-stop input, then reset; return the reset's decision (it must be accepted)."""
     gate.feed(Estop(False))
     gate.advance()
     result = gate.feed(Reset())
@@ -141,6 +142,7 @@ def reset(gate: Gate) -> Decision:
 
 
 def scripted_run() -> Gate:
+    """Drive, lose authority, e-stop, reset and step the clock back: one fixed run."""
     gate = driving(0.8, 0.4)
     fail_once(gate)
     gate.cycles(3, 0.6, -0.2)
@@ -153,4 +155,5 @@ def scripted_run() -> Gate:
 
 
 def scripted_summaries() -> str:
+    """Return the scripted run's decisions as JSON, to compare them across processes."""
     return json.dumps(scripted_run().summaries(), sort_keys=True)
