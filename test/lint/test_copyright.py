@@ -19,7 +19,7 @@ HEADER = re.compile(
 
 def _sources():
     yield ROOT / 'setup.py'
-    for folder in ('safety_gate', 'launch', 'test'):
+    for folder in ('safety_gate', 'launch', 'test', 'examples'):
         yield from sorted((ROOT / folder).rglob('*.py'))
 
 

@@ -190,12 +190,12 @@ def test_markdown_table_has_one_row_per_parameter():
         name not in RECORDING_ONLY for name in names]
 
 
-def test_readme_parameter_table_is_generated():
-    readme = (ROOT / 'README.md').read_text()
-    assert PARAMS_BEGIN in readme and PARAMS_END in readme, 'README.md lacks the table markers'
-    table = readme.split(PARAMS_BEGIN, 1)[1].split(PARAMS_END, 1)[0]
+def test_docs_parameter_table_is_generated():
+    page = (ROOT / 'docs' / 'parameters.md').read_text()
+    assert PARAMS_BEGIN in page and PARAMS_END in page, 'docs/parameters.md lacks the markers'
+    table = page.split(PARAMS_BEGIN, 1)[1].split(PARAMS_END, 1)[0]
     assert table.strip('\n') + '\n' == config.markdown_table(), (
-        'regenerate the README table with `python -m safety_gate.config`')
+        'regenerate the table in docs/parameters.md with `python -m safety_gate.config`')
 
 
 @pytest.mark.parametrize('argv, expected', [([], config.markdown_table),
