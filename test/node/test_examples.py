@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 import time
 
-from rosharness import NodeProcess, UNLATCHED
+from harness.ros import NodeProcess, UNLATCHED
 
 EXAMPLES = Path(__file__).resolve().parents[2] / 'examples'
 TIMEOUT = 30.0  # s: generous, for a loaded 2-core machine
