@@ -44,7 +44,9 @@ from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import SequenceGaps, TokenBucket
-from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
+from safety_gate.trace_file import default_trace_path
+from safety_gate.trace_format import load_hmac_key
+from safety_gate.trace_writer import TraceWriter
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
