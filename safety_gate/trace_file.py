@@ -113,7 +113,7 @@ class TraceFile:
 
     def __init__(self, path: Path, max_file_bytes: int, max_files: int,
                  report: Callable[[str], None]) -> None:
-        """Describe the file; nothing is opened until :meth:`claim` and :meth:`open`."""
+        """Describe the file; nothing is opened until :meth:`claim` and :meth:`open_for_append`."""
         self.path = Path(path)
         self._max_file_bytes = max_file_bytes
         self._max_files = max_files
@@ -170,7 +170,7 @@ class TraceFile:
                 return last.rstrip(b'\n')
         return None
 
-    def open(self) -> None:
+    def open_for_append(self) -> None:
         """Open the current file for appending; raise OSError.
 
         Reopening after a failed write drops the torn tail that write left; a
@@ -263,7 +263,7 @@ class TraceFile:
         else:
             path.unlink()
         self._file_id = None
-        self.open()
+        self.open_for_append()
         if self._max_files > 1:
             self._compress(path.with_name(path.name + '.1'))
 

@@ -259,7 +259,7 @@ class TraceWriter:
             if not self._chain.started:
                 # A restart extends the chain already in the trace.
                 self._chain.resume_after(self._file.last_line())
-            self._file.open()
+            self._file.open_for_append()
         except OSError as exc:
             self._fail(f'cannot open trace {self._file.path}: {exc}')
             return False
