@@ -25,8 +25,8 @@ Line format (one JSON object per line, UTF-8, newline terminated)::
 Non-finite floats (a planner can send NaN) are kept as the JSON strings
 ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; ``float()`` reads them back.
 
-The writer (:mod:`safety_gate.trace_writer`), the verifier and the replay all
-take the format from here.
+The writer (:mod:`safety_gate.trace_writer`) and the verifier
+(:mod:`safety_gate.verify`) take the format from here.
 """
 
 import hashlib
