@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
@@ -38,13 +38,15 @@ from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
-from safety_gate import config, convert, core, trace_record
+from safety_gate import config, convert, core, diagnostics, trace_record
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
-from safety_gate.intake import SequenceGaps, TokenBucket
-from safety_gate.trace import default_trace_path, load_hmac_key, TraceWriter
+from safety_gate.intake import Intake
+from safety_gate.trace_file import default_trace_path
+from safety_gate.trace_format import load_hmac_key
+from safety_gate.trace_writer import TraceWriter
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -66,13 +68,8 @@ DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
 
-# Events kept between two decisions; ticks make decisions at rate_hz, so this
-# only fills when the node clock stops (a paused simulation).
-_MAX_PENDING_EVENTS = 1000
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
-_LEVEL = {Verdict.APPROVE: DiagnosticStatus.OK, Verdict.FALLBACK: DiagnosticStatus.WARN,
-          Verdict.ESTOP: DiagnosticStatus.ERROR}
 
 
 class SafetyGateNode(Node):
@@ -84,8 +81,6 @@ class SafetyGateNode(Node):
         self.cfg = self._load_config(params_files)
         self.config_sha256 = config.config_sha256(self.cfg)
         self.state = core.initial_state(self.cfg)
-        self._events: List[Tuple[float, object]] = []
-        self._events_dropped = 0
         self._seq = 0
         self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
         self._incompatible_qos: Dict[str, int] = {}
@@ -98,11 +93,7 @@ class SafetyGateNode(Node):
         self._suppressed_logs = 0
         monitor = self.cfg.monitor
         self._period = 1.0 / self.cfg.rate_hz
-        burst = max(10.0, 0.1 * monitor.max_proposal_rate)
-        self._admit = TokenBucket(monitor.max_proposal_rate, burst)
-        self._admit_meta = TokenBucket(monitor.max_proposal_rate, burst)
-        self._planner_gaps = SequenceGaps()
-        self._intake_noted = (0, 0, 0)
+        self._intake = Intake(monitor.max_proposal_rate)
         self._last_tick_now: Optional[float] = None
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
@@ -227,8 +218,9 @@ class SafetyGateNode(Node):
 
     def _on_cmd(self, msg, info) -> None:
         started = time.perf_counter()
-        self._planner_gaps.see(info.get('publication_sequence_number'))
-        if self._shed(self._admit, 'proposals'):
+        if not self._intake.admit_proposal(time.monotonic(),
+                                           info.get('publication_sequence_number')):
+            self._warn_shed('proposals', self._intake.proposals.shed)
             return
         if isinstance(msg, TwistStamped):
             self._frame_id = msg.header.frame_id or self._frame_id
@@ -236,7 +228,8 @@ class SafetyGateNode(Node):
 
     def _on_meta(self, raw: bytes) -> None:
         started = time.perf_counter()
-        if self._shed(self._admit_meta, 'metas'):
+        if not self._intake.admit_meta(time.monotonic()):
+            self._warn_shed('metas', self._intake.metas.shed)
             return
         self._convert_and_step(self._meta_event, raw, started)
 
@@ -252,15 +245,11 @@ class SafetyGateNode(Node):
     def _on_imu(self, msg: ImuMsg) -> None:
         self._convert_and_step(convert.imu, msg, time.perf_counter())
 
-    def _shed(self, bucket: TokenBucket, what: str) -> bool:
-        """Return True (and say so, once a second) if this message is shed."""
-        if bucket.admit(time.monotonic()):
-            return False
+    def _warn_shed(self, what: str, shed: int) -> None:
         self.get_logger().warning(
             f'shedding {what} beyond monitor.max_proposal_rate '
-            f'({self.cfg.monitor.max_proposal_rate} Hz): {bucket.shed} so far',
+            f'({self.cfg.monitor.max_proposal_rate} Hz): {shed} so far',
             throttle_duration_sec=_LOG_INTERVAL_S)
-        return True
 
     def _on_estop(self, msg: Bool) -> None:
         self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
@@ -321,10 +310,7 @@ class SafetyGateNode(Node):
         self._step(event, now, started)
 
     def _step(self, event, now: float, started: float) -> Optional[Tuple[bool, str]]:
-        if len(self._events) >= _MAX_PENDING_EVENTS:
-            self._events.pop(0)
-            self._events_dropped += 1
-        self._events.append((now, event))
+        self._intake.hold(now, event)
         try:
             result = core.step(self.state, event, now, self.cfg)
         except Exception as exc:  # noqa: B902 - fail closed on any defect in the core
@@ -357,27 +343,13 @@ class SafetyGateNode(Node):
         self._latency_window = max(self._latency_window, latency_us)
         self._counts[decision.verdict.value] += 1
         self._last_decision = decision
+        events, intake_notes = self._intake.take()
         line = trace_record.decision_to_dict(
-            decision, self._seq, self._events, time.time(), latency_us, self.config_sha256,
-            self._intake_notes())
+            decision, self._seq, events, time.time(), latency_us, self.config_sha256,
+            intake_notes)
         self._seq += 1
-        self._events = []
-        self._events_dropped = 0
         self.trace.submit(line)
         self._log_decision(decision)
-
-    def _intake_notes(self) -> Dict[str, int]:
-        """Return what was dropped since the last record, for the trace."""
-        notes = {}
-        if self._events_dropped:
-            notes['events_dropped'] = self._events_dropped
-        counts = (self._admit.shed, self._admit_meta.shed, self._planner_gaps.missed)
-        for name, count, noted in zip(('proposals_shed', 'metas_shed', 'proposals_missed'),
-                                      counts, self._intake_noted):
-            if count > noted:
-                notes[name] = count - noted
-        self._intake_noted = counts
-        return notes
 
     def _publish_command(self, v: float, w: float) -> None:
         msg = twist = self._cmd_msg
@@ -423,73 +395,21 @@ class SafetyGateNode(Node):
     # ------------------------------------------------------------ diagnostics
 
     def _publish_diagnostics(self) -> None:
-        stats = self.trace.stats()
-        decision = self._last_decision
-        verdict = self._verdict or Verdict.FALLBACK
-        sensors = self.state.sensors
-        now = self._now()
-        values = {
-            'verdict': verdict.value,
-            'reasons': ' '.join(r.value for r in decision.reasons) if decision else '',
-            'config_sha256': self.config_sha256,
-            'model_sha256': self._model_sha256,
-            'decisions_approve': self._counts['APPROVE'],
-            'decisions_fallback': self._counts['FALLBACK'],
-            'decisions_estop': self._counts['ESTOP'],
-            'proposal_age_s': _age(now, self.state.latest_received),
-            'odom_age_s': _age(now, sensors.odom_received),
-            'imu_age_s': _age(now, sensors.imu_received),
-            'incompatible_qos': json.dumps(self._incompatible_qos),
-        }
-        gate = _status('safety_gate: gate', _LEVEL[verdict],
-                       verdict.value + (f': {values["reasons"]}' if values['reasons'] else ''),
-                       values)
-        trace_values = {'path': self.trace_path or 'off', 'written': stats.written,
-                        'lost': stats.lost, 'queue_depth': stats.queue_depth,
-                        'last_error': stats.last_error or ''}
-        trace_level = DiagnosticStatus.OK
-        trace_message = 'ok'
-        if stats.stalled:
-            trace_level, trace_message = DiagnosticStatus.ERROR, (
-                'trace writer stalled: no write completed for trace.stall_timeout')
-        elif not stats.healthy:
-            trace_level, trace_message = DiagnosticStatus.ERROR, (
-                'trace file not writable, or records lost and not yet marked in it')
-        elif stats.lost:
-            trace_level, trace_message = DiagnosticStatus.WARN, f'{stats.lost} records lost'
-        trace = _status('safety_gate: trace', trace_level, trace_message, trace_values)
-        msg = DiagnosticArray(status=[gate, trace, self._timing_status()])
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self._diag_pub.publish(msg)
-
-    def _timing_status(self) -> DiagnosticStatus:
-        """Report the gate's own timing and intake over the last diagnostics period."""
-        monitor = self.cfg.monitor
+        # The maxima are over one diagnostics period: each publish starts them afresh.
         late, latency = self._late_window, self._latency_window
         self._late_window = self._latency_window = 0.0
-        stalled = time.monotonic() - self._last_tick_wall > self._silence_limit
-        values = {
-            'tick_late_max_s': round(late, 4),
-            'decision_latency_max_us': round(latency, 1),
-            'seconds_since_tick': round(time.monotonic() - self._last_tick_wall, 3),
-            'proposals_shed': self._admit.shed,
-            'metas_shed': self._admit_meta.shed,
-            'proposals_missed': self._planner_gaps.missed,
-            'planner_publishers': self.count_publishers(self.resolve_topic_name(
-                'planner/cmd_vel')),
-        }
-        level, message = DiagnosticStatus.OK, 'on time'
-        if late > monitor.warn_late:
-            level, message = DiagnosticStatus.WARN, f'watchdog tick {late * 1e3:.0f} ms late'
-        if self._admit.shed or self._admit_meta.shed:
-            level = DiagnosticStatus.WARN
-            message = (f'shed {self._admit.shed} proposals and {self._admit_meta.shed} metas '
-                       'beyond monitor.max_proposal_rate')
-        if late > monitor.max_late or stalled:
-            level = DiagnosticStatus.ERROR
-            message = ('node clock not advancing (CLOCK_STALLED)' if stalled else
-                       f'watchdog tick {late * 1e3:.0f} ms late (GATE_OVERRUN)')
-        return _status('safety_gate: timing', level, message, values)
+        planner_publishers = self.count_publishers(self.resolve_topic_name('planner/cmd_vel'))
+        statuses = (
+            diagnostics.gate_status(
+                self._verdict, self._last_decision, self._counts, self.state, self._now(),
+                self.config_sha256, self._model_sha256, self._incompatible_qos),
+            diagnostics.trace_status(self.trace.stats(), self.trace_path),
+            diagnostics.timing_status(
+                late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
+                self._intake.totals(), planner_publishers, self.cfg.monitor))
+        msg = DiagnosticArray(status=[_status_msg(status) for status in statuses])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(msg)
 
     # ------------------------------------------------------------ shutdown
 
@@ -560,13 +480,11 @@ def _decode_string(raw: bytes) -> str:
     return deserialize_message(raw, String).data
 
 
-def _age(now: float, received: float) -> Any:
-    return round(now - received, 3) if math.isfinite(received) else 'never'
-
-
-def _status(name: str, level: bytes, message: str, values: Dict[str, Any]) -> DiagnosticStatus:
-    return DiagnosticStatus(level=level, name=name, message=message, hardware_id='safety_gate',
-                            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+def _status_msg(status: diagnostics.Status) -> DiagnosticStatus:
+    return DiagnosticStatus(
+        level=bytes([status.level]), name=status.name, message=status.message,
+        hardware_id='safety_gate',
+        values=[KeyValue(key=key, value=value) for key, value in status.values.items()])
 
 
 def _params_files(args: Sequence[str]) -> List[str]:

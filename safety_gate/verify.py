@@ -6,7 +6,7 @@ The files may be given in any order; they are put oldest first by following
 the hash chain from file to file, or by rotation suffix (``trace.jsonl.2``,
 ``.1``, ``trace.jsonl``) when the chain cannot order them.
 
-Rules (see ``safety_gate.trace`` for the line format):
+Rules (see ``safety_gate.trace_format`` for the line format):
 
 * every line is a JSON object with a 64-hex ``prev_sha256`` and an integer ``seq``;
 * each ``prev_sha256`` is the sha256 of the line before it;
@@ -49,8 +49,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from safety_gate.cli import user_error
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
-from safety_gate.trace import (GZIP_SUFFIX, hmac_hex, load_hmac_key, open_trace,
-                               split_signature)
+from safety_gate.trace_file import GZIP_SUFFIX, open_trace
+from safety_gate.trace_format import hmac_hex, load_hmac_key, split_signature
 import yaml
 
 KINDS = {

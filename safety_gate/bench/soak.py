@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Tuple
 
 from safety_gate.bench.report import summarize
 from safety_gate.bench.rig import ArmSpec, Rig
-from safety_gate.trace import open_trace
+from safety_gate.trace_file import open_trace
 
 # Long enough for late outputs and a fresh diagnostics message (1 Hz).
 _GRACE_S = 2.5

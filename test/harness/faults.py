@@ -32,7 +32,7 @@ from safety_gate.config import GateConfig
 from safety_gate.tools import faults
 from safety_gate.tools.fuzz import Invariant
 from safety_gate.tools.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
-from safety_gate.trace import open_trace
+from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import is_config
 from safety_gate.verify import verify, VerifyReport
 from std_msgs.msg import String

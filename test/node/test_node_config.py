@@ -7,7 +7,7 @@ import subprocess
 
 from harness.ros import GATE_MODULE, NodeProcess, UNLATCHED, write_params
 import pytest
-from safety_gate.trace import open_trace
+from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import is_config
 
 START_TIMEOUT = 10.0  # s: interpreter and rclpy start-up on a loaded machine

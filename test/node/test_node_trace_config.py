@@ -13,7 +13,7 @@ import time
 
 from harness.ros import GATE_MODULE, NodeProcess, UNLATCHED, write_params
 from safety_gate.paths import config_file
-from safety_gate.trace import open_trace
+from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import is_config
 
 SHIPPED = config_file('safety_gate.yaml')

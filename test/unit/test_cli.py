@@ -12,7 +12,7 @@ import sys
 
 from harness.event_scripts import FIXED_SCRIPT, play, records_of
 import pytest
-from safety_gate import config, trace, trace_record
+from safety_gate import config, trace_record, trace_writer
 from safety_gate.cli import EXIT_BROKEN_PIPE, version
 
 
@@ -35,7 +35,7 @@ def write_gate_trace(path, cfg):
     decisions = records_of(play(cfg, FIXED_SCRIPT), sha)
     for rec in decisions:
         rec['seq'] += 1
-    with trace.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
+    with trace_writer.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
         writer.submit(trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha))
         for rec in decisions:
             writer.submit(rec)

@@ -16,14 +16,14 @@ import json
 from harness.event_scripts import FIXED_SCRIPT, play, PROPERTY_SETTINGS, records_of, scenarios
 from hypothesis import given
 
-from safety_gate import config, core, replay, trace, trace_record
+from safety_gate import config, core, replay, trace_format, trace_record, trace_writer
 from safety_gate.decision import Reason
 
 INTERNAL_ERROR = Reason.INTERNAL_ERROR.value
 
 
 def through_json(rec):
-    line = trace.encode_record(rec)
+    line = trace_format.encode_record(rec)
     assert b'\n' not in line
     return json.loads(line)
 
@@ -82,13 +82,13 @@ def test_a_fixed_trace_with_non_finite_values_replays(tmp_path):
     steps = play(cfg, FIXED_SCRIPT)
     assert any(len(step.decisions) == 2 for step in steps)
     records = records_of(steps, config.config_sha256(cfg))
-    texts = [trace.encode_record(rec) for rec in records]
+    texts = [trace_format.encode_record(rec) for rec in records]
     assert any(b'"NaN"' in text for text in texts)
     assert any(b'"-Infinity"' in text for text in texts)
     assert_replays(cfg, steps)
     # The whole shipped path: a trace file written by the gate's writer, replayed.
     path = tmp_path / 'trace.jsonl'
-    with trace.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
+    with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
         assert all(writer.submit(rec) for rec in records)
     report = replay.replay([path], cfg)
     assert report.ok and report.records == len(records), replay.format_report(report)
@@ -107,7 +107,7 @@ def test_a_trace_replays_from_its_own_config_record(tmp_path, capsys):
         rec['seq'] += 1
     head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
     path = tmp_path / 'trace.jsonl'
-    with trace.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
+    with trace_writer.TraceWriter(path, 10**7, 1, len(decisions) + 2) as writer:
         assert all(writer.submit(rec) for rec in [head] + decisions)
     report = replay.replay([path])
     assert report.ok and report.records == len(decisions), replay.format_report(report)
@@ -120,7 +120,7 @@ def test_a_trace_replays_from_its_own_config_record(tmp_path, capsys):
 
 def test_a_trace_without_config_record_needs_config(tmp_path, capsys):
     path = tmp_path / 'trace.jsonl'
-    with trace.TraceWriter(path, 10**7, 1, 10) as writer:
+    with trace_writer.TraceWriter(path, 10**7, 1, 10) as writer:
         writer.submit(records_of(play(config.build({}), FIXED_SCRIPT[:3]))[0])
     assert replay.main([str(path)]) == 2
     assert 'no config record before this decision' in capsys.readouterr().err

@@ -14,9 +14,9 @@ import time
 import pytest
 
 from safety_gate.config import GateConfig
-from safety_gate.trace import (
-    default_trace_path, GENESIS, hmac_hex, load_hmac_key, open_trace, read_last_line,
-    sign_line, split_signature, TraceWriter)
+from safety_gate.trace_file import default_trace_path, open_trace, read_last_line
+from safety_gate.trace_format import GENESIS, hmac_hex, load_hmac_key, sign_line, split_signature
+from safety_gate.trace_writer import TraceWriter
 from safety_gate.verify import format_report, verify
 
 ZERO_RETRY = 0.05

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from safety_gate.config import config_sha256, GateConfig, load_yaml
-from safety_gate.trace import TraceWriter
+from safety_gate.trace_writer import TraceWriter
 from safety_gate.verify import format_report, main, verify
 
 CONFIG = config_sha256(GateConfig())

@@ -1,0 +1,130 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The gate's diagnostics as plain data: the gate, trace and timing statuses.
+
+The node builds the three statuses once a second on the steady clock, turns
+each :class:`Status` into a ``diagnostic_msgs/DiagnosticStatus`` and
+publishes them on ``/diagnostics``. Values are strings, as published.
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+import json
+import math
+from typing import Any, Dict, Mapping, Optional
+
+from safety_gate.config import MonitorConfig
+from safety_gate.core import GateState
+from safety_gate.decision import Decision, Verdict
+from safety_gate.trace_writer import TraceStats
+
+
+class Level(IntEnum):
+    """A status level, numbered as in ``diagnostic_msgs/DiagnosticStatus``."""
+
+    OK = 0
+    WARN = 1
+    ERROR = 2
+
+
+LEVEL_OF_VERDICT = {Verdict.APPROVE: Level.OK, Verdict.FALLBACK: Level.WARN,
+                    Verdict.ESTOP: Level.ERROR}
+
+
+@dataclass(frozen=True)
+class Status:
+    """One named status: its level, a one-line message and its key values, in order."""
+
+    name: str
+    level: Level
+    message: str
+    values: Dict[str, str]
+
+
+def status(name: str, level: Level, message: str, values: Mapping[str, Any]) -> Status:
+    """Return a status whose values are given as their string forms."""
+    return Status(name, level, message, {key: str(value) for key, value in values.items()})
+
+
+def age(now: float, received: float) -> Any:
+    """Return how long ago ``received`` was, in seconds to the millisecond, or 'never'."""
+    return round(now - received, 3) if math.isfinite(received) else 'never'
+
+
+def gate_status(verdict: Optional[Verdict], last_decision: Optional[Decision],
+                counts: Mapping[str, int], state: GateState, now: float,
+                config_sha256: str, model_sha256: str,
+                incompatible_qos: Mapping[str, int]) -> Status:
+    """Report the published verdict and its reasons, decision counts and input ages.
+
+    ``verdict`` is the one last published on ``safety_gate/state`` (None
+    before the first: FALLBACK), ``counts`` the decisions per verdict so far,
+    ``now`` the node time, and ``incompatible_qos`` the peers that do not
+    match, per topic.
+    """
+    verdict = verdict or Verdict.FALLBACK
+    reasons = ' '.join(r.value for r in last_decision.reasons) if last_decision else ''
+    values = {
+        'verdict': verdict.value,
+        'reasons': reasons,
+        'config_sha256': config_sha256,
+        'model_sha256': model_sha256,
+        'decisions_approve': counts['APPROVE'],
+        'decisions_fallback': counts['FALLBACK'],
+        'decisions_estop': counts['ESTOP'],
+        'proposal_age_s': age(now, state.latest_received),
+        'odom_age_s': age(now, state.sensors.odom_received),
+        'imu_age_s': age(now, state.sensors.imu_received),
+        'incompatible_qos': json.dumps(dict(incompatible_qos)),
+    }
+    return status('safety_gate: gate', LEVEL_OF_VERDICT[verdict],
+                  verdict.value + (f': {reasons}' if reasons else ''), values)
+
+
+def trace_status(stats: TraceStats, path: Optional[str]) -> Status:
+    """Report the trace writer: an error while it is unhealthy, a warning once it lost records."""
+    values = {'path': path or 'off', 'written': stats.written, 'lost': stats.lost,
+              'queue_depth': stats.queue_depth, 'last_error': stats.last_error or ''}
+    level, message = Level.OK, 'ok'
+    if stats.stalled:
+        level, message = Level.ERROR, (
+            'trace writer stalled: no write completed for trace.stall_timeout')
+    elif not stats.healthy:
+        level, message = Level.ERROR, (
+            'trace file not writable, or records lost and not yet marked in it')
+    elif stats.lost:
+        level, message = Level.WARN, f'{stats.lost} records lost'
+    return status('safety_gate: trace', level, message, values)
+
+
+def timing_status(late: float, latency_us: float, since_tick: float, silence_limit: float,
+                  intake: Mapping[str, int], planner_publishers: int,
+                  monitor: MonitorConfig) -> Status:
+    """Report the gate's own timing and intake over the last diagnostics period.
+
+    ``late`` is the latest watchdog tick and ``latency_us`` the slowest
+    decision in the period; ``since_tick`` the steady seconds since the last
+    tick, which beyond ``silence_limit`` mean the node clock has stopped;
+    ``intake`` the totals of :meth:`safety_gate.intake.Intake.totals`.
+    """
+    values = {
+        'tick_late_max_s': round(late, 4),
+        'decision_latency_max_us': round(latency_us, 1),
+        'seconds_since_tick': round(since_tick, 3),
+        **intake,
+        'planner_publishers': planner_publishers,
+    }
+    proposals_shed, metas_shed = intake['proposals_shed'], intake['metas_shed']
+    level, message = Level.OK, 'on time'
+    if late > monitor.warn_late:
+        level, message = Level.WARN, f'watchdog tick {late * 1e3:.0f} ms late'
+    if proposals_shed or metas_shed:
+        level = Level.WARN
+        message = (f'shed {proposals_shed} proposals and {metas_shed} metas '
+                   'beyond monitor.max_proposal_rate')
+    stalled = since_tick > silence_limit
+    if late > monitor.max_late or stalled:
+        level = Level.ERROR
+        message = ('node clock not advancing (CLOCK_STALLED)' if stalled else
+                   f'watchdog tick {late * 1e3:.0f} ms late (GATE_OVERRUN)')
+    return status('safety_gate: timing', level, message, values)
