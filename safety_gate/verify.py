@@ -47,8 +47,8 @@ import re
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from safety_gate.cli import user_error
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
+from safety_gate.errors import user_error
 from safety_gate.trace import (GZIP_SUFFIX, hmac_hex, load_hmac_key, open_trace,
                                split_signature)
 import yaml

@@ -32,11 +32,11 @@ from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.tools.ros_env import loopback_env
-from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
-                                       meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
-                                       stamp_from_ns, stamp_to_ns, twist_of)
-from safety_gate.tools.sim_vehicle import Unicycle
+from safety_gate.kit.world.ros_env import loopback_env
+from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
+                                           meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
+                                           stamp_from_ns, stamp_to_ns, twist_of)
+from safety_gate.kit.world.sim_vehicle import Unicycle
 from safety_gate.trace_record import is_config
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String

@@ -18,7 +18,7 @@ from faultharness import reaction, rss_bytes, start_campaign
 import pytest
 from rosharness import CDR_HEADER, MODEL_SHA256, UNLATCHED
 from safety_gate.config import GateConfig
-from safety_gate.tools.rosutil import stamp_from_ns
+from safety_gate.kit.world.rosutil import stamp_from_ns
 from std_msgs.msg import String
 
 CFG = GateConfig()

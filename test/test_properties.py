@@ -6,7 +6,7 @@ A scenario is a random config and a list of templates; ``play`` turns each
 template into events at the current time (a stamp is "now + offset", the
 simulated odometry may follow the output) and steps the core through them.
 Every decision is also held to the core fuzzer's checks
-(``safety_gate.tools.fuzz``): its output invariant, and the audit that every
+(``safety_gate.kit.world.fuzz``): its output invariant, and the audit that every
 proposal is decided exactly once and never approved after a newer stamp; and
 to an :class:`Oracle` that knows, from the input events alone, the latch, the
 e-stop input, a stalled clock, the envelope, late ticks and late metas.
@@ -35,8 +35,8 @@ from safety_gate import config, core
 from safety_gate.decision import Clamp, Decision, Reason, Verdict, ZERO
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, stamp_to_seconds, Tick, TraceHealth)
+from safety_gate.kit.world.fuzz import Invariant, ProposalAudit
 from safety_gate.meta import parse_meta
-from safety_gate.tools.fuzz import Invariant, ProposalAudit
 
 EXAMPLES = int(os.environ.get('SAFETY_GATE_HYPOTHESIS_EXAMPLES', '150'))
 # Derandomized: the coverage the invariants test asserts must not depend on the run's luck;

@@ -6,10 +6,10 @@ import math
 
 import pytest
 from safety_gate.config import build, defaults, GateConfig
-from safety_gate.scenarios import metrics
-from safety_gate.scenarios.model import Scenario
-from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
-                                             Recording, Sample)
+from safety_gate.kit.scenarios import metrics
+from safety_gate.kit.scenarios.model import Scenario
+from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, Proposal,
+                                                 Recording, Sample)
 
 T0 = 10.0  # run time of script time 0
 STEP = 0.02  # the gate's decision period (50 Hz)

@@ -6,8 +6,8 @@ import json
 import xml.etree.ElementTree as ElementTree
 
 from safety_gate.config import GateConfig
-from safety_gate.scenarios import metrics, report, runner
-from safety_gate.scenarios.model import Severity
+from safety_gate.kit.scenarios import metrics, report, runner
+from safety_gate.kit.scenarios.model import Severity
 from test_scenarios_metrics import (chattering, correct_gate, ESTOP_ACTIONS, ESTOP_FAULT,
                                     estop_gate, LOW_CONFIDENCE, record, scenario)
 

@@ -5,9 +5,9 @@
 A test tool, not part of the safety function. It records what crosses the
 wire (proposals, meta, the gate's output, odometry, the vehicle's ground truth,
 decision records, the gate's state) into a
-:class:`~safety_gate.scenarios.recording.Recording`, timing every message on
+:class:`~safety_gate.kit.scenarios.recording.Recording`, timing every message on
 the run clock: ``/clock`` made monotonic (see
-``safety_gate.scenarios.recording`` for which messages are timed by their
+``safety_gate.kit.scenarios.recording`` for which messages are timed by their
 stamps and which on receipt). It also acts: e-stop, reset, vehicle faults and
 the planner's start.
 """
@@ -23,10 +23,10 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
-                                             Recording, Sample)
-from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
-                                       SENSOR_QOS, stamp_to_ns)
+from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, Proposal,
+                                                 Recording, Sample)
+from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
+                                           SENSOR_QOS, stamp_to_ns)
 from safety_gate.trace_record import is_config
 from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger

@@ -7,7 +7,7 @@ A test tool, not part of the safety function.
 At ``rate_hz`` (10 Hz) it publishes ``planner/meta`` (JSON with stamp,
 confidence, model hash and a reasoning sentence) and then ``planner/cmd_vel``
 carrying the same stamp. What it sends comes from a
-:class:`~safety_gate.tools.planner_script.Script`: a route as a speed profile
+:class:`~safety_gate.kit.world.planner_script.Script`: a route as a speed profile
 of ``[duration, v, w]`` segments and a list of timed faults (the fault kinds
 are listed there). The script is read from the YAML/JSON file named by the
 ``script`` parameter, or is the built-in showcase when that is empty::
@@ -40,9 +40,9 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
-from safety_gate.tools.planner_script import Fault, FaultKind, Script, SHOWCASE
-from safety_gate.tools.rosutil import (COMMAND_QOS, make_twist, meta_json, MonotonicTime,
-                                       run_node, stamp_from_ns)
+from safety_gate.kit.world.planner_script import Fault, FaultKind, Script, SHOWCASE
+from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, meta_json, MonotonicTime,
+                                           run_node, stamp_from_ns)
 from std_msgs.msg import Empty, String
 
 DEFAULT_MODEL_SHA256 = hashlib.sha256(b'safety_gate scripted planner').hexdigest()

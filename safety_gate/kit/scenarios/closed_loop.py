@@ -8,7 +8,7 @@ Three processes (the real gate node, the simulated vehicle, the scripted
 planner) talk over DDS on loopback, as they would on a robot, in a ROS domain
 of their own. The vehicle drives ``/clock`` at ``sim_rate`` times real time
 and every node runs on it (``use_sim_time``). This process is the operator
-and the recorder (:class:`~safety_gate.tools.operator.Operator`): it resets
+and the recorder (:class:`~safety_gate.kit.scenarios.scenario_operator.Operator`): it resets
 the latched gate once odometry flows, waits until the gate approves the
 planner's hold (0, 0) proposals, starts the planner's script, injects the
 vehicle and operator faults at their script times (e-stop, resets, a gate
@@ -26,10 +26,10 @@ import time
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from safety_gate.config import write_params_file
-from safety_gate.scenarios.model import Scenario, VEHICLE_FAULT_PAYLOADS
-from safety_gate.scenarios.recording import Recording
-from safety_gate.tools.operator import Operator
-from safety_gate.tools.ros_env import loopback_env, pick_domain_id
+from safety_gate.kit.scenarios.model import Scenario, VEHICLE_FAULT_PAYLOADS
+from safety_gate.kit.scenarios.recording import Recording
+from safety_gate.kit.scenarios.scenario_operator import Operator
+from safety_gate.kit.world.ros_env import loopback_env, pick_domain_id
 import yaml
 
 # Wall-clock budgets: generous, so a loaded 2-core host never fails a run on them.
@@ -116,11 +116,11 @@ class _Loop:
         self.operator = Operator(scenario.id, domain)
         self._started: List[ChildProcess] = []
         try:
-            self.vehicle = self._start('vehicle', ['-m', 'safety_gate.tools.sim_vehicle',
+            self.vehicle = self._start('vehicle', ['-m', 'safety_gate.kit.world.sim_vehicle',
                                                    '--ros-args', '--params-file',
                                                    str(vehicle_file)])
             self.gate = self._start('gate', self.gate_argv)
-            self.planner = self._start('planner', ['-m', 'safety_gate.tools.planner',
+            self.planner = self._start('planner', ['-m', 'safety_gate.kit.world.planner',
                                                    '--ros-args', '--params-file',
                                                    str(planner_file)])
         except BaseException:

@@ -5,7 +5,7 @@
 Every time is in seconds on one clock, the run clock: the simulation clock
 (``/clock``, driven by the simulated vehicle), made monotonic so that a
 simulation reset does not send it backwards (see
-``safety_gate.tools.rosutil.MonotonicTime``). Messages from the trusted test
+``safety_gate.kit.world.rosutil.MonotonicTime``). Messages from the trusted test
 tools carry their time on that clock: odometry and ground truth are stamped by
 the vehicle, which drives the clock; the gate's outputs are stamped, and its
 decision records timed, with the gate's node clock. Those stamps are mapped

@@ -17,9 +17,9 @@ import time
 from typing import Dict, List, Sequence, Tuple
 
 from safety_gate import config, verify
+from safety_gate.kit.scenarios import model, report, runner
+from safety_gate.kit.scenarios.recording import Recording
 from safety_gate.paths import config_file
-from safety_gate.scenarios import model, report, runner
-from safety_gate.scenarios.recording import Recording
 
 SHOWCASE = ('low_confidence_burst', 'planner_freeze', 'overspeed', 'estop_reset')
 DEFAULT_REPORT_DIR = Path('reports') / 'demo'
@@ -68,7 +68,7 @@ def table(counts: Dict[Tuple[str, str], int]) -> List[str]:
 
 def main(argv=None) -> int:
     """Run the showcase and print its summary; exit non-zero if a scenario failed."""
-    parser = argparse.ArgumentParser(prog='python -m safety_gate.tools.demo')
+    parser = argparse.ArgumentParser(prog='python -m safety_gate.kit.scenarios.demo')
     parser.add_argument('--report', type=Path, default=DEFAULT_REPORT_DIR, metavar='DIR',
                         help=f'where the report, traces and logs go (default: '
                         f'{DEFAULT_REPORT_DIR})')

@@ -10,7 +10,7 @@ The fault tests (``test/test_faults_*.py``) and the core fuzzer call
 variable is unset, so ordinary test runs write nothing. Then::
 
     SAFETY_GATE_EVIDENCE_DIR=/tmp/evidence python -m pytest test/test_faults_*.py
-    python -m safety_gate.tools.faults /tmp/evidence
+    python -m safety_gate.kit.world.faults /tmp/evidence
 
 prints the README's evidence table: per fault class the cases tried, the
 unsafe outputs, the trace records lost and the reaction time's p99 (nearest
@@ -114,7 +114,7 @@ def failures(rows: List[Dict[str, object]]) -> List[str]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Print the evidence table for a directory of recorded cases."""
     parser = argparse.ArgumentParser(
-        prog='python -m safety_gate.tools.faults',
+        prog='python -m safety_gate.kit.world.faults',
         description='Print the fault-campaign evidence table from the cases the fault tests '
                     f'recorded (run them with {EVIDENCE_DIR_ENV}=DIR).')
     parser.add_argument('directory', type=Path, help=f'the {EVIDENCE_DIR_ENV} of the run')

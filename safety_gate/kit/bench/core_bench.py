@@ -19,10 +19,10 @@ import time
 from typing import Any, Dict, List, Tuple
 
 from safety_gate import config, core, trace_record
-from safety_gate.bench.report import summarize
 from safety_gate.events import Odom, Proposal, stamp_to_seconds, Tick
+from safety_gate.kit.bench.report import summarize
+from safety_gate.kit.world.rosutil import meta_json, stamp_from_ns
 from safety_gate.meta import parse_meta
-from safety_gate.tools.rosutil import meta_json, stamp_from_ns
 from safety_gate.trace import TraceWriter
 
 _PERIOD_S = 0.01  # the planner's period; odometry and ticks every second period

@@ -40,11 +40,11 @@ import psutil
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
-from safety_gate.bench.relay import REUSED_WAIT_SET_FLAG
 from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.tools.closed_loop import ChildProcess
-from safety_gate.tools.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
-                                       SENSOR_QOS, spin_until, stamp_from_ns)
+from safety_gate.kit.bench.relay import REUSED_WAIT_SET_FLAG
+from safety_gate.kit.scenarios.closed_loop import ChildProcess
+from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
+                                           SENSOR_QOS, spin_until, stamp_from_ns)
 from std_msgs.msg import String
 
 V = 0.4  # m/s: forward speed of every proposal, and of the odometry
@@ -96,8 +96,8 @@ def gate_arm(name: str, **overrides) -> ArmSpec:
     return ArmSpec(name, 'safety_gate.node', {**GATE_PARAMS, **overrides})
 
 
-RELAY = ArmSpec('relay', 'safety_gate.bench.relay')
-RELAY_REUSED_WAIT_SET = ArmSpec('relay_reused', 'safety_gate.bench.relay',
+RELAY = ArmSpec('relay', 'safety_gate.kit.bench.relay')
+RELAY_REUSED_WAIT_SET = ArmSpec('relay_reused', 'safety_gate.kit.bench.relay',
                                 args=(REUSED_WAIT_SET_FLAG,))
 
 

@@ -3,9 +3,9 @@
 """``safety-gate scenarios``: run the scenario library closed-loop and write the report.
 
 Each scenario runs through the real gate node over ROS (see
-``safety_gate.tools.closed_loop``), is measured and judged
-(``safety_gate.scenarios.metrics``), and the suite is written up as Markdown,
-self-contained HTML and JSON (``safety_gate.scenarios.report``).
+``safety_gate.kit.scenarios.closed_loop``), is measured and judged
+(``safety_gate.kit.scenarios.metrics``), and the suite is written up as Markdown,
+self-contained HTML and JSON (``safety_gate.kit.scenarios.report``).
 
 Exit codes: 0 when no scenario at or above ``--fail-on`` failed; 1 when one
 did (the release gate); 2 for a usage error, an invalid configuration or an
@@ -22,12 +22,12 @@ import time
 from typing import Callable, List, Optional, Sequence
 
 from safety_gate import config, verify
-from safety_gate.cli import user_error
+from safety_gate.errors import user_error
+from safety_gate.kit.scenarios import closed_loop, model, report
+from safety_gate.kit.scenarios.metrics import (Criterion, host_limited, judge, measure, Metrics,
+                                               Outcome)
+from safety_gate.kit.scenarios.model import Scenario, Severity
 from safety_gate.paths import config_file, share_dir
-from safety_gate.scenarios import model, report
-from safety_gate.scenarios.metrics import (Criterion, host_limited, judge, measure, Metrics,
-                                           Outcome)
-from safety_gate.scenarios.model import Scenario, Severity
 import yaml
 
 DEFAULT_FAIL_ON = Severity.S2
@@ -82,12 +82,9 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
     """Run, measure and judge one scenario; a run that fails becomes an error outcome.
 
     A run in which the gate reports that the host did not keep up (see
-    :func:`~safety_gate.scenarios.metrics.host_limited`) is repeated once at
+    :func:`~safety_gate.kit.scenarios.metrics.host_limited`) is repeated once at
     a lower simulation rate, then reported as an error if it happens again.
     """
-    # Imported here: the model, metrics and report work without ROS.
-    from safety_gate.tools import closed_loop
-
     if workdir.exists():
         shutil.rmtree(workdir)
     started = time.monotonic()

@@ -15,9 +15,9 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from safety_gate.scenarios.metrics import Metrics
-from safety_gate.scenarios.model import EXPOSURE_MEANING, SEVERITY_MEANING
-from safety_gate.scenarios.recording import DecisionSample, Recording
+from safety_gate.kit.scenarios.metrics import Metrics
+from safety_gate.kit.scenarios.model import EXPOSURE_MEANING, SEVERITY_MEANING
+from safety_gate.kit.scenarios.recording import DecisionSample, Recording
 
 COLUMNS = ('scenario', 'S', 'E', 'result', 'unsafe', 'reaction s', 'standstill s',
            'hold-stop %', 'resume s', 'false interv.', 'max v m/s', 'max lat m/s²')

@@ -19,8 +19,8 @@ import time
 from typing import Any, Dict, List
 
 from safety_gate import config
-from safety_gate.bench.report import summarize
-from safety_gate.bench.rig import Rig, Sent
+from safety_gate.kit.bench.report import summarize
+from safety_gate.kit.bench.rig import Rig, Sent
 
 # A trial without a fallback this long after the last proposal has failed.
 _TRIAL_TIMEOUT_S = 3.0

@@ -4,7 +4,7 @@
 
 A test tool, not part of the safety function. Pure Python (no ROS), so the
 scenario model validates scripts without a ROS installation; the planner node
-(``safety_gate.tools.planner``) plays them.
+(``safety_gate.kit.world.planner``) plays them.
 
 Fault kinds and what ``value`` means (default in brackets):
 

@@ -6,7 +6,7 @@ A scenario is a route for the scripted planner, a timed fault script, a hazard
 rating in the style of ISO 26262 (severity S0-S3, exposure E1-E4) and the pass
 criteria. Faults come in three families, told apart by ``kind``:
 
-* planner faults (``safety_gate.tools.planner_script.FaultKind``), active for
+* planner faults (``safety_gate.kit.world.planner_script.FaultKind``), active for
   script times in [t_start, t_end);
 * vehicle faults, sent to the simulated vehicle at t_start and cleared at
   t_end: ``odom_stale`` (no odometry), ``odom_stuck`` (frozen values, fresh
@@ -33,7 +33,7 @@ except ImportError:  # pydantic < 1.10.17 has no v1 alias
 
 from safety_gate import config
 from safety_gate.decision import Reason
-from safety_gate.tools.planner_script import FaultKind as PlannerFault, Script
+from safety_gate.kit.world.planner_script import FaultKind as PlannerFault, Script
 import yaml
 
 

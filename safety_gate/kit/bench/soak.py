@@ -16,8 +16,8 @@ import json
 import time
 from typing import Any, Dict, List, Tuple
 
-from safety_gate.bench.report import summarize
-from safety_gate.bench.rig import ArmSpec, Rig
+from safety_gate.kit.bench.report import summarize
+from safety_gate.kit.bench.rig import ArmSpec, Rig
 from safety_gate.trace import open_trace
 
 # Long enough for late outputs and a fresh diagnostics message (1 Hz).

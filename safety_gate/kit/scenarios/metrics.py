@@ -3,7 +3,7 @@
 """Scenario metrics and pass criteria: pure functions of a recording.
 
 No ROS here, so every definition is unit-tested on synthetic recordings.
-Times are run-clock seconds (see ``safety_gate.scenarios.recording``). An
+Times are run-clock seconds (see ``safety_gate.kit.scenarios.recording``). An
 *intervention* is a decision whose verdict is FALLBACK or ESTOP; the verdict
 in force at time t is that of the last decision received at or before t.
 
@@ -41,10 +41,10 @@ import math
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from safety_gate.config import GateConfig
+from safety_gate.kit.scenarios.model import Fault, Resume, Scenario
+from safety_gate.kit.scenarios.recording import Action, DecisionSample, Output, Recording
+from safety_gate.kit.world import planner_script
 from safety_gate.limits import inside_envelope
-from safety_gate.scenarios.model import Fault, Resume, Scenario
-from safety_gate.scenarios.recording import Action, DecisionSample, Output, Recording
-from safety_gate.tools import planner_script
 
 STANDSTILL_V = 0.02  # m/s: the vehicle stands still below this speed...
 STANDSTILL_W = 0.02  # rad/s: ...and this yaw rate

@@ -17,13 +17,13 @@ import tempfile
 import time
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-from safety_gate.bench import report
-from safety_gate.bench.core_bench import run_core, run_trace_writer
-from safety_gate.bench.e2e import run_e2e
-from safety_gate.bench.rig import gate_arm, GATE_PARAMS, RELAY, RELAY_REUSED_WAIT_SET, Rig
-from safety_gate.bench.soak import run_soak
-from safety_gate.bench.watchdog import run_watchdog
-from safety_gate.tools.ros_env import loopback_env
+from safety_gate.kit.bench import report
+from safety_gate.kit.bench.core_bench import run_core, run_trace_writer
+from safety_gate.kit.bench.e2e import run_e2e
+from safety_gate.kit.bench.rig import gate_arm, GATE_PARAMS, RELAY, RELAY_REUSED_WAIT_SET, Rig
+from safety_gate.kit.bench.soak import run_soak
+from safety_gate.kit.bench.watchdog import run_watchdog
+from safety_gate.kit.world.ros_env import loopback_env
 
 BENCHMARKS = ('core', 'e2e', 'watchdog', 'soak')
 GATE = gate_arm('gate')  # the end-to-end and watchdog benchmarks share it
@@ -89,7 +89,7 @@ def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the benchmarks and write the report."""
-    parser = argparse.ArgumentParser(prog='python -m safety_gate.bench', description=__doc__)
+    parser = argparse.ArgumentParser(prog='python -m safety_gate.kit.bench', description=__doc__)
     parser.add_argument('--quick', action='store_true', help='tiny sizes (a smoke run)')
     parser.add_argument('--only', default=','.join(BENCHMARKS),
                         help=f'comma-separated subset of {",".join(BENCHMARKS)}')

@@ -57,9 +57,9 @@ from nav_msgs.msg import Odometry
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock as ClockMsg
-from safety_gate.tools.rosutil import (advance_pose, CLOCK_QOS, COMMAND_QOS, make_odom,
-                                       RECORD_QOS, run_node, SENSOR_QOS, stamp_from_ns,
-                                       twist_of)
+from safety_gate.kit.world.rosutil import (advance_pose, CLOCK_QOS, COMMAND_QOS, make_odom,
+                                           RECORD_QOS, run_node, SENSOR_QOS, stamp_from_ns,
+                                           twist_of)
 from sensor_msgs.msg import Imu
 from std_msgs.msg import String
 

@@ -4,7 +4,7 @@
 
 A test tool, not part of the safety function.
 
-``python -m safety_gate.tools.fuzz --steps 1000000`` (what ``make fuzz`` runs)
+``python -m safety_gate.kit.world.fuzz --steps 1000000`` (what ``make fuzz`` runs)
 drives ``core.step`` through episodes of random events, each with a random
 valid configuration and a random mix of faults: a planner that is nominal,
 wild (NaN, huge, stale, future or duplicate stamps), unsure, silent or
@@ -33,9 +33,9 @@ from safety_gate import config, core
 from safety_gate.decision import Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+from safety_gate.kit.world import faults
 from safety_gate.limits import inside_envelope
 from safety_gate.meta import parse_meta
-from safety_gate.tools import faults
 
 T0 = 1000.0
 PERIOD = 0.02  # s: the watchdog period of the default rate_hz
@@ -522,7 +522,7 @@ def fuzz(total_steps: int, seed: int, episode_steps: int,
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the fuzzer; exit 1 if any decision violates the invariant."""
     parser = argparse.ArgumentParser(
-        prog='python -m safety_gate.tools.fuzz',
+        prog='python -m safety_gate.kit.world.fuzz',
         description='Drive the decision core with seeded random input sequences and check '
                     'that every output is finite, inside the envelope, and that every '
                     'fallback reaches zero at no more than the configured deceleration.')

@@ -13,8 +13,8 @@ measured blocks, divided by their wall time.
 import time
 from typing import Any, Dict, List, Sequence
 
-from safety_gate.bench.report import summarize
-from safety_gate.bench.rig import Rig, Sent
+from safety_gate.kit.bench.report import summarize
+from safety_gate.kit.bench.rig import Rig, Sent
 
 # Late outputs of the last block still count.
 _DRAIN_S = 1.0

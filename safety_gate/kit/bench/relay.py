@@ -5,7 +5,7 @@
 A minimal rclpy node that republishes every ``planner/cmd_vel`` message
 unchanged on ``cmd_vel``, with the gate's message type and QoS, spun by plain
 rclpy (``SingleThreadedExecutor``, as every tool node here). Run it as
-``python -m safety_gate.bench.relay [--reused-wait-set] [--ros-args ...]``;
+``python -m safety_gate.kit.bench.relay [--reused-wait-set] [--ros-args ...]``;
 ``--reused-wait-set`` spins it with the gate's executor instead, which
 separates what the gate's own work costs from what its executor saves.
 """
@@ -16,7 +16,7 @@ from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from safety_gate.executor import ReusedWaitSetExecutor
-from safety_gate.tools.rosutil import COMMAND_QOS, run_node
+from safety_gate.kit.world.rosutil import COMMAND_QOS, run_node
 
 REUSED_WAIT_SET_FLAG = '--reused-wait-set'
 

@@ -7,7 +7,7 @@ the package needs (executables, launch and config files, the ament index marker)
 `colcon test` passes against that install. The multi-process ROS tests are left out: the
 main run has already run them.
 
-Usage: python -m safety_gate.tools.colcon_check [--keep]
+Usage: python -m safety_gate.kit.colcon_check [--keep]
 """
 
 import argparse

@@ -2,5 +2,5 @@
 # SPDX-License-Identifier: Apache-2.0
 """The scenario library: closed-loop hazard scenarios, their metrics and the report.
 
-A test and evaluation tool, not part of the safety function.
+Layer 2 of the evaluation kit, beside the bench; not part of the safety function.
 """
