@@ -307,7 +307,7 @@ def diagnostic(bench: TestBench, name: str, since: float) -> List[Tuple[float, i
 
 def rss_bytes(process: NodeProcess) -> int:
     """Return the resident memory of a process."""
-    return psutil.Process(process.proc.pid).memory_info().rss
+    return psutil.Process(process.pid).memory_info().rss
 
 
 def with_rotated(paths: Sequence[Path]) -> List[Path]:

@@ -3,8 +3,9 @@
 """Multi-process ROS test harness: nodes under test run as subprocesses.
 
 :class:`NodeProcess` starts a node module with a params file and captures its
-output; :class:`TestBench` is the test's own rclpy node that plays planner,
-vehicle, operator and (optionally) simulator clock, and records everything the
+output (a :class:`~safety_gate.kit.world.process.ChildProcess`);
+:class:`TestBench` is the test's own rclpy node that plays planner, vehicle,
+operator and (optionally) simulator clock, and records everything the
 gate publishes. Waiting is always on a condition with a generous timeout, so
 the tests stay correct on a loaded machine; timing bounds are safety nets.
 """
@@ -32,6 +33,7 @@ from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
+from safety_gate.kit.world.process import ChildProcess, python_command
 from safety_gate.kit.world.ros_env import loopback_env
 from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
                                            meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
@@ -126,7 +128,12 @@ def launch_env(scratch: Path) -> dict:
     return env
 
 
-class NodeProcess:
+def _log_path(log_dir: Path, name: str) -> Path:
+    """Return a log file name in ``log_dir`` that no earlier process of the test used."""
+    return Path(log_dir) / f'{name}.{time.monotonic_ns()}.log'
+
+
+class NodeProcess(ChildProcess):
     """A ROS node module running as a child process, output captured to a file."""
 
     def __init__(self, module: str, params_file: Optional[Path], log_dir: Path,
@@ -135,50 +142,14 @@ class NodeProcess:
 
         The child gets this process's environment with ``env`` merged over it.
         """
-        cmd = [sys.executable, '-m', module, '--ros-args']
+        args = ['-m', module, '--ros-args']
         if params_file is not None:
-            cmd += ['--params-file', str(params_file)]
-        cmd += list(ros_args)
-        self._spawn(cmd, module, log_dir, env)
-
-    def _spawn(self, cmd: Sequence[str], name: str, log_dir: Path,
-               env: Optional[Mapping[str, str]], **popen_args) -> None:
-        self.log_path = Path(log_dir) / f'{name}.{time.monotonic_ns()}.log'
-        with open(self.log_path, 'wb') as log:
-            # No shell: the signals the tests send reach the process itself.
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **(env or {})}, **popen_args)
-
-    @property
-    def returncode(self) -> Optional[int]:
-        """Return the exit code, or None while the process runs."""
-        return self.proc.poll()
-
-    def signal(self, sig: int) -> None:
-        """Send ``sig`` to the node process."""
-        self.proc.send_signal(sig)
-
-    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Wait for the process to exit and return its exit code."""
-        return self.proc.wait(timeout)
-
-    def output(self) -> str:
-        """Return everything the process wrote to stdout and stderr so far."""
-        return self.log_path.read_text(errors='replace')
-
-    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Stop the process (SIGINT, then SIGKILL after ``timeout``); return its exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                return self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait()
+            args += ['--params-file', str(params_file)]
+        super().__init__(module, python_command(*args, *ros_args), _log_path(log_dir, module),
+                         {**os.environ, **(env or {})})
 
 
-class LaunchProcess(NodeProcess):
+class LaunchProcess(ChildProcess):
     """``ros2 launch safety_gate safety_gate.launch.py`` as a child process."""
 
     def __init__(self, arguments: Mapping[str, Any], log_dir: Path,
@@ -187,21 +158,22 @@ class LaunchProcess(NodeProcess):
         cmd = [str(Path(sys.executable).parent / 'ros2'), 'launch', NODE_NAME,
                'safety_gate.launch.py', *(f'{k}:={v}' for k, v in arguments.items())]
         # Its own process group: a launch that will not stop is killed with its nodes.
-        self._spawn(cmd, 'ros2_launch', log_dir, env, start_new_session=True)
+        super().__init__('ros2_launch', cmd, _log_path(log_dir, 'ros2_launch'),
+                         {**os.environ, **env}, start_new_session=True)
 
-    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Stop the launch (SIGINT; after ``timeout`` SIGKILL to its process group)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+    def stop(self, sig: int = signal.SIGINT, timeout: float = DEFAULT_TIMEOUT) -> int:
+        """Stop the launch (``sig``; after ``timeout`` SIGKILL to its process group)."""
+        if self.alive():
+            self.signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.wait(timeout)
             except subprocess.TimeoutExpired:
                 pass
         try:  # whatever of the launch is left, a node it could not stop included
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        return self.proc.wait()
+        return self.popen.wait()
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.kit.bench.relay import REUSED_WAIT_SET_FLAG
-from safety_gate.kit.scenarios.closed_loop import ChildProcess
+from safety_gate.kit.world.process import ChildProcess, python_command
 from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
                                            SENSOR_QOS, spin_until, stamp_from_ns)
 from std_msgs.msg import String
@@ -210,8 +210,9 @@ class Rig:
             params_file = write_params_file(self.workdir / f'{spec.name}_params.yaml', params,
                                             f'{namespace}/{NODE_NAME}')
             argv += ['--params-file', str(params_file)]
-        process = ChildProcess(spec.name, argv, self.env, self.workdir)
-        arm = Arm(spec, process, psutil.Process(process.popen.pid), trace_path)
+        process = ChildProcess(spec.name, python_command(*argv),
+                               self.workdir / f'{spec.name}.log', self.env)
+        arm = Arm(spec, process, psutil.Process(process.pid), trace_path)
         node = self.node
         arm.cmd_pub = node.create_publisher(TwistStamped, f'{namespace}/planner/cmd_vel',
                                             COMMAND_QOS)
@@ -225,8 +226,8 @@ class Rig:
         return arm
 
     def _connected(self, arm: Arm) -> bool:
-        if arm.process.popen.poll() is not None:
-            raise RuntimeError(f'{arm.name} exited with code {arm.process.popen.returncode}; '
+        if not arm.process.alive():
+            raise RuntimeError(f'{arm.name} exited with code {arm.process.returncode}; '
                                f'its log: {arm.process.log_path}')
         pubs = [p for p in (arm.cmd_pub, arm.meta_pub, arm.odom_pub) if p is not None]
         return (all(p.get_subscription_count() > 0 for p in pubs)

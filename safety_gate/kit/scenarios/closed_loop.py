@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import signal
-import subprocess
-import sys
 import time
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
@@ -29,6 +27,7 @@ from safety_gate.config import write_params_file
 from safety_gate.kit.scenarios.model import Scenario, VEHICLE_FAULT_PAYLOADS
 from safety_gate.kit.scenarios.recording import Recording
 from safety_gate.kit.scenarios.scenario_operator import Operator
+from safety_gate.kit.world.process import ChildProcess, python_command
 from safety_gate.kit.world.ros_env import loopback_env, pick_domain_id
 import yaml
 
@@ -49,30 +48,6 @@ class Run:
     trace_path: Path
     gate_exit_codes: List[Optional[int]] = field(default_factory=list)
     wall_s: float = 0.0
-
-
-class ChildProcess:
-    """A child process with its output in ``<workdir>/<name>.log``."""
-
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], workdir: Path):
-        self.name = name
-        self.log_path = workdir / f'{name}.log'
-        with open(self.log_path, 'w') as log:
-            self.popen = subprocess.Popen([sys.executable, *argv], env=dict(env), stdout=log,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> Optional[int]:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
 
 
 def _confine_this_process(env: Mapping[str, str]) -> None:
@@ -129,7 +104,8 @@ class _Loop:
             raise
 
     def _start(self, name: str, argv: Sequence[str]) -> ChildProcess:
-        process = ChildProcess(name, argv, self.env, self.workdir)
+        process = ChildProcess(name, python_command(*argv), self.workdir / f'{name}.log',
+                               self.env)
         self._started.append(process)
         return process
 
@@ -139,10 +115,10 @@ class _Loop:
             if not process.alive():
                 # The last line says why (the gate's refusal names the parameter); the
                 # runner shows only the first line of the error.
-                log = process.log_path.read_text(errors='replace')
+                log = process.output()
                 last = next((line.strip() for line in reversed(log.splitlines())
                              if line.strip()), '(no output)')
-                raise RuntimeError(f'{process.name} exited with {process.popen.returncode}: '
+                raise RuntimeError(f'{process.name} exited with {process.returncode}: '
                                    f'{last}\n{log[-2000:]}')
 
     def restart_gate(self) -> None:
