@@ -12,7 +12,6 @@ the tests stay correct on a loaded machine; timing bounds are safety nets.
 
 from dataclasses import dataclass
 import itertools
-import json
 import math
 import os
 from pathlib import Path
@@ -27,19 +26,16 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.srv import GetParameters
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import parameter_value_to_python
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.kit.world.process import ChildProcess, python_command
+from safety_gate.kit.world.recorder import GateRecorder
 from safety_gate.kit.world.ros_env import loopback_env
 from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
-                                           meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
-                                           stamp_from_ns, stamp_to_ns, twist_of)
+                                           meta_json, SENSOR_QOS, stamp_from_ns, stamp_to_ns,
+                                           twist_of)
 from safety_gate.kit.world.sim_vehicle import Unicycle
-from safety_gate.trace_record import is_config
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -50,8 +46,6 @@ UNLATCHED = {'require_reset_on_start': False}  # most tests start without the re
 MODEL_SHA256 = 'ab' * 32
 CDR_HEADER = b'\x00\x01\x00\x00'  # little-endian CDR encapsulation, before raw message bytes
 DEFAULT_TIMEOUT = 10.0  # s: generous, so a loaded 2-core machine never flakes
-STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 FOLLOW = 'follow'  # odometry mode: a simulated vehicle follows the gate's latest output
 SENSOR_HZ = 50.0
 PROPOSAL_HZ = 10.0
@@ -210,13 +204,14 @@ class SentProposal:
     confidence: Optional[float]
 
 
-class TestBench:
+class TestBench(GateRecorder):
     """The test's rclpy node: plays planner, vehicle, operator and clock, and records output.
 
     Timers inside the bench's own executor keep odometry and IMU (50 Hz, see
     :meth:`set_odom`), proposals (10 Hz, see :meth:`drive`) and optionally
     /clock (100 Hz) flowing while a test waits in :meth:`wait_for`; nothing
-    runs in background threads.
+    runs in background threads. Everything the gate publishes is kept with its
+    time of receipt (time.monotonic()).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -224,11 +219,15 @@ class TestBench:
     def __init__(self, context: Context, stamped: bool = True,
                  name: str = 'test_bench', namespace: str = '') -> None:
         """Create the bench node in ``context``; ``stamped`` picks TwistStamped over Twist."""
-        self.node = Node(name, namespace=namespace, context=context)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.stamped = stamped
         twist_type = TwistStamped if stamped else Twist
+        self.cmd: List[ReceivedCommand] = []
+        self.decisions: List[Record] = []
+        self.configs: List[Record] = []  # the config record a gate publishes when it starts
+        self.states: List[Record] = []
+        self.diagnostics: List[Record] = []
+        self.sent: List[SentProposal] = []
+        super().__init__(name, context=context, namespace=namespace, twist_type=twist_type)
+        self.stamped = stamped
         node = self.node
 
         self.cmd_pub = node.create_publisher(twist_type, 'planner/cmd_vel', COMMAND_QOS)
@@ -238,18 +237,6 @@ class TestBench:
         self.estop_pub = node.create_publisher(Bool, 'safety_gate/estop', COMMAND_QOS)
         self.clock_pub = node.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.reset_client = node.create_client(Trigger, 'safety_gate/reset')
-
-        self.cmd: List[ReceivedCommand] = []
-        self.decisions: List[Record] = []
-        self.configs: List[Record] = []  # the config record a gate publishes when it starts
-        self.states: List[Record] = []
-        self.diagnostics: List[Record] = []
-        self.sent: List[SentProposal] = []
-        node.create_subscription(twist_type, 'cmd_vel', self._on_cmd, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/decision', self._on_decision, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/state', self._on_state, STATE_QOS)
-        node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
-                                 RECORD_QOS)
 
         self._proposal: Optional[Tuple[float, float, Iterator[Optional[float]]]] = None
         self._odom_mode: Union[str, Tuple[float, float], None] = FOLLOW
@@ -264,21 +251,11 @@ class TestBench:
         node.create_timer(1.0 / PROPOSAL_HZ, self._proposal_tick)
         node.create_timer(1.0 / SENSOR_HZ, self._sensor_tick)
 
-    def destroy(self) -> None:
-        """Destroy the node and its executor."""
-        self.executor.remove_node(self.node)
-        self.executor.shutdown()
-        self.node.destroy_node()
-
     # ------------------------------------------------------------ waiting
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> bool:
         """Spin until ``predicate()`` is true or ``timeout`` passes; return whether it is."""
-        return spin_until(self.executor, predicate, time.monotonic() + timeout)
-
-    def spin_for(self, duration: float) -> None:
-        """Spin (publishing and recording) for ``duration`` seconds."""
-        self.wait_for(lambda: False, duration)
+        return super().wait_for(predicate, timeout)
 
     def wait_for_discovery(self, timeout: float = 20.0) -> bool:
         """Wait until the gate is matched on every topic the tests use and serves reset."""
@@ -451,21 +428,27 @@ class TestBench:
 
     # ------------------------------------------------------------ recording
 
-    def _on_cmd(self, msg: Union[Twist, TwistStamped]) -> None:
+    def on_command(self, msg: Union[Twist, TwistStamped]) -> None:
+        """Keep a cmd_vel message as a :class:`ReceivedCommand`."""
         twist = twist_of(msg)
         stamp_ns = stamp_to_ns(msg.header.stamp) if isinstance(msg, TwistStamped) else None
         self.cmd.append(ReceivedCommand(time.monotonic(), twist.linear.x, twist.angular.z,
                                         stamp_ns))
 
-    def _on_decision(self, msg: String) -> None:
-        data = json.loads(msg.data)
-        (self.configs if is_config(data) else self.decisions).append(Record(time.monotonic(),
-                                                                            data))
+    def on_decision(self, record: dict) -> None:
+        """Keep a decision record."""
+        self.decisions.append(Record(time.monotonic(), record))
 
-    def _on_state(self, msg: String) -> None:
-        self.states.append(Record(time.monotonic(), json.loads(msg.data)))
+    def on_config(self, record: dict) -> None:
+        """Keep a config record."""
+        self.configs.append(Record(time.monotonic(), record))
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+    def on_state(self, state: dict) -> None:
+        """Keep a state message."""
+        self.states.append(Record(time.monotonic(), state))
+
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        """Keep a diagnostics array."""
         self.diagnostics.append(Record(time.monotonic(), msg))
 
     # ------------------------------------------------------------ queries

@@ -37,14 +37,12 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 import psutil
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.signals import SignalHandlerOptions
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.kit.bench.relay import REUSED_WAIT_SET_FLAG
 from safety_gate.kit.world.process import ChildProcess, python_command
+from safety_gate.kit.world.recorder import DIAGNOSTICS, GateRecorder
 from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
-                                           SENSOR_QOS, spin_until, stamp_from_ns)
+                                           SENSOR_QOS, stamp_from_ns)
 from std_msgs.msg import String
 
 V = 0.4  # m/s: forward speed of every proposal, and of the odometry
@@ -145,8 +143,14 @@ def proposal_w(index: int) -> float:
     return -W_AMPLITUDE + tri * W_STEP + index * W_UNIQUE
 
 
-class Rig:
-    """Start the arms, connect to them, drive proposals and record outputs."""
+class Rig(GateRecorder):
+    """Start the arms, connect to them, drive proposals and record outputs.
+
+    Of the recorder's subscriptions only the diagnostics are used; every arm's
+    output has a sink of its own (:meth:`_on_output`), in the arm's namespace,
+    that keeps the middleware's reception time and no more: it is the latency
+    measurement, so nothing is decoded or dispatched on its way.
+    """
 
     def __init__(self, workdir: Path, env: Mapping[str, str], specs: Sequence[ArmSpec]):
         """Start every arm's process with ``env`` and wait until all are connected.
@@ -159,14 +163,7 @@ class Rig:
         self.arms: Dict[str, Arm] = {}
         self._count = 0
         self._odom_x = 0.0
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context, domain_id=int(env['ROS_DOMAIN_ID']),
-                   signal_handler_options=SignalHandlerOptions.NO)
-        self.node = rclpy.create_node('bench', context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
-                                      COMMAND_QOS)
+        super().__init__('bench', (DIAGNOSTICS,), domain_id=int(env['ROS_DOMAIN_ID']))
         self.node.create_timer(1.0 / ODOM_HZ, self._publish_odom)
         try:
             self.start(specs)
@@ -252,7 +249,8 @@ class Rig:
             if arm.odom_pub is not None:
                 arm.odom_pub.publish(msg)
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        """Keep the latest diagnostics values of each gate arm."""
         # Every gate publishes on the absolute /diagnostics; the trace path tells them apart.
         values = {f'{s.name}/{kv.key}': kv.value for s in msg.status for kv in s.values}
         for arm in self.arms.values():
@@ -261,14 +259,6 @@ class Rig:
                 arm.diagnostics = values
 
     # ------------------------------------------------------------ driving
-
-    def spin_until(self, condition: Callable[[], bool], deadline: float) -> bool:
-        """Spin until ``condition()`` holds or time.monotonic() passes ``deadline``."""
-        return spin_until(self.executor, condition, deadline)
-
-    def spin_for(self, seconds: float) -> None:
-        """Spin (odometry keeps flowing, outputs are recorded) for ``seconds``."""
-        self.spin_until(lambda: False, time.monotonic() + seconds)
 
     def propose(self, arm: Arm) -> Sent:
         """Publish one proposal to ``arm``: the meta first, then the command with its stamp."""
@@ -316,6 +306,4 @@ class Rig:
         """Stop every arm and shut the bench node down."""
         for name in list(self.arms):
             self.stop(name)
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self.destroy()

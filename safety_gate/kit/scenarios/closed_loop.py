@@ -100,7 +100,7 @@ class _Loop:
                                                    str(planner_file)])
         except BaseException:
             self._stop_all()
-            self.operator.close()
+            self.operator.destroy()
             raise
 
     def _start(self, name: str, argv: Sequence[str]) -> ChildProcess:
@@ -156,7 +156,7 @@ class _Loop:
     def stop(self) -> None:
         """Stop the recording, then every process; keep the gate's exit code."""
         try:
-            self.operator.close()
+            self.operator.destroy()
         finally:
             self.planner.stop()
             self.gate_exit_codes.append(self.gate.stop())
@@ -247,9 +247,9 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
                 progress(now - rec.t0)
 
         for t, act in _schedule(scenario, loop):
-            operator.spin_until(rec.t0 + t, CLOCK_STALL_S, report)
+            operator.spin_until_run_time(rec.t0 + t, CLOCK_STALL_S, report)
             act()
-        operator.spin_until(rec.t0 + scenario.duration, CLOCK_STALL_S, report)
+        operator.spin_until_run_time(rec.t0 + scenario.duration, CLOCK_STALL_S, report)
         rec.end = operator.now
         loop.check_alive()
     finally:

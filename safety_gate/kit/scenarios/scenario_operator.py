@@ -19,27 +19,22 @@ from typing import Any, Callable, Optional
 
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, Proposal,
                                                  Recording, Sample)
-from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, MonotonicTime, RECORD_QOS,
-                                           SENSOR_QOS, stamp_to_ns)
-from safety_gate.trace_record import is_config
+from safety_gate.kit.world.recorder import COMMAND, DECISION, GateRecorder, STATE
+from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, LATCHED_QOS, MonotonicTime,
+                                           RECORD_QOS, SENSOR_QOS, stamp_to_ns)
 from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
-_LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
 # A reset request without a reply after this long (wall clock) is sent again.
 _REPLY_TIMEOUT_S = 0.5
 
 
-class Operator:
+class Operator(GateRecorder):
     """Records one run into ``self.rec`` and performs the operator's actions."""
 
     def __init__(self, scenario_id: str, domain_id: int) -> None:
@@ -50,24 +45,17 @@ class Operator:
         self._raw_ns: Optional[int] = None
         self._now: Optional[float] = None
         self._last_odom_wall = -math.inf
-        self._context = rclpy.Context()
-        self._context.init(domain_id=domain_id)
-        self.node = rclpy.create_node('scenario_operator', context=self._context)
-        self._executor = SingleThreadedExecutor(context=self._context)
-        self._executor.add_node(self.node)
+        super().__init__('scenario_operator', (COMMAND, DECISION, STATE), domain_id=domain_id)
         node = self.node
         node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_QOS)
         node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal, RECORD_QOS)
         node.create_subscription(String, 'planner/meta', self._on_meta, RECORD_QOS)
-        node.create_subscription(TwistStamped, 'cmd_vel', self._on_output, RECORD_QOS)
         node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
         node.create_subscription(Odometry, 'sim_vehicle/ground_truth', self._on_truth,
                                  RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/decision', self._on_decision, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/state', self._on_state, _LATCHED_QOS)
         # Latched, as an e-stop button's state should be: it matches both of the
         # gate's e-stop subscriptions, and a restarted gate sees it at once.
-        self._estop = node.create_publisher(Bool, 'safety_gate/estop', _LATCHED_QOS)
+        self._estop = node.create_publisher(Bool, 'safety_gate/estop', LATCHED_QOS)
         self._fault = node.create_publisher(String, 'sim_vehicle/fault', COMMAND_QOS)
         self._start = node.create_publisher(Empty, 'planner/start', COMMAND_QOS)
         self._reset = node.create_client(Trigger, 'safety_gate/reset')
@@ -112,7 +100,8 @@ class Operator:
         except (ValueError, KeyError, TypeError):
             pass  # malformed on purpose, or not from the scripted planner
 
-    def _on_output(self, msg: TwistStamped) -> None:
+    def on_command(self, msg: TwistStamped) -> None:
+        """Record the gate's output, timed by its stamp."""
         if self._now is None:
             return
         twist = msg.twist
@@ -134,19 +123,18 @@ class Operator:
             self.rec.truth.append(Sample(self._stamped(msg.header.stamp), twist.linear.x,
                                          twist.angular.z))
 
-    def _on_decision(self, msg: String) -> None:
+    def on_decision(self, record: dict) -> None:
+        """Record a decision, timed by the time in it."""
         if self._now is None:
-            return
-        record = json.loads(msg.data)
-        if is_config(record):
             return
         output = record['output']
         self.rec.decisions.append(DecisionSample(
             self.rec.at(float(record['t']), self._now), record['verdict'],
             list(record['reasons']), float(output['v']), float(output['w'])))
 
-    def _on_state(self, msg: String) -> None:
-        self.gate_state = json.loads(msg.data)['verdict']
+    def on_state(self, state: dict) -> None:
+        """Keep the gate's latest verdict."""
+        self.gate_state = state['verdict']
 
     def odom_flowing(self) -> bool:
         """Return True if odometry arrived recently (wall clock)."""
@@ -162,26 +150,13 @@ class Operator:
 
     # ------------------------------------------------------------ spinning
 
-    def spin_once(self) -> None:
-        """Process what has arrived, waiting at most 10 ms."""
-        self._executor.spin_once(timeout_sec=0.01)
-
     def wait_until(self, condition: Callable[[], Any], timeout: float, what: str) -> None:
         """Spin until ``condition`` holds; raise TimeoutError naming ``what`` (wall clock)."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'timed out after {timeout:.0f} s waiting for {what}')
-            self.spin_once()
+        if not self.wait_for(condition, timeout):
+            raise TimeoutError(f'timed out after {timeout:.0f} s waiting for {what}')
 
-    def spin_for(self, seconds: float) -> None:
-        """Keep recording for ``seconds`` of wall time."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.spin_once()
-
-    def spin_until(self, t: float, stalled_after: float,
-                   progress: Optional[Callable[[float], None]] = None) -> None:
+    def spin_until_run_time(self, t: float, stalled_after: float,
+                            progress: Optional[Callable[[float], None]] = None) -> None:
         """Spin until the run clock reaches ``t``.
 
         Raise TimeoutError if the clock does not move for ``stalled_after``
@@ -243,9 +218,3 @@ class Operator:
                 self._reset.remove_pending_request(future)
         self.note('reset', ok=reply.success, detail=reply.message)
         return reply.success
-
-    def close(self) -> None:
-        """Destroy the node and its context."""
-        self._executor.shutdown()
-        self.node.destroy_node()
-        self._context.try_shutdown()

@@ -1,6 +1,6 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Small ROS helpers shared by the test tools (simulator, planner, test bench).
+"""Small ROS helpers shared by the kit (simulator, planner, recorder, bench) and the tests.
 
 Not part of the safety function: the gate node defines its own interface and
 never imports this module.
@@ -32,6 +32,10 @@ CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 # Recording topics of the test tools and the test bench: reliable with deep
 # queues, so a busy recorder loses nothing (a test must see every message).
 RECORD_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+# The gate's state topic, and an e-stop button's state: reliable and latched, so
+# a late joiner (a restarted gate, a recorder started later) gets the last one.
+LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 _NS_PER_S = 1_000_000_000
 
