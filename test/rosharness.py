@@ -30,7 +30,7 @@ from rclpy.parameter import parameter_value_to_python
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
 from safety_gate.kit.world.process import ChildProcess, python_command
-from safety_gate.kit.world.recorder import GateRecorder
+from safety_gate.kit.world.recorder import GATE_OUTPUTS, GateRecorder
 from safety_gate.kit.world.ros_env import loopback_env
 from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
                                            meta_json, SENSOR_QOS, stamp_from_ns, stamp_to_ns,
@@ -237,6 +237,7 @@ class TestBench(GateRecorder):
         self.estop_pub = node.create_publisher(Bool, 'safety_gate/estop', COMMAND_QOS)
         self.clock_pub = node.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.reset_client = node.create_client(Trigger, 'safety_gate/reset')
+        self.record(*GATE_OUTPUTS)
 
         self._proposal: Optional[Tuple[float, float, Iterator[Optional[float]]]] = None
         self._odom_mode: Union[str, Tuple[float, float], None] = FOLLOW

@@ -163,7 +163,8 @@ class Rig(GateRecorder):
         self.arms: Dict[str, Arm] = {}
         self._count = 0
         self._odom_x = 0.0
-        super().__init__('bench', (DIAGNOSTICS,), domain_id=int(env['ROS_DOMAIN_ID']))
+        super().__init__('bench', domain_id=int(env['ROS_DOMAIN_ID']))
+        self.record(DIAGNOSTICS)
         self.node.create_timer(1.0 / ODOM_HZ, self._publish_odom)
         try:
             self.start(specs)

@@ -45,14 +45,17 @@ class Operator(GateRecorder):
         self._raw_ns: Optional[int] = None
         self._now: Optional[float] = None
         self._last_odom_wall = -math.inf
-        super().__init__('scenario_operator', (COMMAND, DECISION, STATE), domain_id=domain_id)
+        super().__init__('scenario_operator', domain_id=domain_id)
         node = self.node
+        # /clock first: what arrives with it is timed by it (see GateRecorder.record).
         node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_QOS)
         node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal, RECORD_QOS)
         node.create_subscription(String, 'planner/meta', self._on_meta, RECORD_QOS)
+        self.record(COMMAND)
         node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
         node.create_subscription(Odometry, 'sim_vehicle/ground_truth', self._on_truth,
                                  RECORD_QOS)
+        self.record(DECISION, STATE)
         # Latched, as an e-stop button's state should be: it matches both of the
         # gate's e-stop subscriptions, and a restarted gate sees it at once.
         self._estop = node.create_publisher(Bool, 'safety_gate/estop', LATCHED_QOS)

@@ -8,12 +8,12 @@ node, its executor and context, spinning until a condition holds, and the
 subscriptions to what the gate publishes (cmd_vel, decision records, state,
 diagnostics) with the QoS that loses nothing, decoded once. Each user keeps
 what it needs, in its own form and on its own clock, by overriding the
-``on_*`` hooks of the topics it records.
+``on_*`` hooks of the topics it records (:meth:`GateRecorder.record`).
 """
 
 import json
 import time
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TwistStamped
@@ -30,7 +30,7 @@ GATE_OUTPUTS = (COMMAND, DECISION, STATE, DIAGNOSTICS)
 
 
 class GateRecorder:
-    """A node that subscribes to the gate's outputs named in ``records`` and hands them on.
+    """A node that subscribes to the gate's outputs it is told to :meth:`record`.
 
     The decision topic carries decision records and, when a gate starts, its
     config record: they arrive decoded at :meth:`on_decision` and
@@ -39,9 +39,9 @@ class GateRecorder:
     :meth:`on_diagnostics` as they are. The hooks keep nothing here.
     """
 
-    def __init__(self, name: str, records: Iterable[str] = GATE_OUTPUTS, *,
-                 context: Optional[Context] = None, domain_id: Optional[int] = None,
-                 namespace: str = '', twist_type: type = TwistStamped) -> None:
+    def __init__(self, name: str, *, context: Optional[Context] = None,
+                 domain_id: Optional[int] = None, namespace: str = '',
+                 twist_type: type = TwistStamped) -> None:
         """Create the node in ``context``, or in a context of its own on ``domain_id``.
 
         A context of its own installs no signal handlers, and :meth:`destroy`
@@ -55,14 +55,22 @@ class GateRecorder:
         self.node = Node(name, namespace=namespace, context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
-        topics = {
+        self._topics = {
             COMMAND: (twist_type, 'cmd_vel', self.on_command, RECORD_QOS),
             DECISION: (String, 'safety_gate/decision', self._on_decision_message, RECORD_QOS),
             STATE: (String, 'safety_gate/state', self._on_state_message, LATCHED_QOS),
             DIAGNOSTICS: (DiagnosticArray, '/diagnostics', self.on_diagnostics, RECORD_QOS),
         }
-        for topic in records:
-            self.node.create_subscription(*topics[topic])
+
+    def record(self, *topics: str) -> None:
+        """Subscribe to ``topics`` (of :data:`GATE_OUTPUTS`), handing what comes to the hooks.
+
+        The executor serves ready subscriptions in the order they were made,
+        so a user that times messages by another of its topics (a clock)
+        subscribes to that one first.
+        """
+        for topic in topics:
+            self.node.create_subscription(*self._topics[topic])
 
     # ------------------------------------------------------------ hooks
 
