@@ -73,16 +73,16 @@ $(PYDANTIC1_VENV)/.stamp: Makefile
 	touch $@
 
 colcon-check: venv
-	$(PY) -m safety_gate.tools.colcon_check
+	$(PY) -m safety_gate.kit.colcon_check
 
 demo: venv
-	$(PY) -m safety_gate.tools.demo
+	$(PY) -m safety_gate.kit.scenarios.demo
 
 bench: venv
-	$(PY) -m safety_gate.bench
+	$(PY) -m safety_gate.kit.bench
 
 fuzz: venv
-	$(PY) -m safety_gate.tools.fuzz --steps 2000000 && SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 \
+	$(PY) -m safety_gate.kit.world.fuzz --steps 2000000 && SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 \
 		SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q test/unit/test_properties.py \
 		test/unit/test_replay_roundtrip.py test/unit/test_fuzz_meta.py \
 		test/node/test_fuzz_messages.py test/faults/test_faults_flood.py

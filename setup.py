@@ -33,8 +33,8 @@ setup(
         'console_scripts': [
             'safety_gate_node = safety_gate.node:main',
             'safety-gate = safety_gate.cli:main',
-            'safety_gate_sim_vehicle = safety_gate.tools.sim_vehicle:main',
-            'safety_gate_planner = safety_gate.tools.planner:main',
+            'safety_gate_sim_vehicle = safety_gate.kit.world.sim_vehicle:main',
+            'safety_gate_planner = safety_gate.kit.world.planner:main',
         ],
     },
 )

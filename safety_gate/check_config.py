@@ -12,7 +12,7 @@ import sys
 from typing import Optional, Sequence
 
 from safety_gate import config
-from safety_gate.cli import user_error
+from safety_gate.errors import user_error
 import yaml
 
 

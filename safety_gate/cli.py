@@ -19,20 +19,11 @@ COMMANDS = {
                      'show the parameters and config hash a params file gives the node'),
     'verify': ('safety_gate.verify', 'check a trace: hash chain, sequence, config hashes, HMAC'),
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
-    'scenarios': ('safety_gate.scenarios.runner',
+    'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13
-
-
-EXIT_USAGE = 2
-
-
-def user_error(command: str, message: str) -> int:
-    """Print ``safety-gate COMMAND: error: MESSAGE`` on one line to stderr; return 2."""
-    print(f'safety-gate {command}: error: {" ".join(message.split())}', file=sys.stderr)
-    return EXIT_USAGE
 
 
 def version() -> str:

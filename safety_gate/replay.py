@@ -23,9 +23,9 @@ import sys
 from typing import List, Optional, Sequence, Tuple
 
 from safety_gate import core, verify
-from safety_gate.cli import user_error
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
+from safety_gate.errors import user_error
 from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import decision_summary, is_config, record_events, record_summary
 import yaml

@@ -47,8 +47,8 @@ import re
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from safety_gate.cli import user_error
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
+from safety_gate.errors import user_error
 from safety_gate.trace_file import GZIP_SUFFIX, open_trace
 from safety_gate.trace_format import hmac_hex, load_hmac_key, split_signature
 import yaml

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 import tempfile
 
-from safety_gate.tools.ros_env import loopback_env
+from safety_gate.kit.world.ros_env import loopback_env
 
 # Before rclpy is imported: the middleware library reads part of its environment
 # (RMW_IMPLEMENTATION) when it loads, the rest when rclpy is initialised.

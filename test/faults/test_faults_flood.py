@@ -45,7 +45,7 @@ def test_flood_is_shed_reported_and_on_time(bench, start_gate, tmp_path):
     # Three busy processes share two cores here: every thread of the gate gets
     # the priority a deployment would give it, so the test judges the gate's
     # load shedding rather than the scheduler. (The tests run as root.)
-    for task in Path(f'/proc/{gate.proc.pid}/task').iterdir():
+    for task in Path(f'/proc/{gate.pid}/task').iterdir():
         os.setpriority(os.PRIO_PROCESS, int(task.name), -10)
     with Processes(tmp_path) as processes:
         flood = processes.program('flood_main', {

@@ -18,7 +18,7 @@ from harness.faults import reaction, rss_bytes, start_campaign
 from harness.ros import CDR_HEADER, MODEL_SHA256, UNLATCHED
 import pytest
 from safety_gate.config import GateConfig
-from safety_gate.tools.rosutil import stamp_from_ns
+from safety_gate.kit.world.rosutil import stamp_from_ns
 from std_msgs.msg import String
 
 CFG = GateConfig()

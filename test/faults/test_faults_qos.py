@@ -17,7 +17,7 @@ from harness.ros import MODEL_SHA256
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from safety_gate.config import GateConfig
-from safety_gate.tools.rosutil import make_twist, meta_json, stamp_from_ns
+from safety_gate.kit.world.rosutil import make_twist, meta_json, stamp_from_ns
 from std_msgs.msg import String
 
 CFG = GateConfig()

@@ -89,7 +89,7 @@ def test_disk_fills_up_mid_run(bench, start_gate, tmp_path, required):
     assert bench.wait_for_output(), gate.output()
     assert bench.wait_for_cmd(V), (bench.cmd[-1:], gate.output())
 
-    pid = gate.proc.pid
+    pid = gate.pid
     unlimited = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     injected = time.monotonic()
     size = trace.stat().st_size

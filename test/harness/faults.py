@@ -29,9 +29,9 @@ import psutil
 import rclpy
 from safety_gate import node as gate_node
 from safety_gate.config import GateConfig
-from safety_gate.tools import faults
-from safety_gate.tools.fuzz import Invariant
-from safety_gate.tools.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
+from safety_gate.kit.world import faults
+from safety_gate.kit.world.fuzz import Invariant
+from safety_gate.kit.world.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
 from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import is_config
 from safety_gate.verify import verify, VerifyReport
@@ -40,8 +40,8 @@ import yaml
 
 TEST_DIR = Path(__file__).resolve().parents[1]  # holds the harness package
 SLACK = 0.3  # s: scheduling and DDS latency on a loaded 2-core machine
-PLANNER = 'safety_gate.tools.planner'
-VEHICLE = 'safety_gate.tools.sim_vehicle'
+PLANNER = 'safety_gate.kit.world.planner'
+VEHICLE = 'safety_gate.kit.world.sim_vehicle'
 INJECT_DIR_ENV = 'SAFETY_GATE_INJECT_DIR'
 ENTRY_ENV = 'SAFETY_GATE_HARNESS_ENTRY'
 # What injected_gate_main can make raise: (module, function) as the core looks them up.
@@ -307,7 +307,7 @@ def diagnostic(bench: TestBench, name: str, since: float) -> List[Tuple[float, i
 
 def rss_bytes(process: NodeProcess) -> int:
     """Return the resident memory of a process."""
-    return psutil.Process(process.proc.pid).memory_info().rss
+    return psutil.Process(process.pid).memory_info().rss
 
 
 def with_rotated(paths: Sequence[Path]) -> List[Path]:

@@ -3,15 +3,15 @@
 """Multi-process ROS test harness: nodes under test run as subprocesses.
 
 :class:`NodeProcess` starts a node module with a params file and captures its
-output; :class:`TestBench` is the test's own rclpy node that plays planner,
-vehicle, operator and (optionally) simulator clock, and records everything the
+output (a :class:`~safety_gate.kit.world.process.ChildProcess`);
+:class:`TestBench` is the test's own rclpy node that plays planner, vehicle,
+operator and (optionally) simulator clock, and records everything the
 gate publishes. Waiting is always on a condition with a generous timeout, so
 the tests stay correct on a loaded machine; timing bounds are safety nets.
 """
 
 from dataclasses import dataclass
 import itertools
-import json
 import math
 import os
 from pathlib import Path
@@ -26,18 +26,16 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.srv import GetParameters
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import parameter_value_to_python
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.tools.ros_env import loopback_env
-from safety_gate.tools.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
-                                       meta_json, RECORD_QOS, SENSOR_QOS, spin_until,
-                                       stamp_from_ns, stamp_to_ns, twist_of)
-from safety_gate.tools.sim_vehicle import Unicycle
-from safety_gate.trace_record import is_config
+from safety_gate.kit.world.process import ChildProcess, python_command
+from safety_gate.kit.world.recorder import GATE_OUTPUTS, GateRecorder
+from safety_gate.kit.world.ros_env import loopback_env
+from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, make_odom, make_twist,
+                                           meta_json, SENSOR_QOS, stamp_from_ns, stamp_to_ns,
+                                           twist_of)
+from safety_gate.kit.world.sim_vehicle import Unicycle
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -48,8 +46,6 @@ UNLATCHED = {'require_reset_on_start': False}  # most tests start without the re
 MODEL_SHA256 = 'ab' * 32
 CDR_HEADER = b'\x00\x01\x00\x00'  # little-endian CDR encapsulation, before raw message bytes
 DEFAULT_TIMEOUT = 10.0  # s: generous, so a loaded 2-core machine never flakes
-STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 FOLLOW = 'follow'  # odometry mode: a simulated vehicle follows the gate's latest output
 SENSOR_HZ = 50.0
 PROPOSAL_HZ = 10.0
@@ -126,7 +122,12 @@ def launch_env(scratch: Path) -> dict:
     return env
 
 
-class NodeProcess:
+def _log_path(log_dir: Path, name: str) -> Path:
+    """Return a log file name in ``log_dir`` that no earlier process of the test used."""
+    return Path(log_dir) / f'{name}.{time.monotonic_ns()}.log'
+
+
+class NodeProcess(ChildProcess):
     """A ROS node module running as a child process, output captured to a file."""
 
     def __init__(self, module: str, params_file: Optional[Path], log_dir: Path,
@@ -135,50 +136,14 @@ class NodeProcess:
 
         The child gets this process's environment with ``env`` merged over it.
         """
-        cmd = [sys.executable, '-m', module, '--ros-args']
+        args = ['-m', module, '--ros-args']
         if params_file is not None:
-            cmd += ['--params-file', str(params_file)]
-        cmd += list(ros_args)
-        self._spawn(cmd, module, log_dir, env)
-
-    def _spawn(self, cmd: Sequence[str], name: str, log_dir: Path,
-               env: Optional[Mapping[str, str]], **popen_args) -> None:
-        self.log_path = Path(log_dir) / f'{name}.{time.monotonic_ns()}.log'
-        with open(self.log_path, 'wb') as log:
-            # No shell: the signals the tests send reach the process itself.
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **(env or {})}, **popen_args)
-
-    @property
-    def returncode(self) -> Optional[int]:
-        """Return the exit code, or None while the process runs."""
-        return self.proc.poll()
-
-    def signal(self, sig: int) -> None:
-        """Send ``sig`` to the node process."""
-        self.proc.send_signal(sig)
-
-    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Wait for the process to exit and return its exit code."""
-        return self.proc.wait(timeout)
-
-    def output(self) -> str:
-        """Return everything the process wrote to stdout and stderr so far."""
-        return self.log_path.read_text(errors='replace')
-
-    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Stop the process (SIGINT, then SIGKILL after ``timeout``); return its exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                return self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait()
+            args += ['--params-file', str(params_file)]
+        super().__init__(module, python_command(*args, *ros_args), _log_path(log_dir, module),
+                         {**os.environ, **(env or {})})
 
 
-class LaunchProcess(NodeProcess):
+class LaunchProcess(ChildProcess):
     """``ros2 launch safety_gate safety_gate.launch.py`` as a child process."""
 
     def __init__(self, arguments: Mapping[str, Any], log_dir: Path,
@@ -187,21 +152,22 @@ class LaunchProcess(NodeProcess):
         cmd = [str(Path(sys.executable).parent / 'ros2'), 'launch', NODE_NAME,
                'safety_gate.launch.py', *(f'{k}:={v}' for k, v in arguments.items())]
         # Its own process group: a launch that will not stop is killed with its nodes.
-        self._spawn(cmd, 'ros2_launch', log_dir, env, start_new_session=True)
+        super().__init__('ros2_launch', cmd, _log_path(log_dir, 'ros2_launch'),
+                         {**os.environ, **env}, start_new_session=True)
 
-    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
-        """Stop the launch (SIGINT; after ``timeout`` SIGKILL to its process group)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+    def stop(self, sig: int = signal.SIGINT, timeout: float = DEFAULT_TIMEOUT) -> int:
+        """Stop the launch (``sig``; after ``timeout`` SIGKILL to its process group)."""
+        if self.alive():
+            self.signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.wait(timeout)
             except subprocess.TimeoutExpired:
                 pass
         try:  # whatever of the launch is left, a node it could not stop included
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        return self.proc.wait()
+        return self.popen.wait()
 
 
 @dataclass(frozen=True)
@@ -238,13 +204,14 @@ class SentProposal:
     confidence: Optional[float]
 
 
-class TestBench:
+class TestBench(GateRecorder):
     """The test's rclpy node: plays planner, vehicle, operator and clock, and records output.
 
     Timers inside the bench's own executor keep odometry and IMU (50 Hz, see
     :meth:`set_odom`), proposals (10 Hz, see :meth:`drive`) and optionally
     /clock (100 Hz) flowing while a test waits in :meth:`wait_for`; nothing
-    runs in background threads.
+    runs in background threads. Everything the gate publishes is kept with its
+    time of receipt (time.monotonic()).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -252,11 +219,15 @@ class TestBench:
     def __init__(self, context: Context, stamped: bool = True,
                  name: str = 'test_bench', namespace: str = '') -> None:
         """Create the bench node in ``context``; ``stamped`` picks TwistStamped over Twist."""
-        self.node = Node(name, namespace=namespace, context=context)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.stamped = stamped
         twist_type = TwistStamped if stamped else Twist
+        self.cmd: List[ReceivedCommand] = []
+        self.decisions: List[Record] = []
+        self.configs: List[Record] = []  # the config record a gate publishes when it starts
+        self.states: List[Record] = []
+        self.diagnostics: List[Record] = []
+        self.sent: List[SentProposal] = []
+        super().__init__(name, context=context, namespace=namespace, twist_type=twist_type)
+        self.stamped = stamped
         node = self.node
 
         self.cmd_pub = node.create_publisher(twist_type, 'planner/cmd_vel', COMMAND_QOS)
@@ -266,18 +237,7 @@ class TestBench:
         self.estop_pub = node.create_publisher(Bool, 'safety_gate/estop', COMMAND_QOS)
         self.clock_pub = node.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.reset_client = node.create_client(Trigger, 'safety_gate/reset')
-
-        self.cmd: List[ReceivedCommand] = []
-        self.decisions: List[Record] = []
-        self.configs: List[Record] = []  # the config record a gate publishes when it starts
-        self.states: List[Record] = []
-        self.diagnostics: List[Record] = []
-        self.sent: List[SentProposal] = []
-        node.create_subscription(twist_type, 'cmd_vel', self._on_cmd, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/decision', self._on_decision, RECORD_QOS)
-        node.create_subscription(String, 'safety_gate/state', self._on_state, STATE_QOS)
-        node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
-                                 RECORD_QOS)
+        self.record(*GATE_OUTPUTS)
 
         self._proposal: Optional[Tuple[float, float, Iterator[Optional[float]]]] = None
         self._odom_mode: Union[str, Tuple[float, float], None] = FOLLOW
@@ -292,21 +252,11 @@ class TestBench:
         node.create_timer(1.0 / PROPOSAL_HZ, self._proposal_tick)
         node.create_timer(1.0 / SENSOR_HZ, self._sensor_tick)
 
-    def destroy(self) -> None:
-        """Destroy the node and its executor."""
-        self.executor.remove_node(self.node)
-        self.executor.shutdown()
-        self.node.destroy_node()
-
     # ------------------------------------------------------------ waiting
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> bool:
         """Spin until ``predicate()`` is true or ``timeout`` passes; return whether it is."""
-        return spin_until(self.executor, predicate, time.monotonic() + timeout)
-
-    def spin_for(self, duration: float) -> None:
-        """Spin (publishing and recording) for ``duration`` seconds."""
-        self.wait_for(lambda: False, duration)
+        return super().wait_for(predicate, timeout)
 
     def wait_for_discovery(self, timeout: float = 20.0) -> bool:
         """Wait until the gate is matched on every topic the tests use and serves reset."""
@@ -479,21 +429,27 @@ class TestBench:
 
     # ------------------------------------------------------------ recording
 
-    def _on_cmd(self, msg: Union[Twist, TwistStamped]) -> None:
+    def on_command(self, msg: Union[Twist, TwistStamped]) -> None:
+        """Keep a cmd_vel message as a :class:`ReceivedCommand`."""
         twist = twist_of(msg)
         stamp_ns = stamp_to_ns(msg.header.stamp) if isinstance(msg, TwistStamped) else None
         self.cmd.append(ReceivedCommand(time.monotonic(), twist.linear.x, twist.angular.z,
                                         stamp_ns))
 
-    def _on_decision(self, msg: String) -> None:
-        data = json.loads(msg.data)
-        (self.configs if is_config(data) else self.decisions).append(Record(time.monotonic(),
-                                                                            data))
+    def on_decision(self, record: dict) -> None:
+        """Keep a decision record."""
+        self.decisions.append(Record(time.monotonic(), record))
 
-    def _on_state(self, msg: String) -> None:
-        self.states.append(Record(time.monotonic(), json.loads(msg.data)))
+    def on_config(self, record: dict) -> None:
+        """Keep a config record."""
+        self.configs.append(Record(time.monotonic(), record))
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+    def on_state(self, state: dict) -> None:
+        """Keep a state message."""
+        self.states.append(Record(time.monotonic(), state))
+
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        """Keep a diagnostics array."""
         self.diagnostics.append(Record(time.monotonic(), msg))
 
     # ------------------------------------------------------------ queries

@@ -8,9 +8,9 @@ later; :func:`correct_gate`, :func:`chattering` and :func:`estop_gate` are
 such behaviours. No ROS.
 """
 
-from safety_gate.scenarios.model import Scenario
-from safety_gate.scenarios.recording import (Action, DecisionSample, Output, Proposal,
-                                             Recording, Sample)
+from safety_gate.kit.scenarios.model import Scenario
+from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, Proposal,
+                                                 Recording, Sample)
 
 T0 = 10.0  # run time of script time 0
 STEP = 0.02  # the gate's decision period (50 Hz)

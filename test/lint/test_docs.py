@@ -13,10 +13,10 @@ import re
 import pytest
 from safety_gate import cli, node
 from safety_gate.decision import Reason
+from safety_gate.kit.scenarios import report
+from safety_gate.kit.scenarios.model import load_library
+from safety_gate.kit.world import faults
 from safety_gate.paths import share_dir
-from safety_gate.scenarios import report
-from safety_gate.scenarios.model import load_library
-from safety_gate.tools import faults
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / 'docs'

@@ -23,7 +23,7 @@ from harness.ros import CDR_HEADER, MODEL_SHA256
 from hypothesis import given, HealthCheck, settings, strategies as st
 import pytest
 from safety_gate import config
-from safety_gate.tools.rosutil import make_odom, make_twist, meta_json, stamp_from_ns
+from safety_gate.kit.world.rosutil import make_odom, make_twist, meta_json, stamp_from_ns
 from sensor_msgs.msg import Imu
 from std_msgs.msg import String
 

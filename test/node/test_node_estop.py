@@ -9,8 +9,9 @@ latches the gate.
 
 import time
 
-from harness.ros import STATE_QOS, UNLATCHED
+from harness.ros import UNLATCHED
 from safety_gate.decision import Reason
+from safety_gate.kit.world.rosutil import LATCHED_QOS
 from std_msgs.msg import Bool
 
 RESET_ATTEMPTS_TIMEOUT = 10.0  # s: the e-stop release and the reset travel separately
@@ -82,7 +83,7 @@ def test_latches_and_reset(bench, start_gate):
 
 
 def test_an_estop_held_before_the_gate_starts_latches_it(bench, start_gate):
-    held = bench.node.create_publisher(Bool, 'safety_gate/estop', STATE_QOS)
+    held = bench.node.create_publisher(Bool, 'safety_gate/estop', LATCHED_QOS)
     held.publish(Bool(data=True))
     gate = start_gate(UNLATCHED)
     assert bench.wait_for_output(), gate.output()

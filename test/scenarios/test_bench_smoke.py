@@ -12,8 +12,8 @@ import math
 import os
 
 import pytest
-from safety_gate.bench import report
-from safety_gate.bench.__main__ import main, QUICK
+from safety_gate.kit.bench import report
+from safety_gate.kit.bench.__main__ import main, QUICK
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -22,7 +22,7 @@ PROPOSAL_TIMEOUT_MS = 300.0  # the default, which the bench parameters keep
 
 @pytest.fixture(scope='module')
 def quick(tmp_path_factory):
-    """Run ``python -m safety_gate.bench --quick`` once; return (results, markdown text)."""
+    """Run ``python -m safety_gate.kit.bench --quick`` once; return (results, markdown text)."""
     tmp = tmp_path_factory.mktemp('bench')
     markdown = tmp / 'BENCHMARKS.md'
     markdown.write_text(f'# hand-written head\n\n{report.BEGIN}\nstale\n{report.END}\n\ntail\n')

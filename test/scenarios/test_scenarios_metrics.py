@@ -9,8 +9,8 @@ from harness.synthetic_recordings import (
     LOW_CONFIDENCE, record, scenario, STEP, T0)
 import pytest
 from safety_gate.config import build, defaults, GateConfig
-from safety_gate.scenarios import metrics
-from safety_gate.scenarios.recording import Action, Output, Proposal, Recording
+from safety_gate.kit.scenarios import metrics
+from safety_gate.kit.scenarios.recording import Action, Output, Proposal, Recording
 
 CFG = GateConfig()
 

@@ -5,7 +5,7 @@
 from pathlib import Path
 
 import pytest
-from safety_gate.scenarios import model, runner
+from safety_gate.kit.scenarios import model, runner
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ElementTree
 from harness.synthetic_recordings import (chattering, correct_gate, ESTOP_ACTIONS, ESTOP_FAULT,
                                           estop_gate, LOW_CONFIDENCE, record, scenario)
 from safety_gate.config import GateConfig
-from safety_gate.scenarios import metrics, report, runner
-from safety_gate.scenarios.model import Severity
+from safety_gate.kit.scenarios import metrics, report, runner
+from safety_gate.kit.scenarios.model import Severity
 
 CFG = GateConfig()
 INFO = report.SuiteInfo('config/safety_gate.yaml', 'ab' * 32, 2.0, 'S2', 12.0)

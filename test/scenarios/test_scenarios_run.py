@@ -12,8 +12,8 @@ import time
 
 import pytest
 from safety_gate import config
+from safety_gate.kit.scenarios import model, report, runner
 from safety_gate.paths import config_file
-from safety_gate.scenarios import model, report, runner
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -70,7 +70,7 @@ def test_a_weaker_config_fails_the_release_gate_with_before_after_evidence(suite
 
 
 def test_a_gate_that_refuses_to_start_is_reported_with_its_own_words(tmp_path):
-    from safety_gate.tools import closed_loop
+    from safety_gate.kit.scenarios import closed_loop
     refused = config.write_params_file(tmp_path / 'refused.yaml', {'rate_hz': -1.0})
     scenario = model.load_library(runner.library_dir())[0]
     with pytest.raises(RuntimeError) as error:

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The demo's summary of what the gate decided (no ROS)."""
 
-from safety_gate.scenarios.recording import DecisionSample, Recording
-from safety_gate.tools.demo import decisions_by_reason, table
+from safety_gate.kit.scenarios.demo import decisions_by_reason, table
+from safety_gate.kit.scenarios.recording import DecisionSample, Recording
 
 
 def test_each_decision_counts_once_in_the_verdict_and_reasons_table():

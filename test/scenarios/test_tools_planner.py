@@ -8,8 +8,8 @@ import math
 from geometry_msgs.msg import TwistStamped
 from harness.ros import NodeProcess, write_params
 import pytest
-from safety_gate.tools.planner import FaultKind, reasoning_for, Script, SHOWCASE
-from safety_gate.tools.rosutil import COMMAND_QOS, stamp_to_ns
+from safety_gate.kit.world.planner import FaultKind, reasoning_for, Script, SHOWCASE
+from safety_gate.kit.world.rosutil import COMMAND_QOS, stamp_to_ns
 from std_msgs.msg import String
 import yaml
 
@@ -69,7 +69,7 @@ def test_planner_publishes_paired_meta_and_commands(bench, tmp_path):
     node.create_subscription(String, 'planner/meta', lambda m: _store_meta(metas, m),
                              COMMAND_QOS)
     node.create_subscription(TwistStamped, 'planner/cmd_vel', cmds.append, COMMAND_QOS)
-    planner = NodeProcess('safety_gate.tools.planner', params, tmp_path)
+    planner = NodeProcess('safety_gate.kit.world.planner', params, tmp_path)
     try:
         def seen_faults():
             return (any(m['confidence'] == 0.3 for m in metas.values())

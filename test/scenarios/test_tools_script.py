@@ -3,9 +3,9 @@
 """The test tools' pure parts: planner script faults, monotonic sim time, vehicle limits."""
 
 import pytest
-from safety_gate.tools.planner_script import FaultKind, Script
-from safety_gate.tools.rosutil import MonotonicTime
-from safety_gate.tools.sim_vehicle import Unicycle
+from safety_gate.kit.world.planner_script import FaultKind, Script
+from safety_gate.kit.world.rosutil import MonotonicTime
+from safety_gate.kit.world.sim_vehicle import Unicycle
 
 
 def test_new_fault_kinds_and_their_defaults():

@@ -8,8 +8,8 @@ from geometry_msgs.msg import TwistStamped
 from harness.ros import NodeProcess, write_params
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
-from safety_gate.tools.rosutil import (COMMAND_QOS, make_twist, SENSOR_QOS, stamp_from_ns,
-                                       stamp_to_ns)
+from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, SENSOR_QOS, stamp_from_ns,
+                                           stamp_to_ns)
 from std_msgs.msg import String
 
 CLOCK_START = 1000.0
@@ -18,7 +18,7 @@ CLOCK_START = 1000.0
 def test_follows_cmd_vel_on_its_own_clock(bench, tmp_path):
     params = write_params(tmp_path, {'publish_clock': True, 'clock_start': CLOCK_START},
                           node_name='sim_vehicle')
-    sim = NodeProcess('safety_gate.tools.sim_vehicle', params, tmp_path)
+    sim = NodeProcess('safety_gate.kit.world.sim_vehicle', params, tmp_path)
     bench.set_odom(None)  # the vehicle under test is the only odometry source
     node = bench.node
     odom, clock = [], []

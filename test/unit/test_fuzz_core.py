@@ -3,7 +3,7 @@
 """The seeded core fuzzer: a CI-sized run holds the invariant, and the fuzzer can fail.
 
 ``make fuzz`` runs the same driver for at least 10^6 steps
-(``python -m safety_gate.tools.fuzz``); here a short run keeps CI fast, and
+(``python -m safety_gate.kit.world.fuzz``); here a short run keeps CI fast, and
 deliberately broken cores show the invariant check catches each kind of
 violation rather than passing everything.
 """
@@ -13,7 +13,7 @@ import os
 import pytest
 from safety_gate import checks, core, fallback, limits, sensors
 from safety_gate.decision import Command, evolve
-from safety_gate.tools import faults, fuzz
+from safety_gate.kit.world import faults, fuzz
 
 STEPS = int(os.environ.get('SAFETY_GATE_FUZZ_STEPS', '150000'))
 

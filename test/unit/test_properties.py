@@ -5,7 +5,7 @@
 The scenarios and ``play`` come from harness.event_scripts: a random config
 and a script of templates, turned into events and stepped through the core.
 Every decision is also held to the core fuzzer's checks
-(``safety_gate.tools.fuzz``): its output invariant, and the audit that every
+(``safety_gate.kit.world.fuzz``): its output invariant, and the audit that every
 proposal is decided exactly once and never approved after a newer stamp; and
 to an :class:`Oracle` that knows, from the input events alone, the latch, the
 e-stop input, a stalled clock, the envelope, late ticks and late metas.
@@ -31,7 +31,7 @@ from hypothesis import given
 
 from safety_gate.decision import Clamp, Reason, Verdict, ZERO
 from safety_gate.events import ClockStall, Estop, Meta, Proposal, Reset, Tick
-from safety_gate.tools.fuzz import Invariant, ProposalAudit
+from safety_gate.kit.world.fuzz import Invariant, ProposalAudit
 
 
 # ---------------------------------------------------------------- properties

@@ -449,7 +449,7 @@ def test_a_failing_publisher_does_not_stop_the_trace(tmp_path):
 
 def test_a_burst_of_1kb_records_is_written_whole_and_in_order(tmp_path):
     # Throughput is measured and held to its target by the benchmark
-    # (safety_gate.bench, the trace writer row); this is its correctness.
+    # (safety_gate.kit.bench, the trace writer row); this is its correctness.
     path = tmp_path / 'trace.jsonl'
     writer = TraceWriter(path, 50_000_000, 10, 100_000, hmac_key=b'key')
     pad = 'r' * 900
