@@ -60,9 +60,9 @@ def test_e2e(quick):
     e2e = quick[0]['e2e']
     assert set(e2e) == {f'{rate:g}' for rate in QUICK.rates}
     for name, arm in e2e['50'].items():
-        assert arm['sent'] > 0 and arm['drops'] == 0, name
-        assert _sane_latency(arm['latency_us'], floor_us=10.0), name
-        assert 0.0 < arm['cpu_percent'] < 100.0 * os.cpu_count(), name
+        assert arm['sent'] > 0 and arm['drops'] == 0, (name, arm)
+        assert _sane_latency(arm['latency_us'], floor_us=10.0), (name, arm)
+        assert 0.0 < arm['cpu_percent'] < 100.0 * os.cpu_count(), (name, arm)
     for rate, arms in e2e.items():
         relay = arms['relay']['latency_us']['p50']
         assert math.isfinite(report.ratio(arms['gate']['latency_us']['p50'], relay)), rate
