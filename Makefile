@@ -34,10 +34,10 @@ LAUNCH_DEPS := ros-jazzy-ament-index-python osrf-pycommon lark pyyaml catkin_pkg
 
 # The interoperability tests need autoware_planning_msgs and autoware_internal_debug_msgs,
 # which are not on PyPI: `make interfaces` builds the test-only subset in test/interfaces
-# into build/interfaces/install (never installed with safety_gate) with these wheels and
+# into $(VENV)/interfaces/install (never installed with safety_gate) with these wheels and
 # tools. Without cmake or a C/C++ compiler it says so and builds nothing; those tests then
 # skip, except under CI=true, where they fail. rosidl needs empy 3.
-INTERFACES_STAMP := build/interfaces/.stamp
+INTERFACES_STAMP := $(VENV)/interfaces/.stamp
 INTERFACE_DEPS := ros-jazzy-ament-cmake ros-jazzy-ament-package \
 	ros-jazzy-ament-cmake-include-directories ros-jazzy-ament-cmake-ros \
 	ros-jazzy-ament-cmake-gmock ros-jazzy-ament-cmake-gtest ros-jazzy-ament-cmake-pytest \

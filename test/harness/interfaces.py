@@ -6,8 +6,11 @@
 ``autoware_internal_debug_msgs`` (StringStamped) are what the alpamayo-autoware
 wrapper publishes; they are not on PyPI, so ``make interfaces`` builds them from
 .msg files with the venv's ROS wheels (``python -m harness.interfaces build``)
-into build/interfaces/install. They are never installed with safety_gate: a
-COLCON_IGNORE keeps them out of any workspace that contains this repository.
+into the venv's ``interfaces/install``: the build belongs to that venv (its
+Python, numpy and ROS libraries), goes with it, and no linter or colcon crawl of
+the repository sees it. They are never installed with safety_gate: a
+COLCON_IGNORE keeps the sources out of any workspace that contains this
+repository.
 
 A process can only use them when it starts with the install's ``lib`` on
 LD_LIBRARY_PATH (the dynamic loader reads it once, at start), so the tests
@@ -29,7 +32,7 @@ from harness.ros import REPO, skip_or_fail
 
 SOURCES = REPO / 'test' / 'interfaces'
 PACKAGES = ('autoware_planning_msgs', 'autoware_internal_debug_msgs')
-BUILD = REPO / 'build' / 'interfaces'
+BUILD = Path(sys.prefix) / 'interfaces'
 INSTALL = BUILD / 'install'
 STAMP = BUILD / '.stamp'  # written after a complete build; the Makefile's target
 SITE_PACKAGES = f'lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages'
@@ -54,7 +57,7 @@ def interfaces_missing() -> Optional[str]:
     if not absent:
         return None
     tools = missing_build_tools()
-    how = (f'building them needs {" and ".join(tools)}, absent here' if tools
+    how = (f'building them needs {", ".join(tools)}, absent here' if tools
            else '`make interfaces` builds them')
     return (f'the test interface packages {", ".join(absent)} are not built in {INSTALL} '
             f'({how})')
@@ -82,8 +85,8 @@ def interfaces_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return {
         'PYTHONPATH': _prepend(python_path, base.get('PYTHONPATH')),
         'LD_LIBRARY_PATH': _prepend(str(INSTALL / 'lib'), base.get('LD_LIBRARY_PATH')),
-        'AMENT_PREFIX_PATH': _prepend(str(INSTALL), _prepend(sys.prefix,
-                                                               base.get('AMENT_PREFIX_PATH'))),
+        'AMENT_PREFIX_PATH': _prepend(os.pathsep.join([str(INSTALL), sys.prefix]),
+                                      base.get('AMENT_PREFIX_PATH')),
     }
 
 
@@ -114,7 +117,7 @@ def build(pip_packages: Sequence[str]) -> int:
     """
     tools = missing_build_tools()
     if tools:
-        print(f'note: {" and ".join(tools)} not found: the test interface packages '
+        print(f'note: {", ".join(tools)} not found: the test interface packages '
               f'({", ".join(PACKAGES)}) are not built and the interoperability tests skip '
               '(under CI=true they fail)', file=sys.stderr)
         return 0

@@ -11,7 +11,9 @@ For every prefix it subscribes to ``<prefix>/predicted_trajectory``
 (Trajectory), ``<prefix>/reasoning`` (String) and ``<prefix>/reasoning_stamped``
 (StringStamped), with the wrapper's QoS, and writes one line per message:
 ``{"topic", "received_ns" (system time at receipt), "msg" (every field, nested)}``.
-It exits 0 once every topic has delivered ``count`` messages, 1 at ``--timeout``.
+Once every trajectory topic has delivered ``count`` messages it records
+``--linger`` seconds more (the reasoning follows its trajectory) and exits 0;
+at ``--timeout`` it exits 1.
 """
 
 import argparse
@@ -44,6 +46,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--out', required=True)
     parser.add_argument('--prefix', action='append', required=True)
     parser.add_argument('--count', type=int, default=3)
+    parser.add_argument('--linger', type=float, default=0.5)
     parser.add_argument('--timeout', type=float, default=60.0)
     args = parser.parse_args(argv)
 
@@ -70,16 +73,24 @@ def main(argv: Optional[List[str]] = None) -> int:
                 node.create_subscription(types[suffix], topic,
                                          lambda msg, topic=topic: record(topic, msg),
                                          COMMAND_QOS)
+        plans = [f'{prefix}/{SUFFIXES[0]}' for prefix in args.prefix]
+
+        def done() -> bool:
+            return min(counts[topic] for topic in plans) >= args.count
+
         deadline = time.monotonic() + args.timeout
-        while min(counts.values()) < args.count and time.monotonic() < deadline:
+        while not done() and time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.05)
-    done = min(counts.values()) >= args.count
-    if not done:
+        linger_end = time.monotonic() + (args.linger if done() else 0.0)
+        while time.monotonic() < linger_end:
+            executor.spin_once(timeout_sec=0.05)
+    ok = done()
+    if not ok:
         print(f'trajectory_probe: timed out with {counts}', file=sys.stderr)
     executor.shutdown()
     node.destroy_node()
     rclpy.shutdown()
-    return 0 if done else 1
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':

@@ -151,4 +151,3 @@ def with_non_monotonic_time(points: Sequence[PlanPoint], index: int) -> List[Pla
     swapped[index] = replace(first, time_from_start_ns=second.time_from_start_ns)
     swapped[index + 1] = replace(second, time_from_start_ns=first.time_from_start_ns)
     return swapped
-

@@ -70,10 +70,10 @@ def load_wrapper_types() -> WrapperTypes:
     except (ImportError, UnsupportedTypeSupport) as exc:
         raise InterfacesMissing(
             f'autoware_planning_msgs is not usable ({exc}). It is not on PyPI: source an '
-            'Autoware workspace, or in the safety_gate repository run `make interfaces` and '
-            'start this node with build/interfaces/install/lib/python3.*/site-packages on '
-            'PYTHONPATH and build/interfaces/install/lib on LD_LIBRARY_PATH (or source '
-            'build/interfaces/install/local_setup.sh)') from exc
+            'Autoware workspace, or in the safety_gate repository run `make interfaces`, which '
+            'builds it into $VENV/interfaces/install, and start this node with that '
+            "install's lib/python3.*/site-packages on PYTHONPATH and its lib on "
+            'LD_LIBRARY_PATH (or source its local_setup.sh)') from exc
     try:
         from autoware_internal_debug_msgs.msg import StringStamped
         StringStamped.__class__.__import_type_support__()
