@@ -91,6 +91,17 @@ def test_without_its_lib_on_ld_library_path_the_type_support_fails(built):
     assert 'UnsupportedTypeSupport' in result.stderr
 
 
+def test_the_stand_in_without_their_lib_exits_saying_why(built):
+    env = interfaces_env()
+    env['LD_LIBRARY_PATH'] = os.environ.get('LD_LIBRARY_PATH', '')
+    result = subprocess.run(
+        [sys.executable, '-m', 'safety_gate.kit.world.alpamayo_standin'], capture_output=True,
+        text=True, timeout=6 * DEFAULT_TIMEOUT, env={**os.environ, **env})
+    assert result.returncode == 2
+    assert "Could not import 'rosidl_typesupport_c'" in result.stderr
+    assert 'LD_LIBRARY_PATH' in result.stderr and 'Traceback' not in result.stderr
+
+
 def test_a_workspace_containing_the_repository_never_builds_them():
     assert (SOURCES / 'COLCON_IGNORE').exists()
     assert sorted(path.parent.name for path in SOURCES.glob('*/package.xml')) == sorted(PACKAGES)

@@ -63,11 +63,11 @@ def load_wrapper_types() -> WrapperTypes:
     The type support is loaded here too: without the package's ``lib`` on
     LD_LIBRARY_PATH the import works and only the first publisher fails.
     """
-    from rosidl_generator_py.import_type_support_impl import UnsupportedTypeSupport
     try:
         from autoware_planning_msgs.msg import Trajectory, TrajectoryPoint
         Trajectory.__class__.__import_type_support__()
-    except (ImportError, UnsupportedTypeSupport) as exc:
+    # ImportError, or rosidl's UnsupportedTypeSupport: either way the cause is told.
+    except Exception as exc:  # noqa: B902
         raise InterfacesMissing(
             f'autoware_planning_msgs is not usable ({exc}). It is not on PyPI: source an '
             'Autoware workspace, or in the safety_gate repository run `make interfaces`, which '
@@ -77,7 +77,7 @@ def load_wrapper_types() -> WrapperTypes:
     try:
         from autoware_internal_debug_msgs.msg import StringStamped
         StringStamped.__class__.__import_type_support__()
-    except (ImportError, UnsupportedTypeSupport):
+    except Exception:  # noqa: B902 - as above; the stand-in then publishes no StringStamped
         StringStamped = None
     return WrapperTypes(Trajectory, TrajectoryPoint, StringStamped)
 
