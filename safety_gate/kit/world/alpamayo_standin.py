@@ -8,7 +8,9 @@ Super node would, with the wrapper's topic parameters and defaults:
 
 - ``trajectory_topic`` (``/alpamayo/predicted_trajectory``):
   ``autoware_planning_msgs/Trajectory``, frame ``base_link``, stamped now() at
-  publish (1.5) or with the input t0, ``input_latency`` s older (2 Super);
+  publish (1.5) or with the input t0, ``input_latency`` s older (2 Super;
+  0.1 s by default, one camera frame: the real node's t0 is older by its
+  inference time too, seconds);
 - ``cot_topic`` (``/alpamayo/reasoning``): ``std_msgs/String``, and
   ``cot_with_stamped_topic`` (``/alpamayo/reasoning_stamped``):
   ``autoware_internal_debug_msgs/StringStamped`` stamped like the trajectory;
@@ -105,21 +107,21 @@ class AlpamayoStandIn(Node):
     def __init__(self, types: WrapperTypes) -> None:
         super().__init__('alpamayo_standin')
         self._types = types
-        variant_name = self.declare_parameter('variant', ALPAMAYO_1_5.name).value
+        param = self.declare_parameter
+        variant_name = param('variant', ALPAMAYO_1_5.name).value
         if variant_name not in VARIANTS:
             raise ValueError(f'variant {variant_name!r} is not one of {sorted(VARIANTS)}')
         self._variant = variant = VARIANTS[variant_name]
         self._points = self._plan_from_parameters()
-        self._period = (self.declare_parameter('period_min', variant.period[0]).value,
-                        self.declare_parameter('period_max', variant.period[1]).value)
+        self._period = (param('period_min', variant.period[0]).value,
+                        param('period_max', variant.period[1]).value)
         if not 0.0 < self._period[0] <= self._period[1]:
             raise ValueError(f'need 0 < period_min <= period_max, not {self._period}')
-        self._latency_ns = int(self.declare_parameter('input_latency', 0.1).value * 1e9)
-        self._reasoning = self.declare_parameter(
+        self._latency_ns = int(param('input_latency', 0.1).value * 1e9)
+        self._reasoning = param(
             'reasoning', 'Lane clear ahead with no lead vehicle; keeping the lane.').value
-        self._random = random.Random(self.declare_parameter('seed', 0).value)
+        self._random = random.Random(param('seed', 0).value)
 
-        param = self.declare_parameter
         self._trajectory_pub = self.create_publisher(
             types.trajectory, param('trajectory_topic', '/alpamayo/predicted_trajectory').value,
             COMMAND_QOS)
