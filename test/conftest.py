@@ -25,7 +25,9 @@ from rclpy.signals import SignalHandlerOptions  # noqa: E402
 
 TEST_DIR = Path(__file__).resolve().parent
 # One folder per level, each a marker (`pytest -m unit`).
-LEVELS = ('unit', 'node', 'faults', 'scenarios', 'launch', 'lint')
+LEVELS = ('unit', 'node', 'faults', 'scenarios', 'launch', 'interop', 'lint')
+# Levels whose every test starts ROS 2 processes; elsewhere the ros_context fixture tells.
+ROS_LEVELS = ('node', 'interop')
 
 
 def pytest_collection_modifyitems(items):
@@ -41,7 +43,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, level))
         # launch_testing items have no fixturenames.
         uses_ros = 'ros_context' in getattr(item, 'fixturenames', ())
-        if level == 'node' or uses_ros:
+        if level in ROS_LEVELS or uses_ros:
             item.add_marker(pytest.mark.ros)
 
 

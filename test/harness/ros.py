@@ -73,14 +73,21 @@ def launch_wheels_missing() -> Optional[str]:
     return None
 
 
-def require_launch_wheels() -> None:
-    """Skip the calling test module without the launch wheels; under CI=true, fail."""
+def skip_or_fail(missing: Optional[str]) -> None:
+    """Skip the calling test module for the reason ``missing``; under CI=true, fail.
+
+    A user's machine may lack what a test needs; CI must have everything.
+    """
     import pytest
-    missing = launch_wheels_missing()
     if missing and os.environ.get('CI') == 'true':
         pytest.fail(f'CI=true: {missing}', pytrace=False)
     if missing:
         pytest.skip(missing, allow_module_level=True)
+
+
+def require_launch_wheels() -> None:
+    """Skip the calling test module without the launch wheels; under CI=true, fail."""
+    skip_or_fail(launch_wheels_missing())
 
 
 def source_prefix(scratch: Path) -> Path:

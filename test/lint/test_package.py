@@ -16,6 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 ROSDEP_KEYS = {'yaml': 'python3-yaml', 'pydantic': 'python3-pydantic',
                'numpy': 'python3-numpy', 'psutil': 'python3-psutil',
                'pytest': 'python3-pytest', 'hypothesis': 'python3-hypothesis'}
+# Imported only where present, never declared: the message packages of the
+# alpamayo-autoware wrapper are not on PyPI (test/interfaces builds a test-only copy).
+OPTIONAL = {'autoware_planning_msgs', 'autoware_internal_debug_msgs'}
 # Declared for what they run, not what the sources import.
 NOT_IMPORTED = {
     'exec_depend': {'ros2launch'},  # `ros2 launch safety_gate safety_gate.launch.py`
@@ -38,7 +41,7 @@ def imported(paths) -> set:
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names.add(node.module.split('.')[0])
     return {ROSDEP_KEYS.get(name, name) for name in names
-            if name not in sys.stdlib_module_names and name not in local}
+            if name not in sys.stdlib_module_names and name not in local | OPTIONAL}
 
 
 def installed_sources():
