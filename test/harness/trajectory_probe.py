@@ -25,7 +25,7 @@ from typing import Any, List, Optional
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from safety_gate.tools.rosutil import COMMAND_QOS
+from safety_gate.kit.world.rosutil import COMMAND_QOS
 from std_msgs.msg import String
 
 SUFFIXES = ('predicted_trajectory', 'reasoning', 'reasoning_stamped')

@@ -39,7 +39,7 @@ from safety_gate.kit.world.alpamayo_plans import (ALPAMAYO_1_5, arc, backward_sw
                                                   FRAME_ID, kink, plan, PlanPoint, straight,
                                                   VARIANTS, with_nan_pose,
                                                   with_non_monotonic_time)
-from safety_gate.tools.rosutil import COMMAND_QOS, run_node, stamp_from_ns, yaw_quaternion
+from safety_gate.kit.world.rosutil import COMMAND_QOS, run_node, stamp_from_ns, yaw_quaternion
 from std_msgs.msg import String
 
 FAULTS = {'': None, 'nan_pose': with_nan_pose, 'non_monotonic_time': with_non_monotonic_time}
