@@ -239,8 +239,8 @@ class EstopConfig(_Section):
 class PlannerConfig(_Section):
     """What the planner sends: a velocity command, or a trajectory to follow."""
 
-    input: str = _param(
-        'twist', '', 'The planner\'s output: `twist` (`planner/cmd_vel` and `planner/meta`), '
+    input: str = _param(  # noqa: A003 - the parameter is named planner.input
+        'twist', '', "The planner's output: `twist` (`planner/cmd_vel` and `planner/meta`), "
         '`path` (`nav_msgs/Path` on `planner/trajectory`) or `autoware_trajectory` '
         '(`autoware_planning_msgs/Trajectory` on `planner/trajectory`).',
         choices=('twist', 'path', 'autoware_trajectory'))
@@ -257,45 +257,45 @@ class TrajectoryConfig(_Section):
     """
 
     min_points: int = _param(
-        2, '', 'Fewer points give FALLBACK (PLAN_SIZE). planning_validator\'s floor: two '
+        2, '', "Fewer points give FALLBACK (PLAN_SIZE). planning_validator's floor: two "
         'points are the fewest that carry a motion; the horizon check decides whether they '
         'are enough.', ge=2, le=10000)
     max_points: int = _param(
         1000, '', 'More points give FALLBACK (PLAN_SIZE): bounds the decision time (the '
-        'wrapper sends 20 or 64, Autoware\'s planners a few hundred).', ge=2, le=10000)
+        "wrapper sends 20 or 64, Autoware's planners a few hundred).", ge=2, le=10000)
     dt: float = _param(
         0.1, 's', 'Expected spacing of `time_from_start` (and the spacing given to a `path` '
-        'whose pose stamps are zero): the wrapper\'s and the model\'s 0.1 s.',
+        "whose pose stamps are zero): the wrapper's and the model's 0.1 s.",
         ge=0.001, le=10.0)
     dt_tolerance: float = _param(
         0.02, 's', 'How far each interval between points may differ from `dt`, and the first '
-        'point\'s time may exceed `dt` (PLAN_SPACING). The wrapper\'s spacing is exact to the '
+        "point's time may exceed `dt` (PLAN_SPACING). The wrapper's spacing is exact to the "
         'nanosecond; 20 % of `dt` catches a plan made for another rate. planning_validator '
         'has no time check (its trajectories are spaced by distance).', ge=0.0, le=10.0)
     frame_id: str = _param(
         'base_link', '', 'The ego frame the plan must be in (PLAN_FRAME): the plan is read as '
-        'the vehicle\'s own frame at the plan\'s stamp, which is what the wrapper sends.')
+        "the vehicle's own frame at the plan's stamp, which is what the wrapper sends.")
     max_age: float = _param(
         1.0, 's', 'A plan stamped longer ago than this gives FALLBACK (PLAN_STALE): '
-        'planning_validator\'s latency limit. The Alpamayo 2 wrapper stamps the camera time '
+        "planning_validator's latency limit. The Alpamayo 2 wrapper stamps the camera time "
         'and infers for about 3.35 s, so its profile raises this.', ge=0.001, le=60.0)
     start_tolerance: float = _param(
-        2.0, 'm', 'The plan\'s point for now may be this far from the vehicle, after '
-        'compensating the motion since the stamp (PLAN_START_FAR): the wrapper\'s own '
-        '`check_trajectory` bound, tighter than planning_validator\'s 100 m distance '
+        2.0, 'm', "The plan's point for now may be this far from the vehicle, after "
+        "compensating the motion since the stamp (PLAN_START_FAR): the wrapper's own "
+        "`check_trajectory` bound, tighter than planning_validator's 100 m distance "
         'deviation.', ge=0.01, le=100.0)
     heading_tolerance: float = _param(
-        1.0, 'rad', 'Allowed heading difference between the vehicle and the plan\'s point '
-        'for now (PLAN_HEADING_DEVIATION): control_validator\'s yaw ERROR threshold.',
+        1.0, 'rad', "Allowed heading difference between the vehicle and the plan's point "
+        "for now (PLAN_HEADING_DEVIATION): control_validator's yaw ERROR threshold.",
         ge=0.01, le=3.2)
     speed_tolerance: float = _param(
-        1.0, 'm/s', 'Allowed difference between the plan\'s speed for now and the measured speed '
+        1.0, 'm/s', "Allowed difference between the plan's speed for now and the measured speed "
         '(PLAN_SPEED_DEVIATION): '
-        'the same order as the wrapper\'s history-against-odometry check; '
-        'planning_validator\'s 100 m/s never fires.', ge=0.01, le=100.0)
+        "the same order as the wrapper's history-against-odometry check; "
+        "planning_validator's 100 m/s never fires.", ge=0.01, le=100.0)
     max_behind: float = _param(
         2.0, 'm', 'No point still ahead in time may lie further than this behind the vehicle '
-        '(PLAN_BEHIND_EGO): the wrapper\'s `check_trajectory` floor. A logged rollout '
+        "(PLAN_BEHIND_EGO): the wrapper's `check_trajectory` floor. A logged rollout "
         'started 10.6 m behind the axle.', ge=0.0, le=1000.0)
     backward_tolerance: float = _param(
         0.05, 'm', 'With reversing forbidden (`envelope.max_reverse_speed` 0), the total '
@@ -303,26 +303,26 @@ class TrajectoryConfig(_Section):
         'of a plan that stands still. With reversing allowed the limit is `max_behind`.',
         ge=0.0, le=100.0)
     max_lateral_shift: float = _param(
-        0.5, 'm', 'A new plan\'s points may lie this far from the previous approved path '
-        'over their common horizon (PLAN_SHIFT): planning_validator\'s critical trajectory '
+        0.5, 'm', "A new plan's points may lie this far from the previous approved path "
+        "over their common horizon (PLAN_SHIFT): planning_validator's critical trajectory "
         'shift. A planner flipping between routes loses authority.', ge=0.01, le=100.0)
     max_forward_shift: float = _param(
-        1.0, 'm', 'The new plan\'s point for now may lie this far ahead of the previous '
-        'plan\'s (PLAN_SHIFT): planning_validator\'s value.', ge=0.01, le=100.0)
+        1.0, 'm', "The new plan's point for now may lie this far ahead of the previous "
+        "plan's (PLAN_SHIFT): planning_validator's value.", ge=0.01, le=100.0)
     max_backward_shift: float = _param(
-        0.5, 'm', 'The new plan\'s point for now may lie this far behind the previous plan\'s '
-        '(PLAN_SHIFT). planning_validator uses 0.1 m on plans re-anchored at the ego\'s '
+        0.5, 'm', "The new plan's point for now may lie this far behind the previous plan's "
+        "(PLAN_SHIFT). planning_validator uses 0.1 m on plans re-anchored at the ego's "
         'nearest point; plans made from different camera frames differ by the odometry '
         'error between their stamps as well.', ge=0.01, le=100.0)
     horizon_margin: float = _param(
         0.2, 's', 'From the point the plan is sampled at, the plan must last as long as the '
-        'fallback\'s stop from the measured speed plus this, and its path must hold the stop '
+        "fallback's stop from the measured speed plus this, and its path must hold the stop "
         'plus this long at that speed (PLAN_HORIZON_SHORT); when it no longer does, the gate '
         'stops along it. planning_validator forgives 2 m of the stopping distance instead; a '
         'gate must not.', ge=0.0, le=10.0)
     actuation_delay: float = _param(
         0.2, 's', 'The plan is sampled this far ahead of now: what is commanded now is '
-        'driven this much later. control_validator\'s overrun prediction assumes 0.2 s.',
+        "driven this much later. control_validator's overrun prediction assumes 0.2 s.",
         ge=0.0, le=2.0)
     max_kink_angle: float = _param(
         0.5, 'rad', 'Largest angle between the directions of consecutive segments '
@@ -332,10 +332,10 @@ class TrajectoryConfig(_Section):
     max_jerk: float = _param(
         10.0, 'm/s^3', 'Largest rate of change of the recomputed acceleration (PLAN_OVER_JERK). '
         'vehicle_cmd_gate allows 5 above 0.3 m/s; a plan sampled at 0.1 s that steps its '
-        'acceleration by the envelope\'s 1 m/s^2 in one interval shows 10.', ge=0.1, le=1000.0)
+        "acceleration by the envelope's 1 m/s^2 in one interval shows 10.", ge=0.1, le=1000.0)
     max_curvature: float = _param(
         0.33, '1/m', 'Largest curvature magnitude anywhere on the plan (PLAN_OVER_CURVATURE): the '
-        'Alpamayo R1 model\'s declared action bound, which nothing enforces at inference '
+        "Alpamayo R1 model's declared action bound, which nothing enforces at inference "
         '(planning_validator: 1.0).', ge=0.001, le=100.0)
     min_segment_length: float = _param(
         0.01, 'm', 'A segment shorter than this has no direction: it is left out of the '
@@ -347,7 +347,7 @@ class TrajectoryConfig(_Section):
         'envelope speeds points are centimetres apart.', ge=0.01, le=1000.0)
     stop_jerk: float = _param(
         10.0, 'm/s^3', 'The fallback stop along the path reaches its deceleration at this jerk. '
-        'Autoware\'s emergency stop ramps at 1.5 to 2.5 m/s^2, which at this envelope would '
+        "Autoware's emergency stop ramps at 1.5 to 2.5 m/s^2, which at this envelope would "
         'more than double the stopping distance; 10 reaches `fallback.decel` in 0.1 s.',
         ge=0.1, le=1000.0)
 

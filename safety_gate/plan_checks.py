@@ -24,7 +24,7 @@ from safety_gate.decision import Check, Reason
 from safety_gate.ego_motion import Pose, wrap
 from safety_gate.events import Plan
 from safety_gate.plan_profile import (
-    jerks, kink_angles, profile, Profile, speed_change_rates)
+    jerks, kink_angles, Profile, profile, speed_change_rates)
 from safety_gate.plan_tracking import remaining_stop_feasible, sample
 
 

@@ -43,7 +43,7 @@ def wrapper_plan(stamp: float, speed: Callable[[float], float],
 
 
 def published_speeds(plan: Plan) -> list:
-    """Return the wrapper's ``longitudinal_velocity_mps``: distance to the previous / 0.1, 0 first."""
+    """Return the wrapper's ``longitudinal_velocity_mps``: distance / 0.1 s, 0 first."""
     xs = [(p[1], p[2]) for p in plan.points]
     return [0.0] + [math.dist(a, b) / DT for a, b in zip(xs, xs[1:])]
 
