@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from safety_gate import config, plan_checks
 from safety_gate.decision import Reason
-from safety_gate.ego_motion import ORIGIN, Pose, relative_pose
+from safety_gate.ego_motion import ORIGIN, Pose, pose_at, relative_pose, vehicle_in_plan_frame
 from safety_gate.events import Plan
 from safety_gate.plan_checks import Ego, Previous
 from safety_gate.plan_profile import profile
@@ -449,3 +449,187 @@ def test_vectorised_profile_matches_a_loop():
     for i, ((t0, x0, y0, _), (t1, x1, y1, _)) in enumerate(zip(plan.points, plan.points[1:])):
         assert prof.speed[i] == pytest.approx(math.dist((x0, y0), (x1, y1)) / (t1 - t0))
     assert np.all(np.diff(prof.arc) >= 0.0)
+
+
+# ---------------------------------------------------------------- every limit is inclusive
+
+def _kinematic_at(plan, name):
+    return lambda cfg: kinematic(plan, name, cfg)
+
+
+def _ego_at(plan, vehicle, name, age=0.5):
+    return lambda cfg: ego(plan, vehicle, age, cfg)[name]
+
+
+def _shift_at(new, name):
+    return lambda cfg: shift(new, PLAN, cfg=cfg)[name]
+
+
+TURNING = polyline([0.06] * 20, [0.012] * 20)
+LIMITED = {
+    # check: (the parameter that is its limit, the check measured under a config)
+    'plan.speed': ('envelope.max_linear_speed', _kinematic_at(TURNING, 'plan.speed')),
+    'plan.reverse_speed': ('envelope.max_reverse_speed',
+                           _kinematic_at(constant(-0.02, 0.0), 'plan.reverse_speed')),
+    'plan.accel': ('envelope.max_linear_accel', _kinematic_at(speed_ramp(0.7), 'plan.accel')),
+    'plan.decel': ('envelope.max_linear_decel',
+                   _kinematic_at(speed_ramp(-1.5, v0=2.0, count=10), 'plan.decel')),
+    'plan.jerk': ('trajectory.max_jerk', _kinematic_at(
+        Plan(STAMP, 'base_link', tuple((i * DT, 0.5 * (i * DT) ** 3, 0.0, 0.0)
+                                       for i in range(8))), 'plan.jerk')),
+    'plan.yaw_rate': ('envelope.max_angular_speed', _kinematic_at(TURNING, 'plan.yaw_rate')),
+    'plan.lateral_accel': ('envelope.max_lateral_accel',
+                           _kinematic_at(TURNING, 'plan.lateral_accel')),
+    'plan.curvature': ('trajectory.max_curvature', _kinematic_at(TURNING, 'plan.curvature')),
+    'plan.kink': ('trajectory.max_kink_angle', _kinematic_at(kinked(0.3), 'plan.kink')),
+    'plan.interval': ('trajectory.max_interval', _kinematic_at(TURNING, 'plan.interval')),
+    'plan.start': ('trajectory.start_tolerance',
+                   _ego_at(PLAN, Ego(Pose(0.1, 0.7, 0.0), 0.5), 'plan.start')),
+    'plan.heading': ('trajectory.heading_tolerance',
+                     _ego_at(PLAN, Ego(Pose(0.25, 0.0, 0.3), 0.5), 'plan.heading')),
+    'plan.start_speed': ('trajectory.speed_tolerance',
+                         _ego_at(PLAN, Ego(Pose(0.25, 0.0, 0.0), 0.2), 'plan.start_speed')),
+    'plan.behind': ('trajectory.max_behind', _ego_at(
+        polyline([-0.07] * 10, [0.0] * 10), Ego(ORIGIN, 0.0), 'plan.behind', age=0.0)),
+    'plan.shift_lateral': ('trajectory.max_lateral_shift',
+                           _shift_at(moved(PLAN, dy=0.3), 'plan.shift_lateral')),
+    'plan.shift_forward': ('trajectory.max_forward_shift',
+                           _shift_at(moved(PLAN, dx=0.3), 'plan.shift_forward')),
+    'plan.shift_backward': ('trajectory.max_backward_shift',
+                            _shift_at(moved(PLAN, dx=-0.3), 'plan.shift_backward')),
+    'plan.age': ('trajectory.max_age',
+                 lambda cfg: structure(PLAN, STAMP + 0.3, cfg)['plan.age']),
+    'plan.spacing': ('trajectory.dt_tolerance', lambda cfg: structure(
+        Plan(STAMP, 'base_link', ((0.0, 0, 0, 0), (0.13, 0, 0, 0))), cfg=cfg)['plan.spacing']),
+}
+
+
+@pytest.mark.parametrize('name', sorted(LIMITED))
+def test_a_value_exactly_on_its_limit_passes_and_the_next_float_below_fails(name):
+    parameter, measure = LIMITED[name]
+    value = measure(CFG).value
+    assert value > 0.0
+    assert measure(config.build({parameter: value})).ok
+    assert not measure(config.build({parameter: math.nextafter(value, 0.0)})).ok
+
+
+def test_the_first_point_limit_is_reported():
+    assert structure(straight(0.5, stamp=STAMP))['plan.first_time'].limit == [
+        0.0, CFG.trajectory.dt + CFG.trajectory.dt_tolerance]
+
+
+@pytest.mark.parametrize('sign', [1.0, -1.0])
+def test_the_heading_deviation_counts_either_way(sign):
+    value = CFG.trajectory.heading_tolerance * BEYOND
+    turning = polyline([0.05] * 20, [0.02] * 20)
+    yaw = plan_checks.sample(profile(turning, 0.01), 0.5).yaw
+    check = ego(turning, Ego(Pose(0.25, 0.0, yaw + sign * value), 0.5))['plan.heading']
+    assert not check.ok and check.value == pytest.approx(value)
+
+
+def test_behind_is_measured_in_the_vehicles_own_frame():
+    # The vehicle at (1, 2) facing +y; the plan backs 2 m down from there.
+    vehicle = Ego(Pose(1.0, 2.0, math.pi / 2), 0.0)
+    plan = polyline([-0.2] * 10, [0.0] * 10, start=(1.0, 2.0, math.pi / 2))
+    checks = ego(plan, vehicle, age=0.0)
+    assert checks['plan.behind'].value == pytest.approx(2.0)
+    assert checks['plan.start'].value == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_two_point_plan_is_measured():
+    checks, prof = judged(straight(0.5, 2, stamp=STAMP), vehicle=Ego(ORIGIN, 0.5))
+    assert prof is not None and 'plan.speed' in checks
+
+
+def redrawn(plan, origin):
+    """Return ``plan`` drawn in the frame whose origin is ``origin`` (in ``plan``'s frame)."""
+    points = []
+    for t, x, y, yaw in plan.points:
+        pose = relative_pose(origin, Pose(x, y, yaw))
+        points.append((t, pose.x, pose.y, pose.yaw))
+    return Plan(plan.stamp, plan.frame_id, tuple(points))
+
+
+DIAGONAL = polyline([0.05] * 63, [0.0] * 63, stamp=STAMP, start=(0.0, 0.0, 0.5))
+
+
+def test_the_shift_is_measured_after_the_frame_change():
+    # The same diagonal path, re-drawn from a frame turned and moved since.
+    offset = Pose(0.3, 0.2, 0.7)
+    checks = shift(redrawn(DIAGONAL, offset), DIAGONAL, offset=offset)
+    checks_before = shift(DIAGONAL, DIAGONAL)
+    for name in ('plan.shift_lateral', 'plan.shift_forward', 'plan.shift_backward'):
+        assert checks_before[name].value == pytest.approx(0.0, abs=1e-12)
+    assert checks['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_lateral_shift_of_a_diagonal_path():
+    normal = (-math.sin(0.5), math.cos(0.5))
+    new = moved(DIAGONAL, 0.4 * normal[0], 0.4 * normal[1])
+    checks = by_name(plan_checks.shift(profile(new, 0.01), STAMP, 0.5,
+                                       Previous(profile(DIAGONAL, 0.01), STAMP, ORIGIN), CFG))
+    assert checks['plan.shift_lateral'].value == pytest.approx(0.4)
+    assert checks['plan.shift_forward'].value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_an_along_track_shift_of_a_diagonal_path():
+    along = (math.cos(0.5), math.sin(0.5))
+    new = moved(DIAGONAL, -0.4 * along[0], -0.4 * along[1])
+    checks = by_name(plan_checks.shift(profile(new, 0.01), STAMP, 0.5,
+                                       Previous(profile(DIAGONAL, 0.01), STAMP, ORIGIN), CFG))
+    assert checks['plan.shift_backward'].value == pytest.approx(0.4)
+    assert checks['plan.shift_forward'].value == 0.0
+
+
+def test_only_the_common_horizon_is_compared():
+    # The previous plan ends 0.9 s after its stamp; the new one, 0.5 s later,
+    # turns away after that: what the previous plan never covered is free.
+    previous = straight(0.5, 10)
+    new = polyline([0.05] * 4 + [0.05] * 40, [0.0] * 4 + [0.05] * 40)
+    checks = shift(new, previous, offset=Pose(0.25, 0.0, 0.0), gap=0.5, age=0.1)
+    assert checks['plan.shift_lateral'].ok
+    assert checks['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_time_between_the_stamps_aligns_the_plans():
+    # 0.5 s later the vehicle is 0.25 m on and the planner continues the same
+    # plan from there: its time 0 is the previous plan's 0.5 s.
+    later = Plan(STAMP, 'base_link', tuple((t - 0.5, x - 0.25, y, yaw)
+                                           for t, x, y, yaw in PLAN.points if t >= 0.45))
+    checks = shift(later, PLAN, offset=Pose(0.25, 0.0, 0.0), gap=0.5, age=0.5)
+    assert checks['plan.shift_forward'].value == pytest.approx(0.0, abs=1e-9)
+    assert checks['plan.shift_backward'].value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_reversing_is_read_from_the_heading_of_the_poses():
+    backing = polyline([-0.05] * 10, [0.0] * 10, start=(0.0, 0.0, 2.0))
+    assert np.all(profile(backing, 0.01).speed == pytest.approx(-0.5))
+    sharp = polyline([0.05], [2.5])
+    assert profile(sharp, 0.01).speed[0] == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- ego motion
+
+def test_relative_pose_is_the_pose_seen_from_the_origin():
+    seen = relative_pose(Pose(1.0, 2.0, math.pi / 2), Pose(1.0, 3.0, math.pi))
+    assert (seen.x, seen.y, seen.yaw) == pytest.approx((1.0, 0.0, math.pi / 2))
+
+
+def test_the_odometry_history_is_interpolated_and_never_extrapolated():
+    history = [(10.0, Pose(0.0, 0.0, math.pi - 0.1)), (11.0, Pose(1.0, 2.0, -math.pi + 0.1))]
+    middle = pose_at(history, 10.5)
+    assert (middle.x, middle.y) == pytest.approx((0.5, 1.0))
+    assert abs(middle.yaw) == pytest.approx(math.pi)
+    assert pose_at(history, 10.25).yaw == pytest.approx(math.pi - 0.05)
+    assert pose_at(history, 9.9) is None and pose_at(history, 11.1) is None
+    assert pose_at([], 10.0) is None
+    end = pose_at(history, 11.0)
+    assert (end.x, end.y, end.yaw) == pytest.approx((1.0, 2.0, -math.pi + 0.1))
+
+
+def test_the_vehicle_is_placed_in_the_plans_frame_from_odometry():
+    history = [(10.0, Pose(5.0, 5.0, math.pi / 2)), (10.5, Pose(5.0, 5.5, math.pi / 2))]
+    now = Pose(5.0, 6.0, math.pi / 2)
+    placed = vehicle_in_plan_frame(history, 10.25, now)
+    assert (placed.x, placed.y, placed.yaw) == pytest.approx((0.75, 0.0, 0.0))
+    assert vehicle_in_plan_frame(history, 9.0, now) is None

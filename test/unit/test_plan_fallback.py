@@ -143,3 +143,37 @@ def test_a_stop_from_standstill_is_one_point():
     stop = plan_fallback.start(path_of(straight(0.5)), 1.0, 0.0, CFG)
     (point,) = plan_fallback.stop_points(stop, DT, CFG)
     assert point == pytest.approx((0.0, 0.5, 0.0, 0.0, 0.0))
+
+
+def test_a_stop_already_braking_at_another_decel_drives_what_stopping_says():
+    cfg = config.build({'fallback.decel': 1.5, 'envelope.max_linear_decel': 2.5})
+    path = path_of(straight(3.0, 200))
+    for speed, braking in ((2.0, 0.5), (0.04, 0.5)):
+        stop = plan_fallback.Stop(path, 0.0, speed, 1.0, braking, 1.5)
+        steps = 0
+        while stop.speed > 0.0:
+            stop, _ = plan_fallback.step(stop, 0.0005, cfg)
+            steps += 1
+        stop_time, distance = plan_fallback.stopping(speed, 1.5, cfg.trajectory.stop_jerk,
+                                                     braking)
+        assert stop.arc == pytest.approx(distance, rel=1e-3)
+        assert steps * 0.0005 == pytest.approx(stop_time, abs=1e-3)
+
+
+def test_past_the_end_of_a_straight_path_the_stop_runs_straight_on():
+    stop = plan_fallback.start(path_of(polyline([0.05] * 2, [0.0] * 2, start=(1.0, 1.0, 0.5))),
+                               0.0, 1.0, CFG)
+    points = plan_fallback.stop_points(stop, DT, CFG)
+    end = points[-1]
+    travelled = math.hypot(end[1] - 1.0, end[2] - 1.0)
+    assert travelled > 0.1
+    assert (end[1], end[2], end[3]) == pytest.approx(
+        (1.0 + travelled * math.cos(0.5), 1.0 + travelled * math.sin(0.5), 0.5))
+
+
+def test_past_the_end_the_heading_turns_with_the_distance_driven():
+    plan = polyline([0.05] * 4, [0.05] * 4)
+    stop = plan_fallback.start(path_of(plan), 0.0, 1.0, CFG)
+    states, _ = run(stop, dt=DT)
+    points = plan_fallback.stop_points(stop, DT, CFG)
+    assert points[-1][3] == pytest.approx(states[-1].arc)

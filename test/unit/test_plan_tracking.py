@@ -117,3 +117,10 @@ def test_a_plan_sampled_past_its_end_has_nothing_left():
     check = plan_tracking.remaining_stop_feasible(prof_of(straight(0.5, 20)), 5.0, 0.0, CFG)
     assert not check.ok
     assert check.value[0] < 0.0 and check.value[1] == 0.0
+
+
+def test_the_sample_interpolates_both_coordinates():
+    plan = polyline([0.1] * 5, [0.0] * 5, start=(1.0, -1.0, math.pi / 4))
+    point = plan_tracking.sample(prof_of(plan), 0.25)
+    step = 0.25 * math.sqrt(0.5)
+    assert (point.x, point.y) == pytest.approx((1.0 + step, -1.0 + step))
