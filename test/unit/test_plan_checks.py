@@ -466,8 +466,13 @@ def _shift_at(new, name):
 
 
 TURNING = polyline([0.06] * 20, [0.012] * 20)
+FORBIDDEN = {'envelope.max_reverse_speed': 0.0}
 LIMITED = {
-    # check: (the parameter that is its limit, the check measured under a config)
+    # check: (the parameter that is its limit, the check measured under a config[,
+    # the other parameters it is measured with])
+    'plan.backward_sweep': ('trajectory.backward_tolerance', lambda cfg: ego(
+        polyline([0.05, -0.01, -0.02], [0.0] * 3), Ego(ORIGIN, 0.0), 0.0, cfg)[
+            'plan.backward_sweep'], FORBIDDEN),
     'plan.speed': ('envelope.max_linear_speed', _kinematic_at(TURNING, 'plan.speed')),
     'plan.reverse_speed': ('envelope.max_reverse_speed',
                            _kinematic_at(constant(-0.02, 0.0), 'plan.reverse_speed')),
@@ -506,11 +511,12 @@ LIMITED = {
 
 @pytest.mark.parametrize('name', sorted(LIMITED))
 def test_a_value_exactly_on_its_limit_passes_and_the_next_float_below_fails(name):
-    parameter, measure = LIMITED[name]
-    value = measure(CFG).value
+    parameter, measure, *others = LIMITED[name]
+    base = others[0] if others else {}
+    value = measure(config.build(base)).value
     assert value > 0.0
-    assert measure(config.build({parameter: value})).ok
-    assert not measure(config.build({parameter: math.nextafter(value, 0.0)})).ok
+    assert measure(config.build({**base, parameter: value})).ok
+    assert not measure(config.build({**base, parameter: math.nextafter(value, 0.0)})).ok
 
 
 def test_the_first_point_limit_is_reported():
@@ -528,9 +534,9 @@ def test_the_heading_deviation_counts_either_way(sign):
 
 
 def test_behind_is_measured_in_the_vehicles_own_frame():
-    # The vehicle at (1, 2) facing +y; the plan backs 2 m down from there.
-    vehicle = Ego(Pose(1.0, 2.0, math.pi / 2), 0.0)
-    plan = polyline([-0.2] * 10, [0.0] * 10, start=(1.0, 2.0, math.pi / 2))
+    # The vehicle at (1, 2) facing 2 rad; the plan backs 2 m away from there.
+    vehicle = Ego(Pose(1.0, 2.0, 2.0), 0.0)
+    plan = polyline([-0.2] * 10, [0.0] * 10, start=(1.0, 2.0, 2.0))
     checks = ego(plan, vehicle, age=0.0)
     assert checks['plan.behind'].value == pytest.approx(2.0)
     assert checks['plan.start'].value == pytest.approx(0.0, abs=1e-12)
@@ -564,12 +570,14 @@ def test_the_shift_is_measured_after_the_frame_change():
 
 
 def test_a_lateral_shift_of_a_diagonal_path():
-    normal = (-math.sin(0.5), math.cos(0.5))
-    new = moved(DIAGONAL, 0.4 * normal[0], 0.4 * normal[1])
+    # 0.4 m to the side and half a segment on, so each foot lies inside a segment.
+    normal, along = (-math.sin(0.5), math.cos(0.5)), (math.cos(0.5), math.sin(0.5))
+    new = moved(Plan(STAMP, 'base_link', DIAGONAL.points[:-1]),
+                0.4 * normal[0] + 0.025 * along[0], 0.4 * normal[1] + 0.025 * along[1])
     checks = by_name(plan_checks.shift(profile(new, 0.01), STAMP, 0.5,
                                        Previous(profile(DIAGONAL, 0.01), STAMP, ORIGIN), CFG))
     assert checks['plan.shift_lateral'].value == pytest.approx(0.4)
-    assert checks['plan.shift_forward'].value == pytest.approx(0.0, abs=1e-9)
+    assert checks['plan.shift_forward'].value == pytest.approx(0.025)
 
 
 def test_an_along_track_shift_of_a_diagonal_path():
@@ -621,6 +629,8 @@ def test_the_odometry_history_is_interpolated_and_never_extrapolated():
     assert (middle.x, middle.y) == pytest.approx((0.5, 1.0))
     assert abs(middle.yaw) == pytest.approx(math.pi)
     assert pose_at(history, 10.25).yaw == pytest.approx(math.pi - 0.05)
+    start = pose_at(history, 10.0)
+    assert (start.x, start.y, start.yaw) == pytest.approx((0.0, 0.0, math.pi - 0.1))
     assert pose_at(history, 9.9) is None and pose_at(history, 11.1) is None
     assert pose_at([], 10.0) is None
     end = pose_at(history, 11.0)
@@ -633,3 +643,10 @@ def test_the_vehicle_is_placed_in_the_plans_frame_from_odometry():
     placed = vehicle_in_plan_frame(history, 10.25, now)
     assert (placed.x, placed.y, placed.yaw) == pytest.approx((0.75, 0.0, 0.0))
     assert vehicle_in_plan_frame(history, 9.0, now) is None
+
+
+def test_a_previous_plan_standing_still_still_measures_a_finite_shift():
+    previous = polyline([0.05] * 10 + [0.0] * 10, [0.0] * 20, stamp=STAMP)
+    new = moved(previous, dy=0.2)
+    checks = shift(new, previous)
+    assert checks['plan.shift_lateral'].value == pytest.approx(0.2)

@@ -177,3 +177,21 @@ def test_past_the_end_the_heading_turns_with_the_distance_driven():
     states, _ = run(stop, dt=DT)
     points = plan_fallback.stop_points(stop, DT, CFG)
     assert points[-1][3] == pytest.approx(states[-1].arc)
+
+
+def test_past_the_end_of_a_right_hand_arc_the_stop_stays_on_it():
+    plan = polyline([0.05] * 4, [-0.05] * 4)
+    points = plan_fallback.stop_points(plan_fallback.start(path_of(plan), 0.0, 1.0, CFG), DT,
+                                       CFG)
+    assert points[-1][3] < -0.2
+    for _, x, y, _, _ in points:
+        assert math.hypot(x, y + 1.0) == pytest.approx(1.0, abs=2e-3)
+
+
+def test_the_stop_trajectory_turns_smoothly_through_the_back_of_the_compass():
+    # Driving west, where the heading wraps from +pi to -pi.
+    plan = polyline([0.05] * 30, [0.004] * 30, start=(0.0, 0.0, math.pi - 0.05))
+    points = plan_fallback.stop_points(plan_fallback.start(path_of(plan), 0.0, 1.0, CFG), DT,
+                                       CFG)
+    turns = [math.remainder(b[3] - a[3], 2.0 * math.pi) for a, b in zip(points, points[1:])]
+    assert all(0.0 <= turn < 0.01 for turn in turns)

@@ -124,3 +124,20 @@ def test_the_sample_interpolates_both_coordinates():
     point = plan_tracking.sample(prof_of(plan), 0.25)
     step = 0.25 * math.sqrt(0.5)
     assert (point.x, point.y) == pytest.approx((1.0 + step, -1.0 + step))
+
+
+def test_the_time_left_exactly_on_the_reserve_passes():
+    prof = prof_of(straight(0.8))
+    stop_time, _ = stopping(0.8, CFG.fallback.decel, CFG.trajectory.stop_jerk)
+    age = 2.0
+    left = prof.t[-1] - (age + DELAY)
+    margin = left - stop_time
+    while stop_time + margin != left:
+        margin = math.nextafter(margin, -math.inf if stop_time + margin > left else math.inf)
+    on_limit = config.build({'trajectory.horizon_margin': margin})
+    assert plan_tracking.remaining_stop_feasible(prof, age, 0.8, on_limit).ok
+    more = math.nextafter(margin, math.inf)
+    while stop_time + more == left:
+        more = math.nextafter(more, math.inf)
+    beyond = config.build({'trajectory.horizon_margin': more})
+    assert not plan_tracking.remaining_stop_feasible(prof, age, 0.8, beyond).ok
