@@ -24,13 +24,18 @@ from safety_gate.events import Plan
 
 @dataclass(frozen=True, eq=False)
 class Profile:
-    """A plan's points (N) and segments (N - 1) as arrays; arc is the distance at each point."""
+    """A plan's points (N) and segments (N - 1) as arrays.
+
+    ``mid`` is each segment's midpoint time, ``arc`` the distance along the
+    path at each point.
+    """
 
     t: np.ndarray
     x: np.ndarray
     y: np.ndarray
     yaw: np.ndarray
     dt: np.ndarray
+    mid: np.ndarray
     length: np.ndarray
     speed: np.ndarray
     yaw_rate: np.ndarray
@@ -51,21 +56,20 @@ def profile(plan: Plan, min_segment_length: float) -> Profile:
     signed = np.where(forward, length, -length)
     directed = length >= min_segment_length
     curvature = np.divide(dyaw, signed, out=np.zeros_like(dyaw), where=directed)
-    return Profile(t=t, x=x, y=y, yaw=yaw, dt=dt, length=length, speed=signed / dt,
+    return Profile(t=t, x=x, y=y, yaw=yaw, dt=dt, mid=(t[:-1] + t[1:]) / 2.0, length=length,
+                   speed=signed / dt,
                    yaw_rate=dyaw / dt, curvature=curvature, directed=directed,
                    arc=np.concatenate(([0.0], np.cumsum(length))))
 
 
 def speed_change_rates(prof: Profile) -> np.ndarray:
     """Return d|v|/dt between neighbouring segment midpoints: > 0 speeding up, < 0 slowing."""
-    mid = (prof.t[:-1] + prof.t[1:]) / 2.0
-    return np.diff(np.abs(prof.speed)) / np.diff(mid)
+    return np.diff(np.abs(prof.speed)) / np.diff(prof.mid)
 
 
 def jerks(prof: Profile) -> np.ndarray:
     """Return the rate of change of :func:`speed_change_rates` between their own midpoints."""
-    mid = (prof.t[:-1] + prof.t[1:]) / 2.0
-    rate_mid = (mid[:-1] + mid[1:]) / 2.0
+    rate_mid = (prof.mid[:-1] + prof.mid[1:]) / 2.0
     return np.diff(speed_change_rates(prof)) / np.diff(rate_mid)
 
 
@@ -81,4 +85,4 @@ def segment_at(knots: np.ndarray, value: float) -> int:
 
     Outside the knots it is the first or the last segment.
     """
-    return int(np.clip(np.searchsorted(knots, value, side='right') - 1, 0, len(knots) - 2))
+    return min(max(int(np.searchsorted(knots, value, side='right')) - 1, 0), len(knots) - 2)

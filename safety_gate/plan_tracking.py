@@ -44,15 +44,14 @@ class Sample:
 
 def sample(prof: Profile, t: float) -> Sample:
     """Return the plan at its time ``t``, held at its first or last point outside them."""
-    t = float(np.clip(t, prof.t[0], prof.t[-1]))
+    t = min(max(t, float(prof.t[0])), float(prof.t[-1]))
     i = segment_at(prof.t, t)
-    f = (t - prof.t[i]) / prof.dt[i]
-    mid = (prof.t[:-1] + prof.t[1:]) / 2.0
-    yaw = prof.yaw[i] + f * wrap(prof.yaw[i + 1] - prof.yaw[i])
-    return Sample(float(prof.x[i] + f * (prof.x[i + 1] - prof.x[i])),
-                  float(prof.y[i] + f * (prof.y[i + 1] - prof.y[i])), float(wrap(yaw)),
-                  float(np.interp(t, mid, prof.speed)),
-                  float(np.interp(t, mid, prof.curvature)))
+    f = (t - float(prof.t[i])) / float(prof.dt[i])
+    x0, y0, yaw0 = float(prof.x[i]), float(prof.y[i]), float(prof.yaw[i])
+    yaw = yaw0 + f * wrap(float(prof.yaw[i + 1]) - yaw0)
+    return Sample(x0 + f * (float(prof.x[i + 1]) - x0), y0 + f * (float(prof.y[i + 1]) - y0),
+                  wrap(yaw), float(np.interp(t, prof.mid, prof.speed)),
+                  float(np.interp(t, prof.mid, prof.curvature)))
 
 
 def command(prof: Profile, age: float, cfg: GateConfig) -> Command:
