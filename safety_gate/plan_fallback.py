@@ -125,7 +125,8 @@ def stop_points(stop: Stop, dt: float, cfg: GateConfig) -> Tuple[StopPoint, ...]
     """Return the rest of the stop as points ``dt`` apart, ending at standstill.
 
     What the gate publishes as the stop trajectory: the decelerating speed
-    profile on the path, in the approved plan's frame, from the stop's state now.
+    profile on the path, in the approved plan's frame, from the stop's state now
+    (``dt`` > 0).
     """
     time, _ = stopping(stop.speed, stop.decel, cfg.trajectory.stop_jerk, stop.braking)
     points = []
