@@ -13,7 +13,7 @@ from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
 from safety_gate import config, core, trace_format, trace_record
 from safety_gate.decision import Reason, Verdict
-from safety_gate.events import Odom, Plan, Reasoning, Tick
+from safety_gate.events import Odom, Plan, Reasoning, Reset, Tick
 
 TICK = 1 / 32
 T0 = 100.0
@@ -172,3 +172,49 @@ def test_plan_events_survive_the_trace_round_trip():
     assert trace_record.event_from_dict(
         json.loads(trace_format.encode_record(trace_record.event_to_dict(T0, reasoning))))[
             1] == reasoning
+
+
+def test_the_command_is_the_plan_sampled_an_actuation_delay_after_now():
+    drive = Drive({'envelope.max_linear_accel': 2.0})
+    stamp = drive.now
+    drive.step(wrapper_plan(stamp, lambda t: 0.3 + 0.1 * t))
+    drive.run(1.0)
+    age = drive.now - stamp
+    expected = 0.3 + 0.1 * (age + drive.cfg.trajectory.actuation_delay)
+    assert drive.state.output.v == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_stop_starts_where_the_vehicle_is_on_the_path():
+    # Straight for 1.2 s, then curving: the stop begins on the straight part.
+    drive = Drive()
+    drive.step(wrapper_plan(drive.now, lambda t: 0.5, lambda t: 0.0 if t < 1.2 else 0.3,
+                            ALPAMAYO_15))
+    fallback = [d for d in drive.run(4.0) if d.verdict is Verdict.FALLBACK]
+    assert fallback[0].output.w == 0.0 and fallback[0].output.v > 0.0
+    assert any(d.output.w > 0.0 for d in fallback)
+
+
+def test_a_plan_with_the_stamp_of_the_previous_one_is_refused():
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.25)
+    (decision,) = drive.step(curved(T0))
+    assert Reason.STAMP_NOT_INCREASING in decision.reasons
+
+
+def test_a_plan_stamped_at_the_reset_is_refused():
+    drive = Drive({'require_reset_on_start': True})
+    (reset,) = drive.step(Reset())
+    assert reset.trigger == 'reset'
+    (decision,) = drive.step(curved(drive.now))
+    assert Reason.PROPOSAL_BEFORE_RESET in decision.reasons
+
+
+def test_each_stop_starts_from_the_plan_approved_last():
+    drive = Drive({'confidence.recover_count': 1, 'confidence.min_dwell': 0.0})
+    for _ in range(2):
+        drive.step(curved(drive.now, ALPAMAYO_15))
+        decisions = drive.run(4.0)
+        fallback = [d for d in decisions if d.verdict is Verdict.FALLBACK]
+        assert fallback[0].output.v == pytest.approx(0.5, abs=0.05)
+        assert decisions[-1].output.v == 0.0
