@@ -9,9 +9,10 @@ every tick, so the plan checks see a vehicle that drives what it is told.
 import json
 import math
 
+from harness.event_scripts import records_of, Step
 from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
-from safety_gate import config, core, trace_format, trace_record
+from safety_gate import config, core, replay, trace_format, trace_record
 from safety_gate.decision import Reason, Verdict
 from safety_gate.events import Odom, Plan, Reasoning, Reset, Tick
 
@@ -31,12 +32,14 @@ class Drive:
         self.x = self.y = self.yaw = 0.0
         self.odometry = odometry
         self.decisions = []
+        self.steps = []
         self.report()
 
     def step(self, event):
         result = core.step(self.state, event, self.now, self.cfg)
         self.state = result.state
         self.decisions += result.decisions
+        self.steps.append(Step(self.now, event, result.decisions, result.reply))
         return result.decisions
 
     def report(self):
@@ -218,3 +221,21 @@ def test_each_stop_starts_from_the_plan_approved_last():
         fallback = [d for d in decisions if d.verdict is Verdict.FALLBACK]
         assert fallback[0].output.v == pytest.approx(0.5, abs=0.05)
         assert decisions[-1].output.v == 0.0
+
+
+def test_a_trajectory_mode_trace_replays_decision_by_decision():
+    drive = Drive({'confidence.recover_count': 1, 'confidence.min_dwell': 0.0})
+    drive.run(0.25)
+    drive.step(curved(drive.now - 0.1, ALPAMAYO_15))
+    drive.step(Reasoning('the road bends left', drive.now - 0.1))
+    drive.run(3.0)
+    drive.step(polyline([-0.4] * 63, [0.0] * 63, stamp=drive.now, first=0.1))
+    drive.run(0.5)
+    state, queued = core.initial_state(drive.cfg), ()
+    records = [json.loads(trace_format.encode_record(rec)) for rec in records_of(drive.steps)]
+    assert len(records) == len(drive.decisions)
+    for record in records:
+        state, decision, queued = replay._replay_record(state, queued, record, drive.cfg)
+        assert trace_record.decision_summary(decision) == trace_record.record_summary(record)
+    verdicts = {d.verdict for d in drive.decisions}
+    assert verdicts == {Verdict.APPROVE, Verdict.FALLBACK}
