@@ -28,12 +28,13 @@ import yaml
 NODE_NAME = 'safety_gate'
 
 
-def _param(default, unit: str, doc: str, ge=None, le=None, decides: bool = True):
+def _param(default, unit: str, doc: str, ge=None, le=None, decides: bool = True,
+           choices: Tuple[str, ...] = ()):
     # decides=False: the parameter only says where and how the gate records and
     # reports; given the same inputs the gate does the same with any value of it,
-    # so it stays out of the config hash.
+    # so it stays out of the config hash. ``choices``: the only strings allowed.
     return pydantic.Field(default, ge=ge, le=le, unit=unit, description=doc,
-                          decides=decides)
+                          decides=decides, choices=choices)
 
 
 class _Section(pydantic.BaseModel):
@@ -56,8 +57,12 @@ class _Section(pydantic.BaseModel):
         elif issubclass(kind, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError('must be a number')
-        elif issubclass(kind, str) and not isinstance(value, str):
-            raise TypeError('must be a string')
+        elif issubclass(kind, str):
+            if not isinstance(value, str):
+                raise TypeError('must be a string')
+            choices = field.field_info.extra['choices']
+            if choices and value not in choices:
+                raise ValueError(f'must be one of {", ".join(choices)}')
         return value
 
 
@@ -231,6 +236,122 @@ class EstopConfig(_Section):
         'implies `required`. 0 turns it off.', ge=0.0, le=10.0)
 
 
+class PlannerConfig(_Section):
+    """What the planner sends: a velocity command, or a trajectory to follow."""
+
+    input: str = _param(  # noqa: A003 - the parameter is named planner.input
+        'twist', '', "The planner's output: `twist` (`planner/cmd_vel` and `planner/meta`), "
+        '`path` (`nav_msgs/Path` on `planner/trajectory`) or `autoware_trajectory` '
+        '(`autoware_planning_msgs/Trajectory` on `planner/trajectory`).',
+        choices=('twist', 'path', 'autoware_trajectory'))
+
+
+class TrajectoryConfig(_Section):
+    """Trajectory mode: the checks of a plan and how it is followed and left.
+
+    Each default is set against Autoware's planning_validator (whose defaults
+    suit a car on distance-resampled trajectories) and the Alpamayo wrapper's
+    published format: 20 or 64 points 0.1 s apart in `base_link` at the input
+    time. Kinematic limits not listed here are the envelope's, applied to every
+    point of the horizon.
+    """
+
+    min_points: int = _param(
+        2, '', "Fewer points give FALLBACK (PLAN_SIZE). planning_validator's floor: two "
+        'points are the fewest that carry a motion; the horizon check decides whether they '
+        'are enough.', ge=2, le=10000)
+    max_points: int = _param(
+        1000, '', 'More points give FALLBACK (PLAN_SIZE): bounds the decision time (the '
+        "wrapper sends 20 or 64, Autoware's planners a few hundred).", ge=2, le=10000)
+    dt: float = _param(
+        0.1, 's', 'Expected spacing of `time_from_start` (and the spacing given to a `path` '
+        "whose pose stamps are zero): the wrapper's and the model's 0.1 s.",
+        ge=0.001, le=10.0)
+    dt_tolerance: float = _param(
+        0.02, 's', 'How far each interval between points may differ from `dt`, and the first '
+        "point's time may exceed `dt` (PLAN_SPACING). The wrapper's spacing is exact to the "
+        'nanosecond; 20 % of `dt` catches a plan made for another rate. planning_validator '
+        'has no time check (its trajectories are spaced by distance).', ge=0.0, le=10.0)
+    frame_id: str = _param(
+        'base_link', '', 'The ego frame the plan must be in (PLAN_FRAME): the plan is read as '
+        "the vehicle's own frame at the plan's stamp, which is what the wrapper sends.")
+    max_age: float = _param(
+        1.0, 's', 'A plan stamped longer ago than this gives FALLBACK (PLAN_STALE): '
+        "planning_validator's latency limit. The Alpamayo 2 wrapper stamps the camera time "
+        'and infers for about 3.35 s, so its profile raises this.', ge=0.001, le=60.0)
+    start_tolerance: float = _param(
+        2.0, 'm', "The plan's point for now may be this far from the vehicle, after "
+        "compensating the motion since the stamp (PLAN_START_FAR): the wrapper's own "
+        "`check_trajectory` bound, tighter than planning_validator's 100 m distance "
+        'deviation.', ge=0.01, le=100.0)
+    heading_tolerance: float = _param(
+        1.0, 'rad', "Allowed heading difference between the vehicle and the plan's point "
+        "for now (PLAN_HEADING_DEVIATION): control_validator's yaw ERROR threshold.",
+        ge=0.01, le=3.2)
+    speed_tolerance: float = _param(
+        1.0, 'm/s', "Allowed difference between the plan's speed for now and the measured speed "
+        '(PLAN_SPEED_DEVIATION): '
+        "the same order as the wrapper's history-against-odometry check; "
+        "planning_validator's 100 m/s never fires.", ge=0.01, le=100.0)
+    max_behind: float = _param(
+        2.0, 'm', 'No point still ahead in time may lie further than this behind the vehicle '
+        "(PLAN_BEHIND_EGO): the wrapper's `check_trajectory` floor. A logged rollout "
+        'started 10.6 m behind the axle.', ge=0.0, le=1000.0)
+    backward_tolerance: float = _param(
+        0.05, 'm', 'With reversing forbidden (`envelope.max_reverse_speed` 0), the total '
+        'distance a plan may travel backwards (PLAN_BACKWARD_SWEEP): absorbs the pose jitter '
+        'of a plan that stands still. With reversing allowed the limit is `max_behind`.',
+        ge=0.0, le=100.0)
+    max_lateral_shift: float = _param(
+        0.5, 'm', "A new plan's points may lie this far from the previous approved path "
+        "over their common horizon (PLAN_SHIFT): planning_validator's critical trajectory "
+        'shift. A planner flipping between routes loses authority.', ge=0.01, le=100.0)
+    max_forward_shift: float = _param(
+        1.0, 'm', "The new plan's point for now may lie this far ahead of the previous "
+        "plan's (PLAN_SHIFT): planning_validator's value.", ge=0.01, le=100.0)
+    max_backward_shift: float = _param(
+        0.5, 'm', "The new plan's point for now may lie this far behind the previous plan's "
+        "(PLAN_SHIFT). planning_validator uses 0.1 m on plans re-anchored at the ego's "
+        'nearest point; plans made from different camera frames differ by the odometry '
+        'error between their stamps as well.', ge=0.01, le=100.0)
+    horizon_margin: float = _param(
+        0.2, 's', 'From the point the plan is sampled at, the plan must last as long as the '
+        "fallback's stop from the measured speed plus this, and its path must hold the stop "
+        'plus this long at that speed (PLAN_HORIZON_SHORT); when it no longer does, the gate '
+        'stops along it. planning_validator forgives 2 m of the stopping distance instead; a '
+        'gate must not.', ge=0.0, le=10.0)
+    actuation_delay: float = _param(
+        0.2, 's', 'The plan is sampled this far ahead of now: what is commanded now is '
+        "driven this much later. control_validator's overrun prediction assumes 0.2 s.",
+        ge=0.0, le=2.0)
+    max_kink_angle: float = _param(
+        0.5, 'rad', 'Largest angle between the directions of consecutive segments '
+        '(PLAN_KINK). planning_validator allows 2.0 rad between points at least 1 m apart; at '
+        '0.1 s spacing a path inside `max_curvature` turns less than 0.1 rad between segments, '
+        'and a reversal (a cusp) turns by pi.', ge=0.01, le=3.2)
+    max_jerk: float = _param(
+        10.0, 'm/s^3', 'Largest rate of change of the recomputed acceleration (PLAN_OVER_JERK). '
+        'vehicle_cmd_gate allows 5 above 0.3 m/s; a plan sampled at 0.1 s that steps its '
+        "acceleration by the envelope's 1 m/s^2 in one interval shows 10.", ge=0.1, le=1000.0)
+    max_curvature: float = _param(
+        0.33, '1/m', 'Largest curvature magnitude anywhere on the plan (PLAN_OVER_CURVATURE): the '
+        "Alpamayo R1 model's declared action bound, which nothing enforces at inference "
+        '(planning_validator: 1.0).', ge=0.001, le=100.0)
+    min_segment_length: float = _param(
+        0.01, 'm', 'A segment shorter than this has no direction: it is left out of the '
+        'curvature and kink checks (its turn is judged as a yaw rate) and is followed without '
+        'turning.', ge=0.0001, le=1.0)
+    max_interval: float = _param(
+        1.0, 'm', 'Largest distance between neighbouring points (PLAN_INTERVAL). '
+        'planning_validator allows 100 m between distance-resampled points; at 0.1 s and '
+        'envelope speeds points are centimetres apart.', ge=0.01, le=1000.0)
+    stop_jerk: float = _param(
+        10.0, 'm/s^3', 'The fallback stop along the path reaches its deceleration at this jerk. '
+        "Autoware's emergency stop ramps at 1.5 to 2.5 m/s^2, which at this envelope would "
+        'more than double the stopping distance; 10 reaches `fallback.decel` in 0.1 s.',
+        ge=0.1, le=1000.0)
+
+
 class GateConfig(_Section):
     """Every parameter of the safety_gate node."""
 
@@ -254,12 +375,14 @@ class GateConfig(_Section):
     monitor: MonitorConfig = MonitorConfig()
     trace: TraceConfig = TraceConfig()
     estop: EstopConfig = EstopConfig()
+    planner: PlannerConfig = PlannerConfig()
+    trajectory: TrajectoryConfig = TrajectoryConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
-        rate, conf, env, fb, odom, mon, trace = (
+        rate, conf, env, fb, odom, mon, trace, plan = (
             values['rate_hz'], values['confidence'], values['envelope'], values['fallback'],
-            values['odom'], values['monitor'], values['trace'])
+            values['odom'], values['monitor'], values['trace'], values['trajectory'])
         rules = [
             ('confidence.recover_threshold', conf.recover_threshold,
              conf.recover_threshold >= conf.threshold,
@@ -285,6 +408,8 @@ class GateConfig(_Section):
              'the longest a working gate can be silent'),
             ('trace.required', trace.required, trace.enabled or not trace.required,
              'must be false when trace.enabled is false: a disabled trace cannot be required'),
+            ('trajectory.max_points', plan.max_points, plan.max_points >= plan.min_points,
+             f'must be >= trajectory.min_points ({plan.min_points})'),
         ]
         broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
         if broken:
@@ -313,7 +438,8 @@ def allowed_range(field) -> str:
     if field.type_ is bool:
         return 'true or false'
     if field.type_ is str:
-        return 'any string'
+        choices = info.extra['choices']
+        return f'one of {", ".join(choices)}' if choices else 'any string'
     # Every limit has both bounds inclusive: an open bound let subnormal
     # values through, which made the envelope guard's arithmetic non-finite.
     return f'[{info.ge}, {info.le}]'

@@ -12,6 +12,11 @@ latch and e-stop input -> proposal validity -> confidence -> envelope veto -> se
 plausibility -> clock and trace health -> hysteresis -> output (rate-limited
 approval, or fallback ramp, or zero) -> envelope guard.
 
+In trajectory mode (``planner.input`` not ``twist``) the proposal is a plan,
+and ``safety_gate.plan_mode`` gives its checks (in place of validity and the
+envelope veto), the approved command (sampled from the approved plan) and
+the fallback (a stop along the approved path); the order is the same.
+
 Every proposal is decided exactly once, and never after a newer one: a stamped
 proposal waiting for its meta is decided as refused (``SUPERSEDED``) the
 moment another proposal arrives, so one event can give two decisions, and
@@ -23,11 +28,12 @@ from dataclasses import dataclass
 import math
 from typing import List, NamedTuple, Optional, Tuple
 
-from safety_gate import checks, fallback, hysteresis, limits, sensors
+from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors
 from safety_gate.config import GateConfig
 from safety_gate.decision import Check, Clamp, Command, Decision, evolve, Reason, Verdict, ZERO
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
+    TraceHealth)
 from safety_gate.hysteresis import Authority
 from safety_gate.sensors import SensorState
 
@@ -73,6 +79,7 @@ class GateState:
     output: Command = ZERO
     output_t: Optional[float] = None
     verdict: Verdict = Verdict.FALLBACK
+    plans: plan_mode.PlanState = plan_mode.PlanState()
 
 
 class StepResult(NamedTuple):
@@ -163,6 +170,25 @@ def _on_proposal(state: GateState, proposal: Proposal, now: float,
     return StepResult(state, refused + (decision,))
 
 
+def _on_plan(state: GateState, plan: Plan, now: float, cfg: GateConfig) -> StepResult:
+    # In twist mode a plan is not an input: the trace records it, nothing decides on it.
+    if not plan_mode.active(cfg):
+        return StepResult(state)
+    previous = state.decided_stamp
+    plans = plan_mode.on_plan(state.plans, plan, state.sensors.odom, now, previous,
+                              state.reset_time, cfg)
+    state = evolve(state, plans=plans, latest_meta=_paired_meta(state, plan.stamp),
+                   decided_stamp=_newest_stamp(previous, plan.stamp, now, cfg))
+    decision_state, decision = _decide(state, now, cfg, 'plan', fresh=True)
+    return StepResult(decision_state, (decision,))
+
+
+def _on_reasoning(state: GateState, reasoning: Reasoning, now: float,
+                  cfg: GateConfig) -> StepResult:
+    # Recorded in the trace with the events; never parsed, never able to approve.
+    return StepResult(state)
+
+
 def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepResult:
     state = evolve(state, metas=(state.metas + ((meta, now),))[-_METAS_KEPT:])
     pending = state.pending
@@ -199,6 +225,8 @@ def _on_clock_stall(state: GateState, stall: ClockStall, now: float,
 
 
 def _on_odom(state: GateState, odom: Odom, now: float, cfg: GateConfig) -> StepResult:
+    if plan_mode.active(cfg):
+        state = evolve(state, plans=plan_mode.on_odom(state.plans, odom))
     return StepResult(evolve(state, sensors=sensors.on_odom(
         state.sensors, odom, now, state.output, cfg)))
 
@@ -242,7 +270,8 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
     # The reset only permits motion: every proposal stamped before it is void
     # (a pending one too: it is still decided, and refused by the stamp check).
     state = evolve(rearmed, latched=False, reset_time=now, latest=None, latest_meta=None,
-                   authority=hysteresis.FRESH)
+                   authority=hysteresis.FRESH,
+                   plans=plan_mode.PlanState(poses=rearmed.plans.poses))
     decision_state, decision = _decide(state, now, cfg, 'reset')
     return StepResult(decision_state, (decision,),
                       (True, 'latch cleared: waiting for a fresh, valid proposal'))
@@ -254,9 +283,9 @@ def _on_trace_health(state: GateState, health: TraceHealth, now: float,
 
 
 _HANDLERS = {
-    Proposal: _on_proposal, Meta: _on_meta, Tick: _on_tick, Odom: _on_odom, Imu: _on_imu,
-    Estop: _on_estop, Reset: _on_reset, TraceHealth: _on_trace_health,
-    ClockStall: _on_clock_stall,
+    Proposal: _on_proposal, Plan: _on_plan, Reasoning: _on_reasoning, Meta: _on_meta,
+    Tick: _on_tick, Odom: _on_odom, Imu: _on_imu, Estop: _on_estop, Reset: _on_reset,
+    TraceHealth: _on_trace_health, ClockStall: _on_clock_stall,
 }
 
 
@@ -324,7 +353,7 @@ def _forget_the_past(state: GateState, now: float,
     return evolve(state, clock_jumped=True, decided_stamp=None,
                   latest=None, estop_seen=min(state.estop_seen, now),
                   latest_meta=None, latest_received=-math.inf, metas=(),
-                  reset_time=None, output_t=now,
+                  reset_time=None, output_t=now, plans=plan_mode.PlanState(),
                   sensors=SensorState(stuck_held=held.stuck_held,
                                       tracking_held=held.tracking_held),
                   authority=hysteresis.revoke(now, cfg.confidence)), refused
@@ -352,14 +381,13 @@ def _refuse_pending(state: GateState, now: float, cfg: GateConfig,
     decision = Decision(now, 'superseded', verdict, reasons, (check,), pending.proposal, None,
                         output, (Clamp.ENVELOPE,) if changed else ())
     return evolve(state, pending=None, decided_stamp=_newest_stamp(
-        state.decided_stamp, pending.proposal, now, cfg)), (decision,)
+        state.decided_stamp, pending.proposal.stamp, now, cfg)), (decision,)
 
 
-def _newest_stamp(decided: Optional[float], proposal: Proposal, now: float,
+def _newest_stamp(decided: Optional[float], stamp: float, now: float,
                   cfg: GateConfig) -> Optional[float]:
     # Only a plausible stamp moves the order reference: one far in the future
     # would otherwise block every later proposal until the clock caught up.
-    stamp = proposal.stamp
     if not (math.isfinite(stamp) and stamp - now <= cfg.future_tolerance):
         return decided
     return stamp if decided is None else max(decided, stamp)
@@ -370,12 +398,15 @@ def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
                      trigger: str) -> Tuple[GateState, Decision]:
     previous = state.decided_stamp
     state = evolve(state, latest=proposal, latest_meta=meta, latest_received=received,
-                   decided_stamp=_newest_stamp(previous, proposal, now, cfg))
+                   decided_stamp=_newest_stamp(previous, proposal.stamp, now, cfg))
     return _decide(state, now, cfg, trigger, previous, fresh=True)
 
 
 def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
                      previous_stamp: Optional[float], fresh: bool) -> List[Check]:
+    if plan_mode.active(cfg):
+        return plan_mode.checks(state.plans, state.sensors.odom, now, fresh, cfg) + (
+            checks.confidence(state.latest_meta, cfg.confidence))
     proposal = state.latest
     if proposal is None:
         return [Check('proposal.present', False, None, 'required', Reason.NO_PROPOSAL)]
@@ -436,10 +467,21 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
         # stalled clock means a paused or dead simulator, so stop at once.
         verdict, output = Verdict.FALLBACK, ZERO
     elif failing:
-        verdict, output = Verdict.FALLBACK, _fallback_output(state, now, cfg)
+        verdict = Verdict.FALLBACK
+        stop = plan_mode.fallback(state.plans, state.output, now, _dt(state, now), cfg) if (
+            plan_mode.active(cfg)) else None
+        if stop is None:
+            output = _fallback_output(state, now, cfg)
+        else:
+            plans, output = stop
+            state = evolve(state, plans=plans)
     else:
         verdict = Verdict.APPROVE
-        target = Command(state.latest.v, state.latest.w)
+        if plan_mode.active(cfg):
+            plans, target = plan_mode.approve(state.plans, now, fresh, cfg)
+            state = evolve(state, plans=plans)
+        else:
+            target = Command(state.latest.v, state.latest.w)
         # An approval moves the output by at most what one watchdog period (and
         # the lateness the monitor tolerates) allows: time the node clock jumped
         # over was not spent at the last output. The fallback ramp keeps the

@@ -9,7 +9,7 @@ feeds the same sequence back through the same step function.
 """
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 
 def stamp_to_seconds(sec: int, nanosec: int) -> float:
@@ -25,6 +25,40 @@ class Proposal:
     w: float
     stamp: float
     stamped: bool = True
+
+
+# One plan point: (time_from_start s, x m, y m, yaw rad) in the plan's frame.
+PlanPoint = Tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planner trajectory: timed poses in ``frame_id`` as it was at ``stamp``.
+
+    Trajectory mode's counterpart of :class:`Proposal`. The poses are all the
+    gate believes: speeds, accelerations and curvature are recomputed from them
+    and their times (``safety_gate.plan_profile``), never read from a
+    message's velocity fields, which the Alpamayo wrapper finite-differences or
+    leaves at zero. ``source`` names the input it came from (``path`` or
+    ``autoware_trajectory``), for the trace.
+    """
+
+    stamp: float
+    frame_id: str
+    points: Tuple[PlanPoint, ...]
+    source: str = ''
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """The planner's reasoning text: recorded, never parsed, never able to approve.
+
+    ``stamp`` pairs it with the plan of the same stamp; None for an unstamped
+    ``std_msgs/String``.
+    """
+
+    text: str
+    stamp: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -102,4 +136,5 @@ class TraceHealth:
     ok: bool
 
 
-Event = Union[Proposal, Meta, Odom, Imu, Estop, Reset, Tick, ClockStall, TraceHealth]
+Event = Union[Proposal, Plan, Reasoning, Meta, Odom, Imu, Estop, Reset, Tick, ClockStall,
+              TraceHealth]

@@ -18,11 +18,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from safety_gate.decision import Check, Decision
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
+    TraceHealth)
 
 EVENT_TYPES = {
-    'proposal': Proposal, 'meta': Meta, 'odom': Odom, 'imu': Imu, 'estop': Estop,
-    'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth, 'clock_stall': ClockStall,
+    'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
+    'imu': Imu, 'estop': Estop, 'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
+    'clock_stall': ClockStall,
 }
 EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls
@@ -54,7 +56,11 @@ def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
     fields = {}
     for name in _FIELD_NAMES[cls]:
         value = data[name] if name in data or name not in defaults else defaults[name]
-        fields[name] = _number(value) if name in numeric else value
+        if name in numeric:
+            value = _number(value)
+        elif name == 'points':  # a plan's points: JSON gives lists, the event holds tuples
+            value = tuple(tuple(_number(number) for number in point) for point in value)
+        fields[name] = value
     return _number(data['t']), cls(**fields)
 
 

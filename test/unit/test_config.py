@@ -28,8 +28,11 @@ def config_error(flat) -> str:
 
 def changed_value(name, default):
     """Return a valid value for ``name`` other than its default."""
+    choices = dict(config.iter_fields())[name].field_info.extra['choices']
     if isinstance(default, bool):
         candidates = [not default]
+    elif choices:
+        candidates = list(choices)
     elif isinstance(default, str):
         candidates = ['changed']
     elif isinstance(default, int):
@@ -113,6 +116,11 @@ def test_every_parameter_has_a_description_and_a_unit_key():
     ({'rate_hz': 5.0}, ['monitor.max_spin_failure', '0.5', '2 / rate_hz + monitor.max_late']),
     ({'estop.heartbeat_timeout': -0.1}, ["'estop.heartbeat_timeout'", '[0.0, 10.0]']),
     ({'trace.stall_timeout': 0.0}, ["'trace.stall_timeout'", '[0.01, 60.0]']),
+    ({'planner.input': 'Twist'}, ["'planner.input'", "'Twist'",
+                                  'one of twist, path, autoware_trajectory']),
+    ({'planner.input': 1}, ["'planner.input'", 'string']),
+    ({'trajectory.min_points': 30, 'trajectory.max_points': 20},
+     ['trajectory.max_points', '20', 'trajectory.min_points (30)']),
 ], ids=lambda value: str(value)[:60] if isinstance(value, dict) else '')
 def test_invalid_value_names_parameter_value_and_range(flat, fragments):
     message = config_error(flat)
@@ -135,6 +143,8 @@ def test_every_problem_is_reported_at_once():
     {'odom.max_speed': 1.0},
     {'confidence.pairing_wait': 0.0},
     {'rate_hz': 50},
+    {'trajectory.min_points': 64, 'trajectory.max_points': 64},
+    {'planner.input': 'autoware_trajectory'},
 ])
 def test_values_on_a_boundary_are_accepted(flat):
     flattened = config.flatten(config.build(flat))

@@ -1,0 +1,130 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Trajectory mode's part of the core: what it remembers, checks, commands and falls back to.
+
+``core`` keeps the order of a decision and calls in here when
+``planner.input`` is not ``twist``. A plan is judged once, when it arrives
+(``plan_checks.judge``); while it is the approved one, every tick checks the
+vehicle against it and that stopping within what is left of it is still
+feasible, and the command is sampled from it (``plan_tracking``). A plan
+that was refused keeps its failing checks until the next plan. The fallback
+stops along the approved path (``plan_fallback``); without one the core's
+own ramp applies.
+"""
+
+from dataclasses import dataclass
+import math
+from typing import List, Optional, Tuple
+
+from safety_gate import plan_checks, plan_fallback, plan_tracking
+from safety_gate.config import GateConfig
+from safety_gate.decision import Check, Command, evolve, Reason
+from safety_gate.ego_motion import Pose, pose_at, relative_pose, vehicle_in_plan_frame
+from safety_gate.events import Odom, Plan
+from safety_gate.plan_profile import Profile
+
+# Odometry poses kept to place plans: 10 s at 50 Hz, longer than a plan is followed.
+_POSES_KEPT = 512
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What trajectory mode remembers between steps."""
+
+    poses: Tuple[Tuple[float, Pose], ...] = ()
+    latest: Optional[Plan] = None
+    latest_profile: Optional[Profile] = None
+    latest_checks: Tuple[Check, ...] = ()
+    approved: Optional[Plan] = None
+    approved_profile: Optional[Profile] = None
+    stop: Optional[plan_fallback.Stop] = None
+
+
+def active(cfg: GateConfig) -> bool:
+    """Return True if the planner sends plans (``planner.input`` is not ``twist``)."""
+    return cfg.planner.input != 'twist'
+
+
+def on_odom(state: PlanState, odom: Odom) -> PlanState:
+    """Keep the pose of a finite odometry sample newer than the last one kept."""
+    values = (odom.stamp, odom.x, odom.y, odom.yaw, odom.v)
+    if not all(math.isfinite(value) for value in values) or (
+            state.poses and odom.stamp <= state.poses[-1][0]):
+        return state
+    poses = state.poses + ((odom.stamp, Pose(odom.x, odom.y, odom.yaw)),)
+    return evolve(state, poses=poses[-_POSES_KEPT:])
+
+
+def _vehicle(state: PlanState, odom: Optional[Odom], stamp: float) -> Optional[plan_checks.Ego]:
+    if odom is None or not state.poses:
+        return None
+    placed = vehicle_in_plan_frame(state.poses, stamp, state.poses[-1][1])
+    return None if placed is None else plan_checks.Ego(placed, odom.v)
+
+
+def _previous(state: PlanState, stamp: float) -> Optional[plan_checks.Previous]:
+    approved = state.approved
+    if approved is None:
+        return None
+    before, after = pose_at(state.poses, approved.stamp), pose_at(state.poses, stamp)
+    if before is None or after is None:
+        return None
+    return plan_checks.Previous(state.approved_profile, approved.stamp,
+                                relative_pose(before, after))
+
+
+def on_plan(state: PlanState, plan: Plan, odom: Optional[Odom], now: float,
+            previous_stamp: Optional[float], reset_time: Optional[float],
+            cfg: GateConfig) -> PlanState:
+    """Judge a new plan once, against the vehicle now and the approved plan."""
+    found, prof = plan_checks.judge(plan, now, _vehicle(state, odom, plan.stamp),
+                                    _previous(state, plan.stamp), cfg)
+    if previous_stamp is not None:
+        found.append(Check('plan.order', plan.stamp > previous_stamp, plan.stamp,
+                           previous_stamp, Reason.STAMP_NOT_INCREASING))
+    if reset_time is not None:
+        found.append(Check('plan.after_reset', plan.stamp > reset_time, plan.stamp,
+                           reset_time, Reason.PROPOSAL_BEFORE_RESET))
+    return evolve(state, latest=plan, latest_profile=prof, latest_checks=tuple(found))
+
+
+def checks(state: PlanState, odom: Optional[Odom], now: float, fresh: bool,
+           cfg: GateConfig) -> List[Check]:
+    """Return the plan checks of a decision: on arrival, or on a tick."""
+    latest = state.latest
+    if latest is None:
+        return [Check('plan.present', False, None, 'required', Reason.NO_PROPOSAL)]
+    if fresh or latest is not state.approved:
+        return list(state.latest_checks)
+    prof, age = state.approved_profile, now - latest.stamp
+    vehicle = _vehicle(state, odom, latest.stamp)
+    if vehicle is None:
+        return [Check('plan.ego', False, 'unknown', 'odometry at the stamp and now',
+                      Reason.PLAN_EGO_UNKNOWN)]
+    return plan_checks.ego(prof, age, vehicle, cfg) + [
+        plan_tracking.remaining_stop_feasible(prof, age, vehicle.speed, cfg)]
+
+
+def approve(state: PlanState, now: float, fresh: bool, cfg: GateConfig) -> Tuple[PlanState,
+                                                                                 Command]:
+    """Return the state and the command for now when the decision approves."""
+    if fresh:
+        state = evolve(state, approved=state.latest, approved_profile=state.latest_profile)
+    state = evolve(state, stop=None)
+    return state, plan_tracking.command(state.approved_profile, now - state.approved.stamp, cfg)
+
+
+def fallback(state: PlanState, output: Command, now: float, dt: float,
+             cfg: GateConfig) -> Optional[Tuple[PlanState, Command]]:
+    """Return the state and the next command of the stop along the approved path.
+
+    None without an approved plan: the core's own ramp applies then.
+    """
+    if state.approved is None:
+        return None
+    stop = state.stop
+    if stop is None:
+        stop = plan_fallback.start(state.approved_profile, now - state.approved.stamp,
+                                   output.v, cfg)
+    stop, command = plan_fallback.step(stop, dt, cfg)
+    return evolve(state, stop=stop), command

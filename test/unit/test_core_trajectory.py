@@ -1,0 +1,241 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The core in trajectory mode: plans judged on arrival, followed on ticks, left by a stop.
+
+A simulated vehicle obeys the output exactly and reports odometry before
+every tick, so the plan checks see a vehicle that drives what it is told.
+"""
+
+import json
+import math
+
+from harness.event_scripts import records_of, Step
+from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
+import pytest
+from safety_gate import config, core, replay, trace_format, trace_record
+from safety_gate.decision import Reason, Verdict
+from safety_gate.events import Odom, Plan, Reasoning, Reset, Tick
+
+TICK = 1 / 32
+T0 = 100.0
+MODE = {'require_reset_on_start': False, 'planner.input': 'autoware_trajectory',
+        'confidence.required': False}
+
+
+class Drive:
+    """The core, a clock, and a vehicle that drives the output exactly."""
+
+    def __init__(self, params=None, odometry=True):
+        self.cfg = config.build({**MODE, **(params or {})})
+        self.state = core.initial_state(self.cfg)
+        self.now = T0
+        self.x = self.y = self.yaw = 0.0
+        self.odometry = odometry
+        self.decisions = []
+        self.steps = []
+        self.report()
+
+    def step(self, event):
+        result = core.step(self.state, event, self.now, self.cfg)
+        self.state = result.state
+        self.decisions += result.decisions
+        self.steps.append(Step(self.now, event, result.decisions, result.reply))
+        return result.decisions
+
+    def report(self):
+        if self.odometry:
+            out = self.state.output
+            self.step(Odom(out.v, out.w, self.x, self.y, self.now, self.yaw))
+
+    def tick(self):
+        out = self.state.output
+        self.x += out.v * TICK * math.cos(self.yaw + out.w * TICK / 2.0)
+        self.y += out.v * TICK * math.sin(self.yaw + out.w * TICK / 2.0)
+        self.yaw += out.w * TICK
+        self.now += TICK
+        self.report()
+        return self.step(Tick())[-1]
+
+    def run(self, seconds):
+        return [self.tick() for _ in range(round(seconds / TICK))]
+
+
+def curved(stamp, variant=ALPAMAYO_2):
+    return wrapper_plan(stamp, lambda t: 0.5, lambda t: 0.2, variant)
+
+
+def test_in_twist_mode_a_plan_is_recorded_and_decides_nothing():
+    cfg = config.build({'require_reset_on_start': False})
+    state = core.initial_state(cfg)
+    result = core.step(state, curved(T0), T0, cfg)
+    assert result.decisions == () and result.state.plans == state.plans
+
+
+def test_reasoning_never_decides():
+    drive = Drive()
+    assert drive.step(Reasoning('turning left because the road bends', T0)) == ()
+
+
+def test_a_nominal_plan_is_approved_and_followed_with_w_equal_v_times_curvature():
+    drive = Drive()
+    (first,) = drive.step(curved(drive.now))
+    assert first.verdict is Verdict.APPROVE and first.trigger == 'plan'
+    assert first.proposal is None
+    outputs = [d.output for d in drive.run(1.5)]
+    assert all(d.verdict is Verdict.APPROVE for d in drive.decisions[-len(outputs):])
+    assert outputs[-1].v == pytest.approx(0.5, rel=1e-3)
+    assert outputs[-1].w == pytest.approx(0.1, rel=1e-2)
+
+
+def test_plans_every_two_seconds_with_a_long_horizon_drive_without_a_fallback():
+    # Stamped at the camera time, 0.1 s before they arrive, as the Alpamayo 2 node does.
+    drive = Drive()
+    drive.run(0.25)
+    start = len(drive.decisions)
+    for _ in range(4):
+        (decision,) = drive.step(curved(drive.now - 0.1))
+        assert decision.verdict is Verdict.APPROVE, decision.reasons
+        drive.run(2.0)
+    assert {d.verdict for d in drive.decisions[start:]} == {Verdict.APPROVE}
+    assert drive.state.output.v == pytest.approx(0.5, rel=1e-3)
+
+
+def test_a_plan_stamped_before_the_first_odometry_cannot_be_placed():
+    drive = Drive()
+    (decision,) = drive.step(curved(drive.now - 0.1))
+    assert decision.reasons == (Reason.PLAN_EGO_UNKNOWN,)
+
+
+def test_a_short_plan_left_without_a_successor_ends_in_a_stop_along_its_path():
+    drive = Drive()
+    drive.step(curved(drive.now, ALPAMAYO_15))
+    decisions = drive.run(4.0)
+    fallback = [d for d in decisions if d.verdict is Verdict.FALLBACK]
+    assert fallback and fallback[0].reasons == (Reason.PLAN_HORIZON_SHORT,)
+    moving = [d.output for d in fallback if d.output.v > 1e-6]
+    speeds = [out.v for out in moving]
+    assert all(b <= a for a, b in zip(speeds, speeds[1:]))
+    assert all(out.w == pytest.approx(out.v * 0.2, rel=1e-2) for out in moving)
+    assert decisions[-1].output.v == 0.0
+
+
+def test_the_logged_backward_sweep_is_refused_and_stays_refused():
+    drive = Drive()
+    sweep = polyline([-27.0 / 63] * 63, [0.0] * 63, stamp=drive.now, first=0.1,
+                     start=(-10.6, 0.0, 0.0))
+    (decision,) = drive.step(sweep)
+    assert decision.verdict is Verdict.FALLBACK
+    assert {Reason.PLAN_START_FAR, Reason.PLAN_BEHIND_EGO,
+            Reason.PLAN_BACKWARD_SWEEP} <= set(decision.reasons)
+    assert all(d.verdict is Verdict.FALLBACK for d in drive.run(0.5))
+    assert drive.state.output.v == 0.0
+
+
+def test_a_plan_with_nan_is_refused_before_anything_is_measured():
+    drive = Drive()
+    points = list(curved(drive.now).points)
+    points[10] = (points[10][0], math.nan, 0.0, 0.0)
+    (decision,) = drive.step(Plan(drive.now, 'base_link', tuple(points)))
+    assert set(decision.reasons) == {Reason.PLAN_NON_FINITE}
+
+
+def test_without_odometry_a_plan_cannot_be_placed():
+    drive = Drive(odometry=False)
+    (decision,) = drive.step(curved(drive.now))
+    assert Reason.PLAN_EGO_UNKNOWN in decision.reasons
+    assert Reason.ODOM_MISSING in decision.reasons
+
+
+def test_an_older_plan_after_a_newer_one_is_refused():
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.25)
+    (decision,) = drive.step(curved(T0 - 0.1))
+    assert Reason.STAMP_NOT_INCREASING in decision.reasons
+
+
+def test_a_plan_flipping_to_another_route_loses_authority():
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    right = wrapper_plan(drive.now, lambda t: 0.5, lambda t: -0.2)
+    (decision,) = drive.step(right)
+    assert Reason.PLAN_SHIFT in decision.reasons
+
+
+def test_plan_events_survive_the_trace_round_trip():
+    plan = Plan(T0, 'base_link', ((0.1, math.nan, 0.0, 0.0), (0.2, 0.1, math.inf, 0.5)),
+                'autoware_trajectory')
+    line = trace_format.encode_record(trace_record.event_to_dict(T0, plan))
+    now, back = trace_record.event_from_dict(json.loads(line))
+    assert now == T0 and back.stamp == plan.stamp and back.frame_id == plan.frame_id
+    assert math.isnan(back.points[0][1]) and back.points[1][2] == math.inf
+    assert back.points[1] == (0.2, 0.1, math.inf, 0.5)
+    reasoning = Reasoning('NaN', None)
+    assert trace_record.event_from_dict(
+        json.loads(trace_format.encode_record(trace_record.event_to_dict(T0, reasoning))))[
+            1] == reasoning
+
+
+def test_the_command_is_the_plan_sampled_an_actuation_delay_after_now():
+    drive = Drive({'envelope.max_linear_accel': 2.0})
+    stamp = drive.now
+    drive.step(wrapper_plan(stamp, lambda t: 0.3 + 0.1 * t))
+    drive.run(1.0)
+    age = drive.now - stamp
+    expected = 0.3 + 0.1 * (age + drive.cfg.trajectory.actuation_delay)
+    assert drive.state.output.v == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_stop_starts_where_the_vehicle_is_on_the_path():
+    # Straight for 1.2 s, then curving: the stop begins on the straight part.
+    drive = Drive()
+    drive.step(wrapper_plan(drive.now, lambda t: 0.5, lambda t: 0.0 if t < 1.2 else 0.3,
+                            ALPAMAYO_15))
+    fallback = [d for d in drive.run(4.0) if d.verdict is Verdict.FALLBACK]
+    assert fallback[0].output.w == 0.0 and fallback[0].output.v > 0.0
+    assert any(d.output.w > 0.0 for d in fallback)
+
+
+def test_a_plan_with_the_stamp_of_the_previous_one_is_refused():
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.25)
+    (decision,) = drive.step(curved(T0))
+    assert Reason.STAMP_NOT_INCREASING in decision.reasons
+
+
+def test_a_plan_stamped_at_the_reset_is_refused():
+    drive = Drive({'require_reset_on_start': True})
+    (reset,) = drive.step(Reset())
+    assert reset.trigger == 'reset'
+    (decision,) = drive.step(curved(drive.now))
+    assert Reason.PROPOSAL_BEFORE_RESET in decision.reasons
+
+
+def test_each_stop_starts_from_the_plan_approved_last():
+    drive = Drive({'confidence.recover_count': 1, 'confidence.min_dwell': 0.0})
+    for _ in range(2):
+        drive.step(curved(drive.now, ALPAMAYO_15))
+        decisions = drive.run(4.0)
+        fallback = [d for d in decisions if d.verdict is Verdict.FALLBACK]
+        assert fallback[0].output.v == pytest.approx(0.5, abs=0.05)
+        assert decisions[-1].output.v == 0.0
+
+
+def test_a_trajectory_mode_trace_replays_decision_by_decision():
+    drive = Drive({'confidence.recover_count': 1, 'confidence.min_dwell': 0.0})
+    drive.run(0.25)
+    drive.step(curved(drive.now - 0.1, ALPAMAYO_15))
+    drive.step(Reasoning('the road bends left', drive.now - 0.1))
+    drive.run(3.0)
+    drive.step(polyline([-0.4] * 63, [0.0] * 63, stamp=drive.now, first=0.1))
+    drive.run(0.5)
+    state, queued = core.initial_state(drive.cfg), ()
+    records = [json.loads(trace_format.encode_record(rec)) for rec in records_of(drive.steps)]
+    assert len(records) == len(drive.decisions)
+    for record in records:
+        state, decision, queued = replay._replay_record(state, queued, record, drive.cfg)
+        assert trace_record.decision_summary(decision) == trace_record.record_summary(record)
+    verdicts = {d.verdict for d in drive.decisions}
+    assert verdicts == {Verdict.APPROVE, Verdict.FALLBACK}
