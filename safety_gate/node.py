@@ -261,11 +261,16 @@ class SafetyGateNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
+    def _admit_proposal(self, info) -> bool:
+        if self._intake.admit_proposal(time.monotonic(),
+                                       info.get('publication_sequence_number')):
+            return True
+        self._warn_shed('proposals', self._intake.proposals.shed)
+        return False
+
     def _on_cmd(self, msg, info) -> None:
         started = time.perf_counter()
-        if not self._intake.admit_proposal(time.monotonic(),
-                                           info.get('publication_sequence_number')):
-            self._warn_shed('proposals', self._intake.proposals.shed)
+        if not self._admit_proposal(info):
             return
         if isinstance(msg, TwistStamped):
             self._frame_id = msg.header.frame_id or self._frame_id
@@ -273,9 +278,7 @@ class SafetyGateNode(Node):
 
     def _on_plan(self, msg, info) -> None:
         started = time.perf_counter()
-        if not self._intake.admit_proposal(time.monotonic(),
-                                           info.get('publication_sequence_number')):
-            self._warn_shed('plans', self._intake.proposals.shed)
+        if not self._admit_proposal(info):
             return
         self._frame_id = msg.header.frame_id or self._frame_id
         self._convert_and_step(self._plans.to_plan, msg, started)

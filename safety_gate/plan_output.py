@@ -74,6 +74,11 @@ def _set_time(stamp, ns: int) -> None:
     stamp.sec, stamp.nanosec = divmod(ns, _NS_PER_S)
 
 
+def _set_header(header, stamp_ns: int, frame_id: str) -> None:
+    _set_time(header.stamp, stamp_ns)
+    header.frame_id = frame_id
+
+
 def _set_pose(pose, x: float, y: float, yaw: float) -> None:
     pose.position.x, pose.position.y = float(x), float(y)
     pose.orientation.z, pose.orientation.w = math.sin(yaw / 2.0), math.cos(yaw / 2.0)
@@ -82,30 +87,27 @@ def _set_pose(pose, x: float, y: float, yaw: float) -> None:
 def fill_path(pose_type: Callable, msg, stamp_ns: int, frame_id: str,
               found: Sequence[OutPoint]):
     """Fill a nav_msgs/Path: each pose stamped at its time (speeds are implied by them)."""
-    _set_time(msg.header.stamp, stamp_ns)
-    msg.header.frame_id = frame_id
+    _set_header(msg.header, stamp_ns, frame_id)
     poses = []
     for t, x, y, yaw, _ in found:
         pose = pose_type()
-        _set_time(pose.header.stamp, stamp_ns + round(t * _NS_PER_S))
-        pose.header.frame_id = frame_id
+        _set_header(pose.header, stamp_ns + round(t * _NS_PER_S), frame_id)
         _set_pose(pose.pose, x, y, yaw)
         poses.append(pose)
     msg.poses = poses
     return msg
 
 
+def _trajectory_point(point, t: float, x: float, y: float, yaw: float, speed: float):
+    _set_time(point.time_from_start, round(t * _NS_PER_S))
+    _set_pose(point.pose, x, y, yaw)
+    point.longitudinal_velocity_mps = float(speed)
+    return point
+
+
 def fill_trajectory(point_type: Callable, msg, stamp_ns: int, frame_id: str,
                     found: Sequence[OutPoint]):
     """Fill an autoware_planning_msgs/Trajectory: time_from_start, pose and speed per point."""
-    _set_time(msg.header.stamp, stamp_ns)
-    msg.header.frame_id = frame_id
-    out = []
-    for t, x, y, yaw, speed in found:
-        point = point_type()
-        _set_time(point.time_from_start, round(t * _NS_PER_S))
-        _set_pose(point.pose, x, y, yaw)
-        point.longitudinal_velocity_mps = float(speed)
-        out.append(point)
-    msg.points = out
+    _set_header(msg.header, stamp_ns, frame_id)
+    msg.points = [_trajectory_point(point_type(), *point) for point in found]
     return msg
