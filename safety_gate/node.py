@@ -8,6 +8,12 @@ watchdog timer, and hands trace records to the background writer. It makes
 no decision of its own: anything the core raises becomes a FALLBACK decision
 with reason INTERNAL_ERROR.
 
+In trajectory mode (``planner.input`` ``path`` or ``autoware_trajectory``) it
+reads plans on ``planner/trajectory`` and reasoning text instead of
+``planner/cmd_vel``, and with every decision also publishes
+``safety_gate/trajectory`` (built by ``plan_output``); the Autoware types are
+imported only then, and without them the node refuses to start (exit 2).
+
 Two guards watch the shell itself on the steady clock, whatever the node
 clock does: a backstop timer keeps ``cmd_vel`` alive (zero, CLOCK_STALLED)
 while the watchdog timer on the node clock does not fire, and a thread
