@@ -25,6 +25,14 @@ _TOPICS = (
     ('odom_topic', 'odom', 'vehicle odometry (in)'),
     ('imu_topic', 'imu', 'IMU yaw rate (in)'),
     ('cmd_vel_topic', 'cmd_vel', 'gated actuator command (out)'),
+    ('planner_trajectory_topic', 'planner/trajectory',
+     'planner trajectory, nav_msgs/Path or autoware Trajectory (in, trajectory modes)'),
+    ('planner_reasoning_topic', 'planner/reasoning',
+     'planner reasoning text, std_msgs/String (in, trajectory modes)'),
+    ('planner_reasoning_stamped_topic', 'planner/reasoning_stamped',
+     'planner reasoning text, autoware StringStamped (in, trajectory modes)'),
+    ('trajectory_topic', 'safety_gate/trajectory',
+     'gated trajectory: the approved plan or the stop (out, trajectory modes)'),
 )
 # The node's exit code for a configuration it refuses (see safety_gate.node.main).
 EXIT_CONFIG_REFUSED = 2

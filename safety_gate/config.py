@@ -350,6 +350,11 @@ class TrajectoryConfig(_Section):
         "Autoware's emergency stop ramps at 1.5 to 2.5 m/s^2, which at this envelope would "
         'more than double the stopping distance; 10 reaches `fallback.decel` in 0.1 s.',
         ge=0.1, le=1000.0)
+    publish: bool = _param(
+        True, '', 'Publish `safety_gate/trajectory` (the type of `planner/trajectory`) with '
+        'every decision: the approved plan, or the stop the fallback drives, stamped now in '
+        "the vehicle's frame now, for a controller that follows trajectories. `cmd_vel` is "
+        'the actuator command either way.')
 
 
 class GateConfig(_Section):

@@ -13,7 +13,8 @@ import math
 from typing import Callable
 
 from safety_gate.config import GateConfig
-from safety_gate.events import Imu, Meta, Odom, Proposal, stamp_to_seconds
+from safety_gate.events import (Imu, Meta, Odom, Plan, PlanPoint, Proposal, Reasoning,
+                                stamp_to_seconds)
 from safety_gate.meta import parse_meta
 
 # CDR wraps a string in a 4-byte encapsulation header, a 4-byte length, the
@@ -21,8 +22,16 @@ from safety_gate.meta import parse_meta
 CDR_STRING_OVERHEAD = 12
 
 
+_NS_PER_S = 1_000_000_000
+
+
 def _stamp(header) -> float:
     return stamp_to_seconds(header.stamp.sec, header.stamp.nanosec)
+
+
+def _yaw(q) -> float:
+    """Return the yaw of a quaternion (NaN in, NaN out: the checks refuse it)."""
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 def proposal(msg, now: float, cfg: GateConfig) -> Proposal:
@@ -54,12 +63,52 @@ def meta(raw: bytes, now: float, cfg: GateConfig, decode: Callable[[bytes], str]
 def odom(msg, now: float, cfg: GateConfig) -> Odom:
     """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion."""
     twist, pose = msg.twist.twist, msg.pose.pose
-    q = pose.orientation
-    yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
     return Odom(twist.linear.x, twist.angular.z, pose.position.x, pose.position.y,
-                _stamp(msg.header), yaw)
+                _stamp(msg.header), _yaw(pose.orientation))
 
 
 def imu(msg, now: float, cfg: GateConfig) -> Imu:
     """Convert a sensor_msgs/Imu (its yaw rate)."""
     return Imu(msg.angular_velocity.z, _stamp(msg.header))
+
+
+def _point(t: float, pose) -> PlanPoint:
+    return (t, pose.position.x, pose.position.y, _yaw(pose.orientation))
+
+
+def path_plan(msg, now: float, cfg: GateConfig) -> Plan:
+    """Convert a nav_msgs/Path: each pose's time is its stamp less the header's.
+
+    When every pose stamp is zero (a planner that does not time its poses),
+    the poses are ``trajectory.dt`` apart from the header stamp on.
+    """
+    header = msg.header.stamp
+    stamps = [pose.header.stamp for pose in msg.poses]
+    if all(stamp.sec == 0 and stamp.nanosec == 0 for stamp in stamps):
+        times = [index * cfg.trajectory.dt for index in range(len(stamps))]
+    else:  # in integer nanoseconds first: float seconds since 1970 lose the microseconds
+        times = [((stamp.sec - header.sec) * _NS_PER_S + stamp.nanosec - header.nanosec)
+                 / _NS_PER_S for stamp in stamps]
+    return Plan(_stamp(msg.header), msg.header.frame_id,
+                tuple(_point(t, pose.pose) for t, pose in zip(times, msg.poses)), 'path')
+
+
+def autoware_plan(msg, now: float, cfg: GateConfig) -> Plan:
+    """Convert an autoware_planning_msgs/Trajectory: ``time_from_start`` and pose per point.
+
+    The velocity, acceleration, heading-rate and wheel-angle fields are not
+    read: the gate recomputes the motion from the poses and times.
+    """
+    return Plan(_stamp(msg.header), msg.header.frame_id, tuple(
+        _point(stamp_to_seconds(point.time_from_start.sec, point.time_from_start.nanosec),
+               point.pose) for point in msg.points), 'autoware_trajectory')
+
+
+def reasoning(msg, now: float, cfg: GateConfig) -> Reasoning:
+    """Convert a std_msgs/String (unstamped) or an autoware StringStamped (its stamp).
+
+    The text is kept up to ``confidence.max_reasoning_chars``, like a meta's.
+    """
+    stamp = msg.stamp if hasattr(msg, 'stamp') else None
+    text = msg.data[:cfg.confidence.max_reasoning_chars]
+    return Reasoning(text, None if stamp is None else stamp_to_seconds(stamp.sec, stamp.nanosec))

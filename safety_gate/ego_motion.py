@@ -39,14 +39,17 @@ def relative_pose(origin: Pose, pose: Pose) -> Pose:
     return Pose(cos * dx + sin * dy, -sin * dx + cos * dy, wrap(pose.yaw - origin.yaw))
 
 
-def pose_at(history: Sequence[Tuple[float, Pose]], t: float) -> Optional[Pose]:
+def pose_at(history: Sequence[Tuple[float, Pose]], t: float,
+            hold: float = 0.0) -> Optional[Pose]:
     """Interpolate the odometry ``history`` ((stamp, pose), oldest first) at time ``t``.
 
     None when ``t`` is outside the history: a pose the odometry never measured
     is not guessed, so a plan stamped before the oldest sample kept cannot be
-    placed.
+    placed. Up to ``hold`` after the newest sample, ``t`` gets the newest
+    pose: a plan stamped on publishing is newer than any odometry the gate
+    has, and the vehicle moved at most its speed times ``hold`` since.
     """
-    if not history or not history[0][0] <= t <= history[-1][0]:
+    if not history or not history[0][0] <= t <= history[-1][0] + hold:
         return None
     for (t0, a), (t1, b) in zip(history, history[1:]):
         if t <= t1:
@@ -57,7 +60,10 @@ def pose_at(history: Sequence[Tuple[float, Pose]], t: float) -> Optional[Pose]:
 
 
 def vehicle_in_plan_frame(history: Sequence[Tuple[float, Pose]], stamp: float,
-                          now_pose: Pose) -> Optional[Pose]:
-    """Return the vehicle's pose now in the frame of a plan stamped ``stamp``, or None."""
-    at_stamp = pose_at(history, stamp)
+                          now_pose: Pose, hold: float = 0.0) -> Optional[Pose]:
+    """Return the vehicle's pose now in the frame of a plan stamped ``stamp``, or None.
+
+    ``hold``: as for :func:`pose_at`.
+    """
+    at_stamp = pose_at(history, stamp, hold)
     return None if at_stamp is None else relative_pose(at_stamp, now_pose)

@@ -8,6 +8,12 @@ watchdog timer, and hands trace records to the background writer. It makes
 no decision of its own: anything the core raises becomes a FALLBACK decision
 with reason INTERNAL_ERROR.
 
+In trajectory mode (``planner.input`` ``path`` or ``autoware_trajectory``) it
+reads plans on ``planner/trajectory`` and reasoning text instead of
+``planner/cmd_vel``, and with every decision also publishes
+``safety_gate/trajectory`` (built by ``plan_output``); the Autoware types are
+imported only then, and without them the node refuses to start (exit 2).
+
 Two guards watch the shell itself on the steady clock, whatever the node
 clock does: a backstop timer keeps ``cmd_vel`` alive (zero, CLOCK_STALLED)
 while the watchdog timer on the node clock does not fire, and a thread
@@ -15,6 +21,8 @@ outside the executor ends the process when nothing has been published for
 ``monitor.max_spin_failure`` (callbacks failing or hung).
 """
 
+from dataclasses import dataclass
+from functools import partial
 import json
 import math
 import os
@@ -22,11 +30,11 @@ import signal
 import sys
 import threading
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Twist, TwistStamped
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
@@ -38,7 +46,7 @@ from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
-from safety_gate import config, convert, core, diagnostics, trace_record
+from safety_gate import config, convert, core, diagnostics, plan_mode, plan_output, trace_record
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
@@ -47,6 +55,7 @@ from safety_gate.intake import Intake
 from safety_gate.trace_file import default_trace_path
 from safety_gate.trace_format import load_hmac_key
 from safety_gate.trace_writer import TraceWriter
+from safety_gate.wrapper_types import InterfacesMissing, load_string_stamped, load_wrapper_types
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -70,6 +79,30 @@ DIAGNOSTICS_QOS = QoSProfile(depth=10)
 
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """Trajectory mode's message types and the pure functions that read and fill them."""
+
+    plan_type: Any  # on planner/trajectory and safety_gate/trajectory
+    to_plan: Callable  # convert.path_plan or convert.autoware_plan
+    fill: Callable  # plan_output.fill_path or fill_trajectory, with the point type bound
+    string_stamped: Optional[Any]  # None: planner/reasoning_stamped is not subscribed
+
+
+def plan_input(mode: str) -> PlanInput:
+    """Return the types of ``planner.input`` ``mode``; ConfigError if they do not import."""
+    if mode == 'path':
+        return PlanInput(Path, convert.path_plan, partial(plan_output.fill_path, PoseStamped),
+                         load_string_stamped())
+    try:
+        types = load_wrapper_types()
+    except InterfacesMissing as exc:
+        raise config.ConfigError(f'planner.input = {mode}: {exc}') from exc
+    return PlanInput(types.trajectory, convert.autoware_plan,
+                     partial(plan_output.fill_trajectory, types.trajectory_point),
+                     types.string_stamped)
 
 
 class SafetyGateNode(Node):
@@ -115,8 +148,14 @@ class SafetyGateNode(Node):
         self._state_pub = self._advertise(String, 'safety_gate/state', STATE_QOS)
         self._diag_pub = self._advertise(DiagnosticArray, '/diagnostics', DIAGNOSTICS_QOS)
 
-        self._subscribe(cmd_type, 'planner/cmd_vel', self._on_cmd, COMMAND_QOS)
-        # Raw bytes, so the size cap applies before the message is even deserialised.
+        self._plans: Optional[PlanInput] = None
+        self._trajectory_pub = None
+        if plan_mode.active(self.cfg):
+            self._wire_plans(plan_input(self.cfg.planner.input))
+        else:
+            self._subscribe(cmd_type, 'planner/cmd_vel', self._on_cmd, COMMAND_QOS)
+        # A wrapper may still send a confidence in trajectory mode. Raw bytes, so
+        # the size cap applies before the message is even deserialised.
         self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
         self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
         if self.cfg.imu.enabled:
@@ -177,6 +216,18 @@ class SafetyGateNode(Node):
             f'{name} is read-only while the gate runs: {_why_read_only(name)}; '
             'restart the node to change it'))
 
+    def _wire_plans(self, plans: PlanInput) -> None:
+        self._plans = plans
+        plan_type, stamped_type = plans.plan_type, plans.string_stamped
+        self._subscribe(plan_type, 'planner/trajectory', self._on_plan, COMMAND_QOS)
+        self._subscribe(String, 'planner/reasoning', self._on_reasoning, COMMAND_QOS)
+        if stamped_type is not None:
+            self._subscribe(stamped_type, 'planner/reasoning_stamped', self._on_reasoning,
+                            COMMAND_QOS)
+        if self.cfg.trajectory.publish:
+            self._trajectory_pub = self._advertise(plan_type, 'safety_gate/trajectory',
+                                                   COMMAND_QOS)
+
     # Only the incompatible-QoS event is handled, and rclpy's default handlers are
     # off: each one is a waitable the executor rebuilds into its wait set on every
     # spin, which cost the gate about a quarter of its CPU.
@@ -216,15 +267,34 @@ class SafetyGateNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
+    def _admit_proposal(self, info) -> bool:
+        if self._intake.admit_proposal(time.monotonic(),
+                                       info.get('publication_sequence_number')):
+            return True
+        self._warn_shed('proposals', self._intake.proposals.shed)
+        return False
+
     def _on_cmd(self, msg, info) -> None:
         started = time.perf_counter()
-        if not self._intake.admit_proposal(time.monotonic(),
-                                           info.get('publication_sequence_number')):
-            self._warn_shed('proposals', self._intake.proposals.shed)
+        if not self._admit_proposal(info):
             return
         if isinstance(msg, TwistStamped):
             self._frame_id = msg.header.frame_id or self._frame_id
         self._convert_and_step(convert.proposal, msg, started)
+
+    def _on_plan(self, msg, info) -> None:
+        started = time.perf_counter()
+        if not self._admit_proposal(info):
+            return
+        self._frame_id = msg.header.frame_id or self._frame_id
+        self._convert_and_step(self._plans.to_plan, msg, started)
+
+    def _on_reasoning(self, msg) -> None:
+        started = time.perf_counter()
+        if not self._intake.admit_meta(time.monotonic()):
+            self._warn_shed('reasoning texts', self._intake.metas.shed)
+            return
+        self._convert_and_step(convert.reasoning, msg, started)
 
     def _on_meta(self, raw: bytes) -> None:
         started = time.perf_counter()
@@ -350,6 +420,9 @@ class SafetyGateNode(Node):
         self._seq += 1
         self.trace.submit(line)
         self._log_decision(decision)
+        # After the command and the record: what they say must not wait on this.
+        if self._trajectory_pub is not None:
+            self._publish_trajectory(decision)
 
     def _publish_command(self, v: float, w: float) -> None:
         msg = twist = self._cmd_msg
@@ -361,6 +434,13 @@ class SafetyGateNode(Node):
         twist.angular.z = w
         self._cmd_pub.publish(msg)
         self.last_output_monotonic = time.monotonic()
+
+    def _publish_trajectory(self, decision: Decision) -> None:
+        found = plan_output.points(self.state.plans, decision.verdict is Verdict.APPROVE,
+                                   decision.t, self.cfg)
+        self._trajectory_pub.publish(self._plans.fill(
+            self._plans.plan_type(), round(decision.t * 1e9), self.cfg.trajectory.frame_id,
+            found))
 
     def _publish_record(self, line: str) -> None:
         # Called from the trace writer's thread, off the control path.
@@ -398,7 +478,8 @@ class SafetyGateNode(Node):
         # The maxima are over one diagnostics period: each publish starts them afresh.
         late, latency = self._late_window, self._latency_window
         self._late_window = self._latency_window = 0.0
-        planner_publishers = self.count_publishers(self.resolve_topic_name('planner/cmd_vel'))
+        planner_topic = 'planner/trajectory' if self._plans else 'planner/cmd_vel'
+        planner_publishers = self.count_publishers(self.resolve_topic_name(planner_topic))
         statuses = (
             diagnostics.gate_status(
                 self._verdict, self._last_decision, self._counts, self.state, self._now(),

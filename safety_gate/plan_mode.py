@@ -55,18 +55,22 @@ def on_odom(state: PlanState, odom: Odom) -> PlanState:
     return evolve(state, poses=poses[-_POSES_KEPT:])
 
 
-def _vehicle(state: PlanState, odom: Optional[Odom], stamp: float) -> Optional[plan_checks.Ego]:
+def _vehicle(state: PlanState, odom: Optional[Odom], stamp: float,
+             cfg: GateConfig) -> Optional[plan_checks.Ego]:
     if odom is None or not state.poses:
         return None
-    placed = vehicle_in_plan_frame(state.poses, stamp, state.poses[-1][1])
+    # A plan stamped after the newest odometry (on publishing) is placed at the
+    # newest pose while that is fresh: older odometry fails its own check.
+    placed = vehicle_in_plan_frame(state.poses, stamp, state.poses[-1][1], cfg.odom.timeout)
     return None if placed is None else plan_checks.Ego(placed, odom.v)
 
 
-def _previous(state: PlanState, stamp: float) -> Optional[plan_checks.Previous]:
+def _previous(state: PlanState, stamp: float, cfg: GateConfig) -> Optional[plan_checks.Previous]:
     approved = state.approved
     if approved is None:
         return None
-    before, after = pose_at(state.poses, approved.stamp), pose_at(state.poses, stamp)
+    hold = cfg.odom.timeout  # as in _vehicle
+    before, after = pose_at(state.poses, approved.stamp, hold), pose_at(state.poses, stamp, hold)
     if before is None or after is None:
         return None
     return plan_checks.Previous(state.approved_profile, approved.stamp,
@@ -77,8 +81,8 @@ def on_plan(state: PlanState, plan: Plan, odom: Optional[Odom], now: float,
             previous_stamp: Optional[float], reset_time: Optional[float],
             cfg: GateConfig) -> PlanState:
     """Judge a new plan once, against the vehicle now and the approved plan."""
-    found, prof = plan_checks.judge(plan, now, _vehicle(state, odom, plan.stamp),
-                                    _previous(state, plan.stamp), cfg)
+    found, prof = plan_checks.judge(plan, now, _vehicle(state, odom, plan.stamp, cfg),
+                                    _previous(state, plan.stamp, cfg), cfg)
     if previous_stamp is not None:
         found.append(Check('plan.order', plan.stamp > previous_stamp, plan.stamp,
                            previous_stamp, Reason.STAMP_NOT_INCREASING))
@@ -97,7 +101,7 @@ def checks(state: PlanState, odom: Optional[Odom], now: float, fresh: bool,
     if fresh or latest is not state.approved:
         return list(state.latest_checks)
     prof, age = state.approved_profile, now - latest.stamp
-    vehicle = _vehicle(state, odom, latest.stamp)
+    vehicle = _vehicle(state, odom, latest.stamp, cfg)
     if vehicle is None:
         return [Check('plan.ego', False, 'unknown', 'odometry at the stamp and now',
                       Reason.PLAN_EGO_UNKNOWN)]

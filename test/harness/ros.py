@@ -50,6 +50,9 @@ FOLLOW = 'follow'  # odometry mode: a simulated vehicle follows the gate's lates
 SENSOR_HZ = 50.0
 PROPOSAL_HZ = 10.0
 CLOCK_HZ = 100.0
+# The gate's planner inputs in twist mode, and in the trajectory modes.
+TWIST_PLANNER_TOPICS = ('planner/cmd_vel', 'planner/meta')
+PLAN_PLANNER_TOPICS = ('planner/trajectory', 'planner/reasoning', 'planner/meta')
 
 
 def write_params(tmp_path: Path, overrides: Mapping[str, Any],
@@ -265,19 +268,24 @@ class TestBench(GateRecorder):
         """Spin until ``predicate()`` is true or ``timeout`` passes; return whether it is."""
         return super().wait_for(predicate, timeout)
 
-    def wait_for_discovery(self, timeout: float = 20.0) -> bool:
-        """Wait until the gate is matched on every topic the tests use and serves reset."""
+    def wait_for_discovery(self, timeout: float = 20.0,
+                           planner: Sequence[str] = TWIST_PLANNER_TOPICS) -> bool:
+        """Wait until the gate is matched on every topic the tests use and serves reset.
+
+        ``planner``: the gate's planner inputs to wait for (its mode's).
+        """
         node = self.node
-        topics_out = ('planner/cmd_vel', 'planner/meta', 'odom', 'safety_gate/estop')
+        topics_out = (*planner, 'odom', 'safety_gate/estop')
         topics_in = ('cmd_vel', 'safety_gate/decision', 'safety_gate/state')
         return self.wait_for(
             lambda: (all(node.count_subscribers(t) for t in topics_out)
                      and all(node.count_publishers(t) for t in topics_in)
                      and self.reset_client.service_is_ready()), timeout)
 
-    def wait_for_output(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    def wait_for_output(self, timeout: float = DEFAULT_TIMEOUT,
+                        planner: Sequence[str] = TWIST_PLANNER_TOPICS) -> bool:
         """Wait for discovery and then for one fresh cmd_vel message from the gate."""
-        if not self.wait_for_discovery():
+        if not self.wait_for_discovery(planner=planner):
             return False
         count = len(self.cmd)
         return self.wait_for(lambda: len(self.cmd) > count, timeout)

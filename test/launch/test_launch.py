@@ -111,6 +111,24 @@ def test_an_explicit_use_sim_time_overrides_the_params_file(ros_context, launch,
         bench.destroy()
 
 
+def test_the_trajectory_remaps_rename_the_gates_topics(ros_context, launch, tmp_path):
+    params = _write(tmp_path / 'path.yaml', {'safety_gate': {'ros__parameters': {
+        'planner.input': 'path', 'trace.path': str(tmp_path / 'trace.jsonl')}}})
+    launch(params, planner_trajectory_topic='/alpamayo/predicted_trajectory',
+           planner_reasoning_topic='/alpamayo/reasoning', trajectory_topic='/gated/trajectory')
+    bench = TestBench(ros_context)
+    node = bench.node
+    try:
+        assert bench.wait_for(lambda: (
+            node.count_subscribers('/alpamayo/predicted_trajectory')
+            and node.count_subscribers('/alpamayo/reasoning')
+            and node.count_publishers('/gated/trajectory')), TIMEOUT)
+        assert node.count_subscribers('/planner/trajectory') == 0
+        assert node.count_publishers('/safety_gate/trajectory') == 0
+    finally:
+        bench.destroy()
+
+
 def test_verify_with_the_namespace_knows_the_launched_gates_config(namespaced_gate):
     _, params, trace = namespaced_gate
     assert trace.exists() and trace.stat().st_size > 0
@@ -193,7 +211,9 @@ def test_show_args_lists_respawn(tmp_path):
                            env=launch_env(tmp_path), capture_output=True, text=True,
                            timeout=TIMEOUT)
     assert shown.returncode == 0, shown.stdout + shown.stderr
-    for argument in ("'respawn'", "'respawn_delay'", "'use_sim_time'"):
+    for argument in ("'respawn'", "'respawn_delay'", "'use_sim_time'",
+                     "'planner_trajectory_topic'", "'planner_reasoning_topic'",
+                     "'planner_reasoning_stamped_topic'", "'trajectory_topic'"):
         assert argument in shown.stdout, shown.stdout
     assert 'require_reset_on_start' in shown.stdout
 

@@ -58,8 +58,10 @@ def _endpoints():
         msg_type, topic = call.args[0], call.args[1].value
         position = qos_position[call.func.attr]
         qos = None if position is None else getattr(node, call.args[position].id)
-        # The command type follows enable_stamped_cmd_vel; the README names both.
-        msg_class = getattr(node, msg_type.id) if msg_type.id != 'cmd_type' else None
+        # A type chosen at start (the command's by enable_stamped_cmd_vel, the
+        # plan's by planner.input) is a local name, not one of node's; the README
+        # names each choice.
+        msg_class = getattr(node, msg_type.id, None)
         yield topic, msg_class, qos
 
 

@@ -290,3 +290,12 @@ def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, 
 def test_rcl_section_matching(section, matches):
     assert tuple(config.rcl_applies(section, name)
                  for name in ('/safety_gate', '/robot1/safety_gate')) == matches
+
+
+def test_alpamayo_profile_reads_the_wrappers_trajectory_without_a_meta():
+    loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'alpamayo_autoware.yaml'))
+    changed = {name: value for name, value in loaded.items()
+               if value != config.defaults()[name]}
+    assert changed == {'planner.input': 'autoware_trajectory', 'confidence.required': False,
+                       'trajectory.max_age': 4.0}
+    assert loaded['trajectory.frame_id'] == 'base_link' and loaded['trajectory.dt'] == 0.1

@@ -637,6 +637,16 @@ def test_the_odometry_history_is_interpolated_and_never_extrapolated():
     assert (end.x, end.y, end.yaw) == pytest.approx((1.0, 2.0, -math.pi + 0.1))
 
 
+def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
+    history = [(10.0, Pose(0.0, 0.0, 0.0)), (11.0, Pose(1.0, 2.0, 0.5))]
+    held = pose_at(history, 11.2, hold=0.25)
+    assert (held.x, held.y, held.yaw) == (1.0, 2.0, 0.5)
+    assert pose_at(history, 11.3, hold=0.25) is None
+    assert pose_at(history, 9.9, hold=0.25) is None  # never before the oldest
+    placed = vehicle_in_plan_frame(history, 11.1, Pose(1.0, 2.0, 0.5), hold=0.25)
+    assert (placed.x, placed.y, placed.yaw) == (0.0, 0.0, 0.0)
+
+
 def test_the_vehicle_is_placed_in_the_plans_frame_from_odometry():
     history = [(10.0, Pose(5.0, 5.0, math.pi / 2)), (10.5, Pose(5.0, 5.5, math.pi / 2))]
     now = Pose(5.0, 6.0, math.pi / 2)

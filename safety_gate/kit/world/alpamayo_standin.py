@@ -28,7 +28,6 @@ The message packages are not on PyPI; they are imported when the node
 starts, and without them it exits with code 2 and says how to get them.
 """
 
-from dataclasses import dataclass
 import random
 import sys
 from typing import Any, List, Optional, Sequence
@@ -40,48 +39,11 @@ from safety_gate.kit.world.alpamayo_plans import (ALPAMAYO_1_5, arc, backward_sw
                                                   VARIANTS, with_nan_pose,
                                                   with_non_monotonic_time)
 from safety_gate.kit.world.rosutil import COMMAND_QOS, run_node, stamp_from_ns, yaw_quaternion
+from safety_gate.wrapper_types import InterfacesMissing, load_wrapper_types, WrapperTypes
 from std_msgs.msg import String
 
 FAULTS = {'': None, 'nan_pose': with_nan_pose, 'non_monotonic_time': with_non_monotonic_time}
 MISSING_EXIT_CODE = 2
-
-
-class InterfacesMissing(RuntimeError):
-    """The wrapper's message packages cannot be imported or lack their type support."""
-
-
-@dataclass(frozen=True)
-class WrapperTypes:
-    """The message classes of the wrapper's outputs that are not in the ROS wheels."""
-
-    trajectory: Any
-    trajectory_point: Any
-    string_stamped: Optional[Any]  # None without autoware_internal_debug_msgs
-
-
-def load_wrapper_types() -> WrapperTypes:
-    """Import the message classes; raise :class:`InterfacesMissing` saying how to get them.
-
-    The type support is loaded here too: without the package's ``lib`` on
-    LD_LIBRARY_PATH the import works and only the first publisher fails.
-    """
-    try:
-        from autoware_planning_msgs.msg import Trajectory, TrajectoryPoint
-        Trajectory.__class__.__import_type_support__()
-    # ImportError, or rosidl's UnsupportedTypeSupport: either way the cause is told.
-    except Exception as exc:  # noqa: B902
-        raise InterfacesMissing(
-            f'autoware_planning_msgs is not usable ({exc}). It is not on PyPI: source an '
-            'Autoware workspace, or in the safety_gate repository run `make interfaces`, which '
-            'builds it into $VENV/interfaces/install, and start this node with that '
-            "install's lib/python3.*/site-packages on PYTHONPATH and its lib on "
-            'LD_LIBRARY_PATH (or source its local_setup.sh)') from exc
-    try:
-        from autoware_internal_debug_msgs.msg import StringStamped
-        StringStamped.__class__.__import_type_support__()
-    except Exception:  # noqa: B902 - as above; the stand-in then publishes no StringStamped
-        StringStamped = None
-    return WrapperTypes(Trajectory, TrajectoryPoint, StringStamped)
 
 
 def trajectory_message(types: WrapperTypes, points: Sequence[PlanPoint], stamp_ns: int) -> Any:
