@@ -913,6 +913,16 @@ def test_a_backwards_clock_revokes_authority_and_forgets_history():
     assert decision.reasons == (Reason.HYSTERESIS,)
 
 
+def test_a_backwards_clock_before_any_approval_still_makes_authority_wait():
+    # The jump itself revokes, not only the failing decision after it (which
+    # revokes only authority once granted): no stored time is comparable any more.
+    gate = Gate()
+    gate.tick(TICK)
+    gate.decide(Tick(), dt=-1.0)
+    assert gate.cycle(0.5).reasons == (Reason.HYSTERESIS,)
+    assert Gate().cycle(0.5).verdict is Verdict.APPROVE
+
+
 @pytest.mark.parametrize('required', [True, False])
 def test_an_unhealthy_trace_forces_fallback_only_when_required(required):
     gate = driving(params={'trace.required': required})
