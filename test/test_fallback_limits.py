@@ -366,3 +366,17 @@ def test_the_envelope_guard_stays_finite_even_for_an_envelope_the_validator_refu
     env = config.EnvelopeConfig.construct(**{**ENV.dict(), 'max_lateral_accel': 5e-324})
     out, changed = limits.enforce_envelope(Command(5e-324, 1.5), env)
     assert changed and math.isfinite(out.v) and math.isfinite(out.w)
+
+
+# Binary fractions, so each limit plus the tolerance is exact.
+EXACT_ENV = config.EnvelopeConfig(max_linear_speed=1.0, max_reverse_speed=0.5,
+                                  max_angular_speed=1.0, max_lateral_accel=0.5)
+
+
+@pytest.mark.parametrize('v, w, inside', [
+    (1.125, 0.0, True), (1.25, 0.0, False), (-0.625, 0.0, True), (-0.75, 0.0, False),
+    (0.0, 1.125, True), (0.0, 1.25, False), (0.0, -1.125, True), (0.0, -1.25, False),
+    (0.625, 1.0, True), (1.0, 0.75, False), (-0.625, -1.0, True), (-0.625, 1.125, False)])
+def test_the_envelope_judgement_holds_each_limit_plus_its_tolerance(v, w, inside):
+    # The fuzzer's invariant and the scenario metrics judge outputs with it.
+    assert limits.inside_envelope(v, w, EXACT_ENV, 0.125) is inside
