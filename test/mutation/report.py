@@ -57,7 +57,7 @@ def diff_of(name: str) -> str:
 
 def summary_rows(found: Dict[str, str], equivalent: Dict[str, str]) -> List[str]:
     """Return the per-module table rows and the total row."""
-    rows, total = [], Counter()
+    rows, total, runs = [], Counter(), {}
     modules = [Path(m).stem for m in mutated_modules()]
     for module in modules:
         counts = Counter()
@@ -74,8 +74,11 @@ def summary_rows(found: Dict[str, str], equivalent: Dict[str, str]) -> List[str]
                 counts['open'] += 1
         total.update(counts)
         rows.append(_row(module, counts))
+        ran = sum(counts.values()) - counts['not run']
+        runs.setdefault('not run' if not ran else 'partly run' if counts['not run']
+                        else 'run', []).append(module)
     rows.append(_row('**all**', total))
-    return rows, total
+    return rows, total, runs
 
 
 def _row(module: str, counts: Counter) -> str:
@@ -87,7 +90,7 @@ def _row(module: str, counts: Counter) -> str:
 
 def write_report(found: Dict[str, str], equivalent: Dict[str, str], wall_time: str) -> float:
     """Write docs/mutation.md; return the score (killed share of non-equivalent run mutants)."""
-    rows, total = summary_rows(found, equivalent)
+    rows, total, runs = summary_rows(found, equivalent)
     ran = total['killed'] + total['open']
     score = total['killed'] / ran if ran else 0.0
     open_mutants = sorted(n for n, s in found.items()
@@ -107,6 +110,10 @@ def write_report(found: Dict[str, str], equivalent: Dict[str, str], wall_time: s
         f'{total["not run"]} not run. Wall time of the run: {wall_time}.',
         '',
         'Mutated: ' + ', '.join(f'`{m}`' for m in mutated_modules()) + '.',
+        '',
+        *[f'Modules {kind} in the run this page reports: '
+          + ', '.join(runs.get(kind, ['none'])) + '.'
+          for kind in ('run', 'partly run', 'not run')],
         '',
         'Tests run against each mutant: ' + ', '.join(
             f'`{Path(t).name}`' for t in pure_test_files()) + ' (see `[mutmut]` in setup.cfg).',
