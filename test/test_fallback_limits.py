@@ -230,6 +230,8 @@ def test_the_first_step_lowers_v_to_the_measured_speed_but_never_removes_the_yaw
     kept = abs(stepped.w) * abs(along) / abs(stepped.v)
     if kept >= w_floor:  # the curvature is kept wherever the yaw-rate floor allows
         assert first.w == pytest.approx(stepped.w * abs(along) / abs(stepped.v))
+    else:  # and elsewhere the yaw rate drops by all that fallback.angular_decel allows
+        assert abs(first.w) == pytest.approx(w_floor)
 
 
 # ---------------------------------------------------------------- in the decisions
