@@ -570,6 +570,17 @@ def test_authority_returns_after_recover_count_and_min_dwell(count, dwell, first
     assert all(d.reasons == (Reason.HYSTERESIS,) for d in decisions[:-1])
 
 
+def test_the_hysteresis_check_records_the_streak_and_dwell_against_their_targets():
+    cfg = make_config({'confidence.recover_count': 3, 'confidence.min_dwell': 0.5}).confidence
+    waiting = hysteresis.Authority(granted=False, last_failure=T0, streak=1, needed=3)
+    check = hysteresis.check(waiting, T0 + 0.25, cfg)
+    assert (check.name, check.ok, check.reason) == ('hysteresis', False, Reason.HYSTERESIS)
+    assert check.value == {'streak': 1, 'dwell': 0.25}
+    assert check.limit == {'streak': 3, 'dwell': 0.5}
+    # Before any failure there is no dwell to measure.
+    assert hysteresis.check(hysteresis.FRESH, T0, cfg).value == {'streak': 0, 'dwell': None}
+
+
 def test_confidence_between_thresholds_is_approved_while_granted():
     decision = driving().cycle(0.5, confidence=0.55)
     assert decision.verdict is Verdict.APPROVE
