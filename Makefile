@@ -98,6 +98,8 @@ MUTANTS ?=
 
 mutation: venv
 	$(PY) -m pip install -q $(MUTMUT)
+	@# The linters (ament_flake8 and friends) skip a folder holding AMENT_IGNORE.
+	mkdir -p mutants && touch mutants/AMENT_IGNORE
 	start=$$(date +%s); nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) \
 		$(MUTANTS) > mutants.log 2>&1 || { tail -n 40 mutants.log; exit 1; }; \
 	$(PY) test/mutation/report.py --wall-time "$$(( $$(date +%s) - start )) s"
