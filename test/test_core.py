@@ -581,6 +581,20 @@ def test_the_hysteresis_check_records_the_streak_and_dwell_against_their_targets
     assert hysteresis.check(hysteresis.FRESH, T0, cfg).value == {'streak': 0, 'dwell': None}
 
 
+def test_a_revoked_authority_is_plainly_not_granted_and_restarts_the_count():
+    cfg = make_config({'confidence.recover_count': 4}).confidence
+    assert hysteresis.revoke(T0, cfg) == hysteresis.Authority(
+        granted=False, last_failure=T0, streak=0, needed=4)
+
+
+def test_a_confidence_exactly_at_the_recover_threshold_counts_toward_authority():
+    cfg = make_config({'confidence.recover_threshold': 0.75, 'confidence.min_dwell': 0.0,
+                       'confidence.recover_count': 1}).confidence
+    waiting = hysteresis.revoke(T0, cfg)
+    assert hysteresis.on_clean_proposal(waiting, Meta(T0, 0.75), T0 + 0.5, cfg).granted
+    assert not hysteresis.on_clean_proposal(waiting, Meta(T0, 0.7499), T0 + 0.5, cfg).granted
+
+
 def test_confidence_between_thresholds_is_approved_while_granted():
     decision = driving().cycle(0.5, confidence=0.55)
     assert decision.verdict is Verdict.APPROVE
