@@ -175,3 +175,10 @@ def test_each_envelope_check_records_its_name_measured_value_and_limit():
         ('envelope.yaw_rate', True, 0.5, env.max_angular_speed, Reason.OVER_YAW_RATE),
         ('envelope.lateral_accel', True, pytest.approx(0.1), env.max_lateral_accel,
          Reason.OVER_LATERAL_ACCEL)]
+
+
+@pytest.mark.parametrize('stamp', [math.nan, math.inf, -math.inf])
+def test_a_proposal_whose_stamp_is_not_finite_has_an_unmeasurable_age(stamp):
+    found = {c.name: c for c in checks.validity(Proposal(0.5, 0.0, stamp), NOW, NOW, CFG,
+                                                None, None)}
+    assert (found['proposal.age'].ok, found['proposal.age'].value) == (False, math.inf)

@@ -382,3 +382,18 @@ EXACT_ENV = config.EnvelopeConfig(max_linear_speed=1.0, max_reverse_speed=0.5,
 def test_the_envelope_judgement_holds_each_limit_plus_its_tolerance(v, w, inside):
     # The fuzzer's invariant and the scenario metrics judge outputs with it.
     assert limits.inside_envelope(v, w, EXACT_ENV, 0.125) is inside
+
+
+def test_a_target_exactly_one_step_away_is_reached_exactly_and_is_no_clamp():
+    # -1.0 + 0.54 is -0.45999999999999996 in floating point: stepping by the
+    # limit instead of taking the reachable target would report a clamp.
+    env = config.EnvelopeConfig(max_angular_accel=0.54)
+    out, clamps = limits.rate_limit(Command(0.0, -1.0), Command(0.0, -0.46), 1.0, env)
+    assert (out, clamps) == (Command(0.0, -0.46), [])
+
+
+def test_a_reversal_that_just_stops_within_dt_is_a_deceleration_clamp():
+    # stop_time = 0.5 / max_linear_decel (2.0) = dt: all of dt is spent braking.
+    out, clamps = limits.rate_limit(Command(0.5, 0.0), Command(-0.3, 0.0), 0.25, ENV)
+    assert ENV.max_linear_decel == 2.0
+    assert (out, clamps) == (Command(0.0, 0.0), [Clamp.LINEAR_DECEL])
