@@ -397,3 +397,9 @@ def test_a_reversal_that_just_stops_within_dt_is_a_deceleration_clamp():
     out, clamps = limits.rate_limit(Command(0.5, 0.0), Command(-0.3, 0.0), 0.25, ENV)
     assert ENV.max_linear_decel == 2.0
     assert (out, clamps) == (Command(0.0, 0.0), [Clamp.LINEAR_DECEL])
+
+
+def test_a_reversal_that_stops_and_speeds_up_the_other_way_is_an_acceleration_clamp():
+    # 0.25 s of braking at 2 m/s^2, then 0.05 s at max_linear_accel (1 m/s^2).
+    out, clamps = limits.rate_limit(Command(0.5, 0.0), Command(-0.3, 0.0), 0.3, ENV)
+    assert out.v == pytest.approx(-0.05) and clamps == [Clamp.LINEAR_ACCEL]
