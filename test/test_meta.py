@@ -152,3 +152,20 @@ def test_any_text_gives_a_meta(data):
 @given(meta_like | json_values)
 def test_any_json_document_gives_a_meta(doc):
     assert_well_formed(parse(json.dumps(doc)))
+
+
+@pytest.mark.parametrize('stamp', [
+    {'sec': 1, 'nanosec': 0}, {'sec': 1, 'nanosec': 999_999_999},
+    {'sec': -2 ** 31, 'nanosec': 0}, {'sec': 2 ** 31 - 1, 'nanosec': 0}])
+def test_a_stamp_on_each_edge_of_its_ranges_is_accepted(stamp):
+    meta = parse(meta_json(stamp=stamp))
+    assert meta.error is None
+    assert meta.stamp == stamp_to_seconds(stamp['sec'], stamp['nanosec'])
+
+
+@pytest.mark.parametrize('stamp, error', [
+    ('now', 'stamp is not an object'),
+    ({'sec': 1, 'nanosec': -1}, 'stamp needs integer sec and nanosec in [0, 1e9)'),
+    ({'sec': -2 ** 31 - 1, 'nanosec': 0}, 'stamp.sec out of the int32 range')])
+def test_a_bad_stamp_is_named_in_the_error(stamp, error):
+    assert parse(meta_json(stamp=stamp)).error == f'malformed: {error}'
