@@ -169,3 +169,10 @@ def test_a_stamp_on_each_edge_of_its_ranges_is_accepted(stamp):
     ({'sec': -2 ** 31 - 1, 'nanosec': 0}, 'stamp.sec out of the int32 range')])
 def test_a_bad_stamp_is_named_in_the_error(stamp, error):
     assert parse(meta_json(stamp=stamp)).error == f'malformed: {error}'
+
+
+@pytest.mark.parametrize('confidence, error', [
+    ('0.9', 'confidence is not a number'), (True, 'confidence is not a number'),
+    (1.5, 'confidence is not in [0, 1]'), (-0.1, 'confidence is not in [0, 1]')])
+def test_a_bad_confidence_is_named_in_the_error(confidence, error):
+    assert parse(meta_json(confidence=confidence)).error == f'malformed: {error}'
