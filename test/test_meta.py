@@ -176,3 +176,18 @@ def test_a_bad_stamp_is_named_in_the_error(stamp, error):
     (1.5, 'confidence is not in [0, 1]'), (-0.1, 'confidence is not in [0, 1]')])
 def test_a_bad_confidence_is_named_in_the_error(confidence, error):
     assert parse(meta_json(confidence=confidence)).error == f'malformed: {error}'
+
+
+@pytest.mark.parametrize('data, error', [
+    ('{', 'malformed: Expecting property name enclosed in double quotes'),
+    ('[1]', 'malformed: not a JSON object'),
+    ('{"confidence": 1' + '0' * 5000 + '}', 'malformed: Exceeds the limit')])
+def test_a_document_that_is_no_meta_is_named_in_the_error(data, error):
+    # JSON's own message without its position; a plain ValueError's text.
+    assert parse(data).error.startswith(error)
+    assert 'line 1' not in parse(data).error
+
+
+def test_a_meta_without_a_model_hash_or_reasoning_is_well_formed_with_empty_ones():
+    meta = parse(meta_json(model_sha256=None, reasoning=None))
+    assert (meta.error, meta.model_sha256, meta.reasoning) == (None, '', '')
