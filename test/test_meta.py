@@ -191,3 +191,10 @@ def test_a_document_that_is_no_meta_is_named_in_the_error(data, error):
 def test_a_meta_without_a_model_hash_or_reasoning_is_well_formed_with_empty_ones():
     meta = parse(meta_json(model_sha256=None, reasoning=None))
     assert (meta.error, meta.model_sha256, meta.reasoning) == (None, '', '')
+
+
+def test_a_model_hash_or_reasoning_that_is_no_string_is_named_and_dropped():
+    meta = parse(meta_json(model_sha256=5, reasoning=['x']))
+    assert meta.error == ('malformed: model_sha256 is not a string; '
+                          'reasoning is not a string')
+    assert (meta.model_sha256, meta.reasoning, meta.confidence) == ('', '', 0.8)
