@@ -66,6 +66,9 @@ planner_cycles = st.tuples(st.just('cycle'), _values(2.0), _values(3.0), stamp_o
 # A planner driving in earnest: 10 Hz commands, 50 Hz ticks, odometry and IMU that follow.
 drives = st.tuples(st.just('drive'), st.integers(1, 10), st.floats(-0.4, 1.2),
                    st.floats(-1.6, 1.6), _mostly(st.floats(0.6, 1.0), st.floats(0.0, 1.0)))
+# Long confident runs keep approvals at a fifth of the decisions or more (MIN_APPROVE_SHARE).
+long_drives = st.tuples(st.just('drive'), st.integers(5, 15), st.floats(-0.4, 1.2),
+                        st.floats(-1.6, 1.6), st.floats(0.6, 1.0))
 # The planner drives or turns on the spot while the odometry is frozen (fresh
 # stamps, same values): mid-turn, or at a speed below the output's.
 frozen_drives = st.tuples(st.just('frozen'), st.integers(1, 20),
@@ -83,7 +86,7 @@ swerves = st.tuples(st.just('edge'), st.just('swerve'), st.sampled_from([0.98, 1
 IMU_FAULTS = ('stale', 'disagree', 'non_finite', 'future', 'silent')
 templates = st.one_of(
     st.tuples(st.just('tick')), st.tuples(st.just('tick')), planner_cycles, drives, drives,
-    drives, drives,
+    drives, drives, long_drives,
     frozen_drives,
     st.tuples(st.just('follow'), st.floats(-0.2, 0.2), stamp_offsets),
     st.tuples(st.just('proposal'), _values(2.0), _values(3.0), stamp_offsets, st.booleans()),

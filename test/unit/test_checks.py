@@ -125,3 +125,60 @@ def test_values_exactly_at_the_limits_pass(v, w):
 @pytest.mark.parametrize('v, w', [(math.nan, 0.0), (0.0, math.nan)])
 def test_the_envelope_fails_closed_on_nan(v, w):
     assert envelope(v, w)
+
+
+def records(found):
+    return [(c.name, c.ok, c.value, c.limit, c.reason) for c in found]
+
+
+def test_each_validity_check_records_its_name_measured_value_and_limit():
+    # The trace and `explain` show these records: the name says which rule,
+    # the value and the limit say by how much it failed.
+    found = checks.validity(Proposal(math.nan, 0.25, NOW - 0.1), NOW - 0.2, NOW, CFG,
+                            NOW - 0.05, NOW - 0.5)
+    assert records(found)[0][0:2] == ('proposal.finite', False)
+    assert math.isnan(found[0].value[0]) and found[0].value[1] == 0.25
+    assert records(found)[1:] == [
+        ('proposal.age', True, pytest.approx(0.2), CFG.proposal_timeout,
+         Reason.PROPOSAL_STALE),
+        ('proposal.future', True, pytest.approx(-0.1), CFG.future_tolerance,
+         Reason.STAMP_IN_FUTURE),
+        ('proposal.order', False, NOW - 0.1, NOW - 0.05, Reason.STAMP_NOT_INCREASING),
+        ('proposal.after_reset', True, NOW - 0.1, NOW - 0.5, Reason.PROPOSAL_BEFORE_RESET)]
+    assert records(checks.validity(Proposal(0.5, 0.0, NOW), NOW, NOW, CFG, None, None))[0] == (
+        'proposal.finite', True, None, 'finite', Reason.NON_FINITE_COMMAND)
+
+
+@pytest.mark.parametrize('required, limit', [(True, 'required'), (False, 'optional')])
+def test_a_missing_meta_records_what_was_required(required, limit):
+    cfg = config.build({'confidence.required': required}).confidence
+    assert records(checks.confidence(None, cfg)) == [
+        ('confidence.known', not required, 'missing', limit, Reason.CONFIDENCE_UNKNOWN)]
+
+
+@pytest.mark.parametrize('meta, expected', [
+    (Meta(NOW, None, error='late'), [('confidence.known', False, 'late',
+                                      'a well-formed meta', Reason.CONFIDENCE_UNKNOWN)]),
+    (Meta(NOW, None), [('confidence.known', False, 'no confidence', 'a well-formed meta',
+                        Reason.CONFIDENCE_UNKNOWN)]),
+    (Meta(NOW, 0.9), [('confidence', True, 0.9, CFG.confidence.threshold,
+                       Reason.LOW_CONFIDENCE)])])
+def test_a_present_meta_records_its_error_or_its_confidence(meta, expected):
+    assert records(checks.confidence(meta, CFG.confidence)) == expected
+
+
+def test_each_envelope_check_records_its_name_measured_value_and_limit():
+    env = CFG.envelope
+    assert records(checks.envelope(Proposal(-0.2, -0.5, NOW), env)) == [
+        ('envelope.speed', True, -0.2, env.max_linear_speed, Reason.OVER_SPEED),
+        ('envelope.reverse', True, 0.2, env.max_reverse_speed, Reason.OVER_REVERSE_SPEED),
+        ('envelope.yaw_rate', True, 0.5, env.max_angular_speed, Reason.OVER_YAW_RATE),
+        ('envelope.lateral_accel', True, pytest.approx(0.1), env.max_lateral_accel,
+         Reason.OVER_LATERAL_ACCEL)]
+
+
+@pytest.mark.parametrize('stamp', [math.nan, math.inf, -math.inf])
+def test_a_proposal_whose_stamp_is_not_finite_has_an_unmeasurable_age(stamp):
+    found = {c.name: c for c in checks.validity(Proposal(0.5, 0.0, stamp), NOW, NOW, CFG,
+                                                None, None)}
+    assert (found['proposal.age'].ok, found['proposal.age'].value) == (False, math.inf)

@@ -458,6 +458,31 @@ def test_authority_returns_after_recover_count_and_min_dwell(count, dwell, first
     assert all(d.reasons == (Reason.HYSTERESIS,) for d in decisions[:-1])
 
 
+def test_the_hysteresis_check_records_the_streak_and_dwell_against_their_targets():
+    cfg = make_config({'confidence.recover_count': 3, 'confidence.min_dwell': 0.5}).confidence
+    waiting = hysteresis.Authority(granted=False, last_failure=T0, streak=1, needed=3)
+    check = hysteresis.check(waiting, T0 + 0.25, cfg)
+    assert (check.name, check.ok, check.reason) == ('hysteresis', False, Reason.HYSTERESIS)
+    assert check.value == {'streak': 1, 'dwell': 0.25}
+    assert check.limit == {'streak': 3, 'dwell': 0.5}
+    # Before any failure there is no dwell to measure.
+    assert hysteresis.check(hysteresis.FRESH, T0, cfg).value == {'streak': 0, 'dwell': None}
+
+
+def test_a_revoked_authority_is_plainly_not_granted_and_restarts_the_count():
+    cfg = make_config({'confidence.recover_count': 4}).confidence
+    assert hysteresis.revoke(T0, cfg) == hysteresis.Authority(
+        granted=False, last_failure=T0, streak=0, needed=4)
+
+
+def test_a_confidence_exactly_at_the_recover_threshold_counts_toward_authority():
+    cfg = make_config({'confidence.recover_threshold': 0.75, 'confidence.min_dwell': 0.0,
+                       'confidence.recover_count': 1}).confidence
+    waiting = hysteresis.revoke(T0, cfg)
+    assert hysteresis.on_clean_proposal(waiting, Meta(T0, 0.75), T0 + 0.5, cfg).granted
+    assert not hysteresis.on_clean_proposal(waiting, Meta(T0, 0.7499), T0 + 0.5, cfg).granted
+
+
 def test_confidence_between_thresholds_is_approved_while_granted():
     decision = driving().cycle(0.5, confidence=0.55)
     assert decision.verdict is Verdict.APPROVE
@@ -790,6 +815,16 @@ def test_a_backwards_clock_revokes_authority_and_forgets_history():
     assert gate.state.sensors.odom is None
     decision = gate.cycle(0.5)
     assert decision.reasons == (Reason.HYSTERESIS,)
+
+
+def test_a_backwards_clock_before_any_approval_still_makes_authority_wait():
+    # The jump itself revokes, not only the failing decision after it (which
+    # revokes only authority once granted): no stored time is comparable any more.
+    gate = Gate()
+    gate.tick(TICK)
+    gate.decide(Tick(), dt=-1.0)
+    assert gate.cycle(0.5).reasons == (Reason.HYSTERESIS,)
+    assert Gate().cycle(0.5).verdict is Verdict.APPROVE
 
 
 @pytest.mark.parametrize('required', [True, False])

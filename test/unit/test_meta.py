@@ -151,3 +151,49 @@ def test_any_text_gives_a_meta(data):
 @given(meta_like | json_values)
 def test_any_json_document_gives_a_meta(doc):
     assert_well_formed(parse(json.dumps(doc)))
+
+
+@pytest.mark.parametrize('stamp', [
+    {'sec': 1, 'nanosec': 0}, {'sec': 1, 'nanosec': 999_999_999},
+    {'sec': -2 ** 31, 'nanosec': 0}, {'sec': 2 ** 31 - 1, 'nanosec': 0}])
+def test_a_stamp_on_each_edge_of_its_ranges_is_accepted(stamp):
+    meta = parse(meta_json(stamp=stamp))
+    assert meta.error is None
+    assert meta.stamp == stamp_to_seconds(stamp['sec'], stamp['nanosec'])
+
+
+@pytest.mark.parametrize('stamp, error', [
+    ('now', 'stamp is not an object'),
+    ({'sec': 1, 'nanosec': -1}, 'stamp needs integer sec and nanosec in [0, 1e9)'),
+    ({'sec': -2 ** 31 - 1, 'nanosec': 0}, 'stamp.sec out of the int32 range')])
+def test_a_bad_stamp_is_named_in_the_error(stamp, error):
+    assert parse(meta_json(stamp=stamp)).error == f'malformed: {error}'
+
+
+@pytest.mark.parametrize('confidence, error', [
+    ('0.9', 'confidence is not a number'), (True, 'confidence is not a number'),
+    (1.5, 'confidence is not in [0, 1]'), (-0.1, 'confidence is not in [0, 1]')])
+def test_a_bad_confidence_is_named_in_the_error(confidence, error):
+    assert parse(meta_json(confidence=confidence)).error == f'malformed: {error}'
+
+
+@pytest.mark.parametrize('data, error', [
+    ('{', 'malformed: Expecting property name enclosed in double quotes'),
+    ('[1]', 'malformed: not a JSON object'),
+    ('{"confidence": 1' + '0' * 5000 + '}', 'malformed: Exceeds the limit')])
+def test_a_document_that_is_no_meta_is_named_in_the_error(data, error):
+    # JSON's own message without its position; a plain ValueError's text.
+    assert parse(data).error.startswith(error)
+    assert 'line 1' not in parse(data).error
+
+
+def test_a_meta_without_a_model_hash_or_reasoning_is_well_formed_with_empty_ones():
+    meta = parse(meta_json(model_sha256=None, reasoning=None))
+    assert (meta.error, meta.model_sha256, meta.reasoning) == (None, '', '')
+
+
+def test_a_model_hash_or_reasoning_that_is_no_string_is_named_and_dropped():
+    meta = parse(meta_json(model_sha256=5, reasoning=['x']))
+    assert meta.error == ('malformed: model_sha256 is not a string; '
+                          'reasoning is not a string')
+    assert (meta.model_sha256, meta.reasoning, meta.confidence) == ('', '', 0.8)

@@ -1,0 +1,36 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The checked-in mutation lists stay applicable as the code changes.
+
+`make mutation-sample` and `make mutation` take hours or minutes; these checks
+take milliseconds, so an edit that breaks a hand-written mutant (its line is
+gone) or an equivalents entry (malformed) is noticed by `make test`.
+"""
+
+import configparser
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MUTATION = ROOT / 'test' / 'mutation'
+
+
+def test_each_sample_mutant_applies_to_exactly_one_place():
+    sample = yaml.safe_load((MUTATION / 'sample.yaml').read_text())
+    assert len(sample) == 21
+    assert len({m['name'] for m in sample}) == len(sample)
+    for mutant in sample:
+        source = (ROOT / mutant['file']).read_text()
+        assert source.count(mutant['old']) == 1, mutant['name']
+        assert mutant['new'] != mutant['old'], mutant['name']
+
+
+def test_each_equivalent_mutant_names_a_mutated_module_and_gives_a_reason():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / 'setup.cfg')
+    modules = {Path(line).stem for line in setup.get('mutmut', 'only_mutate').split()}
+    for entry in yaml.safe_load((MUTATION / 'equivalents.yaml').read_text()) or []:
+        assert set(entry) == {'mutant', 'why'}, entry
+        assert entry['mutant'].split('.')[1] in modules, entry
+        assert '__mutmut_' in entry['mutant'] and entry['why'].strip(), entry
