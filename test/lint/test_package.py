@@ -35,11 +35,17 @@ def imported(paths) -> set:
     local = {'safety_gate', 'harness'}  # harness: the tests' helper package
     names = set()
     for path in paths:
+        # A tool script may import a module beside it (test/mutation's scripts do); a test
+        # module may not import another test module (shared pieces go in harness).
+        siblings = {sibling.stem for sibling in path.parent.glob('*.py')
+                    if not sibling.stem.startswith('test_')}
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
-                names.update(alias.name.split('.')[0] for alias in node.names)
+                names.update(alias.name.split('.')[0] for alias in node.names
+                             if alias.name.split('.')[0] not in siblings)
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names.add(node.module.split('.')[0])
+                if node.module.split('.')[0] not in siblings:
+                    names.add(node.module.split('.')[0])
     return {ROSDEP_KEYS.get(name, name) for name in names
             if name not in sys.stdlib_module_names and name not in local | OPTIONAL}
 
