@@ -19,7 +19,7 @@ from pure_tests import pure_test_files, pytest_options, ROOT
 import yaml
 
 SAMPLE = Path(__file__).with_name('sample.yaml')
-COPIED = ('safety_gate', 'test', 'config', 'scenarios', 'README.md', 'setup.cfg')
+COPIED = ('safety_gate', 'test', 'config', 'scenarios', 'docs', 'README.md', 'setup.cfg')
 
 
 def run_tests(tree: Path) -> int:
