@@ -8,6 +8,7 @@ non-finite or outside the envelope.
 """
 
 import math
+import sys
 from typing import List, Optional, Tuple
 
 from safety_gate.config import EnvelopeConfig
@@ -91,5 +92,13 @@ def enforce_envelope(cmd: Command, env: EnvelopeConfig) -> Tuple[Command, bool]:
         if not (math.isfinite(v) and math.isfinite(w)):
             # The config ranges keep this finite; this stays the last line of defence.
             return ZERO, True
+    # A subnormal component is zero: the fallback scales both components by one factor, and
+    # a subnormal one would underflow to zero before the other, switching the decay limit
+    # mid-stop (and so stopping later than the stop began to promise).
+    v, w = _flush_subnormal(v), _flush_subnormal(w)
     changed = (v, w) != (cmd.v, cmd.w)
     return (Command(v, w) if changed else cmd), changed
+
+
+def _flush_subnormal(x: float) -> float:
+    return x if abs(x) >= sys.float_info.min or x == 0.0 else 0.0
