@@ -24,7 +24,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from geometry_msgs.msg import TwistStamped
-from harness.ros import MODEL_SHA256, NodeProcess, Record, TestBench, UNLATCHED, write_params
+from harness.ros import MODEL_SHA256, NodeProcess, Received, TestBench, UNLATCHED, write_params
 import psutil
 import rclpy
 from safety_gate import node as gate_node
@@ -117,7 +117,7 @@ class Processes:
 
 # ---------------------------------------------------------------- observing the gate
 
-def output_of(bench: TestBench, decision: Record, since: float):
+def output_of(bench: TestBench, decision: Received, since: float):
     """Return the cmd_vel message the gate published for ``decision``, or None.
 
     The gate stamps its output with the node clock right after deciding, so
@@ -130,7 +130,7 @@ def output_of(bench: TestBench, decision: Record, since: float):
 
 
 def reaction(bench: TestBench, injected: float, predicate: Callable[[dict], bool],
-             timeout: float = 10.0) -> Tuple[Optional[Record], Optional[float]]:
+             timeout: float = 10.0) -> Tuple[Optional[Received], Optional[float]]:
     """Wait for the first decision after ``injected`` that matches; time its cmd_vel output.
 
     Return (the decision record, seconds from ``injected`` to the bench's receipt
@@ -154,7 +154,7 @@ def approved(record: dict) -> bool:
     return record['verdict'] == 'APPROVE'
 
 
-def approved_after(decision: Record) -> Callable[[dict], bool]:
+def approved_after(decision: Received) -> Callable[[dict], bool]:
     """Return a predicate: an APPROVE decision made after ``decision`` by the same gate."""
     return lambda r: approved(r) and r['seq'] > decision.data['seq']
 
@@ -219,7 +219,7 @@ class Campaign:
     def run(self, gate: NodeProcess, fault_class: str, name: str, inject: Callable[[], Any],
             recover: Callable[[], Any], predicate: Callable[[dict], bool], budget: float,
             hold: float = 0.0, speed: Optional[float] = None,
-            timeout: float = 10.0) -> Tuple[Record, float]:
+            timeout: float = 10.0) -> Tuple[Received, float]:
         """Run one fault case; return (the first protective decision, the reaction time).
 
         ``inject()`` the fault; the first decision matching ``predicate`` must
@@ -275,7 +275,7 @@ class Campaign:
         return lost, problems
 
 
-def assert_hysteresis(bench: TestBench, approval: Record, cfg: GateConfig) -> None:
+def assert_hysteresis(bench: TestBench, approval: Received, cfg: GateConfig) -> None:
     """Assert that ``approval`` handed authority back only under the hysteresis rules."""
     conf = cfg.confidence
     failures = [r.data['t'] for r in bench.decisions

@@ -196,7 +196,7 @@ class ReceivedCommand:
 
 
 @dataclass(frozen=True)
-class Record:
+class Received:
     """A decoded message with its time of receipt (time.monotonic())."""
 
     t: float
@@ -231,10 +231,10 @@ class TestBench(GateRecorder):
         """Create the bench node in ``context``; ``stamped`` picks TwistStamped over Twist."""
         twist_type = TwistStamped if stamped else Twist
         self.cmd: List[ReceivedCommand] = []
-        self.decisions: List[Record] = []
-        self.configs: List[Record] = []  # the config record a gate publishes when it starts
-        self.states: List[Record] = []
-        self.diagnostics: List[Record] = []
+        self.decisions: List[Received] = []
+        self.configs: List[Received] = []  # the config record a gate publishes when it starts
+        self.states: List[Received] = []
+        self.diagnostics: List[Received] = []
         self.sent: List[SentProposal] = []
         super().__init__(name, context=context, namespace=namespace, twist_type=twist_type)
         self.stamped = stamped
@@ -297,12 +297,12 @@ class TestBench(GateRecorder):
                              and abs(self.cmd[-1].w - w) <= tolerance, timeout)
 
     def wait_for_decision(self, predicate: Callable[[dict], bool], since: float,
-                          timeout: float = DEFAULT_TIMEOUT) -> Optional[Record]:
+                          timeout: float = DEFAULT_TIMEOUT) -> Optional[Received]:
         """Return the first decision received at or after ``since`` that satisfies ``predicate``.
 
         Waits up to ``timeout`` for it; returns None if none came.
         """
-        def match() -> Optional[Record]:
+        def match() -> Optional[Received]:
             return next((r for r in self.decisions if r.t >= since and predicate(r.data)),
                         None)
         self.wait_for(lambda: match() is not None, timeout)
@@ -453,23 +453,23 @@ class TestBench(GateRecorder):
 
     def on_decision(self, record: dict) -> None:
         """Keep a decision record."""
-        self.decisions.append(Record(time.monotonic(), record))
+        self.decisions.append(Received(time.monotonic(), record))
 
     def on_config(self, record: dict) -> None:
         """Keep a config record."""
-        self.configs.append(Record(time.monotonic(), record))
+        self.configs.append(Received(time.monotonic(), record))
 
     def on_state(self, state: dict) -> None:
         """Keep a state message."""
-        self.states.append(Record(time.monotonic(), state))
+        self.states.append(Received(time.monotonic(), state))
 
     def on_diagnostics(self, msg: DiagnosticArray) -> None:
         """Keep a diagnostics array."""
-        self.diagnostics.append(Record(time.monotonic(), msg))
+        self.diagnostics.append(Received(time.monotonic(), msg))
 
     # ------------------------------------------------------------ queries
 
-    def decisions_after(self, record: Record) -> List[dict]:
+    def decisions_after(self, record: Received) -> List[dict]:
         """Return the decision records the gate made after ``record`` (by sequence number)."""
         return [r.data for r in self.decisions if r.data['seq'] > record.data['seq']]
 

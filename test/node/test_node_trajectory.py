@@ -11,7 +11,7 @@ import math
 import time
 
 from geometry_msgs.msg import PoseStamped
-from harness.ros import PLAN_PLANNER_TOPICS, Record, UNLATCHED
+from harness.ros import PLAN_PLANNER_TOPICS, Received, UNLATCHED
 from nav_msgs.msg import Path
 import pytest
 from safety_gate.kit.world.alpamayo_plans import (ALPAMAYO_1_5, backward_sweep, plan, straight,
@@ -42,7 +42,7 @@ class PathPlanner:
         self.reasoning_pub = node.create_publisher(String, 'planner/reasoning', COMMAND_QOS)
         self.out = []  # Records of the Paths on safety_gate/trajectory
         node.create_subscription(Path, 'safety_gate/trajectory',
-                                 lambda msg: self.out.append(Record(time.monotonic(), msg)),
+                                 lambda msg: self.out.append(Received(time.monotonic(), msg)),
                                  COMMAND_QOS)
         node.create_timer(0.1, self._tick)
 
