@@ -107,7 +107,10 @@ def test_restart_comes_up_latched_and_signals_end_in_zero(bench, start_gate, tmp
     unrecorded = _unrecorded(bench.cmd, records[second_start - 1], restarted)
     lost, problems = trace_loss(report, records)
     campaign.finish(gate, [], counted_lost=lost + unrecorded)
-    assert not problems, problems
+    # A SIGKILL during a write leaves that line cut (the restarted writer ends it, and verify
+    # reports it): it is the record in flight, counted in ``unrecorded`` below.
+    cut = [p for p in problems if ': bad-json: ' in p]
+    assert len(cut) <= 1 and not [p for p in problems if p not in cut], problems
     # The gate publishes a command before its background writer has written the
     # record, so a SIGKILL can take the one record in flight with it.
     assert unrecorded <= 1, f'{unrecorded} outputs of the killed gate are not in its trace'

@@ -324,7 +324,12 @@ def read_trace(paths: Sequence[Path]) -> Tuple[VerifyReport, List[dict]]:
     records = []
     for path in report.files:
         with open_trace(path) as file:
-            records += [json.loads(line) for line in file if line.strip()]
+            for line in file:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    # Blank, or cut by a crash: verify reports a cut line (bad-json).
+                    continue
     return report, records
 
 
