@@ -71,7 +71,7 @@ $(STAMP): setup.py package.xml Makefile
 # Jazzy); the main venv has pydantic 2. No ROS there, hence --noconftest and without the
 # unit tests that use rclpy (executor, fuzz_meta) or the installed package's version (cli).
 PYDANTIC1_VENV ?= .venv-pydantic1
-NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py
+NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py test_plan_output.py
 
 interfaces: $(INTERFACES_STAMP)
 
@@ -89,7 +89,7 @@ pydantic1-check: $(PYDANTIC1_VENV)/.stamp
 
 $(PYDANTIC1_VENV)/.stamp: Makefile
 	$(PYTHON) -m venv $(PYDANTIC1_VENV)
-	$(PYDANTIC1_VENV)/bin/python -m pip install -q 'pydantic==1.10.14' pyyaml hypothesis \
+	$(PYDANTIC1_VENV)/bin/python -m pip install -q 'pydantic==1.10.14' pyyaml numpy hypothesis \
 		'pytest<8.4'
 	touch $@
 
