@@ -48,7 +48,7 @@ def test_exceptions_inside_the_decision_fail_closed(bench, tmp_path):
             try:
                 _inject(bench, gate, flags / target, campaign)
             except AssertionError as exc:
-                failed[target] = str(exc).splitlines()[0][:300]
+                failed[target] = f'{target}: {(str(exc) or repr(exc)).splitlines()[0][:300]}'
                 (flags / target).unlink(missing_ok=True)
                 bench.drive(V)
                 bench.wait_for_cmd(V)

@@ -21,6 +21,7 @@ CFG = GateConfig()
 V = 0.5
 RESTART = 'gate process killed mid-run (SIGKILL) and restarted'
 SHUTDOWN = 'gate stopped by SIGTERM / SIGINT while driving'
+QUEUED_AT_KILL = 5  # records a SIGKILL may take from the writer's queue: "a handful"
 
 
 def _start_driving(bench, gate, started):
@@ -112,6 +113,8 @@ def test_restart_comes_up_latched_and_signals_end_in_zero(bench, start_gate, tmp
     cut = [p for p in problems if ': bad-json: ' in p]
     assert len(cut) <= 1 and not [p for p in problems if p not in cut], problems
     # The gate publishes a command before its background writer has written the
-    # record, so a SIGKILL can take the one record in flight with it.
-    assert unrecorded <= 1, f'{unrecorded} outputs of the killed gate are not in its trace'
+    # record, so a SIGKILL takes the records still queued with it (docs/parameters.md:
+    # "a handful at most"); one or two on this bench, more on a loaded host.
+    assert unrecorded <= QUEUED_AT_KILL, (
+        f'{unrecorded} outputs of the killed gate are not in its trace')
     assert lost == 0, lost

@@ -278,9 +278,10 @@ class Campaign:
 def assert_hysteresis(bench: TestBench, approval: Received, cfg: GateConfig) -> None:
     """Assert that ``approval`` handed authority back only under the hysteresis rules."""
     conf = cfg.confidence
+    # A superseded proposal is refused without being judged: it revokes nothing.
     failures = [r.data['t'] for r in bench.decisions
                 if r.data['verdict'] != 'APPROVE' and r.data['t'] < approval.data['t']
-                and r.data['reasons'] != ['HYSTERESIS']]
+                and r.data['reasons'] not in (['HYSTERESIS'], ['SUPERSEDED'])]
     assert failures, 'no failure before the approval'
     last_failure = max(failures)
     clean = [r.data for r in bench.decisions
