@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry, Path
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
@@ -46,7 +46,8 @@ from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
-from safety_gate import config, convert, core, diagnostics, plan_mode, plan_output, trace_record
+from safety_gate import (
+    config, convert, core, diagnostics, plan_mode, plan_output, ros_parameters, trace_record)
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
@@ -109,8 +110,7 @@ class SafetyGateNode(Node):
     """Subscribes to the planner and sensors, publishes the gated command."""
 
     def __init__(self, params_files: Sequence[str] = (), **kwargs):
-        super().__init__('safety_gate', automatically_declare_parameters_from_overrides=True,
-                         **kwargs)
+        super().__init__('safety_gate', **kwargs)
         self.cfg = self._load_config(params_files)
         self.config_sha256 = config.config_sha256(self.cfg)
         self.state = core.initial_state(self.cfg)
@@ -192,29 +192,19 @@ class SafetyGateNode(Node):
     def _load_config(self, params_files: Sequence[str]) -> config.GateConfig:
         for path in params_files:  # rcl silently skips a file naming some other node
             config.require_rcl_section(path, self.get_fully_qualified_name())
-        given = {name: p.value for name, p in self.get_parameters_by_prefix('').items()
-                 if not name.startswith(config.ROS_LEVEL_PARAMETERS)
-                 and name != 'start_type_description_service'}
-        cfg = config.build(given)
-        for name, field in config.iter_fields():
-            if not self.has_parameter(name):
-                # Not read_only in the descriptor: rclpy would refuse a set with a
-                # reason that does not say why; _refuse_parameter_changes does.
-                self.declare_parameter(name, config.flatten(cfg)[name], ParameterDescriptor(
-                    description=field.field_info.description,
-                    additional_constraints=f'allowed: {config.allowed_range(field)}; '
-                    'read-only while the gate runs'))
+        cfg = config.build(ros_parameters.given(self))
+        ros_parameters.declare(self, cfg)
         return cfg
 
     def _refuse_parameter_changes(self, params) -> SetParametersResult:
-        # Every parameter the node has sets the gate's behaviour or its timing,
-        # and the config hash in the trace describes the values at start.
+        # The gate's own parameters are declared read-only, and rclpy refuses a
+        # set of them before this callback; what reaches it is rclpy's own
+        # use_sim_time, the clock behind every timeout and the watchdog.
         if not params:
             return SetParametersResult(successful=True)
-        name = params[0].name
         return SetParametersResult(successful=False, reason=(
-            f'{name} is read-only while the gate runs: {_why_read_only(name)}; '
-            'restart the node to change it'))
+            f"{params[0].name} is read-only while the gate runs: it changes the gate's timing "
+            '(the clock behind every timeout and the watchdog); restart the node to change it'))
 
     def _wire_plans(self, plans: PlanInput) -> None:
         self._plans = plans
@@ -546,15 +536,6 @@ class SafetyGateNode(Node):
         now = self._now()
         self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
-
-
-def _why_read_only(name: str) -> str:
-    if name == 'use_sim_time':
-        return "it changes the gate's timing (the clock behind every timeout and the watchdog)"
-    if name.startswith('qos_overrides.'):
-        return 'it changes which publishers the gate hears and how its output is delivered'
-    return ("it changes the gate's behaviour or timing (the config sha256 in the trace names "
-            'the values it started with)')
 
 
 def _decode_string(raw: bytes) -> str:

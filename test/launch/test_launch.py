@@ -225,3 +225,42 @@ def test_the_launch_test_runs_under_launch_test(tmp_path):
                          env=launch_env(tmp_path), capture_output=True, text=True,
                          timeout=4 * TIMEOUT)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _ros2(env, *arguments) -> subprocess.CompletedProcess:
+    """Run the ros2 CLI until it finds the node (each run discovers the graph anew)."""
+    def run():
+        runs.append(subprocess.run(
+            [str(Path(sys.executable).parent / 'ros2'), *arguments,
+             *(['--no-daemon'] if arguments[0] == 'param' else [])],
+            env=env, capture_output=True, text=True, timeout=TIMEOUT))
+        return 'Node not found' not in runs[-1].stderr
+
+    runs = []
+    assert _wait_until(run), runs[-1].stdout + runs[-1].stderr
+    return runs[-1]
+
+
+def test_the_ros2_cli_reads_and_calls_the_launched_gate(launch, tmp_path):
+    params = write_params(tmp_path, {'envelope.max_linear_speed': 0.8})
+    launch(params, namespace=NAMESPACE)
+    cli = tmp_path / 'cli'
+    cli.mkdir()
+    env = launch_env(cli)  # the same domain as the launch's, its own ROS_HOME
+    node = f'/{NAMESPACE}/{config.NODE_NAME}'
+
+    got = _ros2(env, 'param', 'get', node, 'envelope.max_linear_speed')
+    assert got.stdout.strip() == 'Double value is: 0.8', got.stdout + got.stderr
+
+    described = _ros2(env, 'param', 'describe', node, 'confidence.recover_count')
+    assert described.returncode == 0, described.stdout + described.stderr
+    for line in ('Type: integer', 'Read only: true', 'Min value: 1', 'Max value: 1000'):
+        assert line in described.stdout, described.stdout
+
+    refused = _ros2(env, 'param', 'set', node, 'envelope.max_linear_speed', '2.0')
+    assert 'read-only' in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+
+    # Latched on start (the default): the operator's reset is the one service it offers.
+    reset = _ros2(env, 'service', 'call', f'{node}/reset', 'std_srvs/srv/Trigger')
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert 'std_srvs.srv.Trigger_Response(success=' in reset.stdout, reset.stdout
