@@ -32,6 +32,7 @@ setup(
     entry_points={
         'console_scripts': [
             'safety_gate_node = safety_gate.node:main',
+            'safety_gate_lifecycle_node = safety_gate.lifecycle_node:main',
             'safety-gate = safety_gate.cli:main',
             'safety_gate_sim_vehicle = safety_gate.kit.world.sim_vehicle:main',
             'safety_gate_planner = safety_gate.kit.world.planner:main',

@@ -4,7 +4,9 @@
 
 The launch ends when the gate exits, so ``ros2 launch`` never outlives the
 gate silently; with ``respawn`` the gate is restarted instead, except after a
-refused configuration, which a restart would only repeat.
+refused configuration, which a restart would only repeat. With
+``lifecycle:=true`` the gate is a managed node that starts unconfigured and
+waits for a lifecycle manager (or ``change_state`` calls) to bring it up.
 """
 
 from functools import partial
@@ -14,7 +16,7 @@ from launch.actions import (DeclareLaunchArgument, OpaqueFunction, RegisterEvent
                             Shutdown)
 from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.substitutions import FindPackageShare
 from safety_gate.config import NODE_NAME, read_params_file
 
@@ -73,9 +75,10 @@ def _gate(context):
     # A positive delay lets the shutdown after a refused configuration win over a respawn.
     if not respawn_delay > 0.0:
         raise ValueError(f'launch argument respawn_delay:={respawn_delay}: must be > 0 s')
-    gate = Node(
+    managed = _flag(context, 'lifecycle')
+    gate = (LifecycleNode if managed else Node)(
         package='safety_gate',
-        executable='safety_gate_node',
+        executable='safety_gate_lifecycle_node' if managed else 'safety_gate_node',
         name=NODE_NAME,
         namespace=namespace,
         parameters=[params],
@@ -109,6 +112,10 @@ def generate_launch_description():
                               'require_reset_on_start is true'),
         DeclareLaunchArgument('respawn_delay', default_value='1.0',
                               description='seconds before a respawn (> 0)'),
+        DeclareLaunchArgument('lifecycle', default_value='false',
+                              description='true: run the gate as a managed (lifecycle) node, '
+                              'unconfigured until a lifecycle manager configures and activates '
+                              'it; false: the plain node, active at once'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='ROS logger level'),
     ] + [

@@ -58,6 +58,14 @@ class ReusedWaitSetExecutor(Executor):
     def __init__(self, *, context=None) -> None:
         super().__init__(context=context)
         self._served: Optional[_Served] = None
+        # Set by wake(), which rclpy calls when a node creates or destroys an
+        # entity: a served handle may be one whose destruction was requested.
+        self._stale = False
+
+    def wake(self) -> None:
+        """Rebuild the wait set before the next wait, and end the current one."""
+        self._stale = True
+        super().wake()
 
     def create_task(self, callback, *args, **kwargs):
         """Refuse: tasks need the futures machinery this executor leaves out."""
@@ -67,6 +75,9 @@ class ReusedWaitSetExecutor(Executor):
         """Wait up to ``timeout_sec`` (forever if None or negative), then run what is ready."""
         if self._is_shutdown or not self._context.ok():
             return
+        if self._stale:
+            self._stale = False
+            self._release()
         served = self._served or self._serve()
         wait_set = served.wait_set
         wait_set.clear_entities()
@@ -101,12 +112,11 @@ class ReusedWaitSetExecutor(Executor):
             if taken is not None:
                 _finish(subscription.callback(*taken) if with_info
                         else subscription.callback(taken[0]))
-        entities_changed = False
         for pointer in wait_set.get_ready_entities('guard_condition'):
             _, guard = served.guards[pointer]
             if guard is None:
-                # Ours: a node or an entity was added or removed.
-                entities_changed = True
+                # Ours: a node was added or removed (wake() marks entity changes).
+                self._stale = True
             elif guard.callback is not None:
                 _finish(guard.callback())
         for pointer in wait_set.get_ready_entities('service'):
@@ -115,8 +125,6 @@ class ReusedWaitSetExecutor(Executor):
             if header is not None:
                 response = _finish(service.callback(request, service.srv_type.Response()))
                 service.send_response(response, header)
-        if entities_changed:
-            self._release()
 
     def _serve(self) -> _Served:
         """Enter every entity's handle and size one wait set for them all."""

@@ -109,10 +109,35 @@ def plan_input(mode: str) -> PlanInput:
 class SafetyGateNode(Node):
     """Subscribes to the planner and sensors, publishes the gated command."""
 
-    def __init__(self, params_files: Sequence[str] = (), **kwargs):
+    def __init__(self, params_files: Sequence[str] = (), managed: bool = False, **kwargs):
+        """Create the gate; unless ``managed``, configure and activate it at once.
+
+        A managed gate (:mod:`safety_gate.lifecycle_node`) does each step in
+        its lifecycle transition instead.
+        """
         super().__init__('safety_gate', **kwargs)
-        self.cfg = self._load_config(params_files)
+        self._params_files = params_files
+        self.cfg: Optional[config.GateConfig] = None
+        self.active = False
+        self._undo_activate: List[Callable[[], Any]] = []  # destroys what activate created
+        self._silence_watch: Optional[threading.Event] = None
+        self.add_on_set_parameters_callback(self._refuse_parameter_changes)
+        if not managed:
+            self.configure_gate()
+            self.activate_gate()
+
+    def configure_gate(self) -> None:
+        """Validate the configuration, create the outputs and open the trace.
+
+        Raise ConfigError, naming parameter, value and range, on an invalid one.
+        The parameters are read-only, so a second configure (after a cleanup)
+        validates the same values again.
+        """
+        self.cfg = self._load_config(self._params_files) if self.cfg is None else self.cfg
         self.config_sha256 = config.config_sha256(self.cfg)
+        # Before any publisher, so a refusal leaves nothing behind to configure again.
+        self._plans: Optional[PlanInput] = (plan_input(self.cfg.planner.input)
+                                            if plan_mode.active(self.cfg) else None)
         self.state = core.initial_state(self.cfg)
         self._seq = 0
         self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
@@ -124,9 +149,29 @@ class SafetyGateNode(Node):
         self._frame_id = 'base_link'
         self._trace_healthy = True
         self._suppressed_logs = 0
-        monitor = self.cfg.monitor
         self._period = 1.0 / self.cfg.rate_hz
-        self._intake = Intake(monitor.max_proposal_rate)
+        self._intake = Intake(self.cfg.monitor.max_proposal_rate)
+        # The backstop's threshold: a watchdog tick this overdue means the node
+        # clock is not driving the watchdog (GATE_OVERRUN starts at max_late).
+        self._silence_limit = self._period + self.cfg.monitor.max_late
+
+        cmd_type = TwistStamped if self.cfg.enable_stamped_cmd_vel else Twist
+        self._cmd_pub = self._advertise(cmd_type, 'cmd_vel', COMMAND_QOS)
+        # Filled in place for every output: rclpy copies a message when it publishes it.
+        self._cmd_msg = cmd_type()
+        self._decision_pub = self._advertise(String, 'safety_gate/decision', DECISION_QOS)
+        self._state_pub = self._advertise(String, 'safety_gate/state', STATE_QOS)
+        self._diag_pub = self._advertise(DiagnosticArray, '/diagnostics', DIAGNOSTICS_QOS)
+        self._trajectory_pub = None
+        if self._plans is not None and self.cfg.trajectory.publish:
+            plan_type = self._plans.plan_type
+            self._trajectory_pub = self._advertise(plan_type, 'safety_gate/trajectory',
+                                                   COMMAND_QOS)
+        self.trace = self._open_trace()
+
+    def activate_gate(self) -> None:
+        """Start from the initial state (latched if so configured) and output at rate_hz."""
+        self.state = core.initial_state(self.cfg)
         self._last_tick_now: Optional[float] = None
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
@@ -135,57 +180,45 @@ class SafetyGateNode(Node):
         # Steady time of the last cmd_vel publish that returned: the exit
         # watchdog's measure of a silent gate.
         self.last_output_monotonic = time.monotonic()
-        # The backstop's threshold: a watchdog tick this overdue means the node
-        # clock is not driving the watchdog (GATE_OVERRUN starts at max_late).
-        self._silence_limit = self._period + monitor.max_late
-
-        stamped = self.cfg.enable_stamped_cmd_vel
-        cmd_type = TwistStamped if stamped else Twist
-        self._cmd_pub = self._advertise(cmd_type, 'cmd_vel', COMMAND_QOS)
-        # Filled in place for every output: rclpy copies a message when it publishes it.
-        self._cmd_msg = cmd_type()
-        self._decision_pub = self._advertise(String, 'safety_gate/decision', DECISION_QOS)
-        self._state_pub = self._advertise(String, 'safety_gate/state', STATE_QOS)
-        self._diag_pub = self._advertise(DiagnosticArray, '/diagnostics', DIAGNOSTICS_QOS)
-
-        self._plans: Optional[PlanInput] = None
-        self._trajectory_pub = None
-        if plan_mode.active(self.cfg):
-            self._wire_plans(plan_input(self.cfg.planner.input))
-        else:
-            self._subscribe(cmd_type, 'planner/cmd_vel', self._on_cmd, COMMAND_QOS)
-        # A wrapper may still send a confidence in trajectory mode. Raw bytes, so
-        # the size cap applies before the message is even deserialised.
-        self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
-        self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
-        if self.cfg.imu.enabled:
-            self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
-        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_QOS)
-        # Volatile publishers never match this one: that mismatch is expected, not logged.
-        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
-                        report_incompatible=False)
-        self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
-
-        self.trace = self._open_trace()
-        # The chain starts with what the gate runs with, so the trace alone replays.
+        # Each activation starts a chain section with what the gate runs with,
+        # so the trace alone replays it (replay restarts from a config record).
         self.trace.submit(trace_record.config_to_dict(
             self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
         self._seq += 1
+        self.active = True
+        self._wire_inputs()
         # A trace that is already unusable must bar the very first proposal.
         self._note_trace_health(self._now(), time.perf_counter())
-        self.create_timer(self._period, self._on_tick)
+        self._timer(self._period, self._on_tick)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         # Created after the watchdog timer, so when both are due the watchdog runs first.
-        self.create_timer(self._period, self._backstop, clock=steady)
+        self._timer(self._period, self._backstop, clock=steady)
         # Diagnostics run on the steady clock so they keep reporting when the node clock stops.
-        self.create_timer(1.0, self._publish_diagnostics, clock=steady)
-        self.add_on_set_parameters_callback(self._refuse_parameter_changes)
+        self._timer(1.0, self._publish_diagnostics, clock=steady)
         self._publish_state(Verdict.ESTOP if self.state.latched else Verdict.FALLBACK, [])
+        self._watch_output()
         self.get_logger().info(
             f'safety_gate up: config sha256 {self.config_sha256[:12]}, '
             f'rate {self.cfg.rate_hz} Hz, '
             f'{"latched until safety_gate/reset" if self.state.latched else "not latched"}, '
             f'trace {self.trace_path or "off"}')
+
+    def deactivate_gate(self) -> None:
+        """Publish and trace a final zero, then stop hearing inputs and stop the output."""
+        self.stop_watching()
+        self.publish_final_zero()
+        self.active = False
+        for undo in self._undo_activate:
+            undo()
+        self._undo_activate.clear()
+
+    def cleanup_gate(self) -> None:
+        """Close the trace and remove the outputs: back to an unconfigured gate."""
+        self.trace.close(timeout=2.0)
+        for publisher in (self._cmd_pub, self._decision_pub, self._state_pub, self._diag_pub,
+                          self._trajectory_pub):
+            if publisher is not None:
+                self.destroy_publisher(publisher)
 
     # ------------------------------------------------------------ set-up
 
@@ -200,34 +233,52 @@ class SafetyGateNode(Node):
         # The gate's own parameters are declared read-only, and rclpy refuses a
         # set of them before this callback; what reaches it is rclpy's own
         # use_sim_time, the clock behind every timeout and the watchdog.
-        if not params:
+        changed = [p for p in params if self.has_parameter(p.name)]  # not their declaration
+        if not changed:
             return SetParametersResult(successful=True)
         return SetParametersResult(successful=False, reason=(
-            f"{params[0].name} is read-only while the gate runs: it changes the gate's timing "
+            f"{changed[0].name} is read-only while the gate runs: it changes the gate's timing "
             '(the clock behind every timeout and the watchdog); restart the node to change it'))
 
-    def _wire_plans(self, plans: PlanInput) -> None:
-        self._plans = plans
-        plan_type, stamped_type = plans.plan_type, plans.string_stamped
-        self._subscribe(plan_type, 'planner/trajectory', self._on_plan, COMMAND_QOS)
-        self._subscribe(String, 'planner/reasoning', self._on_reasoning, COMMAND_QOS)
-        if stamped_type is not None:
-            self._subscribe(stamped_type, 'planner/reasoning_stamped', self._on_reasoning,
-                            COMMAND_QOS)
-        if self.cfg.trajectory.publish:
-            self._trajectory_pub = self._advertise(plan_type, 'safety_gate/trajectory',
-                                                   COMMAND_QOS)
+    def _wire_inputs(self) -> None:
+        if self._plans is not None:
+            plan_type, stamped_type = self._plans.plan_type, self._plans.string_stamped
+            self._subscribe(plan_type, 'planner/trajectory', self._on_plan, COMMAND_QOS)
+            self._subscribe(String, 'planner/reasoning', self._on_reasoning, COMMAND_QOS)
+            if stamped_type is not None:
+                self._subscribe(stamped_type, 'planner/reasoning_stamped', self._on_reasoning,
+                                COMMAND_QOS)
+        else:
+            cmd_type = type(self._cmd_msg)
+            self._subscribe(cmd_type, 'planner/cmd_vel', self._on_cmd, COMMAND_QOS)
+        # A wrapper may still send a confidence in trajectory mode. Raw bytes, so
+        # the size cap applies before the message is even deserialised.
+        self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
+        self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
+        if self.cfg.imu.enabled:
+            self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
+        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_QOS)
+        # Volatile publishers never match this one: that mismatch is expected, not logged.
+        self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
+                        report_incompatible=False)
+        service = self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
+        self._undo_activate.append(partial(self.destroy_service, service))
 
     # Only the incompatible-QoS event is handled, and rclpy's default handlers are
     # off: each one is a waitable the executor rebuilds into its wait set on every
     # spin, which cost the gate about a quarter of its CPU.
     def _subscribe(self, msg_type, topic: str, callback, qos, raw: bool = False,
                    report_incompatible: bool = True):
-        self.create_subscription(
+        subscription = self.create_subscription(
             msg_type, topic, callback, qos, raw=raw,
             event_callbacks=SubscriptionEventCallbacks(
                 incompatible_qos=self._qos_event(topic) if report_incompatible else None,
                 use_default_callbacks=False))
+        self._undo_activate.append(partial(self.destroy_subscription, subscription))
+
+    def _timer(self, period: float, callback, clock=None) -> None:
+        timer = self.create_timer(period, callback, clock=clock)
+        self._undo_activate.append(partial(self.destroy_timer, timer))
 
     def _advertise(self, msg_type, topic: str, qos):
         return self.create_publisher(
@@ -370,6 +421,8 @@ class SafetyGateNode(Node):
         self._step(event, now, started)
 
     def _step(self, event, now: float, started: float) -> Optional[Tuple[bool, str]]:
+        if not self.active:  # a callback already due when a deactivation destroyed it
+            return None
         self._intake.hold(now, event)
         try:
             result = core.step(self.state, event, now, self.cfg)
@@ -484,16 +537,27 @@ class SafetyGateNode(Node):
 
     # ------------------------------------------------------------ shutdown
 
-    def watch_output(self, stopping: threading.Event) -> None:
-        """Start the thread that ends the process when the gate has gone silent.
+    def _watch_output(self) -> None:
+        """Start the thread that ends the process when the active gate has gone silent.
 
         It runs beside the executor, so a callback that raises on every spin or
-        one that never returns cannot stop it; ``stopping`` ends it on a normal
-        shutdown.
+        one that never returns cannot stop it; :meth:`stop_watching` ends it (a
+        normal shutdown, a deactivation).
         """
+        self._silence_watch = stopping = threading.Event()
         self.last_output_monotonic = time.monotonic()
         threading.Thread(target=self._exit_when_silent, args=(stopping,),
                          name='safety_gate_exit_watchdog', daemon=True).start()
+
+    def release(self) -> None:
+        """Stop watching the output and close the trace (the last records drained)."""
+        self.stop_watching()
+        self.trace.close(timeout=2.0)
+
+    def stop_watching(self) -> None:
+        """End the exit watchdog: from now on, silence is intended."""
+        if self._silence_watch is not None:
+            self._silence_watch.set()
 
     def _exit_when_silent(self, stopping: threading.Event) -> None:
         limit = self.cfg.monitor.max_spin_failure
@@ -560,7 +624,59 @@ def _params_files(args: Sequence[str]) -> List[str]:
     return files
 
 
-def _refuse(problem) -> int:
+def serve(node: 'SafetyGateNode', done: Callable[[], bool], finish: Callable[[], Any]) -> None:
+    """Spin ``node`` until ``done()``, then ``finish()``; always release it and shut down.
+
+    A defect in a callback never stops the spinning: it is logged, and the gate
+    goes on publishing.
+    """
+    executor = ReusedWaitSetExecutor()
+    executor.add_node(node)
+    try:
+        while not done():
+            try:
+                executor.spin_once(timeout_sec=0.05)
+            except Exception as exc:  # noqa: B902
+                node.get_logger().error(f'internal error in a callback: {exc!r}',
+                                        throttle_duration_sec=_LOG_INTERVAL_S)
+        finish()
+    finally:
+        node.release()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def init_process(args=None) -> List[str]:
+    """Check the params files and initialise rclpy; return the params files.
+
+    Raise ConfigError on any configuration problem (params files, ROS
+    arguments): rcl would fail with a traceback, and exit 1.
+    """
+    params_files = _params_files(sys.argv if args is None else args)
+    try:
+        for path in params_files:
+            config.parse_params_file(path)
+        # Our own handlers: rclpy's would shut the context down before the final
+        # zero could be published.
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except _rclpy.RCLError as exc:
+        raise config.ConfigError(str(exc)) from None
+    except _rclpy.UnknownROSArgsError as exc:
+        raise config.ConfigError(f'unknown ROS arguments {exc}') from None
+    return params_files
+
+
+def catch_stop_signals() -> List[int]:
+    """Return the list SIGINT and SIGTERM append to from now on."""
+    stop: List[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
+    return stop
+
+
+def refuse(problem) -> int:
+    """Say why the gate does not start, shut rclpy down and return exit code 2."""
     print(f'safety_gate: refusing to start: {problem}', file=sys.stderr, flush=True)
     rclpy.try_shutdown()
     return 2
@@ -572,47 +688,24 @@ def main(args=None) -> int:
     Exit 2 with one line on any configuration problem (params files, ROS
     arguments, parameter values): a restart would only repeat it. Exit 1 when
     nothing is published for ``monitor.max_spin_failure`` (see
-    :meth:`SafetyGateNode.watch_output`), for the supervisor to restart the gate.
+    :meth:`SafetyGateNode._watch_output`), for the supervisor to restart the gate.
     """
-    params_files = _params_files(sys.argv if args is None else args)
     try:
-        for path in params_files:  # rcl would fail with a traceback, and exit 1
-            config.parse_params_file(path)
-        # Our own handlers: rclpy's would shut the context down before the final
-        # zero could be published.
-        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    except (config.ConfigError, _rclpy.RCLError) as exc:
-        return _refuse(exc)
-    except _rclpy.UnknownROSArgsError as exc:
-        return _refuse(f'unknown ROS arguments {exc}')
-    stop = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, frame: stop.append(signum))
+        params_files = init_process(args)
+    except config.ConfigError as exc:
+        return refuse(exc)
+    stop = catch_stop_signals()
     try:
         node = SafetyGateNode(params_files)
     except config.ConfigError as exc:
-        return _refuse(exc)
-    executor = ReusedWaitSetExecutor()
-    executor.add_node(node)
-    stopping = threading.Event()
-    node.watch_output(stopping)
-    try:
-        while not stop:
-            try:
-                executor.spin_once(timeout_sec=0.05)
-            # A defect in the shell must not silence the gate: log it and keep spinning.
-            except Exception as exc:  # noqa: B902
-                node.get_logger().error(f'internal error in a callback: {exc!r}',
-                                        throttle_duration_sec=_LOG_INTERVAL_S)
-        stopping.set()
+        return refuse(exc)
+
+    def finish():
+        node.stop_watching()
         node.get_logger().info(f'signal {stop[0]}: publishing a final zero and stopping')
         node.publish_final_zero()
-    finally:
-        stopping.set()
-        node.trace.close(timeout=2.0)
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+
+    serve(node, lambda: bool(stop), finish)
     return 0
 
 

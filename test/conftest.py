@@ -17,7 +17,8 @@ from safety_gate.kit.world.ros_env import loopback_env
 # (RMW_IMPLEMENTATION) when it loads, the rest when rclpy is initialised.
 os.environ.update(loopback_env(Path(tempfile.mkdtemp(prefix='safety_gate_test_'))))
 
-from harness.ros import GATE_MODULE, NodeProcess, TestBench, write_params  # noqa: E402, I100
+from harness.ros import (  # noqa: E402, I100
+    GATE_MODULE, MANAGED_GATE_MODULE, NodeProcess, TestBench, write_params)
 import pytest  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
@@ -65,6 +66,23 @@ def bench(ros_context, request):
     test_bench.destroy()
 
 
+def _gates(tmp_path, module: str):
+    """Yield ``start(overrides) -> NodeProcess`` running ``module``; stop them all after."""
+    started = []
+
+    def start(overrides=None):
+        params = {'trace.path': str(tmp_path / f'trace{len(started)}.jsonl')}
+        params.update(overrides or {})
+        process = NodeProcess(module, write_params(tmp_path, params), tmp_path)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        code = process.stop()
+        print(f'--- {module} exit code {code}, output:\n{process.output()}')
+
+
 @pytest.fixture
 def start_gate(tmp_path):
     """Return ``start(overrides) -> NodeProcess`` that runs the gate with those parameters.
@@ -73,16 +91,10 @@ def start_gate(tmp_path):
     running at teardown is stopped and its output printed (pytest shows it
     when the test fails).
     """
-    started = []
+    yield from _gates(tmp_path, GATE_MODULE)
 
-    def start(overrides=None):
-        params = {'trace.path': str(tmp_path / f'trace{len(started)}.jsonl')}
-        params.update(overrides or {})
-        process = NodeProcess(GATE_MODULE, write_params(tmp_path, params), tmp_path)
-        started.append(process)
-        return process
 
-    yield start
-    for process in started:
-        code = process.stop()
-        print(f'--- {GATE_MODULE} exit code {code}, output:\n{process.output()}')
+@pytest.fixture
+def start_managed_gate(tmp_path):
+    """Return ``start(overrides) -> NodeProcess`` running the managed (lifecycle) gate."""
+    yield from _gates(tmp_path, MANAGED_GATE_MODULE)

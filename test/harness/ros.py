@@ -41,6 +41,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 GATE_MODULE = 'safety_gate.node'
+MANAGED_GATE_MODULE = 'safety_gate.lifecycle_node'
 REPO = Path(__file__).resolve().parents[2]
 UNLATCHED = {'require_reset_on_start': False}  # most tests start without the reset step
 MODEL_SHA256 = 'ab' * 32
@@ -114,11 +115,13 @@ def source_prefix(scratch: Path) -> Path:
         target = share / source.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(source)
-    node = prefix / 'lib' / NODE_NAME / 'safety_gate_node'
-    node.parent.mkdir(parents=True)
-    node.write_text(f'#!{sys.executable}\nimport sys\nfrom safety_gate.node import main\n'
-                    'sys.exit(main())\n')
-    node.chmod(0o755)
+    (prefix / 'lib' / NODE_NAME).mkdir(parents=True)
+    for executable, module in (('safety_gate_node', 'safety_gate.node'),
+                               ('safety_gate_lifecycle_node', 'safety_gate.lifecycle_node')):
+        node = prefix / 'lib' / NODE_NAME / executable
+        node.write_text(f'#!{sys.executable}\nimport sys\nfrom {module} import main\n'
+                        'sys.exit(main())\n')
+        node.chmod(0o755)
     return prefix
 
 

@@ -264,3 +264,28 @@ def test_the_ros2_cli_reads_and_calls_the_launched_gate(launch, tmp_path):
     reset = _ros2(env, 'service', 'call', f'{node}/reset', 'std_srvs/srv/Trigger')
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert 'std_srvs.srv.Trigger_Response(success=' in reset.stdout, reset.stdout
+
+
+def test_the_managed_gate_is_brought_up_and_down_through_its_services(launch, tmp_path):
+    params = write_params(tmp_path, {**UNLATCHED, 'envelope.max_linear_speed': 0.8})
+    process = launch(params, namespace=NAMESPACE, lifecycle='true')
+    cli = tmp_path / 'cli'
+    cli.mkdir()
+    env = launch_env(cli)
+    node = f'/{NAMESPACE}/{config.NODE_NAME}'
+
+    def change_state(transition: int) -> str:
+        run = _ros2(env, 'service', 'call', f'{node}/change_state',
+                    'lifecycle_msgs/srv/ChangeState', f'{{transition: {{id: {transition}}}}}')
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.stdout
+
+    # configure, activate, deactivate, cleanup, then shutdown from unconfigured
+    for transition in (1, 3, 4, 2):
+        assert 'success=True' in change_state(transition), process.output()
+    assert 'success=False' in change_state(4)  # nothing to deactivate: refused
+    assert 'success=True' in change_state(5)
+    assert process.wait(TIMEOUT) == 0, process.output()
+    output = process.output()
+    assert 'configured: config sha256' in output and 'safety_gate up' in output, output
+    assert 'deactivated: final zero published' in output, output

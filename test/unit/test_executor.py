@@ -123,6 +123,26 @@ def test_entities_created_and_destroyed_while_spinning(pair):
     assert len(first) == served_before
 
 
+def test_entities_destroyed_by_a_callback_leave_the_wait_set(pair):
+    # A lifecycle deactivation destroys the timers and the subscriptions (with
+    # their QoS event handlers) from a service callback: the next spin must not
+    # touch their handles.
+    fired = {'doomed': 0, 'after': 0}
+    doomed = pair.node.create_subscription(
+        String, 'doomed', lambda m: None, RELIABLE,
+        event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None,
+                                                   use_default_callbacks=False))
+
+    def on_doomed():
+        fired['doomed'] += 1
+        pair.node.destroy_subscription(doomed)
+        pair.node.destroy_timer(timer)
+        pair.node.create_timer(0.01, lambda: fired.__setitem__('after', fired['after'] + 1))
+    timer = pair.node.create_timer(0.01, on_doomed)
+    assert pair.spin_until(lambda: fired['after'] >= 3)
+    assert fired['doomed'] == 1
+
+
 def test_runs_qos_event_handlers(pair):
     events = []
     pair.node.create_subscription(
