@@ -49,7 +49,8 @@ def stopping(speed: float, decel: float, jerk: float,
         return t, speed * t - braking * t ** 2 / 2.0 - jerk * t ** 3 / 6.0
     ramp_distance = speed * ramp - braking * ramp ** 2 / 2.0 - jerk * ramp ** 3 / 6.0
     left = speed - lost_in_ramp
-    return ramp + left / decel, ramp_distance + left ** 2 / (2.0 * decel)
+    # left * left, not left ** 2: a float power raises on overflow, a product gives inf.
+    return ramp + left / decel, ramp_distance + left * left / (2.0 * decel)
 
 
 @dataclass(frozen=True)
