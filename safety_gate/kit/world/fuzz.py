@@ -557,11 +557,15 @@ def count_regions(coverage: Counter, decision: Decision) -> None:
 
 
 def run_episode(rng: random.Random, steps: int, campaign: Campaign = TWIST,
-                coverage: Optional[Counter] = None) -> Tuple[int, int, List[str]]:
+                coverage: Optional[Counter] = None,
+                observe: Optional[Callable[[float, object, core.StepResult], None]] = None,
+                ) -> Tuple[int, int, List[str]]:
     """Run one episode of about ``steps`` core steps; return (steps, decisions, violations).
 
     ``coverage`` (if given) counts the regions every decision reached, and
-    those an audit counts in its own ``regions``.
+    those an audit counts in its own ``regions``; ``observe`` (if given)
+    receives each step's time, event (None for an injected internal error)
+    and result. The episode's config is the first thing drawn from ``rng``.
     """
     cfg = campaign.config(rng)
     episode = campaign.episode(rng, cfg)
@@ -582,6 +586,8 @@ def run_episode(rng: random.Random, steps: int, campaign: Campaign = TWIST,
                 violations.append(f'{where}: core.step raised {exc!r} on {event}')
                 result = core.internal_error(state, now, cfg, 'tick', repr(exc))
         state = result.state
+        if observe is not None:
+            observe(now, event, result)
         pending = None if state.pending is None else state.pending.proposal
         for audit in audits:
             violations += [f'{where}: {v}' for v in audit.step(now, event, result.decisions,
