@@ -148,8 +148,11 @@ def test_a_random_trace_replays_to_the_same_decisions(scenario):
 
 @pytest.mark.parametrize('seed', range(6))
 def test_a_trajectory_mode_fuzz_episode_replays_to_the_same_decisions(seed):
-    """Random plans (broken ones too), sensor and operator faults, clock jumps and
-    internal errors: every decision of a trajectory-mode episode replays exactly."""
+    """Every decision of a trajectory-mode fuzz episode replays exactly.
+
+    Random plans (broken ones too), sensor and operator faults, clock jumps
+    and internal errors.
+    """
     cfg = TRAJECTORY.config(random.Random(seed))
     steps = []
 
