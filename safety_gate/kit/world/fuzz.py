@@ -81,7 +81,8 @@ class Invariant:
     escalate to the emergency deceleration (``safety_gate.plan_fallback``), so
     there: |w| may grow, but only up to |v| times ``trajectory.max_curvature``
     (the curvature any approved plan keeps to) and |w| is not rate-bounded;
-    |v| shrinks by at most ``envelope.max_linear_decel`` times the node time,
+    |v| shrinks by at most ``envelope.max_linear_decel`` times the node time
+    (where the envelope guard did not cut the output),
     and the run reaches zero no later than the slower of :func:`stop_time` and
     the jerk-limited stop (:func:`plan_stop_time`).
     """
@@ -119,7 +120,8 @@ class Invariant:
             found += self._check_approval(previous, t, v, w,
                                           Clamp.ENVELOPE.value in clamps)
         if verdict == 'FALLBACK' and previous is not None and not found:
-            found += self._check_fallback(previous, t, reasons, v, w)
+            found += self._check_fallback(previous, t, reasons, v, w,
+                                          Clamp.ENVELOPE.value in clamps)
         if verdict != 'FALLBACK':
             self._fallback_since = None
         elif (self._fallback_since is None or Reason.CLOCK_JUMP_BACK.value in reasons) and (
@@ -156,7 +158,7 @@ class Invariant:
                     f'in {t - t0:.4f} s']
         return []
 
-    def _check_fallback(self, previous, t, reasons, v, w) -> List[str]:
+    def _check_fallback(self, previous, t, reasons, v, w, guarded) -> List[str]:
         t0, verdict0, v0, w0 = previous
         tol = self.tolerance
         if not (math.isfinite(v0) and math.isfinite(w0)):
@@ -175,7 +177,9 @@ class Invariant:
         entry = verdict0 != 'FALLBACK'
         odom_failed = any(r in _ODOM_REASONS for r in reasons)
         if self.along_path:
-            if (not entry or odom_failed) and dv > env.max_linear_decel * dt + tol:
+            # The envelope guard may cut a stop whose yaw rate grew with the path's curvature.
+            if (not entry or odom_failed) and not guarded and (
+                    dv > env.max_linear_decel * dt + tol):
                 found.append(f'fallback leaves the rate envelope: ({v0}, {w0}) -> ({v}, {w}) '
                              f'in {dt:.4f} s')
             return found
@@ -281,12 +285,9 @@ def plan_stop_time(v: float, cfg: config.GateConfig) -> float:
     """Return the longest the stop along a path from speed ``v`` may take to reach zero.
 
     The comfortable stop: ``fallback.decel`` reached at ``trajectory.stop_jerk``
-    (an escalation to the emergency deceleration only shortens it), plus one
-    watchdog period: the stop averages the deceleration over each step, so in
-    the step where the ramp ends it brakes a little less than the ramp would.
+    (an escalation to the emergency deceleration only shortens it).
     """
-    return stopping(abs(v), cfg.fallback.decel, cfg.trajectory.stop_jerk)[0] + (
-        1.0 / cfg.rate_hz + cfg.monitor.max_late)
+    return stopping(abs(v), cfg.fallback.decel, cfg.trajectory.stop_jerk)[0]
 
 
 def random_config(rng: random.Random) -> config.GateConfig:
