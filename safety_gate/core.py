@@ -157,6 +157,11 @@ def shutdown(state: GateState, now: float) -> StepResult:
 
 def _on_proposal(state: GateState, proposal: Proposal, now: float,
                  cfg: GateConfig) -> StepResult:
+    # In trajectory mode a velocity command is not an input (the node does not
+    # subscribe to one): the trace records it, nothing decides on it, and it
+    # can never count as the fresh proposal that hands authority back.
+    if plan_mode.active(cfg):
+        return StepResult(state)
     # Whatever this one is, a waiting one can no longer be the newest command:
     # deciding it later could undo this one's decision.
     state, refused = _refuse_pending(state, now, cfg, proposal.stamp)

@@ -49,7 +49,8 @@ def stopping(speed: float, decel: float, jerk: float,
         return t, speed * t - braking * t ** 2 / 2.0 - jerk * t ** 3 / 6.0
     ramp_distance = speed * ramp - braking * ramp ** 2 / 2.0 - jerk * ramp ** 3 / 6.0
     left = speed - lost_in_ramp
-    return ramp + left / decel, ramp_distance + left ** 2 / (2.0 * decel)
+    # left * left, not left ** 2: a float power raises on overflow, a product gives inf.
+    return ramp + left / decel, ramp_distance + left * left / (2.0 * decel)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,13 @@ def step(stop: Stop, dt: float, cfg: GateConfig) -> Tuple[Stop, Command]:
     """Advance the stop by ``dt``; return it and the command for the end of the step."""
     dt = max(dt, 0.0)
     decel = _target(stop, cfg)
-    braking = min(stop.braking + cfg.trajectory.stop_jerk * dt, decel)
-    speed = max(0.0, stop.speed - (stop.braking + braking) / 2.0 * dt)
+    jerk = cfg.trajectory.stop_jerk
+    # The ramp to ``decel`` may end inside the step: the speed lost is the ramp's part
+    # and the held part, so that the steps stop exactly when ``stopping`` says.
+    ramp = min(dt, max(decel - stop.braking, 0.0) / jerk)
+    braking = min(stop.braking + jerk * ramp, decel)
+    lost = (stop.braking + braking) / 2.0 * ramp + braking * (dt - ramp)
+    speed = max(0.0, stop.speed - lost)
     stop = evolve(stop, arc=stop.arc + (stop.speed + speed) / 2.0 * dt, speed=speed,
                   braking=braking if speed > 0.0 else 0.0, decel=decel)
     v = stop.direction * speed

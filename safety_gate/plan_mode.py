@@ -130,5 +130,9 @@ def fallback(state: PlanState, output: Command, now: float, dt: float,
     if stop is None:
         stop = plan_fallback.start(state.approved_profile, now - state.approved.stamp,
                                    output.v, cfg)
+    elif stop.speed > abs(output.v):
+        # The output was slowed outside the stop (the envelope guard, an internal
+        # error's ramp): the stop goes on from there, never back up to its own speed.
+        stop = evolve(stop, speed=abs(output.v))
     stop, command = plan_fallback.step(stop, dt, cfg)
     return evolve(state, stop=stop), command

@@ -14,7 +14,7 @@ from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
 from safety_gate import config, core, replay, trace_format, trace_record
 from safety_gate.decision import Reason, Verdict
-from safety_gate.events import Odom, Plan, Reasoning, Reset, Tick
+from safety_gate.events import Odom, Plan, Proposal, Reasoning, Reset, Tick
 
 TICK = 1 / 32
 T0 = 100.0
@@ -239,3 +239,46 @@ def test_a_trajectory_mode_trace_replays_decision_by_decision():
         assert trace_record.decision_summary(decision) == trace_record.record_summary(record)
     verdicts = {d.verdict for d in drive.decisions}
     assert verdicts == {Verdict.APPROVE, Verdict.FALLBACK}
+
+
+def test_a_plan_judged_against_a_huge_measured_speed_is_refused_without_raising():
+    # Found by the trajectory fuzzer: the stop from 1e308 m/s overflowed a float power.
+    drive = Drive()
+    drive.step(Odom(1e308, 0.0, 0.0, 0.0, drive.now, 0.0))
+    (decision,) = drive.step(curved(drive.now))
+    assert decision.verdict is Verdict.FALLBACK
+    assert {Reason.PLAN_HORIZON_SHORT, Reason.ODOM_IMPLAUSIBLE} <= set(decision.reasons)
+
+
+def test_in_trajectory_mode_a_velocity_command_decides_nothing():
+    # Found by the trajectory fuzzer: a command counted as a fresh clean proposal,
+    # so it handed authority back and approved a plan that hysteresis had refused.
+    drive = Drive({'confidence.recover_count': 2, 'confidence.min_dwell': 0.0})
+    drive.step(curved(drive.now))
+    drive.tick()
+    (refused,) = drive.step(Plan(drive.now, 'map', curved(drive.now).points))
+    assert refused.reasons == (Reason.PLAN_FRAME,)
+    drive.tick()
+    (held,) = drive.step(curved(drive.now))
+    assert held.reasons == (Reason.HYSTERESIS,)
+    state = drive.state
+    assert drive.step(Proposal(0.5, 0.0, drive.now, stamped=False)) == ()
+    assert drive.state.plans == state.plans and drive.state.authority == state.authority
+    assert drive.tick().reasons == (Reason.HYSTERESIS,)
+
+
+def test_a_stop_along_the_path_resumes_from_the_output_after_an_internal_error():
+    # Found by the trajectory fuzzer: the stop kept its own speed while an internal
+    # error's ramp slowed the output, so the next fallback sped the output up again.
+    drive = Drive()
+    drive.step(curved(drive.now, ALPAMAYO_15))
+    stopping = drive.tick()
+    while stopping.verdict is not Verdict.FALLBACK:
+        stopping = drive.tick()
+    assert stopping.output.v > 0.3
+    drive.now += TICK
+    result = core.internal_error(drive.state, drive.now, drive.cfg, 'tick', 'injected')
+    drive.state = result.state
+    (failed,) = result.decisions
+    assert 0.0 < failed.output.v < stopping.output.v
+    assert drive.tick().output.v <= failed.output.v

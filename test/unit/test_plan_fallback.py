@@ -59,6 +59,19 @@ def test_the_deceleration_ramps_at_the_stop_jerk_to_the_fallback_decel():
     assert speeds[-1] == 0.0
 
 
+@pytest.mark.parametrize('dt', [0.013, 0.02, 0.07, 0.1])
+def test_each_step_loses_the_speed_the_ramp_loses_whatever_the_step(dt):
+    # The ramp to the full deceleration ends inside a step; found by the trajectory
+    # fuzzer: averaging the deceleration over that step stopped later than stopping() says.
+    speed = 1.0
+    states, _ = run(plan_fallback.start(path_of(straight(1.0, 64)), 0.0, speed, CFG), dt=dt)
+    ramp = DECEL / JERK
+    for k, state in enumerate(states):
+        t = k * dt
+        lost = JERK * t * t / 2.0 if t <= ramp else JERK * ramp * ramp / 2.0 + DECEL * (t - ramp)
+        assert state.speed == pytest.approx(max(speed - lost, 0.0), abs=1e-12), k
+
+
 def test_the_stop_escalates_to_the_envelope_when_the_path_is_too_short():
     # 0.3 m of path left at 1 m/s: a 1 m/s^2 stop needs about 0.55 m.
     path = path_of(straight(1.0, 5))

@@ -12,12 +12,18 @@ and from a trace file.
 """
 
 import json
+import random
 
-from harness.event_scripts import FIXED_SCRIPT, play, PROPERTY_SETTINGS, records_of, scenarios
+from harness.event_scripts import (
+    FIXED_SCRIPT, play, PROPERTY_SETTINGS, records_of, scenarios, Step)
 from hypothesis import given
+import pytest
 
 from safety_gate import config, core, replay, trace_format, trace_record, trace_writer
 from safety_gate.decision import Reason
+from safety_gate.events import Tick
+from safety_gate.kit.world import fuzz
+from safety_gate.kit.world.plan_fuzz import TRAJECTORY
 
 INTERNAL_ERROR = Reason.INTERNAL_ERROR.value
 
@@ -138,3 +144,22 @@ def test_a_fixed_trace_keeps_its_events_exactly():
 def test_a_random_trace_replays_to_the_same_decisions(scenario):
     cfg, script = scenario
     assert_replays(cfg, play(cfg, script))
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_a_trajectory_mode_fuzz_episode_replays_to_the_same_decisions(seed):
+    """Every decision of a trajectory-mode fuzz episode replays exactly.
+
+    Random plans (broken ones too), sensor and operator faults, clock jumps
+    and internal errors.
+    """
+    cfg = TRAJECTORY.config(random.Random(seed))
+    steps = []
+
+    def observe(now, event, result):
+        # An injected internal error stands for a tick whose step raised, as in records_of.
+        steps.append(Step(now, Tick() if event is None else event, result.decisions))
+    fuzz.run_episode(random.Random(seed), 3000, TRAJECTORY, observe=observe)
+    assert any(d.trigger == 'plan' for step in steps for d in step.decisions)
+    assert_replays(cfg, steps)
+    assert_events_survive(steps)

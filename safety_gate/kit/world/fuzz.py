@@ -22,20 +22,22 @@ to the decision records a real gate publishes.
 """
 
 import argparse
+import collections
 import dataclasses
 import math
 import random
 import sys
 import time
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Counter, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from safety_gate import config, core
+from safety_gate import config, core, plan_mode
 from safety_gate.decision import Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 from safety_gate.kit.world import faults
 from safety_gate.limits import inside_envelope
 from safety_gate.meta import parse_meta
+from safety_gate.plan_fallback import stopping
 
 T0 = 1000.0
 PERIOD = 0.02  # s: the watchdog period of the default rate_hz
@@ -73,12 +75,23 @@ class Invariant:
       of its first output (or of its output at a clock jump back);
     * a proposal refused as SUPERSEDED holds the output (zero when latched) and
       is otherwise left out: it is no output of the control law.
+
+    In trajectory mode (``planner.input`` not ``twist``) a fallback may be the
+    stop along the approved path, which keeps to the path's curvature and may
+    escalate to the emergency deceleration (``safety_gate.plan_fallback``), so
+    there: |w| may grow, but only up to |v| times ``trajectory.max_curvature``
+    (the curvature any approved plan keeps to) and |w| is not rate-bounded;
+    |v| shrinks by at most ``envelope.max_linear_decel`` times the node time
+    (where the envelope guard did not cut the output),
+    and the run reaches zero no later than the slower of :func:`stop_time` and
+    the jerk-limited stop (:func:`plan_stop_time`).
     """
 
     def __init__(self, cfg: config.GateConfig, tolerance: float = 1e-9) -> None:
         """Check decisions made with ``cfg``; ``tolerance`` absorbs float rounding."""
         self.cfg = cfg
         self.tolerance = tolerance
+        self.along_path = plan_mode.active(cfg)
         self.reset()
 
     def reset(self) -> None:
@@ -107,14 +120,18 @@ class Invariant:
             found += self._check_approval(previous, t, v, w,
                                           Clamp.ENVELOPE.value in clamps)
         if verdict == 'FALLBACK' and previous is not None and not found:
-            found += self._check_fallback(previous, t, reasons, v, w)
+            found += self._check_fallback(previous, t, reasons, v, w,
+                                          Clamp.ENVELOPE.value in clamps)
         if verdict != 'FALLBACK':
             self._fallback_since = None
         elif (self._fallback_since is None or Reason.CLOCK_JUMP_BACK.value in reasons) and (
                 math.isfinite(v) and math.isfinite(w)):
             # A clock jump back makes the gate forget every time it kept, so its
             # ramp starts over from here, and so does the time it may take.
-            self._fallback_since = (t, stop_time(v, w, self.cfg))
+            to_stop = stop_time(v, w, self.cfg)
+            if self.along_path:
+                to_stop = max(to_stop, plan_stop_time(v, self.cfg))
+            self._fallback_since = (t, to_stop)
         elif self._fallback_since is not None:
             start, to_stop = self._fallback_since
             if t - start > to_stop * (1.0 + 1e-9) + 1e-9 and max(abs(v), abs(w)) > 1e-6:
@@ -141,13 +158,16 @@ class Invariant:
                     f'in {t - t0:.4f} s']
         return []
 
-    def _check_fallback(self, previous, t, reasons, v, w) -> List[str]:
+    def _check_fallback(self, previous, t, reasons, v, w, guarded) -> List[str]:
         t0, verdict0, v0, w0 = previous
         tol = self.tolerance
         if not (math.isfinite(v0) and math.isfinite(w0)):
             return []
         found = []
-        if abs(v) > abs(v0) + tol or abs(w) > abs(w0) + tol:
+        # Along a path the yaw rate follows the path's curvature, never beyond it.
+        w_bound = max(abs(w0), abs(v) * self.cfg.trajectory.max_curvature) if (
+            self.along_path) else abs(w0)
+        if abs(v) > abs(v0) + tol or abs(w) > w_bound + tol:
             found.append(f'fallback speeds up: ({v0}, {w0}) -> ({v}, {w})')
         if Reason.CLOCK_STALLED.value in reasons:
             return found
@@ -156,6 +176,13 @@ class Invariant:
         dv, dw = abs(v0) - abs(v), abs(w0) - abs(w)
         entry = verdict0 != 'FALLBACK'
         odom_failed = any(r in _ODOM_REASONS for r in reasons)
+        if self.along_path:
+            # The envelope guard may cut a stop whose yaw rate grew with the path's curvature.
+            if (not entry or odom_failed) and not guarded and (
+                    dv > env.max_linear_decel * dt + tol):
+                found.append(f'fallback leaves the rate envelope: ({v0}, {w0}) -> ({v}, {w}) '
+                             f'in {dt:.4f} s')
+            return found
         if dw > env.max_angular_accel * dt + tol or (
                 (not entry or odom_failed) and dv > env.max_linear_decel * dt + tol):
             found.append(f'fallback leaves the rate envelope: ({v0}, {w0}) -> ({v}, {w}) '
@@ -254,6 +281,15 @@ def stop_time(v: float, w: float, cfg: config.GateConfig) -> float:
     return max([min(m / fast for m, fast, _ in parts)] + [m / slow for m, _, slow in parts])
 
 
+def plan_stop_time(v: float, cfg: config.GateConfig) -> float:
+    """Return the longest the stop along a path from speed ``v`` may take to reach zero.
+
+    The comfortable stop: ``fallback.decel`` reached at ``trajectory.stop_jerk``
+    (an escalation to the emergency deceleration only shortens it).
+    """
+    return stopping(abs(v), cfg.fallback.decel, cfg.trajectory.stop_jerk)[0]
+
+
 def random_config(rng: random.Random) -> config.GateConfig:
     """Return the defaults or a random valid configuration."""
     if rng.random() < 0.3:
@@ -305,12 +341,13 @@ class Episode:
         self.cfg = cfg
         self.now = T0
         self.output = (0.0, 0.0)  # the gate's latest output, set by the driver
-        self.vehicle = [0.0, 0.0, 0.0, 0.0]  # v, w, x, yaw: follows the output with a lag
+        self.vehicle = [0.0, 0.0, 0.0, 0.0, 0.0]  # v, w, x, y, yaw: follows the output
         self.frozen: Optional[Odom] = None
         self.odom_mode = self.imu_mode = 'follow'
         self.last_stamp = T0
         self.held_metas: List[Tuple[int, Meta]] = []  # (periods still to wait, meta)
-        self.replan = False  # the planner sends in this period, not only every fifth
+        self.replan = False  # the planner sends in this period, not only every plan_every
+        self.plan_every = 5  # periods between the planner's messages
         odds = (0.0, 0.002, 0.02, 0.1)
         self.mix = {name: rng.choice(odds) for name in DISTURBANCES}
         self.planner = (rng.uniform(-0.3, 1.0), rng.uniform(-1.5, 1.5))
@@ -330,7 +367,7 @@ class Episode:
             yield from self._held_metas()
             if self._hit('burst_planner'):
                 yield from self._late_command()
-            if period % 5 == 0 or self.replan:
+            if period % self.plan_every == 0 or self.replan:
                 self.replan = False
                 yield from self._planner()
             yield from self._operator()
@@ -353,21 +390,26 @@ class Episode:
             else:
                 yield self.now, ClockStall()
 
-    def _sensors(self) -> Iterator[Tuple[float, object]]:
-        rng, vehicle = self.rng, self.vehicle
+    def _move(self) -> None:
+        """Advance the vehicle one period: its speeds lag the output, it drives along x."""
+        vehicle = self.vehicle
         for axis in (0, 1):
             vehicle[axis] += 0.3 * (self.output[axis] - vehicle[axis])
         vehicle[2] += vehicle[0] * PERIOD
-        vehicle[3] += vehicle[1] * PERIOD
-        v, w, x, yaw = vehicle
+        vehicle[4] += vehicle[1] * PERIOD
+
+    def _sensors(self) -> Iterator[Tuple[float, object]]:
+        rng, vehicle = self.rng, self.vehicle
+        self._move()
+        v, w, x, y, yaw = vehicle
         if self._hit('odom_fault'):
             self.odom_mode = rng.choice(['follow', 'stop', 'freeze', 'freeze_here',
                                          'freeze_still', 'wild', 'stale'])
             # Frozen where the vehicle is, mid-turn or mid-stop included.
-            self.frozen = Odom(v, w, x, 0.0, 0.0, yaw)
+            self.frozen = Odom(v, w, x, y, 0.0, yaw)
         stamp = self.now
         if self.odom_mode == 'follow':
-            yield self.now, Odom(v, w, x, 0.0, stamp, yaw)
+            yield self.now, Odom(v, w, x, y, stamp, yaw)
         elif self.odom_mode == 'freeze':
             yield self.now, Odom(0.5, 0.0, 1.0, 0.0, stamp)
         elif self.odom_mode == 'freeze_here':
@@ -378,7 +420,7 @@ class Episode:
             yield self.now, Odom(self._wild(5.0), self._wild(8.0), self._wild(100.0),
                                  self._wild(100.0), stamp + self._wild(1.0))
         elif self.odom_mode == 'stale':
-            yield self.now, Odom(v, w, x, 0.0, stamp - 1.0, yaw)
+            yield self.now, Odom(v, w, x, y, stamp - 1.0, yaw)
         if self._hit('imu_fault'):
             self.imu_mode = rng.choice(['follow', 'stop', 'wild'])
         if self.imu_mode == 'follow':
@@ -458,8 +500,8 @@ class Episode:
             else:
                 yield self.now, Estop(False)
                 self.odom_mode = 'follow'
-                v, w, x, yaw = self.vehicle
-                yield self.now, Odom(v, w, x, 0.0, self.now, yaw)
+                v, w, x, y, yaw = self.vehicle
+                yield self.now, Odom(v, w, x, y, self.now, yaw)
                 yield self.now, Reset()
         if self._hit('trace_fault'):
             yield self.now, TraceHealth(rng.random() < 0.5)
@@ -467,49 +509,118 @@ class Episode:
             yield self.now, None
 
 
-def run_episode(rng: random.Random, steps: int) -> Tuple[int, int, List[str]]:
-    """Run one episode of about ``steps`` core steps; return (steps, decisions, violations)."""
-    cfg = random_config(rng)
-    episode = Episode(rng, cfg)
-    invariant, audit = Invariant(cfg), ProposalAudit(cfg)
+class Campaign(NamedTuple):
+    """What a fuzzing campaign draws and judges: the config, the episode, the audits.
+
+    ``audits(cfg)`` returns objects with ``step(now, event, decisions, pending)``
+    returning the violations of one core step.
+    """
+
+    name: str
+    config: Callable[[random.Random], config.GateConfig]
+    episode: Callable[[random.Random, config.GateConfig], 'Episode']
+    audits: Callable[[config.GateConfig], Sequence[object]]
+
+
+class DecisionInvariant:
+    """:class:`Invariant` as an audit of whole steps."""
+
+    def __init__(self, cfg: config.GateConfig) -> None:
+        """Hold every decision made with ``cfg`` to the invariant."""
+        self.invariant = Invariant(cfg)
+
+    def step(self, now: float, event: object, decisions: Sequence[Decision],
+             pending: Optional[Proposal]) -> List[str]:
+        """Return the violations of the step's decisions."""
+        found = []
+        for decision in decisions:
+            reasons = ','.join(r.value for r in decision.reasons)
+            found += [f'{decision.verdict.value} {reasons}: {violation}'
+                      for violation in self.invariant.check_decision(decision)]
+        return found
+
+
+TWIST = Campaign('twist', random_config, Episode,
+                 lambda cfg: (DecisionInvariant(cfg), ProposalAudit(cfg)))
+
+
+def count_regions(coverage: Counter, decision: Decision) -> None:
+    """Count the regions a decision reached: verdict, reasons, failing checks, clamps."""
+    coverage['decisions'] += 1
+    coverage[f'verdict {decision.verdict.value}'] += 1
+    for reason in decision.reasons:
+        coverage[reason.value] += 1
+    for check in decision.checks:
+        if not check.ok:
+            coverage[f'check {check.name}'] += 1
+    for clamp in decision.clamps:
+        coverage[f'clamp {clamp.value}'] += 1
+
+
+def run_episode(rng: random.Random, steps: int, campaign: Campaign = TWIST,
+                coverage: Optional[Counter] = None,
+                observe: Optional[Callable[[float, object, core.StepResult], None]] = None,
+                ) -> Tuple[int, int, List[str]]:
+    """Run one episode of about ``steps`` core steps; return (steps, decisions, violations).
+
+    ``coverage`` (if given) counts the regions every decision reached, and
+    those an audit counts in its own ``regions``; ``observe`` (if given)
+    receives each step's time, event (None for an injected internal error)
+    and result. The episode's config is the first thing drawn from ``rng``.
+    """
+    cfg = campaign.config(rng)
+    episode = campaign.episode(rng, cfg)
+    audits = campaign.audits(cfg)
     state = core.initial_state(cfg)
     done = decisions = 0
     violations: List[str] = []
     for now, event in episode.events(max(1, steps // 4)):
+        done += 1
+        where = f'step {done} ({type(event).__name__} at {now:.3f})'
         if event is None:
             result = core.internal_error(state, now, cfg, 'tick', 'injected')
         else:
-            result = core.step(state, event, now, cfg)
+            try:
+                result = core.step(state, event, now, cfg)
+            except Exception as exc:  # noqa: B902 - any exception is a defect of the core
+                # The node fails closed on it; the fuzzer reports it and does the same.
+                violations.append(f'{where}: core.step raised {exc!r} on {event}')
+                result = core.internal_error(state, now, cfg, 'tick', repr(exc))
         state = result.state
-        done += 1
-        where = f'step {done} ({type(event).__name__} at {now:.3f}'
+        if observe is not None:
+            observe(now, event, result)
         pending = None if state.pending is None else state.pending.proposal
-        violations += [f'{where}): {v}' for v in audit.step(now, event, result.decisions,
-                                                            pending)]
+        for audit in audits:
+            violations += [f'{where}: {v}' for v in audit.step(now, event, result.decisions,
+                                                               pending)]
         for decision in result.decisions:
             decisions += 1
             episode.output = (decision.output.v, decision.output.w)
-            for violation in invariant.check_decision(decision):
-                reasons = ','.join(r.value for r in decision.reasons)
-                violations.append(f'{where}, {decision.verdict.value} {reasons}): '
-                                  f'{violation}')
+            if coverage is not None:
+                count_regions(coverage, decision)
         if done >= steps or len(violations) >= 5:
             break
+    if coverage is not None:
+        for audit in audits:
+            coverage.update(getattr(audit, 'regions', {}))
     return done, decisions, violations
 
 
-def fuzz(total_steps: int, seed: int, episode_steps: int,
-         report=print) -> Tuple[int, int, int, List[str]]:
+def fuzz(total_steps: int, seed: int, episode_steps: int, report=print,
+         campaign: Campaign = TWIST,
+         coverage: Optional[Counter] = None) -> Tuple[int, int, int, List[str]]:
     """Run episodes until ``total_steps`` core steps: (steps, decisions, episodes, violations).
 
-    ``report`` receives a progress line about every 10 s.
+    ``report`` receives a progress line about every 10 s; ``coverage`` (if
+    given) counts the regions the decisions reached.
     """
     steps = decisions = episodes = 0
     found: List[str] = []
     started = last_report = time.monotonic()
     while steps < total_steps and not found:
         episode_seed = seed * 1_000_003 + episodes
-        done, decided, violations = run_episode(random.Random(episode_seed), episode_steps)
+        done, decided, violations = run_episode(random.Random(episode_seed), episode_steps,
+                                                campaign, coverage)
         steps, decisions, episodes = steps + done, decisions + decided, episodes + 1
         found += [f'seed {seed}, episode {episodes - 1} (Random({episode_seed})): {v}'
                   for v in violations]
@@ -530,17 +641,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--episode-steps', type=int, default=4000,
                         help='core steps per episode (a fresh gate and config each)')
+    parser.add_argument('--mode', choices=('twist', 'trajectory'), default='twist',
+                        help='the planner input fuzzed: velocity commands, or plans '
+                             '(safety_gate.kit.world.plan_fuzz)')
     args = parser.parse_args(argv)
+    campaign = TWIST
+    if args.mode == 'trajectory':
+        from safety_gate.kit.world import plan_fuzz  # it builds on this module
+        campaign = plan_fuzz.TRAJECTORY
+    coverage: Counter = collections.Counter()
     started = time.monotonic()
-    steps, decisions, episodes, found = fuzz(args.steps, args.seed, args.episode_steps)
+    steps, decisions, episodes, found = fuzz(args.steps, args.seed, args.episode_steps,
+                                             campaign=campaign, coverage=coverage)
     elapsed = time.monotonic() - started
-    print(f'fuzz: {steps} core steps in {episodes} episodes, {decisions} decisions, '
-          f'{len(found)} violations, {elapsed:.1f} s, {steps / elapsed:.0f} steps/s '
-          f'(seed {args.seed})')
+    print(f'fuzz ({args.mode}): {steps} core steps in {episodes} episodes, {decisions} '
+          f'decisions, {len(found)} violations, {elapsed:.1f} s, {steps / elapsed:.0f} '
+          f'steps/s (seed {args.seed})')
+    print(f'  regions: {dict(sorted(coverage.items()))}')
     for violation in found:
         print(f'  VIOLATION {violation}')
-    faults.record('core fuzz: random input sequences', f'seed {args.seed}', unsafe=len(found),
-                  lost=None, reaction_s=None, cases=steps)
+    name = 'core fuzz: random input sequences' + (
+        '' if args.mode == 'twist' else ', trajectory mode')
+    faults.record(name, f'seed {args.seed}', unsafe=len(found), lost=None, reaction_s=None,
+                  cases=steps)
     return 1 if found else 0
 
 
