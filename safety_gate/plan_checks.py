@@ -43,6 +43,7 @@ class Previous:
     profile: Profile
     stamp: float
     offset: Pose
+    stopping: bool = False  # the gate is stopping along it
 
 
 def _peak(values: np.ndarray) -> float:
@@ -152,24 +153,39 @@ def ego(prof: Profile, age: float, vehicle: Ego, cfg: GateConfig) -> List[Check]
 
 
 def _distances_to_path(px: np.ndarray, py: np.ndarray, path: Profile) -> np.ndarray:
-    """Return each point's distance to the polyline through ``path``'s points."""
+    """Return the distance to the polyline through ``path``'s points of each point beside it.
+
+    A point whose nearest place on the path is before its start or beyond its
+    end is not beside it, and left out: its distance is along the path, not
+    across it. A path without a segment of length has no side.
+    """
     ax, ay = path.x[:-1], path.y[:-1]
     bx, by = np.diff(path.x), np.diff(path.y)
     squared = bx * bx + by * by
-    along = ((px[:, None] - ax) * bx + (py[:, None] - ay) * by)
-    f = np.clip(np.divide(along, squared, out=np.zeros_like(along), where=squared > 0.0),
-                0.0, 1.0)
-    return np.min(np.hypot(ax + f * bx - px[:, None], ay + f * by - py[:, None]), axis=1)
+    keep = squared > 0.0
+    if not keep.any():
+        return np.zeros(0)
+    ax, ay, bx, by, squared = ax[keep], ay[keep], bx[keep], by[keep], squared[keep]
+    raw = ((px[:, None] - ax) * bx + (py[:, None] - ay) * by) / squared
+    f = np.clip(raw, 0.0, 1.0)
+    distances = np.hypot(ax + f * bx - px[:, None], ay + f * by - py[:, None])
+    nearest = np.argmin(distances, axis=1)
+    rows = np.arange(len(px))
+    outside = (((nearest == 0) & (raw[rows, nearest] < 0.0))
+               | ((nearest == len(ax) - 1) & (raw[rows, nearest] > 1.0)))
+    return distances[rows, nearest][~outside]
 
 
 def shift(prof: Profile, stamp: float, age: float, previous: Previous,
           cfg: GateConfig) -> List[Check]:
     """Check the new plan against the previous approved one over their common horizon.
 
-    Laterally: every new point whose time the previous plan also covers must
-    lie near the previous path (a plan that flips between routes fails).
-    Along the path: the new point for now may lie only so far ahead of or
-    behind the previous plan's point for now. None when the plans share no time.
+    Laterally: every new point whose time the previous plan also covers, and
+    that lies beside the previous path, must lie near it (a plan that flips
+    between routes fails). Along the path: the new point for now may lie only
+    so far ahead of or behind the previous plan's point for now; not judged
+    while the gate stops along the previous plan, which leaves the vehicle
+    behind it by design. None when the plans share no time.
     """
     traj, old = cfg.trajectory, previous.profile
     gap = stamp - previous.stamp
@@ -182,9 +198,11 @@ def shift(prof: Profile, stamp: float, age: float, previous: Previous,
     new_x, new_y = _out_of_frame(new_now.x, new_now.y, previous.offset)
     along = ((new_x - old_now.x) * math.cos(old_now.yaw)
              + (new_y - old_now.y) * math.sin(old_now.yaw))
-    return [
-        Check('plan.shift_lateral', lateral <= traj.max_lateral_shift, lateral,
-              traj.max_lateral_shift, Reason.PLAN_SHIFT),
+    found = [Check('plan.shift_lateral', lateral <= traj.max_lateral_shift, lateral,
+                   traj.max_lateral_shift, Reason.PLAN_SHIFT)]
+    if previous.stopping:
+        return found
+    return found + [
         Check('plan.shift_forward', max(along, 0.0) <= traj.max_forward_shift,
               max(along, 0.0), traj.max_forward_shift, Reason.PLAN_SHIFT),
         Check('plan.shift_backward', max(-along, 0.0) <= traj.max_backward_shift,

@@ -74,7 +74,7 @@ def _previous(state: PlanState, stamp: float, cfg: GateConfig) -> Optional[plan_
     if before is None or after is None:
         return None
     return plan_checks.Previous(state.approved_profile, approved.stamp,
-                                relative_pose(before, after))
+                                relative_pose(before, after), state.stop is not None)
 
 
 def on_plan(state: PlanState, plan: Plan, odom: Optional[Odom], now: float,

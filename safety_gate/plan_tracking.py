@@ -42,6 +42,11 @@ class Sample:
     curvature: float
 
 
+# m: a last segment at most this long stands still (1 cm/s at the wrapper's 0.1 s),
+# far below a crawl that still needs the margin and above a standing plan's rounding.
+AT_REST = 0.001
+
+
 def sample(prof: Profile, t: float) -> Sample:
     """Return the plan at its time ``t``, held at its first or last point outside them."""
     t = min(max(t, float(prof.t[0])), float(prof.t[-1]))
@@ -69,6 +74,10 @@ def remaining_stop_feasible(prof: Profile, age: float, speed: float,
     ``fallback.decel``. From the sample point the plan must last that stop's
     time plus ``trajectory.horizon_margin``, and its path must hold the stop's
     distance plus the margin driven at ``speed``, so the stop ends on the path.
+    A plan whose last segment stands still (:data:`AT_REST` m) ends at rest:
+    its path holds its own stop, so only the fallback's stop itself must fit
+    in it, without the margin (with it, a planned stop at half
+    ``fallback.decel`` is refused below 2 * decel * margin = 0.4 m/s).
     Value and limit are [time s, distance m].
     """
     traj = cfg.trajectory
@@ -77,6 +86,7 @@ def remaining_stop_feasible(prof: Profile, age: float, speed: float,
     stop_time, stop_distance = stopping(speed, cfg.fallback.decel, traj.stop_jerk)
     left = [float(prof.t[-1] - start),
             float(prof.arc[-1] - np.interp(start, prof.t, prof.arc))]
-    needed = [stop_time + traj.horizon_margin, stop_distance + speed * traj.horizon_margin]
+    margin = 0.0 if prof.length[-1] <= AT_REST else traj.horizon_margin
+    needed = [stop_time + margin, stop_distance + speed * margin]
     return Check('plan.horizon', left[0] >= needed[0] and left[1] >= needed[1], left, needed,
                  Reason.PLAN_HORIZON_SHORT)

@@ -91,6 +91,15 @@ def test_interventions_outside_fault_windows_are_false_ones():
     assert not criteria['false interventions'].ok
 
 
+def test_an_intervention_begun_in_the_start_up_allowance_and_held_on_is_a_false_one():
+    # Refusing the first proposal is forgiven; still refusing into nominal time is not.
+    def stuck(s):
+        return (FALLBACK, ['PLAN_SHIFT'], 0.0, 0.0) if 0.1 <= s < 1.5 else correct_gate(s)
+    found, criteria = judged(scenario([LOW_CONFIDENCE]), record(stuck))
+    assert found.false_interventions == 1
+    assert not criteria['false interventions'].ok
+
+
 def test_a_gate_whose_clock_reads_a_step_behind_reacts_in_the_window():
     def early(s):  # the gate's reading of /clock lags the planner's by one step
         return (FALLBACK, ['LOW_CONFIDENCE'], 0.6, 0.0) if 1.98 <= s < 2.02 else correct_gate(s)

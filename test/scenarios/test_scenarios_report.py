@@ -3,13 +3,17 @@
 """The scenario report from synthetic results: tables, plots, JSON, before/after (no ROS)."""
 
 import json
+import math
 import xml.etree.ElementTree as ElementTree
 
 from harness.synthetic_recordings import (chattering, correct_gate, ESTOP_ACTIONS, ESTOP_FAULT,
                                           estop_gate, LOW_CONFIDENCE, record, scenario)
+import pytest
 from safety_gate.config import GateConfig
 from safety_gate.kit.scenarios import metrics, report, runner
 from safety_gate.kit.scenarios.model import Severity
+from safety_gate.kit.scenarios.path_plot import path_plot, placed_plans
+from safety_gate.kit.scenarios.recording import DecisionSample, PlanSample, PoseSample, Recording
 
 CFG = GateConfig()
 INFO = report.SuiteInfo('config/safety_gate.yaml', 'ab' * 32, 2.0, 'S2', 12.0)
@@ -79,3 +83,18 @@ def test_a_baseline_adds_a_before_after_table(tmp_path):
     assert '## Before / after' in md
     assert '| chatty | S3 | PASS → FAIL |' in md
     assert 'Before / after' in paths.html.read_text()
+
+
+def test_a_plan_is_drawn_from_where_the_vehicle_was_at_its_stamp():
+    rec = Recording('xy', t0=1.0, end=3.0)
+    rec.poses = [PoseSample(1.0, 0.0, 0.0, 0.0), PoseSample(2.0, 1.0, 2.0, math.pi / 2)]
+    rec.plans = [PlanSample(2.05, 2.0, [(0.0, 0.0, 0.0), (0.1, 1.0, 0.0),
+                                        (0.2, math.nan, 0.0)])]
+    rec.decisions = [DecisionSample(1.0, 'APPROVE', [], 0.5, 0.0)]
+    (_, points), = placed_plans(rec)
+    assert points[0] == pytest.approx((1.0, 2.0))
+    assert points[1] == pytest.approx((1.0, 3.0))  # 1 m ahead of a vehicle facing +y
+    assert math.isnan(points[2][0])
+    svg = path_plot(rec, [(1.5, 2.5)], 'xy')
+    ElementTree.fromstring(svg)
+    assert '#9467bd' in svg and '1 of 1 plans drawn' in svg  # in the fault window

@@ -374,10 +374,10 @@ def test_with_reversing_allowed_a_sweep_is_bounded_by_max_behind():
 
 # ---------------------------------------------------------------- the previous plan
 
-def shift(new, previous, offset=ORIGIN, gap=0.0, age=0.5, cfg=CFG):
+def shift(new, previous, offset=ORIGIN, gap=0.0, age=0.5, cfg=CFG, stopping=False):
     prof = profile(new, cfg.trajectory.min_segment_length)
     before = Previous(profile(previous, cfg.trajectory.min_segment_length), STAMP - gap,
-                      offset)
+                      offset, stopping)
     return by_name(plan_checks.shift(prof, STAMP, age, before, cfg))
 
 
@@ -421,6 +421,26 @@ def test_the_same_plan_from_a_later_frame_has_not_shifted():
     assert checks['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-12)
     assert checks['plan.shift_forward'].value == pytest.approx(0.0, abs=1e-12)
     assert checks['plan.shift_backward'].value == pytest.approx(0.0, abs=1e-12)
+
+
+def test_points_beyond_either_end_of_the_previous_path_are_not_judged_laterally():
+    # Over their common time a faster plan reaches past the previous path's end,
+    # and a plan driving off runs away from a plan that stood still: neither
+    # point has a place on the previous path to be beside.
+    faster = shift(straight(0.9, 64), straight(0.5, 64), age=0.0)
+    assert faster['plan.shift_lateral'].ok
+    assert faster['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-12)
+    driving_off = shift(straight(0.5, 64), straight(0.0, 64), age=0.0)
+    assert driving_off['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-12)
+
+
+def test_while_stopping_only_the_lateral_shift_is_judged():
+    # The gate stops along the previous plan, so the vehicle falls behind it;
+    # a planner resuming from where the vehicle is must not be refused for that.
+    behind = moved(PLAN, dx=-2.0)
+    checks = shift(behind, PLAN, stopping=True)
+    assert set(checks) == {'plan.shift_lateral'} and checks['plan.shift_lateral'].ok
+    assert not shift(moved(PLAN, dy=1.0), PLAN, stopping=True)['plan.shift_lateral'].ok
 
 
 def test_plans_without_a_common_horizon_are_not_compared():

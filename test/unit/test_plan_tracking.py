@@ -85,6 +85,27 @@ def test_the_reserve_is_the_fallback_stop_plus_the_margin():
     assert check.value == pytest.approx([6.3 - 1.0 - DELAY, 0.8 * (6.3 - 1.0 - DELAY)])
 
 
+def stopping_plan(speed, decel):
+    """Return a 2 Super plan at ``speed`` at its first point (0.1 s), slowing to rest."""
+    return prof_of(wrapper_plan(0.0, lambda t: max(0.0, speed - decel * (t - DT))))
+
+
+@pytest.mark.parametrize('speed', [0.4, 0.3, 0.2, 0.1])
+def test_a_plan_that_comes_to_rest_holds_a_gentler_stop_than_its_own(speed):
+    # The planner stops gently (0.5 m/s^2) and the vehicle follows it: a
+    # fallback at fallback.decel ends before the plan's own standstill, so the
+    # margin beyond the stop is not asked of a plan that ends at rest.
+    check = plan_tracking.remaining_stop_feasible(stopping_plan(speed, 0.5), DT - DELAY,
+                                                  speed, CFG)
+    assert check.ok, check
+
+
+def test_a_plan_coming_to_rest_more_abruptly_than_the_fallback_is_still_judged():
+    check = plan_tracking.remaining_stop_feasible(stopping_plan(0.8, 2.0), DT - DELAY, 0.8,
+                                                  CFG)
+    assert not check.ok
+
+
 @pytest.mark.parametrize('beyond', [False, True])
 def test_the_remaining_time_at_and_beyond_the_limit(beyond):
     prof = prof_of(straight(0.8))

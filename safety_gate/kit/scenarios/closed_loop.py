@@ -76,19 +76,25 @@ class _Loop:
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
         gate_file = write_params_file(workdir / 'gate_params.yaml', {
-            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_params})
+            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides()})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
                           str(config_file), '--params-file', str(gate_file)]
         script_file = workdir / 'planner_script.yaml'
         script_file.write_text(yaml.safe_dump(scenario.planner_script().to_mapping()))
+        plan = scenario.plan
+        plan_params = {} if plan is None else {
+            'plan_input': plan.input, 'plan_variant': plan.variant,
+            'plan_period_min': plan.period[0], 'plan_period_max': plan.period[1],
+            'plan_latency': plan.latency}
         planner_file = write_params_file(workdir / 'planner_params.yaml', {
-            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file)}, 'planner')
+            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file),
+            **plan_params}, 'planner')
         vehicle_file = write_params_file(workdir / 'vehicle_params.yaml', {
             'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params},
             'sim_vehicle')
         self.gate_exit_codes: List[Optional[int]] = []
         self.restarted_at: Optional[float] = None
-        self.operator = Operator(scenario.id, domain)
+        self.operator = Operator(scenario.id, domain, None if plan is None else plan.input)
         self._started: List[ChildProcess] = []
         try:
             self.vehicle = self._start('vehicle', ['-m', 'safety_gate.kit.world.sim_vehicle',

@@ -5,7 +5,8 @@
 A test tool, not part of the safety function. Each scenario runs the real gate
 node between the scripted planner and the simulated vehicle on sim time. The
 demo shows approvals, a low-confidence fallback, a planner freeze, an overspeed
-veto, and an e-stop with a refused and then an accepted reset; then what the
+veto, an e-stop with a refused and then an accepted reset, and in trajectory
+mode the logged backward sweep refused and a stop along the last plan; then what the
 gate decided (by verdict and reason), where each trace is and whether it
 verifies, the summary table and where the full report is.
 """
@@ -21,7 +22,8 @@ from safety_gate.kit.scenarios import model, report, runner
 from safety_gate.kit.scenarios.recording import Recording
 from safety_gate.paths import config_file
 
-SHOWCASE = ('low_confidence_burst', 'planner_freeze', 'overspeed', 'estop_reset')
+SHOWCASE = ('low_confidence_burst', 'planner_freeze', 'overspeed', 'estop_reset',
+            'trajectory_backward_sweep')
 DEFAULT_REPORT_DIR = Path('reports') / 'demo'
 
 

@@ -257,16 +257,26 @@ def latched_spans(scenario: Scenario, rec: Recording) -> List[Tuple[float, float
 def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) -> bool:
     """Return True if ``cfg`` must reject every proposal a planner fault produces.
 
-    Freeze sends nothing, a burst's first pair per tick is valid and a flicker
-    is valid every other tick, so those never qualify.
+    Freeze sends nothing, a burst's first pair per tick is valid, a flicker
+    is valid every other tick, a flipping plan every other plan and plans sent
+    too rarely are each valid, so those never qualify.
     """
     kind, conf, env = fault.kind, cfg.confidence, cfg.envelope
     amount = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
                                   fault.value).amount
-    if kind in ('nan', 'inf', 'duplicate_stamp'):
+    traj = cfg.trajectory
+    if kind in ('nan', 'inf', 'duplicate_stamp', 'time_order', 'backward_sweep'):
         return True
+    if kind == 'backwards_stamp' and scenario.plan is not None:
+        return amount + scenario.plan.latency > traj.max_age
     if kind == 'backwards_stamp':
         return amount > cfg.proposal_timeout
+    if kind == 'kink':
+        return abs(amount) > traj.max_kink_angle
+    if kind == 'start_far':
+        return abs(amount) > traj.start_tolerance
+    if kind == 'curvature':
+        return abs(amount) > traj.max_curvature
     if kind == 'malformed_meta':
         return True
     if kind in ('no_meta', 'stamp_mismatch'):
@@ -394,6 +404,12 @@ def measure(scenario: Scenario, rec: Recording, cfg: GateConfig) -> Metrics:
         if starts and any(start <= decision.t < end for start, end in nominal):
             false_count += 1
         previous = decision
+    # One begun in an allowance (the start, a recovery) and still in force after it counts too.
+    for start, _ in nominal:
+        before = next((d for d in reversed(decisions) if d.t < start), None)
+        held = _in_force(decisions, start)
+        if before is not None and _intervening(before) and _intervening(held):
+            false_count += 1
     nominal_s = sum(end - start for start, end in nominal)
     intervened = sum(intervened_time(decisions, start, end) for start, end in nominal)
     truth = rec.truth

@@ -33,7 +33,10 @@ except ImportError:  # pydantic < 1.10.17 has no v1 alias
 
 from safety_gate import config
 from safety_gate.decision import Reason
-from safety_gate.kit.world.planner_script import FaultKind as PlannerFault, Script
+from safety_gate.kit.world.alpamayo_plans import VARIANTS
+from safety_gate.kit.world.plan_script import PlanSpec
+from safety_gate.kit.world.planner_script import (FaultKind as PlannerFault, PLAN_KINDS,
+                                                  PLAN_ONLY, Script)
 import yaml
 
 
@@ -168,6 +171,43 @@ class Route(_Model):
     segments: List[List[float]]
 
 
+class Plan(_Model):
+    """Trajectory mode: the planner sends plans along the route instead of commands."""
+
+    input: str = pydantic.Field(  # noqa: A003 - the gate's parameter name
+        'path', description='planner.input of the gate: path or autoware_trajectory')
+    variant: str = pydantic.Field(
+        'alpamayo_1_5', description='the point format: alpamayo_1_5 (20 points, 2.0 s) or '
+        'alpamayo_2_super (64 points, 6.4 s)')
+    period: List[pydantic.confloat(gt=0.0, le=10.0)] = pydantic.Field(
+        [0.1, 0.1], min_items=2, max_items=2,
+        description='s between plans: [shortest, longest], drawn from a fixed seed')
+    latency: pydantic.confloat(ge=0.0, le=10.0) = pydantic.Field(
+        0.0, description='s the stamp is older than the publish time (the input t0)')
+
+    @pydantic.validator('input')
+    def _known_input(cls, value):
+        if value not in ('path', 'autoware_trajectory'):
+            raise ValueError(f'{value!r} is not path or autoware_trajectory')
+        return value
+
+    @pydantic.validator('variant')
+    def _known_variant(cls, value):
+        if value not in VARIANTS:
+            raise ValueError(f'{value!r} is not one of {", ".join(sorted(VARIANTS))}')
+        return value
+
+    @pydantic.validator('period')
+    def _ordered(cls, value):
+        if value[0] > value[1]:
+            raise ValueError(f'shortest {value[0]} is longer than longest {value[1]}')
+        return value
+
+    def spec(self) -> PlanSpec:
+        """Return the planner's plan format and timing."""
+        return PlanSpec(self.variant, tuple(self.period), self.latency)
+
+
 class Expect(_Model):
     """Scenario-wide pass criteria (unsafe commands must always be zero)."""
 
@@ -188,6 +228,8 @@ class Scenario(_Model):
     exposure: Exposure
     duration: pydantic.confloat(gt=0.0, le=120.0)
     route: Route
+    plan: Optional[Plan] = pydantic.Field(
+        None, description='trajectory mode: the planner sends plans along the route')
     faults: List[Fault] = []
     resets: List[pydantic.confloat(ge=0.0)] = pydantic.Field(
         [], description='script times at which the operator calls safety_gate/reset')
@@ -239,6 +281,17 @@ class Scenario(_Model):
                     and script_end(fault, resets, duration) >= duration):
                 problems.append(f'{fault.kind} at {fault.t_start} must resume but no reset '
                                 'follows it')
+        plan = values.get('plan')
+        for i, fault in enumerate(faults):
+            if not fault.planner:
+                continue
+            kind = PlannerFault(fault.kind)
+            if plan is None and kind in PLAN_ONLY:
+                problems.append(f'fault {i} ({fault.kind}) acts on plans: it needs `plan`')
+            if plan is not None and kind not in PLAN_KINDS:
+                problems.append(f'fault {i} ({fault.kind}) acts on commands, not plans')
+        if plan is not None and 'planner.input' in values['gate_params']:
+            problems.append('planner.input comes from plan.input, not gate_params')
         try:
             planner_script(values['route'], faults)
         except ValueError as exc:
@@ -250,6 +303,12 @@ class Scenario(_Model):
     def planner_script(self) -> Script:
         """Return the planner's script: the route and the planner faults."""
         return planner_script(self.route, self.faults)
+
+    def gate_overrides(self) -> Dict[str, Any]:
+        """Return the gate parameters the scenario sets: its own, and plan.input."""
+        if self.plan is None:
+            return dict(self.gate_params)
+        return {**self.gate_params, 'planner.input': self.plan.input}
 
 
 def script_end(fault: Fault, resets: Sequence[float], duration: float) -> float:

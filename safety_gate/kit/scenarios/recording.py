@@ -51,6 +51,26 @@ class Output(NamedTuple):
     clean: bool = True
 
 
+class PoseSample(NamedTuple):
+    """The vehicle's true pose (odom frame: x, y m, yaw rad) at run time ``t``."""
+
+    t: float
+    x: float
+    y: float
+    yaw: float
+
+
+class PlanSample(NamedTuple):
+    """A plan as received: its stamp (raw seconds) and its points (time s, x, y m).
+
+    The points are in the ego frame at the stamp, as the planner sent them.
+    """
+
+    t: float
+    stamp: float
+    points: List[Tuple[float, float, float]]
+
+
 class DecisionSample(NamedTuple):
     """The part of a decision record the metrics use."""
 
@@ -88,6 +108,8 @@ class Recording:
     outputs: List[Output] = field(default_factory=list)
     odom: List[Sample] = field(default_factory=list)  # what the gate was told
     truth: List[Sample] = field(default_factory=list)  # what the vehicle did
+    poses: List[PoseSample] = field(default_factory=list)  # where it did it
+    plans: List[PlanSample] = field(default_factory=list)  # trajectory mode
     decisions: List[DecisionSample] = field(default_factory=list)
     actions: List[Action] = field(default_factory=list)
     # (run time it began, run time - raw clock): a new entry at every clock reset.
@@ -122,6 +144,9 @@ class Recording:
             outputs=[Output(*o) for o in data['outputs']],
             odom=[Sample(*s) for s in data['odom']],
             truth=[Sample(*s) for s in data['truth']],
+            poses=[PoseSample(*p) for p in data.get('poses', [])],
+            plans=[PlanSample(p[0], p[1], [tuple(q) for q in p[2]])
+                   for p in data.get('plans', [])],
             decisions=[DecisionSample(*d) for d in data['decisions']],
             actions=[Action(**a) for a in data['actions']],
             offsets=[tuple(o) for o in data['offsets']])

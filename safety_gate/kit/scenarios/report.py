@@ -5,7 +5,8 @@
 Written as Markdown (``report.md``, plots as ``plots/<id>.svg``), as one
 self-contained HTML page (``report.html``, the same plots inline) and as JSON
 (``summary.json``, for CI and for a later before/after comparison). The plots
-are SVG drawn here, with no plotting library.
+are SVG drawn here, with no plotting library; a trajectory-mode run adds the
+planned paths against the driven path (``path_plot``) below the time series.
 """
 
 from dataclasses import asdict, dataclass
@@ -13,10 +14,12 @@ import html
 import json
 import math
 from pathlib import Path
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from safety_gate.kit.scenarios.metrics import Metrics
 from safety_gate.kit.scenarios.model import EXPOSURE_MEANING, SEVERITY_MEANING
+from safety_gate.kit.scenarios.path_plot import path_plot
 from safety_gate.kit.scenarios.recording import DecisionSample, Recording
 
 COLUMNS = ('scenario', 'S', 'E', 'result', 'unsafe', 'reaction s', 'standstill s',
@@ -410,7 +413,24 @@ def plot_result(result, rec: Recording) -> str:
     env = result.cfg.envelope
     limits = {'speed': env.max_linear_speed, 'reverse': env.max_reverse_speed,
               'yaw': env.max_angular_speed}
-    return plot(rec, result.metrics, limits, result.scenario.duration, result.scenario.id)
+    series = plot(rec, result.metrics, limits, result.scenario.duration, result.scenario.id)
+    if not rec.plans:
+        return series
+    spans = [(w.start, w.end) for w in result.metrics.windows]
+    return _stacked([series, path_plot(rec, spans, result.scenario.id)])
+
+
+def _stacked(svgs: Sequence[str]) -> str:
+    """Return one SVG with ``svgs`` one below the other (each keeps its own size)."""
+    size = re.compile(r'width="([\d.]+)" height="([\d.]+)"')
+    sizes = [tuple(float(v) for v in size.search(svg).groups()) for svg in svgs]
+    width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)
+    parts, y = [], 0.0
+    for svg, (_, h) in zip(svgs, sizes):
+        parts.append(svg.replace('<svg ', f'<svg y="{y:g}" ', 1))
+        y += h
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+            f'width="{width:g}" height="{height:g}">{"".join(parts)}</svg>')
 
 
 def operator_lines(rec: Recording) -> List[Tuple[float, str]]:

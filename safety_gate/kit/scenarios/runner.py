@@ -73,7 +73,7 @@ def effective_config(config_path: Path, scenario: Scenario,
                      namespace: str = '') -> config.GateConfig:
     """Return the gate configuration a scenario runs with: the file plus its overrides."""
     flat = config.flatten(config.load_yaml(config_path, namespace))
-    return config.build({**flat, **scenario.gate_params})
+    return config.build({**flat, **scenario.gate_overrides()})
 
 
 def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate: float,

@@ -18,18 +18,23 @@ import time
 from typing import Any, Callable, Optional
 
 from geometry_msgs.msg import TwistStamped
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 from rosgraph_msgs.msg import Clock
-from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, Proposal,
-                                                 Recording, Sample)
+from safety_gate import config, convert
+from safety_gate.kit.scenarios.recording import (Action, DecisionSample, Output, PlanSample,
+                                                 PoseSample, Proposal, Recording, Sample)
 from safety_gate.kit.world.recorder import COMMAND, DECISION, GateRecorder, STATE
 from safety_gate.kit.world.rosutil import (CLOCK_QOS, COMMAND_QOS, LATCHED_QOS, MonotonicTime,
                                            RECORD_QOS, SENSOR_QOS, stamp_to_ns)
+from safety_gate.wrapper_types import load_wrapper_types
 from std_msgs.msg import Bool, Empty, String
 from std_srvs.srv import Trigger
 
 # Odometry counts as flowing if a sample arrived within this long (wall clock).
 _ODOM_FRESH_S = 0.5
+# Plans and poses are read with the gate's own converters; only trajectory.dt
+# (for a Path without pose stamps, which the scripted planner never sends) matters.
+_CONVERT_CONFIG = config.build(config.defaults())
 # A reset request without a reply after this long (wall clock) is sent again.
 _REPLY_TIMEOUT_S = 0.5
 
@@ -37,7 +42,9 @@ _REPLY_TIMEOUT_S = 0.5
 class Operator(GateRecorder):
     """Records one run into ``self.rec`` and performs the operator's actions."""
 
-    def __init__(self, scenario_id: str, domain_id: int) -> None:
+    def __init__(self, scenario_id: str, domain_id: int,
+                 plan_input: Optional[str] = None) -> None:
+        """Record a run; ``plan_input`` (path, autoware_trajectory) records plans."""
         self.rec = Recording(scenario_id)
         self.gate_state: Optional[str] = None
         self.script_start: Optional[float] = None  # raw clock of script time 0
@@ -49,7 +56,18 @@ class Operator(GateRecorder):
         node = self.node
         # /clock first: what arrives with it is timed by it (see GateRecorder.record).
         node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_QOS)
-        node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal, RECORD_QOS)
+        self._planner_topic = 'planner/cmd_vel'
+        if plan_input is None:
+            node.create_subscription(TwistStamped, 'planner/cmd_vel', self._on_proposal,
+                                     RECORD_QOS)
+        else:
+            self._planner_topic = 'planner/trajectory'
+            if plan_input == 'path':
+                plan_type, self._convert_plan = Path, convert.path_plan
+            else:
+                plan_type = load_wrapper_types().trajectory
+                self._convert_plan = convert.autoware_plan
+            node.create_subscription(plan_type, self._planner_topic, self._on_plan, RECORD_QOS)
         node.create_subscription(String, 'planner/meta', self._on_meta, RECORD_QOS)
         self.record(COMMAND)
         node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
@@ -95,6 +113,21 @@ class Operator(GateRecorder):
                                                msg.twist.angular.z,
                                                stamp_to_ns(msg.header.stamp) / 1e9))
 
+    def _on_plan(self, msg: Any) -> None:
+        """Record a plan, and as the proposal its motion over the first interval."""
+        if self._now is None:
+            return
+        plan = self._convert_plan(msg, self._now, _CONVERT_CONFIG)
+        points = plan.points
+        self.rec.plans.append(PlanSample(self._now, plan.stamp,
+                                         [(t, x, y) for t, x, y, _ in points]))
+        v = w = 0.0
+        if len(points) > 1 and points[1][0] > points[0][0]:
+            (t0, x0, y0, yaw0), (t1, x1, y1, yaw1) = points[:2]
+            v = math.hypot(x1 - x0, y1 - y0) / (t1 - t0)
+            w = math.remainder(yaw1 - yaw0, math.tau) / (t1 - t0)
+        self.rec.proposals.append(Proposal(self._now, v, w, plan.stamp))
+
     def _on_meta(self, msg: String) -> None:
         if self.script_start is not None:
             return
@@ -123,8 +156,10 @@ class Operator(GateRecorder):
     def _on_truth(self, msg: Odometry) -> None:
         if self._now is not None:
             twist = msg.twist.twist
-            self.rec.truth.append(Sample(self._stamped(msg.header.stamp), twist.linear.x,
-                                         twist.angular.z))
+            t = self._stamped(msg.header.stamp)
+            self.rec.truth.append(Sample(t, twist.linear.x, twist.angular.z))
+            pose = convert.odom(msg, t, _CONVERT_CONFIG)
+            self.rec.poses.append(PoseSample(t, pose.x, pose.y, pose.yaw))
 
     def on_decision(self, record: dict) -> None:
         """Record a decision, timed by the time in it."""
@@ -148,7 +183,7 @@ class Operator(GateRecorder):
         return (self._estop.get_subscription_count() > 0
                 and self._fault.get_subscription_count() > 0
                 and self._start.get_subscription_count() > 0
-                and self.node.count_subscribers('planner/cmd_vel') >= 2
+                and self.node.count_subscribers(self._planner_topic) >= 2
                 and self._reset.service_is_ready())
 
     # ------------------------------------------------------------ spinning

@@ -33,6 +33,8 @@ import sys
 from typing import Any, List, Optional, Sequence
 
 from builtin_interfaces.msg import Duration
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path
 from rclpy.node import Node
 from safety_gate.kit.world.alpamayo_plans import (ALPAMAYO_1_5, arc, backward_sweep,
                                                   FRAME_ID, kink, plan, PlanPoint, straight,
@@ -60,6 +62,22 @@ def trajectory_message(types: WrapperTypes, points: Sequence[PlanPoint], stamp_n
         out.pose.orientation = yaw_quaternion(point.yaw)
         out.longitudinal_velocity_mps = float(point.longitudinal_velocity_mps)
         msg.points.append(out)
+    return msg
+
+
+def path_message(points: Sequence[PlanPoint], stamp_ns: int) -> Path:
+    """Return the same plan as a nav_msgs/Path: each pose stamped at its time."""
+    msg = Path()
+    msg.header.stamp = stamp_from_ns(stamp_ns)
+    msg.header.frame_id = FRAME_ID
+    for point in points:
+        pose = PoseStamped()
+        pose.header.stamp = stamp_from_ns(stamp_ns + point.time_from_start_ns)
+        pose.header.frame_id = FRAME_ID
+        pose.pose.position.x = float(point.x)
+        pose.pose.position.y = float(point.y)
+        pose.pose.orientation = yaw_quaternion(point.yaw)
+        msg.poses.append(pose)
     return msg
 
 

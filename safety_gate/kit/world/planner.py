@@ -31,6 +31,17 @@ carries two extra fields for the recorder (the gate ignores them):
 
 Other parameters: ``rate_hz`` (10.0), ``stamped`` (true: TwistStamped, false:
 Twist), ``model_sha256`` (a fixed 64-hex string), ``wait_for_start`` (false).
+
+With ``plan_input`` set (``path`` or ``autoware_trajectory``) it is a
+trajectory planner instead: it publishes the script's plans
+(:mod:`~safety_gate.kit.world.plan_script`) on ``planner/trajectory`` as
+``nav_msgs/Path`` or, in the wrapper's format, ``autoware_planning_msgs/
+Trajectory``, each after its meta (same stamp). Parameters:
+``plan_variant`` (``alpamayo_1_5`` or ``alpamayo_2_super``: 20 or 64
+points), ``plan_period_min`` and ``plan_period_max`` (s between plans,
+drawn from ``plan_seed``), ``plan_latency`` (s the stamp is older than the
+publish time). Until started it sends a standstill plan every tick; the
+plans are due on the node clock, checked every tick (``rate_hz``).
 """
 
 import hashlib
@@ -40,9 +51,13 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
+from safety_gate.kit.world.alpamayo_plans import PlanPoint
+from safety_gate.kit.world.alpamayo_standin import path_message, trajectory_message
+from safety_gate.kit.world.plan_script import PlanScript, PlanSpec
 from safety_gate.kit.world.planner_script import Fault, FaultKind, Script, SHOWCASE
 from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, meta_json, MonotonicTime,
                                            run_node, stamp_from_ns)
+from safety_gate.wrapper_types import load_wrapper_types
 from std_msgs.msg import Empty, String
 
 DEFAULT_MODEL_SHA256 = hashlib.sha256(b'safety_gate scripted planner').hexdigest()
@@ -74,8 +89,11 @@ class ScriptedPlanner(Node):
         self._go = not self.declare_parameter('wait_for_start', False).value
         self._script = Script.load(Path(path)) if path else SHOWCASE
         self._meta_pub = self.create_publisher(String, 'planner/meta', COMMAND_QOS)
-        self._cmd_pub = self.create_publisher(TwistStamped if self._stamped else Twist,
-                                              'planner/cmd_vel', COMMAND_QOS)
+        self._plans = self._plan_script_from_parameters()
+        if self._plans is None:
+            self._cmd_pub = self.create_publisher(TwistStamped if self._stamped else Twist,
+                                                  'planner/cmd_vel', COMMAND_QOS)
+        self._next_plan_ns = 0  # monotonic time the next plan is due
         self.create_subscription(Empty, 'planner/start', self._on_start, COMMAND_QOS)
         self._period_ns = int(1e9 / rate_hz)
         self._monotonic = MonotonicTime()
@@ -86,6 +104,26 @@ class ScriptedPlanner(Node):
         self.get_logger().info(
             f'script {path or "showcase"}: {len(self._script.segments)} segments, '
             f'{len(self._script.faults)} faults, {self._script.duration:.1f} s')
+
+    def _plan_script_from_parameters(self) -> Optional[PlanScript]:
+        param = self.declare_parameter
+        plan_input = param('plan_input', '').value
+        spec = PlanSpec(param('plan_variant', PlanSpec.variant).value,
+                        (param('plan_period_min', 0.1).value, param('plan_period_max', 0.1).value),
+                        param('plan_latency', 0.0).value, param('plan_seed', 0).value)
+        if not plan_input:
+            return None
+        if plan_input == 'path':
+            self._plan_message = path_message
+        elif plan_input == 'autoware_trajectory':
+            types = load_wrapper_types()
+            self._plan_message = lambda points, stamp_ns: trajectory_message(
+                types, points, stamp_ns)
+        else:
+            raise ValueError(f'plan_input {plan_input!r} is not path or autoware_trajectory')
+        msg_type = type(self._plan_message([], 0))
+        self._plan_pub = self.create_publisher(msg_type, 'planner/trajectory', COMMAND_QOS)
+        return PlanScript(self._script, spec)
 
     def _on_start(self, msg: Empty) -> None:
         self._go = True
@@ -98,19 +136,33 @@ class ScriptedPlanner(Node):
             if now_ns == 0:
                 return
             if not self._go:
-                self._send(0.0, 0.0, self._script.confidence, now_ns, elapsed_ns, {}, None)
+                if self._plans is not None:
+                    self._send_plan(self._plans.hold(), self._script.confidence,
+                                    now_ns - int(self._plans.spec.latency * 1e9), {}, None)
+                else:
+                    self._send(0.0, 0.0, self._script.confidence, now_ns, elapsed_ns, {},
+                               None)
                 return
             self._start = (now_ns, elapsed_ns)
             self.get_logger().info(f'script started at {now_ns / 1e9:.3f} s (node clock)')
         self._send_due_meta(elapsed_ns)
         t = self._script.script_time((elapsed_ns - self._start[1]) / 1e9)
         faults = self._script.faults_at(t)
-        if FaultKind.FREEZE in faults:
-            return
-        v, w = self._script.motion_at(t)
         confidence = self._script.confidence
         if FaultKind.LOW_CONFIDENCE in faults:
             confidence = faults[FaultKind.LOW_CONFIDENCE].amount
+        extra = {'script_time': round(t, 6), 'script_start': self._start[0] / 1e9}
+        if self._plans is not None:
+            if elapsed_ns >= self._next_plan_ns:
+                self._next_plan_ns = elapsed_ns + int(self._plans.next_period(t) * 1e9)
+                if FaultKind.FREEZE not in faults:
+                    age = self._plans.stamp_age(t)
+                    self._send_plan(self._plans.plan(t - age), confidence,
+                                    now_ns - int(age * 1e9), faults, extra)
+            return
+        if FaultKind.FREEZE in faults:
+            return
+        v, w = self._script.motion_at(t)
         flicker = faults.get(FaultKind.CONFIDENCE_FLICKER)
         if flicker is not None:
             ticks = round((t - flicker.t_start) * 1e9 / self._period_ns)
@@ -130,8 +182,6 @@ class ScriptedPlanner(Node):
         if FaultKind.BACKWARDS_STAMP in faults:
             stamp_ns -= int(faults[FaultKind.BACKWARDS_STAMP].amount * 1e9)
         self._last_stamp_ns = stamp_ns
-
-        extra = {'script_time': round(t, 6), 'script_start': self._start[0] / 1e9}
         self._send(v, w, confidence, stamp_ns, elapsed_ns, faults, extra)
 
     def _send(self, v: float, w: float, confidence: float, stamp_ns: int, elapsed_ns: int,
@@ -147,6 +197,17 @@ class ScriptedPlanner(Node):
             elif meta is not None:
                 self._meta_pub.publish(meta)
             self._cmd_pub.publish(cmd)
+
+    def _send_plan(self, points: Sequence[PlanPoint], confidence: float, stamp_ns: int,
+                   faults: Mapping[FaultKind, Fault],
+                   extra: Optional[Mapping[str, Any]]) -> None:
+        """Publish the meta and then the plan, both stamped ``stamp_ns``."""
+        v = points[1].longitudinal_velocity_mps if len(points) > 1 else 0.0
+        meta = self._meta(faults, stamp_ns, confidence, reasoning_for(v, 0.0, confidence),
+                          extra)
+        if meta is not None:
+            self._meta_pub.publish(meta)
+        self._plan_pub.publish(self._plan_message(points, stamp_ns))
 
     def _meta(self, faults: Mapping[FaultKind, Fault], stamp_ns: int, confidence: float,
               reasoning: str, extra: Optional[Mapping[str, Any]]) -> Optional[String]:

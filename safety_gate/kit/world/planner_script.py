@@ -27,6 +27,12 @@ Fault kinds and what ``value`` means (default in brackets):
   first one goes backwards
 * ``burst``: every tick sends value [5] meta + command pairs at once, all with
   that tick's stamp (so all but the first are duplicates)
+
+Faults that act on plans only (``safety_gate.kit.world.plan_script``, which
+also gives ``nan``, ``overspeed``, ``yaw_rate`` and ``backwards_stamp`` their
+meaning for a plan): ``time_order`` [-], ``kink`` [0.8 rad],
+``backward_sweep`` [-], ``start_far`` [3.0 m], ``curvature`` [0.4 1/m],
+``flip`` [1.0 m], ``period`` [3.35 s].
 """
 
 from dataclasses import dataclass
@@ -55,6 +61,22 @@ class FaultKind(str, enum.Enum):
     DUPLICATE_STAMP = 'duplicate_stamp'
     BACKWARDS_STAMP = 'backwards_stamp'
     BURST = 'burst'
+    TIME_ORDER = 'time_order'
+    KINK = 'kink'
+    BACKWARD_SWEEP = 'backward_sweep'
+    START_FAR = 'start_far'
+    CURVATURE = 'curvature'
+    FLIP = 'flip'
+    PERIOD = 'period'
+
+
+# The kinds only a plan can carry, and those of the twist planner a plan carries too.
+PLAN_ONLY = frozenset({FaultKind.TIME_ORDER, FaultKind.KINK, FaultKind.BACKWARD_SWEEP,
+                       FaultKind.START_FAR, FaultKind.CURVATURE, FaultKind.FLIP,
+                       FaultKind.PERIOD})
+PLAN_KINDS = PLAN_ONLY | {FaultKind.FREEZE, FaultKind.NAN, FaultKind.OVERSPEED,
+                          FaultKind.YAW_RATE, FaultKind.BACKWARDS_STAMP,
+                          FaultKind.LOW_CONFIDENCE, FaultKind.NO_META}
 
 
 DEFAULT_VALUES = {
@@ -66,6 +88,11 @@ DEFAULT_VALUES = {
     FaultKind.STAMP_MISMATCH: 0.001,
     FaultKind.BACKWARDS_STAMP: 0.5,
     FaultKind.BURST: 5.0,
+    FaultKind.KINK: 0.8,
+    FaultKind.START_FAR: 3.0,
+    FaultKind.CURVATURE: 0.4,
+    FaultKind.FLIP: 1.0,
+    FaultKind.PERIOD: 3.35,
 }
 DEFAULT_ALT_VALUES = {FaultKind.CONFIDENCE_FLICKER: 0.55}
 
