@@ -264,16 +264,22 @@ def _plans_lines(results: Dict[str, Any]) -> List[str]:
     lines = ['### 7. Trajectory mode', '']
     core = results.get('core_plans')
     if core is not None:
-        rows = [[what, _num(core[key]['n']), _num(core[key]['p50'], 1),
-                 _num(core[key]['p99'], 1), _num(core[key]['max'], 1)] for what, key in (
-            (f"`core.step` on a plan's arrival ({core['plan_points']} points)", 'plan_us'),
-            ('`core.step` on a tick, following the approved plan', 'tick_us'),
-            ('`core.step`, every decision', 'step_us'),
-            ('`core.step` + `trace_record.decision_to_dict`, every decision',
-             'step_and_record_us'))]
+        def row(what, key, cpu_key=None):
+            cpu = core[cpu_key] if cpu_key else {}
+            return [what, _num(core[key]['n']), _num(core[key]['p50'], 1),
+                    _num(core[key]['p99'], 1), _num(core[key]['max'], 1),
+                    _num(cpu.get('p50'), 1) if cpu else '', _num(cpu.get('p99'), 1) if cpu else '']
+        rows = [row(f"`core.step` on a plan's arrival ({core['plan_points']} points)",
+                    'plan_us', 'plan_cpu_us'),
+                row('`core.step` on a tick, following the approved plan', 'tick_us',
+                    'tick_cpu_us'),
+                row('`core.step`, every decision', 'step_us'),
+                row('`core.step` + `trace_record.decision_to_dict`, every decision',
+                    'step_and_record_us')]
         mix = ', '.join(f'{k} {v}' for k, v in sorted(core['verdicts'].items()))
         lines += ['Decision core in trajectory mode (one CPU, in process):', '']
-        lines += _table(['what is timed', 'decisions', 'p50 µs', 'p99 µs', 'max µs'], rows)
+        lines += _table(['what is timed', 'decisions', 'p50 µs', 'p99 µs', 'max µs',
+                         'CPU p50 µs', 'CPU p99 µs'], rows)
         lines += [f'Verdict mix: {mix}; {core["events"]:,} events '
                   f'({core["events_per_s"]:,.0f} events/s of step time).', '']
     for rate, arms in results.get('plans', {}).items():
