@@ -10,8 +10,10 @@ tracking law need. Odometry drifts, but over the seconds between a stamp and
 now its drift is far below the checks' tolerances.
 """
 
+import bisect
 from dataclasses import dataclass
 import math
+from operator import itemgetter
 from typing import Optional, Sequence, Tuple
 
 
@@ -25,6 +27,7 @@ class Pose:
 
 
 ORIGIN = Pose(0.0, 0.0, 0.0)
+_stamp_of = itemgetter(0)
 
 
 def wrap(angle):
@@ -51,12 +54,14 @@ def pose_at(history: Sequence[Tuple[float, Pose]], t: float,
     """
     if not history or not history[0][0] <= t <= history[-1][0] + hold:
         return None
-    for (t0, a), (t1, b) in zip(history, history[1:]):
-        if t <= t1:
-            f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-            return Pose(a.x + f * (b.x - a.x), a.y + f * (b.y - a.y),
-                        wrap(a.yaw + f * wrap(b.yaw - a.yaw)))
-    return history[-1][1]
+    # The first sample at or after t (bisection: the history holds hundreds of samples).
+    after = bisect.bisect_left(history, t, lo=1, key=_stamp_of)
+    if after == len(history):
+        return history[-1][1]
+    (t0, a), (t1, b) = history[after - 1], history[after]
+    f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
+    return Pose(a.x + f * (b.x - a.x), a.y + f * (b.y - a.y),
+                wrap(a.yaw + f * wrap(b.yaw - a.yaw)))
 
 
 def vehicle_in_plan_frame(history: Sequence[Tuple[float, Pose]], stamp: float,

@@ -24,7 +24,7 @@ from safety_gate.decision import Check, Reason
 from safety_gate.ego_motion import Pose, wrap
 from safety_gate.events import Plan
 from safety_gate.plan_profile import (
-    jerks, kink_angles, Profile, profile, speed_change_rates)
+    diff, jerks, kink_angles, Profile, profile, speed_change_rates)
 from safety_gate.plan_tracking import remaining_stop_feasible, sample
 
 
@@ -48,7 +48,7 @@ class Previous:
 
 def _peak(values: np.ndarray) -> float:
     """Return the largest value, 0 for none: a check with nothing to measure passes."""
-    return float(np.max(values, initial=0.0))
+    return float(values.max(initial=0.0))
 
 
 def structure(plan: Plan, now: float, cfg: GateConfig) -> List[Check]:
@@ -59,8 +59,8 @@ def structure(plan: Plan, now: float, cfg: GateConfig) -> List[Check]:
     finite = not bad and math.isfinite(plan.stamp)
     count = len(points)
     times = points[:, 0]
-    intervals = np.diff(times)
-    shortest = float(np.min(intervals, initial=math.inf))
+    intervals = diff(times)
+    shortest = float(intervals.min(initial=math.inf))
     first = float(times[0]) if count else 0.0
     drift = _peak(np.abs(intervals - traj.dt))
     age = now - plan.stamp if math.isfinite(plan.stamp) else math.inf
@@ -160,7 +160,7 @@ def _distances_to_path(px: np.ndarray, py: np.ndarray, path: Profile) -> np.ndar
     across it. A path without a segment of length has no side.
     """
     ax, ay = path.x[:-1], path.y[:-1]
-    bx, by = np.diff(path.x), np.diff(path.y)
+    bx, by = diff(path.x), diff(path.y)
     squared = bx * bx + by * by
     keep = squared > 0.0
     if not keep.any():

@@ -44,12 +44,17 @@ class Profile:
     arc: np.ndarray
 
 
+def diff(values: np.ndarray) -> np.ndarray:
+    """Return the differences of neighbouring values: numpy.diff without its wrapper's cost."""
+    return values[1:] - values[:-1]
+
+
 def profile(plan: Plan, min_segment_length: float) -> Profile:
     """Recompute the plan's kinematics; its times must be finite and strictly increasing."""
     t, x, y, yaw = np.asarray(plan.points, dtype=float).reshape(-1, 4).T
-    dt, dx, dy = np.diff(t), np.diff(x), np.diff(y)
+    dt, dx, dy = diff(t), diff(x), diff(y)
     length = np.hypot(dx, dy)
-    dyaw = wrap(np.diff(yaw))
+    dyaw = wrap(diff(yaw))
     # A segment's sign is its direction against the heading halfway along it.
     mid_yaw = yaw[:-1] + dyaw / 2.0
     forward = dx * np.cos(mid_yaw) + dy * np.sin(mid_yaw) >= 0.0
@@ -64,20 +69,20 @@ def profile(plan: Plan, min_segment_length: float) -> Profile:
 
 def speed_change_rates(prof: Profile) -> np.ndarray:
     """Return d|v|/dt between neighbouring segment midpoints: > 0 speeding up, < 0 slowing."""
-    return np.diff(np.abs(prof.speed)) / np.diff(prof.mid)
+    return diff(np.abs(prof.speed)) / diff(prof.mid)
 
 
 def jerks(prof: Profile) -> np.ndarray:
     """Return the rate of change of :func:`speed_change_rates` between their own midpoints."""
     rate_mid = (prof.mid[:-1] + prof.mid[1:]) / 2.0
-    return np.diff(speed_change_rates(prof)) / np.diff(rate_mid)
+    return diff(speed_change_rates(prof)) / diff(rate_mid)
 
 
 def kink_angles(prof: Profile) -> np.ndarray:
     """Return the angles between the directions of consecutive directed segments."""
     keep = prof.directed
-    heading = np.arctan2(np.diff(prof.y)[keep], np.diff(prof.x)[keep])
-    return np.abs(wrap(np.diff(heading)))
+    heading = np.arctan2(diff(prof.y)[keep], diff(prof.x)[keep])
+    return np.abs(wrap(diff(heading)))
 
 
 def segment_at(knots: np.ndarray, value: float) -> int:
@@ -85,4 +90,4 @@ def segment_at(knots: np.ndarray, value: float) -> int:
 
     Outside the knots it is the first or the last segment.
     """
-    return min(max(int(np.searchsorted(knots, value, side='right')) - 1, 0), len(knots) - 2)
+    return min(max(int(knots.searchsorted(value, side='right')) - 1, 0), len(knots) - 2)

@@ -10,7 +10,10 @@ a trace that lost nothing) and writes its report.
 import json
 import math
 import os
+import subprocess
+import sys
 
+from harness.interfaces import interfaces_env, require_interfaces
 import pytest
 from safety_gate.kit.bench import report
 from safety_gate.kit.bench.__main__ import main, QUICK
@@ -68,6 +71,52 @@ def test_e2e(quick):
         assert math.isfinite(report.ratio(arms['gate']['latency_us']['p50'], relay)), rate
 
 
+def test_core_plans(quick):
+    core = quick[0]['core_plans']
+    assert core['plan_points'] == 64
+    assert core['plan_us']['n'] == QUICK.core_simulated_s * 10  # a plan every 0.1 s
+    assert core['tick_us']['n'] > core['plan_us']['n']
+    for kind in ('plan_us', 'tick_us', 'step_us'):
+        assert _sane_latency(core[kind], floor_us=0.1), kind
+    # A plan's arrival runs every check of 64 points; a tick only follows the plan.
+    assert core['plan_us']['p50'] > core['tick_us']['p50']
+    assert core['verdicts']['APPROVE'] > core['verdicts'].get('FALLBACK', 0)
+
+
+def _check_plan_arms(results, messages):
+    arms = results['plans'][f'{QUICK.plan_rate_hz:g}']
+    assert set(arms) == {f'{kind}_{message}' for kind in ('relay', 'gate')
+                         for message in messages} | {'gate'}
+    for name, arm in arms.items():
+        assert arm['sent'] > 0 and arm['drops'] == 0, (name, arm)
+        assert _sane_latency(arm['latency_us'], floor_us=10.0), (name, arm)
+        assert 0.0 < arm['cpu_percent'] < 100.0 * os.cpu_count(), (name, arm)
+
+
+def test_plans(quick):
+    results, markdown = quick
+    # This process cannot load autoware_planning_msgs (LD_LIBRARY_PATH is read at start):
+    # the Path arms run, and the Trajectory arms are left out with the reason.
+    assert 'autoware_trajectory' in results['plans_skipped']
+    _check_plan_arms(results, ['path'])
+    assert 'make interfaces' in markdown.split('### 7. Trajectory mode')[1]
+
+
+def test_plans_with_the_interfaces(tmp_path):
+    require_interfaces()
+    command = [sys.executable, '-m', 'safety_gate.kit.bench', '--quick', '--only', 'plans',
+               '--markdown', str(tmp_path / 'B.md'), '--json', str(tmp_path / 'b.json'),
+               '--workdir', str(tmp_path / 'work')]
+    run = subprocess.run(command, env={**os.environ, **interfaces_env()}, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads((tmp_path / 'b.json').read_text())
+    assert results['plans_skipped'] == {}
+    _check_plan_arms(results, ['path', 'autoware_trajectory'])
+    targets = {t['name']: t for t in report.targets(results)}
+    assert math.isfinite(targets['10 Hz Trajectory gate/relay latency p50']['value'])
+
+
 def test_watchdog(quick):
     watchdog = quick[0]['watchdog']
     reaction = watchdog['reaction_ms']
@@ -99,5 +148,7 @@ def test_report(quick):
     assert markdown.startswith('# hand-written head\n') and markdown.endswith('\ntail\n')
     assert 'stale' not in markdown and markdown.count(report.BEGIN) == 1
     for title in ('### Targets', '### 1. Decision core', '### 3. Watchdog reaction',
-                  '### 6. Soak', "null relay spun by the gate's own executor"):
+                  '### 6. Soak', "null relay spun by the gate's own executor",
+                  '### 7. Trajectory mode', "`core.step` on a plan's arrival (64 points)",
+                  '| `nav_msgs/Path` | gate |', 'Gate CPU in trajectory mode over twist mode'):
         assert title in markdown

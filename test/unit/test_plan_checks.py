@@ -657,6 +657,17 @@ def test_the_odometry_history_is_interpolated_and_never_extrapolated():
     assert (end.x, end.y, end.yaw) == pytest.approx((1.0, 2.0, -math.pi + 0.1))
 
 
+def test_a_long_history_is_interpolated_between_the_two_samples_around_the_time():
+    # 512 samples, as the core keeps: each time lies between its own two neighbours.
+    history = [(10.0 + k * 0.02, Pose(float(k), float(k * k), 0.0)) for k in range(512)]
+    for k in range(511):
+        exact = pose_at(history, 10.0 + k * 0.02)
+        assert (exact.x, exact.y) == (float(k), float(k * k)), k
+        between = pose_at(history, 10.0 + k * 0.02 + 0.005)
+        assert between.x == pytest.approx(k + 0.25), k
+        assert between.y == pytest.approx(k * k + 0.25 * (2 * k + 1)), k
+
+
 def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
     history = [(10.0, Pose(0.0, 0.0, 0.0)), (11.0, Pose(1.0, 2.0, 0.5))]
     held = pose_at(history, 11.2, hold=0.25)

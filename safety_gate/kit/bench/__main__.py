@@ -15,20 +15,27 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from safety_gate.kit.bench import report
-from safety_gate.kit.bench.core_bench import run_core, run_trace_writer
+from safety_gate.kit.bench.core_bench import run_core, run_core_plans, run_trace_writer
 from safety_gate.kit.bench.e2e import run_e2e
-from safety_gate.kit.bench.rig import gate_arm, GATE_PARAMS, RELAY, RELAY_REUSED_WAIT_SET, Rig
+from safety_gate.kit.bench.rig import (ArmSpec, gate_arm, GATE_PARAMS, RELAY, relay_arm,
+                                       RELAY_REUSED_WAIT_SET, Rig)
 from safety_gate.kit.bench.soak import run_soak
 from safety_gate.kit.bench.watchdog import run_watchdog
 from safety_gate.kit.world.ros_env import loopback_env
+from safety_gate.wrapper_types import InterfacesMissing, load_wrapper_types
 
-BENCHMARKS = ('core', 'e2e', 'watchdog', 'soak')
-GATE = gate_arm('gate')  # the end-to-end and watchdog benchmarks share it
+BENCHMARKS = ('core', 'e2e', 'watchdog', 'plans', 'soak')
+GATE = gate_arm('gate')  # the end-to-end, watchdog and plans benchmarks share it
 E2E_SPECS = (RELAY, GATE, gate_arm('gate_trace_off', **{'trace.enabled': False}),
              RELAY_REUSED_WAIT_SET)
+# Trajectory mode: each plan message through its null relay and the gate; the twist
+# gate at the same rate is the CPU baseline.
+PLAN_SPECS = {message: (relay_arm(f'relay_{message}', message),
+                        gate_arm(f'gate_{message}', message))
+              for message in ('path', 'autoware_trajectory')}
 
 
 @dataclass(frozen=True)
@@ -42,17 +49,30 @@ class Sizes:
     block_s: float
     warmup_s: float
     watchdog_trials: int
+    plan_rate_hz: float
+    plan_blocks: int
+    plan_block_s: float
     soak_rate_hz: float
     soak_s: float
     soak_warmup_s: float
 
 
 FULL = Sizes(core_simulated_s=300.0, writer_records=20000, rates=(50.0, 100.0, 1000.0),
-             blocks=4, block_s=2.5, warmup_s=0.3, watchdog_trials=200, soak_rate_hz=1000.0,
-             soak_s=120.0, soak_warmup_s=5.0)
+             blocks=4, block_s=2.5, warmup_s=0.3, watchdog_trials=200, plan_rate_hz=10.0,
+             plan_blocks=4, plan_block_s=8.0, soak_rate_hz=1000.0, soak_s=120.0,
+             soak_warmup_s=5.0)
 QUICK = Sizes(core_simulated_s=5.0, writer_records=500, rates=(50.0, 200.0), blocks=1,
-              block_s=0.5, warmup_s=0.2, watchdog_trials=3, soak_rate_hz=200.0, soak_s=2.0,
-              soak_warmup_s=0.5)
+              block_s=0.5, warmup_s=0.2, watchdog_trials=3, plan_rate_hz=10.0, plan_blocks=1,
+              plan_block_s=1.0, soak_rate_hz=200.0, soak_s=2.0, soak_warmup_s=0.5)
+
+
+def plan_specs() -> Tuple[List[ArmSpec], Dict[str, str]]:
+    """Return the trajectory-mode arms to run here, and why each message left out is."""
+    try:
+        load_wrapper_types()
+    except InterfacesMissing as missing:
+        return list(PLAN_SPECS['path']), {'autoware_trajectory': str(missing)}
+    return [spec for specs in PLAN_SPECS.values() for spec in specs], {}
 
 
 def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
@@ -62,9 +82,10 @@ def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
     if 'core' in only:
         results['core'], samples = run_core(sizes.core_simulated_s)
         results['trace_writer'] = run_trace_writer(samples, sizes.writer_records, workdir)
-    if not {'e2e', 'watchdog', 'soak'} & set(only):
+        results['core_plans'] = run_core_plans(sizes.core_simulated_s)
+    if not {'e2e', 'watchdog', 'plans', 'soak'} & set(only):
         return results
-    specs = [GATE] if 'e2e' in only or 'watchdog' in only else []
+    specs = [GATE] if {'e2e', 'watchdog', 'plans'} & set(only) else []
     others = [spec for spec in E2E_SPECS if spec is not GATE]
     if 'e2e' in only:
         specs += others
@@ -77,6 +98,16 @@ def run(sizes: Sizes, workdir: Path, env: Dict[str, str],
                 rig.stop(spec.name)
         if 'watchdog' in only:
             results['watchdog'] = run_watchdog(rig, 'gate', sizes.watchdog_trials)
+        if 'plans' in only:
+            plan_arms, results['plans_skipped'] = plan_specs()
+            for message, reason in results['plans_skipped'].items():
+                print(f'plans: the {message} arms are skipped: {reason}', flush=True)
+            rig.start(plan_arms)
+            results['plans'] = run_e2e(rig, [spec.name for spec in plan_arms] + ['gate'],
+                                       (sizes.plan_rate_hz,), sizes.plan_blocks,
+                                       sizes.plan_block_s, sizes.warmup_s)
+            for spec in plan_arms:
+                rig.stop(spec.name)
         if 'gate' in rig.arms:
             rig.stop('gate')
         if 'soak' in only:

@@ -18,6 +18,11 @@ BEGIN = '<!-- bench:begin -->'
 END = '<!-- bench:end -->'
 ARM_TITLES = {'relay': 'null relay', 'gate': 'gate', 'gate_trace_off': 'gate, trace file off',
               'relay_reused': "null relay on the gate's executor"}
+# The trajectory-mode benchmark's messages and arms (rig.relay_arm, rig.gate_arm names).
+PLAN_MESSAGES = {'path': 'nav_msgs/Path',
+                 'autoware_trajectory': 'autoware_planning_msgs/Trajectory'}
+PLAN_CORE_P99_US = 300.0
+PLAN_LATENCY_RATIO = 1.3  # gate p50 over its null relay's p50, same message, same run
 _IDLE_FOREIGN_CORES = 0.1  # other processes' mean CPU use below which the machine is idle
 
 
@@ -135,6 +140,22 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     if core is not None:
         p99 = core['step_us']['p99']
         add('core p99 per decision', '<= 50 µs', p99, p99 <= 50.0, 'µs')
+    core_plans = results.get('core_plans')
+    if core_plans is not None:
+        for kind in ('plan', 'tick'):
+            p99 = core_plans[f'{kind}_us']['p99']
+            add(f'trajectory core p99, {kind} decisions ({core_plans["plan_points"]} points)',
+                f'<= {PLAN_CORE_P99_US:.0f} µs', p99,
+                None if p99 is None else p99 <= PLAN_CORE_P99_US, 'µs')
+    for rate, arms in results.get('plans', {}).items():
+        for message, title in PLAN_MESSAGES.items():
+            gate, relay = arms.get(f'gate_{message}'), arms.get(f'relay_{message}')
+            if gate is None or relay is None:
+                continue
+            value = ratio(gate['latency_us']['p50'], relay['latency_us']['p50'])
+            add(f'{rate} Hz {title.split("/")[1]} gate/relay latency p50',
+                f'<= {PLAN_LATENCY_RATIO}', value,
+                None if value is None else value <= PLAN_LATENCY_RATIO)
     writer = results.get('trace_writer')
     if writer is not None:
         rate = writer['records_per_s']
@@ -238,6 +259,66 @@ def _trace_cost_lines(e2e: Dict[str, Any]) -> List[str]:
                    'p99 µs, file off', 'p99 on / off'], rows)
 
 
+def _plans_lines(results: Dict[str, Any]) -> List[str]:
+    """Return section 7: the trajectory-mode core, and plans end to end against their relays."""
+    lines = ['### 7. Trajectory mode', '']
+    core = results.get('core_plans')
+    if core is not None:
+        def row(what, key, cpu_key=None):
+            cpu = core[cpu_key] if cpu_key else {}
+            return [what, _num(core[key]['n']), _num(core[key]['p50'], 1),
+                    _num(core[key]['p99'], 1), _num(core[key]['max'], 1),
+                    _num(cpu.get('p50'), 1) if cpu else '', _num(cpu.get('p99'), 1) if cpu else '']
+        rows = [row(f"`core.step` on a plan's arrival ({core['plan_points']} points)",
+                    'plan_us', 'plan_cpu_us'),
+                row('`core.step` on a tick, following the approved plan', 'tick_us',
+                    'tick_cpu_us'),
+                row('`core.step`, every decision', 'step_us'),
+                row('`core.step` + `trace_record.decision_to_dict`, every decision',
+                    'step_and_record_us')]
+        mix = ', '.join(f'{k} {v}' for k, v in sorted(core['verdicts'].items()))
+        lines += ['Decision core in trajectory mode (one CPU, in process):', '']
+        lines += _table(['what is timed', 'decisions', 'p50 µs', 'p99 µs', 'max µs',
+                         'CPU p50 µs', 'CPU p99 µs'], rows)
+        lines += [f'Verdict mix: {mix}; {core["events"]:,} events '
+                  f'({core["events_per_s"]:,.0f} events/s of step time).', '']
+    for rate, arms in results.get('plans', {}).items():
+        twist = arms.get('gate')
+        rows, cpu = [], []
+        for message, title in PLAN_MESSAGES.items():
+            relay, gate = arms.get(f'relay_{message}'), arms.get(f'gate_{message}')
+            for name, arm in (('null relay', relay), ('gate', gate)):
+                if arm is None:
+                    continue
+                lat = arm['latency_us']
+                ratios = ['', '']
+                if arm is gate and relay is not None:
+                    ratios = [_num(ratio(lat[p], relay['latency_us'][p]), 2)
+                              for p in ('p50', 'p99')]
+                rows.append([f'`{title}`', name, _num(arm['sent']), _num(arm['drops']),
+                             _num(lat['p50']), _num(lat['p99']), _num(lat['max']), *ratios,
+                             _num(arm['cpu_percent'], 1)])
+            if gate is not None and twist is not None:
+                cpu.append(f'{_num(ratio(gate["cpu_percent"], twist["cpu_percent"]), 2)} '
+                           f'with `{title}`')
+        if twist is not None:
+            lat = twist['latency_us']
+            rows.append(['`geometry_msgs/TwistStamped` (twist mode)', 'gate',
+                         _num(twist['sent']), _num(twist['drops']), _num(lat['p50']),
+                         _num(lat['p99']), _num(lat['max']), '', '',
+                         _num(twist['cpu_percent'], 1)])
+        lines += [f'Plans end to end at {rate} Hz (the gate publishing at its 50 Hz), '
+                  'every arm in the same interleaved blocks:', '']
+        lines += _table(['planner message', 'path', 'sent', 'drops', 'p50 µs', 'p99 µs',
+                         'max µs', 'p50 / relay', 'p99 / relay', 'CPU %'], rows)
+        if cpu:
+            lines += [f'Gate CPU in trajectory mode over twist mode at the same rates: '
+                      f'{"; ".join(cpu)}.', '']
+    for message, reason in results.get('plans_skipped', {}).items():
+        lines += [f'The `{PLAN_MESSAGES[message]}` arms did not run: {reason}', '']
+    return lines
+
+
 def markdown(results: Dict[str, Any]) -> str:
     """Return the generated part of BENCHMARKS.md (between the markers)."""
     lines = [BEGIN, '', '<!-- generated by `make bench` (python -m safety_gate.kit.bench); '
@@ -309,6 +390,8 @@ def markdown(results: Dict[str, Any]) -> str:
               _num(soak['rss_growth_mb'], 1), _num(soak['trace_lost']),
               _num(soak['behind_at_end']), _num(soak['behind_max']),
               _num(soak['writer_queue_max']), _num(soak['cpu_percent'], 1)]])
+    if 'core_plans' in results or 'plans' in results:
+        lines += _plans_lines(results)
     lines.append(END)
     return '\n'.join(lines) + '\n'
 

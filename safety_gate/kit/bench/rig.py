@@ -23,6 +23,15 @@ the output, so the sink's own executor does not add to the figures.
 Odometry goes to every gate at 50 Hz with v = V and an advancing position,
 so it is fresh, plausible, never stuck, and within the tracking tolerance of
 any output between 0 and V.
+
+Arms in trajectory mode (``message`` ``path`` or ``autoware_trajectory``, for
+the gate its ``planner.input``) take plans instead: 64 points 0.1 s apart from
+0.1 s (the Alpamayo 2 format), straight ahead from the vehicle, stamped on
+publishing (as a nav_msgs/Path planner and the Alpamayo 1.5 node do), then
+the reasoning text as the wrapper sends it. Plan k of a run has the unique
+speed :func:`plan_speed` (k): the gate's command on approving it is that speed
+(to rounding, far inside :data:`PLAN_V_STEP`), and its null relay passes the
+plan itself on, which the sink knows by its stamp.
 """
 
 from dataclasses import dataclass, field
@@ -34,15 +43,18 @@ import time
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import TwistStamped
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import PoseStamped, TwistStamped
+from nav_msgs.msg import Odometry, Path as PathMsg
 import psutil
 from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.kit.bench.relay import REUSED_WAIT_SET_FLAG
+from safety_gate.kit.bench.relay import MESSAGE_OPTION, relayed, REUSED_WAIT_SET_FLAG
+from safety_gate.kit.world.alpamayo_plans import ALPAMAYO_2_SUPER, FRAME_ID
 from safety_gate.kit.world.process import ChildProcess, python_command
 from safety_gate.kit.world.recorder import DIAGNOSTICS, GateRecorder
 from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_odom, make_twist, meta_json,
-                                           SENSOR_QOS, stamp_from_ns)
+                                           SENSOR_QOS, stamp_from_ns, stamp_to_ns)
+from safety_gate.plan_output import fill_path, fill_trajectory
+from safety_gate.wrapper_types import load_wrapper_types
 from std_msgs.msg import String
 
 V = 0.4  # m/s: forward speed of every proposal, and of the odometry
@@ -52,6 +64,8 @@ W_UNIQUE = 1e-9  # rad/s per proposal: makes every w in a run distinct
 ODOM_HZ = 50.0
 CONFIDENCE = 0.9
 MODEL_SHA256 = hashlib.sha256(b'safety_gate bench').hexdigest()
+PLAN_V_STEP = 1e-4  # m/s between the speeds of consecutive plans
+_PLAN_MATCH = 1e-9  # m/s: how close a command must be to a plan's speed to be its approval
 REASONING = ('Lane ahead is clear; following the route at cruise speed. Pedestrian on the '
              'right kerb, not crossing; keeping the lane centre.')
 
@@ -82,21 +96,45 @@ class ArmSpec:
     module: str
     params: Optional[Mapping[str, object]] = None  # gate parameters; None for the relay
     args: Tuple[str, ...] = ()  # before --ros-args
+    message: str = 'twist'  # what the planner sends: twist, path or autoware_trajectory
 
     @property
     def is_gate(self) -> bool:
         """Return True for a safety_gate process (it takes meta and odometry)."""
         return self.params is not None
 
+    @property
+    def takes_plans(self) -> bool:
+        """Return True for an arm in trajectory mode."""
+        return self.message != 'twist'
 
-def gate_arm(name: str, **overrides) -> ArmSpec:
-    """Return a gate arm with the bench parameters plus dotted-name ``overrides``."""
-    return ArmSpec(name, 'safety_gate.node', {**GATE_PARAMS, **overrides})
+
+def gate_arm(name: str, message: str = 'twist', **overrides) -> ArmSpec:
+    """Return a gate arm with the bench parameters plus dotted-name ``overrides``.
+
+    In trajectory mode (``message`` not twist) its planner sends no meta, as
+    the wrapper does.
+    """
+    mode = {} if message == 'twist' else {'planner.input': message,
+                                          'confidence.required': False}
+    return ArmSpec(name, 'safety_gate.node', {**GATE_PARAMS, **mode, **overrides},
+                   message=message)
 
 
-RELAY = ArmSpec('relay', 'safety_gate.kit.bench.relay')
-RELAY_REUSED_WAIT_SET = ArmSpec('relay_reused', 'safety_gate.kit.bench.relay',
-                                args=(REUSED_WAIT_SET_FLAG,))
+def relay_arm(name: str, message: str = 'twist', reused_wait_set: bool = False) -> ArmSpec:
+    """Return a null relay arm of ``message``, spun by rclpy's executor or the gate's."""
+    args = (REUSED_WAIT_SET_FLAG,) if reused_wait_set else ()
+    return ArmSpec(name, 'safety_gate.kit.bench.relay', args=args + (MESSAGE_OPTION, message),
+                   message=message)
+
+
+RELAY = relay_arm('relay')
+RELAY_REUSED_WAIT_SET = relay_arm('relay_reused', reused_wait_set=True)
+
+
+def plan_speed(index: int) -> float:
+    """Return the speed of the ``index``-th plan of a run (a unique value)."""
+    return V + index * PLAN_V_STEP
 
 
 @dataclass
@@ -109,9 +147,10 @@ class Arm:
     trace_path: Optional[Path]
     cmd_pub: object = None
     meta_pub: object = None
+    reasoning_pub: object = None
     odom_pub: object = None
     sink: object = None
-    first_seen: Dict[float, int] = field(default_factory=dict)  # w -> arrival (ns)
+    first_seen: Dict[float, int] = field(default_factory=dict)  # Sent.key -> arrival (ns)
     fallback_watch_ns: Optional[int] = None
     first_fallback_ns: Optional[int] = None
     diagnostics: Dict[str, str] = field(default_factory=dict)
@@ -129,10 +168,13 @@ class Arm:
 
 @dataclass(frozen=True)
 class Sent:
-    """A proposal as sent: realtime ns just before publish, and its unique w."""
+    """A proposal as sent: realtime ns just before publish, and its key.
+
+    The key is unique in the run: a command's w, a plan's index.
+    """
 
     ns: int
-    w: float
+    key: float
 
 
 def proposal_w(index: int) -> float:
@@ -162,6 +204,10 @@ class Rig(GateRecorder):
         self.env = dict(env)
         self.arms: Dict[str, Arm] = {}
         self._count = 0
+        self._plans = 0
+        self._plan_index: Dict[int, int] = {}  # a plan's stamp (ns) -> its index
+        self._plan_types: Dict[str, Tuple[object, Callable]] = {
+            'path': (PathMsg, functools.partial(fill_path, PoseStamped))}
         self._odom_x = 0.0
         super().__init__('bench', domain_id=int(env['ROS_DOMAIN_ID']))
         self.record(DIAGNOSTICS)
@@ -189,7 +235,7 @@ class Rig(GateRecorder):
         """Stop one arm's process (SIGINT) and remove its endpoints; return its exit code."""
         arm = self.arms.pop(name)
         code = arm.process.stop()
-        for endpoint in (arm.cmd_pub, arm.meta_pub, arm.odom_pub):
+        for endpoint in (arm.cmd_pub, arm.meta_pub, arm.reasoning_pub, arm.odom_pub):
             if endpoint is not None:
                 self.node.destroy_publisher(endpoint)
         self.node.destroy_subscription(arm.sink)
@@ -212,22 +258,30 @@ class Rig(GateRecorder):
                                self.workdir / f'{spec.name}.log', self.env)
         arm = Arm(spec, process, psutil.Process(process.pid), trace_path)
         node = self.node
-        arm.cmd_pub = node.create_publisher(TwistStamped, f'{namespace}/planner/cmd_vel',
-                                            COMMAND_QOS)
+        msg_type, topic_in, topic_out = relayed(spec.message)
+        arm.cmd_pub = node.create_publisher(msg_type, f'{namespace}/{topic_in}', COMMAND_QOS)
+        on_output = self._on_output
         if spec.is_gate:
-            arm.meta_pub = node.create_publisher(String, f'{namespace}/planner/meta',
-                                                 COMMAND_QOS)
+            text_topic = 'planner/reasoning' if spec.takes_plans else 'planner/meta'
+            text_pub = node.create_publisher(String, f'{namespace}/{text_topic}', COMMAND_QOS)
+            if spec.takes_plans:
+                arm.reasoning_pub, on_output = text_pub, self._on_plan_command
+            else:
+                arm.meta_pub = text_pub
             arm.odom_pub = node.create_publisher(Odometry, f'{namespace}/odom', SENSOR_QOS)
-        arm.sink = node.create_subscription(TwistStamped, f'{namespace}/cmd_vel',
-                                            functools.partial(self._on_output, arm),
-                                            COMMAND_QOS)
+            msg_type, topic_out = TwistStamped, 'cmd_vel'
+        elif spec.takes_plans:
+            on_output = self._on_relayed_plan
+        arm.sink = node.create_subscription(msg_type, f'{namespace}/{topic_out}',
+                                            functools.partial(on_output, arm), COMMAND_QOS)
         return arm
 
     def _connected(self, arm: Arm) -> bool:
         if not arm.process.alive():
             raise RuntimeError(f'{arm.name} exited with code {arm.process.returncode}; '
                                f'its log: {arm.process.log_path}')
-        pubs = [p for p in (arm.cmd_pub, arm.meta_pub, arm.odom_pub) if p is not None]
+        pubs = [p for p in (arm.cmd_pub, arm.meta_pub, arm.reasoning_pub, arm.odom_pub)
+                if p is not None]
         return (all(p.get_subscription_count() > 0 for p in pubs)
                 and arm.sink.get_publisher_count() > 0)
 
@@ -241,6 +295,17 @@ class Rig(GateRecorder):
         elif (arm.fallback_watch_ns is not None and arm.first_fallback_ns is None
               and arrived >= arm.fallback_watch_ns):
             arm.first_fallback_ns = arrived
+
+    def _on_plan_command(self, arm: Arm, msg: TwistStamped, info: dict) -> None:
+        v = msg.twist.linear.x
+        index = round((v - V) / PLAN_V_STEP)
+        if index >= 0 and abs(v - plan_speed(index)) <= _PLAN_MATCH:
+            arm.first_seen.setdefault(index, info['received_timestamp'])
+
+    def _on_relayed_plan(self, arm: Arm, msg, info: dict) -> None:
+        index = self._plan_index.get(stamp_to_ns(msg.header.stamp))
+        if index is not None:
+            arm.first_seen.setdefault(index, info['received_timestamp'])
 
     def _publish_odom(self) -> None:
         now = time.time_ns()
@@ -263,6 +328,8 @@ class Rig(GateRecorder):
 
     def propose(self, arm: Arm) -> Sent:
         """Publish one proposal to ``arm``: the meta first, then the command with its stamp."""
+        if arm.spec.takes_plans:
+            return self._propose_plan(arm)
         w = proposal_w(self._count)
         self._count += 1
         stamp = stamp_from_ns(time.time_ns())
@@ -273,6 +340,27 @@ class Rig(GateRecorder):
         sent_ns = time.time_ns()
         arm.cmd_pub.publish(msg)
         return Sent(sent_ns, w)
+
+    def _propose_plan(self, arm: Arm) -> Sent:
+        """Publish plan k to ``arm`` (see the module doc), then the reasoning to a gate."""
+        index = self._plans
+        self._plans += 1
+        speed = plan_speed(index)
+        if arm.spec.message not in self._plan_types:  # autoware_trajectory: not in the wheels
+            types = load_wrapper_types()
+            self._plan_types[arm.spec.message] = (
+                types.trajectory, functools.partial(fill_trajectory, types.trajectory_point))
+        msg_type, fill = self._plan_types[arm.spec.message]
+        stamp_ns = time.time_ns()
+        points = [(time_ns * 1e-9, speed * time_ns * 1e-9, 0.0, 0.0, speed)
+                  for time_ns in ALPAMAYO_2_SUPER.times_ns()]
+        msg = fill(msg_type(), stamp_ns, FRAME_ID, points)
+        self._plan_index[stamp_ns] = index
+        sent_ns = time.time_ns()
+        arm.cmd_pub.publish(msg)
+        if arm.reasoning_pub is not None:
+            arm.reasoning_pub.publish(String(data=REASONING))
+        return Sent(sent_ns, index)
 
     def drive(self, arm: Arm, rate_hz: float, seconds: float = math.inf,
               until: Optional[Callable[[List[Sent]], bool]] = None) -> List[Sent]:
@@ -299,7 +387,7 @@ class Rig(GateRecorder):
 
     def latencies(self, arm: Arm, sent: Sequence[Sent]) -> Tuple[List[float], int]:
         """Return (latency in µs of each proposal that came out, proposals that did not)."""
-        found = [(arm.first_seen.get(s.w), s.ns) for s in sent]
+        found = [(arm.first_seen.get(s.key), s.ns) for s in sent]
         latencies = [(out - ns) * 1e-3 for out, ns in found if out is not None]
         return latencies, len(sent) - len(latencies)
 

@@ -73,7 +73,7 @@ def run_soak(rig: Rig, spec: ArmSpec, rate_hz: float, seconds: float,
     latencies, drops = rig.latencies(arm, sent)
     exit_code = rig.stop(spec.name)
 
-    trace = _trace_decisions(arm.trace_path.parent, {s.w: s.ns for s in sent})
+    trace = _trace_decisions(arm.trace_path.parent, {s.key: s.ns for s in sent})
     decided_sent = sorted(sent_ns for sent_ns, _ in trace['decided'])
     decided_at = sorted(decided_ns for _, decided_ns in trace['decided'])
     sent_ns = [s.ns for s in sent]

@@ -37,7 +37,7 @@ def run_watchdog(rig: Rig, arm_name: str, trials: int, rate_hz: float = 50.0,
         approved_at: List[int] = []
 
         def approved_and_led(sent: List[Sent]) -> bool:
-            if not approved_at and any(s.w in arm.first_seen for s in sent):
+            if not approved_at and any(s.key in arm.first_seen for s in sent):
                 approved_at.append(len(sent))
             return bool(approved_at) and len(sent) >= approved_at[0] + lead
 
