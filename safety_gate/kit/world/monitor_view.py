@@ -208,8 +208,8 @@ def _run_text(run: DecisionRun, paint) -> str:
         parts.append(f'confidence {_number(run.confidence)}')
     if run.reasoning:
         text = _printable(run.reasoning)
-        parts.append(repr(text if len(text) <= REASONING_SHOWN
-                          else text[:REASONING_SHOWN - 3] + '...'))
+        cut = text if len(text) <= REASONING_SHOWN else text[:REASONING_SHOWN - 3] + '...'
+        parts.append(f"'{cut}'")
     return '  '.join(parts)
 
 
