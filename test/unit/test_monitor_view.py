@@ -92,6 +92,19 @@ def test_too_few_decisions_give_no_rates():
     assert history.rates() == Rates(None, None, 0.0)
 
 
+@pytest.mark.parametrize('defect', [
+    {'t': 'soon'}, {'t': None}, {'t': float('nan')}, {'events': [7]}, {'output': [0.0]},
+    {'proposal': 'confident'}], ids=str)
+def test_a_record_of_the_wrong_types_raises_and_changes_nothing(defect):
+    history = DecisionHistory()
+    for seq in range(3):
+        history.add(record(seq, seq * 0.02, proposals=1))
+    runs, rates = history.runs(), history.rates()
+    with pytest.raises((ValueError, TypeError, AttributeError)):
+        history.add({**record(3, 0.01), **defect})
+    assert (history.runs(), history.rates()) == (runs, rates)
+
+
 def test_the_view_shows_state_rates_ages_diagnostics_and_decision_runs():
     text = render(snapshot())
     lines = text.splitlines()

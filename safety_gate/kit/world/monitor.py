@@ -49,10 +49,16 @@ class Monitor(GateRecorder):
 
     def on_state(self, state: dict) -> None:
         """Keep the latest state."""
+        if not isinstance(state, dict):
+            self.malformed += 1
+            return
         self.state = state
 
     def on_decision(self, record: dict) -> None:
         """Add a decision record to the history."""
+        if not isinstance(record, dict):
+            self.malformed += 1
+            return
         self.history.add(record)
         self._decision_received = time.monotonic()
         self._latest_t = record.get('t', self._latest_t)

@@ -90,32 +90,26 @@ class DecisionHistory:
         self._window: Deque[Tuple[float, int]] = deque()  # (t, proposal events) per record
 
     def add(self, record: Mapping[str, Any]) -> None:
-        """Take one decision record (as published on safety_gate/decision)."""
+        """Take one decision record (as published on safety_gate/decision).
+
+        A record that does not have the schema's types raises (ValueError,
+        TypeError, AttributeError) before it changes anything.
+        """
         t = float(record.get('t', math.nan))
         if not math.isfinite(t):
-            return
+            raise ValueError(f'a decision record without a finite time: {t}')
+        events = record.get('events') or ()
+        proposals = sum(1 for e in events if e.get('type') in PROPOSAL_EVENTS)
+        last = self._runs[-1] if self._runs else None
+        run = _next_run(last, record, t)
+        if run.count > 1:  # it continues the last run
+            self._runs.pop()
+        self._runs.append(run)
         if self._window and t < self._window[-1][0]:
             self._window.clear()  # a restarted gate, or a simulation reset: rates start afresh
-        events = record.get('events') or ()
-        self._window.append((t, sum(1 for e in events if e.get('type') in PROPOSAL_EVENTS)))
+        self._window.append((t, proposals))
         while t - self._window[0][0] > self._window_s:
             self._window.popleft()
-        self._add_to_runs(record, t)
-
-    def _add_to_runs(self, record: Mapping[str, Any], t: float) -> None:
-        seq = record.get('seq', -1)
-        verdict, reasons = str(record.get('verdict')), tuple(record.get('reasons') or ())
-        output = record.get('output') or {}
-        proposal = record.get('proposal') or {}
-        last = self._runs[-1] if self._runs else None
-        same = last is not None and (last.verdict, last.reasons) == (verdict, reasons)
-        if same:
-            self._runs.pop()
-        self._runs.append(DecisionRun(
-            first_seq=last.first_seq if same else seq, last_seq=seq,
-            count=last.count + 1 if same else 1, verdict=verdict, reasons=reasons, t=t,
-            output=(output.get('v'), output.get('w')),
-            confidence=proposal.get('confidence'), reasoning=proposal.get('reasoning')))
 
     def runs(self) -> Tuple[DecisionRun, ...]:
         """Return the runs kept, the latest last."""
@@ -134,6 +128,27 @@ class DecisionHistory:
             return Rates(None, None, 0.0)
         proposals = sum(count for _, count in list(self._window)[1:])
         return Rates((len(self._window) - 1) / span, proposals / span, span)
+
+
+def _next_run(last: Optional[DecisionRun], record: Mapping[str, Any], t: float) -> DecisionRun:
+    """Return the run ``record`` continues (``last`` one longer) or starts."""
+    seq = record.get('seq', -1)
+    verdict, reasons = str(record.get('verdict')), _words(record.get('reasons'))
+    output = record.get('output') or {}
+    proposal = record.get('proposal') or {}
+    same = last is not None and (last.verdict, last.reasons) == (verdict, reasons)
+    return DecisionRun(
+        first_seq=last.first_seq if same else seq, last_seq=seq,
+        count=last.count + 1 if same else 1, verdict=verdict, reasons=reasons, t=t,
+        output=(output.get('v'), output.get('w')),
+        confidence=proposal.get('confidence'), reasoning=proposal.get('reasoning'))
+
+
+def _words(value: Any) -> Tuple[str, ...]:
+    """Return a list of reasons as strings; anything else that is not empty as one."""
+    if isinstance(value, (list, tuple)):
+        return tuple(map(str, value))
+    return (str(value),) if value else ()
 
 
 def render(snapshot: Snapshot, colour: bool = False, width: int = WIDTH) -> str:
@@ -176,7 +191,7 @@ def _state_text(snapshot: Snapshot, paint) -> str:
     if state is None:
         return 'not received'
     verdict = _printable(state.get('verdict'))
-    reasons = ' '.join(map(_printable, state.get('reasons') or ())) or '-'
+    reasons = ' '.join(map(_printable, _words(state.get('reasons')))) or '-'
     text = f'{paint(verdict, verdict)}  {reasons}'
     since, latest = state.get('t'), snapshot.latest_t
     if isinstance(since, (int, float)) and latest is not None and latest >= since:
