@@ -10,10 +10,10 @@ import time
 
 from harness.ros import DEFAULT_TIMEOUT, GATE_MODULE, NodeProcess, TestBench, UNLATCHED
 import pytest
-from safety_gate.config import NODE_NAME, write_params_file
-from safety_gate.kit.world.process import python_command
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from safety_gate.config import NODE_NAME, write_params_file
+from safety_gate.kit.world.process import python_command
 from safety_gate.kit.world.rosutil import COMMAND_QOS, spin_until
 from std_msgs.msg import String
 
@@ -58,7 +58,7 @@ def run_monitor(wait_for, *args):
 
 
 def run_monitor_on_a_terminal(wait_for, *args):
-    """Run ``safety-gate monitor ARGS`` with its output on a pseudo-terminal; return (code, text)."""
+    """Run ``safety-gate monitor ARGS`` with stdout a pseudo-terminal; return (code, text)."""
     terminal, child_end = pty.openpty()
     process = subprocess.Popen(python_command('-m', 'safety_gate.cli', 'monitor', *args),
                                stdout=child_end, stderr=subprocess.STDOUT,
@@ -122,7 +122,8 @@ def test_a_monitor_started_after_the_state_changed_shows_it(gate_in_namespace, b
                           DEFAULT_TIMEOUT), gate.output()
     # The gate published the latched e-stop once, before the monitor started:
     # only a transient local subscription gets it.
-    code, out, err = run_monitor(bench.wait_for, '--namespace', NS, '--count', '2', '--interval', '0.5')
+    code, out, err = run_monitor(bench.wait_for, '--namespace', NS, '--count', '2',
+                                 '--interval', '0.5')
     assert code == 0, (out, err)
     assert out.count(f'safety_gate in {NS}') == 2, out
     assert re.search(r'^state +ESTOP +ESTOP', out, re.MULTILINE), out
@@ -135,7 +136,8 @@ def test_no_gate_in_the_namespace_exits_1_saying_so(gate_in_namespace, bench_in_
     bench = bench_in_namespace
     assert bench.wait_for_output()
     started = time.monotonic()
-    code, out, err = run_monitor(bench.wait_for, '--namespace', '/elsewhere', '--once', '--timeout', '2')
+    code, out, err = run_monitor(bench.wait_for, '--namespace', '/elsewhere', '--once',
+                                 '--timeout', '2')
     assert code == 1, (out, err)
     assert out == ''
     assert err.startswith('safety-gate monitor: no gate found in namespace /elsewhere: '
@@ -143,7 +145,8 @@ def test_no_gate_in_the_namespace_exits_1_saying_so(gate_in_namespace, bench_in_
     assert time.monotonic() - started < MONITOR_TIMEOUT
 
 
-def test_on_a_terminal_the_view_is_redrawn_in_place_in_colour(gate_in_namespace, bench_in_namespace):
+def test_on_a_terminal_the_view_is_redrawn_in_place_in_colour(
+        gate_in_namespace, bench_in_namespace):
     gate, bench = gate_in_namespace, bench_in_namespace
     assert bench.wait_for_output(), gate.output()
     code, text = run_monitor_on_a_terminal(bench.wait_for, '--namespace', NS, '--count', '2',

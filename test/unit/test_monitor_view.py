@@ -26,7 +26,7 @@ def snapshot(**changes):
         history.add(record(seq, 100.0 + seq * 0.02, 'FALLBACK', ['ODOM_STALE', 'NO_PROPOSAL']))
     for seq in range(4, 10):
         history.add(record(seq, 100.0 + seq * 0.02, proposals=1))
-    fields = dict(
+    fields = dict(  # noqa: C408 (keyword names read as the Snapshot's fields)
         namespace='/robot1', gates=('/robot1/safety_gate',),
         state={'verdict': 'APPROVE', 'reasons': [], 't': 100.1, 'config_sha256': SHA},
         statuses=(
@@ -124,7 +124,7 @@ def test_the_view_shows_state_rates_ages_diagnostics_and_decision_runs():
     assert lines[-2:] == [
         '  seq 1-3           x3     FALLBACK  ODOM_STALE NO_PROPOSAL  out (0.00, 0.00)  '
         "confidence 0.90  'Lane clear.'",
-        "  seq 4-9           x6     APPROVE   -  out (0.30, -0.10)  confidence 0.90  "
+        '  seq 4-9           x6     APPROVE   -  out (0.30, -0.10)  confidence 0.90  '
         "'Lane clear.'"]
     assert ESC not in text
 

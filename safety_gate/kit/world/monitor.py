@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.exceptions import InvalidNamespaceException
+from rclpy.validate_namespace import validate_namespace
 from safety_gate.diagnostics import Level, Status
 from safety_gate.errors import user_error
 from safety_gate.kit.world.monitor_view import DecisionHistory, render, Snapshot, WIDTH
@@ -160,9 +161,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``safety-gate monitor``: 0 after the snapshots, 1 if no gate is found."""
     args = _parser().parse_args(argv)
     try:
-        monitor = Monitor(args.namespace)
+        # Before any node exists: rcl would warn about the half-made node first.
+        validate_namespace('/' + args.namespace.lstrip('/'))
     except InvalidNamespaceException as exc:
         return user_error('monitor', f'--namespace {args.namespace!r}: {exc}')
+    monitor = Monitor(args.namespace)
     live = sys.stdout.isatty() and not args.plain
     try:
         return _show(monitor, args, live)
