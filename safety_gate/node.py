@@ -531,7 +531,8 @@ class SafetyGateNode(Node):
             diagnostics.timing_status(
                 late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
                 self._intake.totals(), planner_publishers, self.cfg.monitor))
-        msg = DiagnosticArray(status=[_status_msg(status) for status in statuses])
+        msg = DiagnosticArray(status=[_status_msg(status, self.get_fully_qualified_name())
+                                      for status in statuses])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
 
@@ -606,10 +607,12 @@ def _decode_string(raw: bytes) -> str:
     return deserialize_message(raw, String).data
 
 
-def _status_msg(status: diagnostics.Status) -> DiagnosticStatus:
+def _status_msg(status: diagnostics.Status, hardware_id: str) -> DiagnosticStatus:
+    # The node's full name as hardware_id tells the gates of several namespaces apart
+    # on the one /diagnostics topic (safety-gate monitor --namespace relies on it).
     return DiagnosticStatus(
         level=bytes([status.level]), name=status.name, message=status.message,
-        hardware_id='safety_gate',
+        hardware_id=hardware_id,
         values=[KeyValue(key=key, value=value) for key, value in status.values.items()])
 
 
