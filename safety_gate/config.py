@@ -357,6 +357,19 @@ class TrajectoryConfig(_Section):
         'the actuator command either way.')
 
 
+class MarkersConfig(_Section):
+    """The optional live view for RViz on `safety_gate/markers`."""
+
+    enabled: bool = _param(
+        False, '', 'Publish `safety_gate/markers` (visualization_msgs/MarkerArray): the '
+        'envelope, the proposal and the output coloured by verdict, in trajectory mode the '
+        'proposed, approved and stop trajectories. Built and published after the command, '
+        'never read back.', decides=False)
+    max_rate_hz: float = _param(
+        10.0, 'Hz', 'At most this many marker arrays a second (steady clock); decisions in '
+        'between are not drawn.', ge=0.1, le=100.0, decides=False)
+
+
 class GateConfig(_Section):
     """Every parameter of the safety_gate node."""
 
@@ -382,6 +395,7 @@ class GateConfig(_Section):
     estop: EstopConfig = EstopConfig()
     planner: PlannerConfig = PlannerConfig()
     trajectory: TrajectoryConfig = TrajectoryConfig()
+    markers: MarkersConfig = MarkersConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):

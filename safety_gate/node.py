@@ -33,7 +33,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
+from geometry_msgs.msg import Point, PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
@@ -47,7 +47,8 @@ from rclpy.qos import (
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import (
-    config, convert, core, diagnostics, plan_mode, plan_output, ros_parameters, trace_record)
+    config, convert, core, diagnostics, markers, plan_mode, plan_output, ros_parameters,
+    trace_record)
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
@@ -60,6 +61,7 @@ from safety_gate.wrapper_types import InterfacesMissing, load_string_stamped, lo
 from sensor_msgs.msg import Imu as ImuMsg
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
+from visualization_msgs.msg import Marker, MarkerArray
 
 # QoS, following ROS conventions (documented in the README):
 # commands and meta are reliable and volatile with a small depth: a late joiner
@@ -77,6 +79,9 @@ ESTOP_LATCHED_QOS = STATE_QOS
 DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
+# The live view: only the newest matters, and a late joiner waits for the next one.
+MARKERS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.VOLATILE)
 
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
@@ -167,6 +172,11 @@ class SafetyGateNode(Node):
             plan_type = self._plans.plan_type
             self._trajectory_pub = self._advertise(plan_type, 'safety_gate/trajectory',
                                                    COMMAND_QOS)
+        self._markers_pub = None
+        if self.cfg.markers.enabled:
+            self._markers_pub = self._advertise(MarkerArray, 'safety_gate/markers', MARKERS_QOS)
+        self._markers_due = -math.inf  # steady time from which the next view may go out
+        self._marker_failures = 0
         self.trace = self._open_trace()
 
     def activate_gate(self) -> None:
@@ -216,7 +226,7 @@ class SafetyGateNode(Node):
         """Close the trace and remove the outputs: back to an unconfigured gate."""
         self.trace.close(timeout=2.0)
         for publisher in (self._cmd_pub, self._decision_pub, self._state_pub, self._diag_pub,
-                          self._trajectory_pub):
+                          self._trajectory_pub, self._markers_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
 
@@ -466,6 +476,8 @@ class SafetyGateNode(Node):
         # After the command and the record: what they say must not wait on this.
         if self._trajectory_pub is not None:
             self._publish_trajectory(decision)
+        if self._markers_pub is not None:
+            self._publish_markers(decision)
 
     def _publish_command(self, v: float, w: float) -> None:
         msg = twist = self._cmd_msg
@@ -484,6 +496,25 @@ class SafetyGateNode(Node):
         self._trajectory_pub.publish(self._plans.fill(
             self._plans.plan_type(), round(decision.t * 1e9), self.cfg.trajectory.frame_id,
             found))
+
+    def _publish_markers(self, decision: Decision) -> None:
+        # Last in the step, at most markers.max_rate_hz, and a defect here is
+        # logged and counted but can never reach the command or the decision.
+        wall = time.monotonic()
+        if wall < self._markers_due:
+            return
+        self._markers_due = wall + 1.0 / self.cfg.markers.max_rate_hz
+        try:
+            plans = self.state.plans if self._plans is not None else None
+            frame_id = self.cfg.trajectory.frame_id if self._plans is not None else self._frame_id
+            self._markers_pub.publish(markers.fill(
+                Marker, Point, MarkerArray(), round(decision.t * 1e9), frame_id,
+                markers.shapes(decision, plans, self.cfg)))
+        except Exception as exc:  # noqa: B902 - the view must never stop the gate
+            self._marker_failures += 1
+            self.get_logger().error(
+                f'safety_gate/markers not published ({self._marker_failures} failures so '
+                f'far): {exc!r}', throttle_duration_sec=_LOG_INTERVAL_S)
 
     def _publish_record(self, line: str) -> None:
         # Called from the trace writer's thread, off the control path.

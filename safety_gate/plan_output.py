@@ -57,9 +57,18 @@ def points(plans: PlanState, approved: bool, now: float,
         found = _ahead(plans, now - plan.stamp)
     else:
         found = plan_fallback.stop_points(plans.stop, cfg.trajectory.dt, cfg)
+    return in_vehicle_frame_now(plans, plan.stamp, found, cfg)
+
+
+def in_vehicle_frame_now(plans: PlanState, stamp: float, found: Sequence[OutPoint],
+                         cfg: GateConfig) -> Tuple[OutPoint, ...]:
+    """Move points given in the vehicle's frame at ``stamp`` into its frame now.
+
+    Without odometry to place the vehicle, it is taken to be at the first point.
+    """
     vehicle = None
     if plans.poses:
-        vehicle = vehicle_in_plan_frame(plans.poses, plan.stamp, plans.poses[-1][1],
+        vehicle = vehicle_in_plan_frame(plans.poses, stamp, plans.poses[-1][1],
                                         cfg.odom.timeout)
     if vehicle is None:
         vehicle = Pose(*found[0][1:4])
@@ -74,7 +83,8 @@ def _set_time(stamp, ns: int) -> None:
     stamp.sec, stamp.nanosec = divmod(ns, _NS_PER_S)
 
 
-def _set_header(header, stamp_ns: int, frame_id: str) -> None:
+def set_header(header, stamp_ns: int, frame_id: str) -> None:
+    """Set a std_msgs/Header to ``stamp_ns`` (nanoseconds) and ``frame_id``."""
     _set_time(header.stamp, stamp_ns)
     header.frame_id = frame_id
 
@@ -87,11 +97,11 @@ def _set_pose(pose, x: float, y: float, yaw: float) -> None:
 def fill_path(pose_type: Callable, msg, stamp_ns: int, frame_id: str,
               found: Sequence[OutPoint]):
     """Fill a nav_msgs/Path: each pose stamped at its time (speeds are implied by them)."""
-    _set_header(msg.header, stamp_ns, frame_id)
+    set_header(msg.header, stamp_ns, frame_id)
     poses = []
     for t, x, y, yaw, _ in found:
         pose = pose_type()
-        _set_header(pose.header, stamp_ns + round(t * _NS_PER_S), frame_id)
+        set_header(pose.header, stamp_ns + round(t * _NS_PER_S), frame_id)
         _set_pose(pose.pose, x, y, yaw)
         poses.append(pose)
     msg.poses = poses
@@ -108,6 +118,6 @@ def _trajectory_point(point, t: float, x: float, y: float, yaw: float, speed: fl
 def fill_trajectory(point_type: Callable, msg, stamp_ns: int, frame_id: str,
                     found: Sequence[OutPoint]):
     """Fill an autoware_planning_msgs/Trajectory: time_from_start, pose and speed per point."""
-    _set_header(msg.header, stamp_ns, frame_id)
+    set_header(msg.header, stamp_ns, frame_id)
     msg.points = [_trajectory_point(point_type(), *point) for point in found]
     return msg

@@ -12,11 +12,13 @@ import re
 
 import pytest
 from safety_gate import cli, node
+from safety_gate.config import GateConfig
 from safety_gate.decision import Reason
 from safety_gate.kit.scenarios import report
 from safety_gate.kit.scenarios.model import load_library
 from safety_gate.kit.world import faults
 from safety_gate.paths import share_dir
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / 'docs'
@@ -85,6 +87,19 @@ def test_interface_table_matches_the_node():
             assert describe(qos) in qos_cell, (topic, describe(qos), qos_cell)
     estop_profiles = [qos for topic, _, qos in endpoints if topic == 'safety_gate/estop']
     assert len(estop_profiles) == 2 and listed['safety_gate/estop'][3].startswith('twice')
+
+
+def test_the_rviz_config_subscribes_to_the_markers_as_published():
+    """Check what the file says (RViz itself cannot be installed here)."""
+    view = yaml.safe_load((ROOT / 'config' / 'safety_gate.rviz').read_text())
+    manager = view['Visualization Manager']
+    assert manager['Global Options']['Fixed Frame'] == GateConfig().trajectory.frame_id
+    topics = [d['Topic'] for d in manager['Displays']
+              if d['Class'] == 'rviz_default_plugins/MarkerArray']
+    assert topics == [{'Value': '/safety_gate/markers', 'Depth': node.MARKERS_QOS.depth,
+                       'Reliability Policy': 'Reliable', 'Durability Policy': 'Volatile',
+                       'History Policy': 'Keep Last'}]
+    assert describe(node.MARKERS_QOS) == 'reliable, volatile, depth 1'
 
 
 def test_tools_page_lists_every_command():

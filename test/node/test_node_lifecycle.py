@@ -13,6 +13,8 @@ from lifecycle_msgs.srv import ChangeState, GetState
 import pytest
 from safety_gate import replay
 from safety_gate.config import GateConfig
+from safety_gate.node import MARKERS_QOS
+from visualization_msgs.msg import MarkerArray
 
 CFG = GateConfig()
 V = 0.5
@@ -90,6 +92,25 @@ def test_every_transition_over_dds(bench, start_managed_gate, tmp_path):
     report = replay.replay([Path(tmp_path) / 'trace0.jsonl'])
     assert report.ok, (report.differences[:3], report.integrity)
     assert len(report.trace_configs) == 2, report.trace_configs
+
+
+def test_the_view_is_an_output_configure_creates_and_cleanup_removes(bench, start_managed_gate):
+    topic = '/safety_gate/markers'
+    views = []
+    bench.node.create_subscription(MarkerArray, 'safety_gate/markers', views.append, MARKERS_QOS)
+    gate = start_managed_gate({'require_reset_on_start': False, 'markers.enabled': True})
+    bench.drive(V)
+    assert _state(bench) == State.PRIMARY_STATE_UNCONFIGURED
+    bench.spin_for(QUIET)
+    assert bench.node.count_publishers(topic) == 0
+
+    assert _transition(bench, Transition.TRANSITION_CONFIGURE)
+    assert bench.wait_for(lambda: bench.node.count_publishers(topic) == 1), gate.output()
+    assert _transition(bench, Transition.TRANSITION_ACTIVATE)
+    assert bench.wait_for(lambda: views), gate.output()
+    assert _transition(bench, Transition.TRANSITION_DEACTIVATE)
+    assert _transition(bench, Transition.TRANSITION_CLEANUP)
+    assert bench.wait_for(lambda: bench.node.count_publishers(topic) == 0), gate.output()
 
 
 def test_a_refused_configuration_fails_configure_and_says_why(bench, start_managed_gate):

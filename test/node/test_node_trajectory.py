@@ -17,7 +17,9 @@ import pytest
 from safety_gate.kit.world.alpamayo_plans import (ALPAMAYO_1_5, backward_sweep, plan, straight,
                                                   with_nan_pose)
 from safety_gate.kit.world.rosutil import COMMAND_QOS, stamp_from_ns, stamp_to_ns, yaw_quaternion
+from safety_gate.node import MARKERS_QOS
 from std_msgs.msg import String
+from visualization_msgs.msg import Marker, MarkerArray
 
 V = 0.5
 PATH_MODE = {**UNLATCHED, 'planner.input': 'path',
@@ -129,6 +131,41 @@ def test_a_nominal_plan_is_approved_and_followed(bench, planner, start_gate, zer
     assert stamp_to_ns(first.header.stamp) == stamp_to_ns(out.header.stamp)
     assert abs(first.pose.position.x) < 0.3 and abs(first.pose.position.y) < 0.05
     assert all(math.isclose(speed, V, rel_tol=0.02) for speed in speeds(out)), speeds(out)
+
+
+def test_the_view_draws_the_plans(bench, planner, start_gate):
+    views = []
+    bench.node.create_subscription(MarkerArray, 'safety_gate/markers', views.append, MARKERS_QOS)
+    gate = start_gate({**PATH_MODE, 'markers.enabled': True, 'markers.max_rate_hz': 50.0})
+
+    def view_with(namespace: str):
+        found = next((v for v in reversed(views) for m in v.markers if m.ns == namespace), None)
+        return found and {m.ns: m for m in found.markers[1:]}
+
+    converged = drive_nominal(bench, planner, gate)
+    bench.spin_for(0.3)
+    shown = view_with('approved_plan')
+    assert shown, gate.output()
+    followed = shown['approved_plan']
+    assert followed.type == Marker.LINE_STRIP and followed.header.frame_id == 'base_link'
+    assert followed.color.g > 0.5 > followed.color.r  # approved: green
+    # The strip is what safety_gate/trajectory published with the same decision.
+    record = next(r.data for r in bench.decisions if r.t > converged
+                  and round(r.data['t'] * 1e9) == stamp_to_ns(followed.header.stamp))
+    out = planner.output_of(record)
+    assert [(p.x, p.y) for p in followed.points] == [
+        (pose.pose.position.x, pose.pose.position.y) for pose in out.poses]
+    assert len(shown['proposed_plan'].points) == len(NOMINAL)
+
+    views.clear()
+    planner.points = with_nan_pose(NOMINAL, 10)
+    assert bench.wait_for(lambda: view_with('stop_plan')), gate.output()
+    shown = view_with('stop_plan')
+    assert 'approved_plan' not in shown and 'PLAN_NON_FINITE' in shown['verdict'].text
+    assert shown['stop_plan'].color.r > 0.5 > shown['stop_plan'].color.g  # fallback: orange
+    proposed = shown['proposed_plan'].points
+    assert len(proposed) == len(NOMINAL) - 1  # the NaN pose is left out
+    assert all(math.isfinite(p.x) and math.isfinite(p.y) for p in proposed)
 
 
 FAULTS = {
