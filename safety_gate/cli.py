@@ -19,6 +19,8 @@ COMMANDS = {
                      'show the parameters and config hash a params file gives the node'),
     'verify': ('safety_gate.verify', 'check a trace: hash chain, sequence, config hashes, HMAC'),
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
+    'export': ('safety_gate.export',
+               'write a trace as MCAP (Foxglove, PlotJuggler) or a rosbag2 bag (ros2 bag play)'),
     'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
 }
