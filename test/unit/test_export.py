@@ -1,0 +1,324 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""``safety-gate export``: a trace as MCAP and as a rosbag2 bag, read back by other readers.
+
+The traces are real: the decision core run with a test clock and a robot
+that obeys it (``harness.core_driver``), its records written by the gate's
+trace writer. Each output is read back with readers the export does not use
+to write (mcap's reader with mcap-ros2-support's CDR decoder; rosbags'
+AnyReader), and every record and every message field is compared with what
+the run did: the records as the trace file holds them, the proposals as the
+core consumed them, the outputs as it decided them, and in trajectory mode
+the trajectory the node would have published (``plan_output`` on the run's
+own state, not on a replay). Every record validates against the generated
+JSON Schema.
+"""
+
+import dataclasses
+import json
+import math
+import sys
+
+from harness.core_driver import fail_once, Gate, TICK
+from harness.event_scripts import FIXED_SCRIPT, play, records_of, Step
+from harness.plans import straight
+from harness.ros import skip_or_fail
+import pytest
+from safety_gate import config, export, plan_output, trace_record, trace_schema, trace_writer
+from safety_gate.decision import Verdict
+from safety_gate.events import Estop, Plan, Proposal
+
+try:
+    import jsonschema
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+    import numpy
+    from rosbags.highlevel import AnyReader
+    MISSING = None
+except ImportError as exc:
+    MISSING = (f'the export libraries are absent ({exc.name} is not installed; `make venv` '
+               'installs the Makefile\'s EXPORT list: mcap rosbags mcap-ros2-support '
+               'jsonschema)')
+skip_or_fail(MISSING)
+
+CONFIG_T = 99.0
+TRAJECTORY_MODES = {'autoware_trajectory': 'autoware_planning_msgs/msg/Trajectory',
+                    'path': 'nav_msgs/msg/Path'}
+
+
+class RecordedRun(Gate):
+    """The core driver, keeping every step and, in trajectory mode, what the node publishes."""
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.steps = []
+        self.published = []  # per decision: plan_output points, as node._publish_trajectory
+
+    def feed(self, event, dt=0.0):
+        result = super().feed(event, dt)
+        self.steps.append(Step(self.now, event, result.decisions, result.reply))
+        for decision in result.decisions:
+            self.published.append(plan_output.points(
+                result.state.plans, decision.verdict is Verdict.APPROVE, decision.t, self.cfg))
+        return result
+
+    def write_trace(self, path):
+        sha = config.config_sha256(self.cfg)
+        records = [trace_record.config_to_dict(0, CONFIG_T, 0.0, config.flatten(self.cfg), sha)]
+        for record in records_of(self.steps, sha):
+            records.append({**record, 'seq': record['seq'] + 1})
+        with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
+            assert all(writer.submit(record) for record in records)
+        return path
+
+
+def twist_run() -> RecordedRun:
+    """Drive, turn, lose authority, e-stop: approvals, fallbacks, clamps and an e-stop."""
+    run = RecordedRun()
+    run.drive(0.8, 0.4)
+    fail_once(run)
+    run.cycles(3, 0.6, -0.2)
+    run.cycle(2.5)  # over the envelope
+    run.decide(Estop(True))
+    run.cycles(2, 0.3)
+    return run
+
+
+def trajectory_run(mode) -> RecordedRun:
+    """Plans followed, then left without a successor: the stop along the path."""
+    run = RecordedRun({'planner.input': mode, 'confidence.required': False})
+    run.advance()
+    for _ in range(8):
+        run.feed(straight(0.5, 20, stamp=run.now))
+        for _ in range(3):
+            run.advance()
+            run.tick()
+    for _ in range(80):
+        run.advance()
+        run.tick()
+    verdicts = {d.verdict for d in run.decisions}
+    assert verdicts == {Verdict.APPROVE, Verdict.FALLBACK}, verdicts
+    return run
+
+
+# ---------------------------------------------------------------- what the run did
+
+def ns(seconds):
+    return round(seconds * 1e9)
+
+
+def time_fields(nanoseconds):
+    sec, nanosec = divmod(nanoseconds, 10**9)
+    return {'sec': sec, 'nanosec': nanosec}
+
+
+def header(stamp_ns, frame_id):
+    return {'stamp': time_fields(stamp_ns), 'frame_id': frame_id}
+
+
+def twist(stamp, v, w):
+    return {'header': header(ns(stamp), ''),
+            'twist': {'linear': {'x': v, 'y': 0.0, 'z': 0.0},
+                      'angular': {'x': 0.0, 'y': 0.0, 'z': w}}}
+
+
+def pose(x, y, yaw):
+    return {'position': {'x': x, 'y': y, 'z': 0.0},
+            'orientation': {'x': 0.0, 'y': 0.0, 'z': math.sin(yaw / 2), 'w': math.cos(yaw / 2)}}
+
+
+def trajectory(typename, stamp, frame_id, points):
+    """A Path or Trajectory message of (time from stamp, x, y, yaw, speed) points."""
+    stamp_ns = ns(stamp)
+    if typename == TRAJECTORY_MODES['path']:
+        return {'header': header(stamp_ns, frame_id), 'poses': [
+            {'header': header(stamp_ns + ns(t), frame_id), 'pose': pose(x, y, yaw)}
+            for t, x, y, yaw, _ in points]}
+    zero = dict.fromkeys(['lateral_velocity_mps', 'acceleration_mps2', 'heading_rate_rps',
+                          'front_wheel_angle_rad', 'rear_wheel_angle_rad'], 0.0)
+    return {'header': header(stamp_ns, frame_id), 'points': [
+        {'time_from_start': time_fields(ns(t)), 'pose': pose(x, y, yaw),
+         'longitudinal_velocity_mps': float(numpy.float32(speed)), **zero}
+        for t, x, y, yaw, speed in points]}
+
+
+def expected(run, trace):
+    """Return {topic: [(log time ns, message fields)]} of what the run did and the trace holds."""
+    lines = [json.loads(line) for line in trace.read_bytes().splitlines()]
+    plan_type = TRAJECTORY_MODES.get(run.cfg.planner.input)
+    topics = {'/safety_gate/config': [(ns(CONFIG_T), lines[0])],
+              '/safety_gate/decision': [], '/safety_gate/output/cmd_vel': [],
+              '/safety_gate/proposal/cmd_vel': []}
+    if plan_type:
+        topics.update({'/safety_gate/proposal/trajectory': [],
+                       '/safety_gate/output/trajectory': []})
+        del topics['/safety_gate/proposal/cmd_vel']
+    for step in run.steps:
+        if isinstance(step.event, Proposal):
+            topics['/safety_gate/proposal/cmd_vel'].append(
+                (ns(step.now), twist(step.event.stamp, step.event.v, step.event.w)))
+        if isinstance(step.event, Plan):
+            points = [(*point, 0.0) for point in step.event.points]
+            topics['/safety_gate/proposal/trajectory'].append(
+                (ns(step.now), trajectory(plan_type, step.event.stamp, 'base_link', points)))
+    for decision, record, published in zip(run.decisions, lines[1:], run.published):
+        topics['/safety_gate/decision'].append((ns(decision.t), record))
+        topics['/safety_gate/output/cmd_vel'].append(
+            (ns(decision.t), twist(decision.t, decision.output.v, decision.output.w)))
+        if plan_type:
+            topics['/safety_gate/output/trajectory'].append(
+                (ns(decision.t), trajectory(plan_type, decision.t, 'base_link', published)))
+    assert len(lines) == len(run.decisions) + 1
+    return {topic: found for topic, found in topics.items() if found}
+
+
+# ---------------------------------------------------------------- reading back
+
+def plain(message):
+    """Return a decoded message (either reader's classes) as nested dicts and lists."""
+    if isinstance(message, (list, tuple, numpy.ndarray)):
+        return [plain(item) for item in message]
+    if dataclasses.is_dataclass(message):
+        names = [f.name for f in dataclasses.fields(message) if not f.name.startswith('__')]
+    elif hasattr(message, '__slots__'):
+        names = message.__slots__
+    else:
+        return message
+    return {name: plain(getattr(message, name)) for name in names}
+
+
+def read_mcap(path):
+    """Read with mcap's reader; CDR decoded by mcap-ros2-support, JSON by json."""
+    found, decoders = {}, DecoderFactory()
+    with open(path, 'rb') as file:
+        reader = make_reader(file)
+        for schema, channel, message in reader.iter_messages(log_time_order=False):
+            if channel.message_encoding == 'json':
+                assert schema.encoding == 'jsonschema'
+                fields = json.loads(message.data)
+                jsonschema.validate(fields, json.loads(schema.data))
+            else:
+                assert (channel.message_encoding, schema.encoding) == ('cdr', 'ros2msg')
+                fields = plain(decoders.decoder_for('cdr', schema)(message.data))
+            assert message.publish_time == message.log_time
+            found.setdefault(channel.topic, []).append((message.log_time, fields))
+    return found
+
+
+def read_bag(path):
+    """Read with rosbags' AnyReader; the records' JSON lines from their std_msgs/String."""
+    found, types = {}, {}
+    with AnyReader([path]) as reader:
+        for connection, timestamp, raw in reader.messages():
+            fields = plain(reader.deserialize(raw, connection.msgtype))
+            if connection.msgtype == 'std_msgs/msg/String':
+                fields = json.loads(fields['data'])
+            types[connection.topic] = connection.msgtype
+            found.setdefault(connection.topic, []).append((timestamp, fields))
+    return found, types
+
+
+def assert_same(found, wanted):
+    assert sorted(found) == sorted(wanted)
+    for topic, messages in wanted.items():
+        assert len(found[topic]) == len(messages), topic
+        for index, (got, want) in enumerate(zip(found[topic], messages)):
+            assert got == want, (topic, index)
+
+
+def export_ok(trace, *options):
+    assert export.main([str(trace), *options]) == 0
+
+
+# ---------------------------------------------------------------- the tests
+
+def test_a_twist_trace_exports_to_mcap_with_every_record_and_field(tmp_path):
+    run = twist_run()
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    export_ok(trace, '--mcap', str(tmp_path / 'out.mcap'))
+    assert_same(read_mcap(tmp_path / 'out.mcap'), expected(run, trace))
+
+
+@pytest.mark.parametrize('storage', export.STORAGES)
+def test_a_twist_trace_exports_to_a_rosbag2_bag(tmp_path, storage):
+    run = twist_run()
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    export_ok(trace, '--rosbag2', str(tmp_path / 'bag'), '--storage', storage)
+    assert (tmp_path / 'bag' / 'metadata.yaml').is_file()
+    found, types = read_bag(tmp_path / 'bag')
+    assert_same(found, expected(run, trace))
+    assert types['/safety_gate/output/cmd_vel'] == 'geometry_msgs/msg/TwistStamped'
+
+
+@pytest.mark.parametrize('mode', TRAJECTORY_MODES)
+def test_a_trajectory_trace_exports_plans_and_published_trajectories(tmp_path, mode):
+    run = trajectory_run(mode)
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    export_ok(trace, '--mcap', str(tmp_path / 'out.mcap'), '--rosbag2', str(tmp_path / 'bag'))
+    wanted = expected(run, trace)
+    assert_same(read_mcap(tmp_path / 'out.mcap'), wanted)
+    found, types = read_bag(tmp_path / 'bag')
+    assert_same(found, wanted)
+    assert types['/safety_gate/output/trajectory'] == TRAJECTORY_MODES[mode]
+    stops = [points for points in run.published if len(points) > 1 and points[-1][4] == 0.0]
+    assert stops, 'the run never published a stop along the path'
+
+
+def test_every_record_of_every_event_kind_validates_against_the_schema(tmp_path):
+    """The fixed script holds every event kind and non-finite values; plans come from a run."""
+    cfg = config.build({'require_reset_on_start': False, 'trace.required': True})
+    plan_records = records_of(trajectory_run('path').steps)
+    validator = jsonschema.Draft202012Validator(trace_schema.decision_schema())
+    for record in records_of(play(cfg, FIXED_SCRIPT)) + plan_records:
+        line = json.loads(export.encode_record({**record, 'prev_sha256': '0' * 64}))
+        assert list(validator.iter_errors(line)) == [], record['seq']
+    jsonschema.Draft202012Validator.check_schema(trace_schema.config_schema())
+
+
+def test_a_record_member_the_types_do_not_declare_fails_the_schema():
+    record = records_of(twist_run().steps)[-1]
+    line = json.loads(export.encode_record({**record, 'prev_sha256': '0' * 64}))
+    validator = jsonschema.Draft202012Validator(trace_schema.decision_schema())
+    assert not list(validator.iter_errors(line))
+    assert list(validator.iter_errors({**line, 'undeclared': 1}))
+    line['output']['v'] = 'fast'
+    assert list(validator.iter_errors(line))
+
+
+def test_without_the_libraries_it_says_which_to_install(tmp_path, monkeypatch, capsys):
+    trace = twist_run().write_trace(tmp_path / 'trace.jsonl')
+    monkeypatch.setitem(sys.modules, 'rosbags', None)  # import rosbags raises ImportError
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap')]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'pip install mcap rosbags' in err, err
+    assert not (tmp_path / 'out.mcap').exists()
+
+
+def test_an_existing_output_is_not_overwritten(tmp_path, capsys):
+    trace = twist_run().write_trace(tmp_path / 'trace.jsonl')
+    (tmp_path / 'out.mcap').write_bytes(b'mine')
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap')]) == 2
+    assert 'exists already' in capsys.readouterr().err
+    assert (tmp_path / 'out.mcap').read_bytes() == b'mine'
+    assert export.main([str(trace)]) == 2
+
+
+def test_a_trace_that_does_not_verify_is_exported_and_the_exit_code_says_so(tmp_path, capsys):
+    run = twist_run()
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    lines = trace.read_bytes().splitlines(keepends=True)
+    del lines[5]
+    trace.write_bytes(b''.join(lines))
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap')]) == 1
+    assert 'removed' in capsys.readouterr().out
+    found = read_mcap(tmp_path / 'out.mcap')
+    assert len(found['/safety_gate/decision']) == len(run.decisions) - 1
+
+
+def test_the_times_are_the_records_node_times(tmp_path):
+    run = twist_run()
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    export_ok(trace, '--mcap', str(tmp_path / 'out.mcap'))
+    decisions = read_mcap(tmp_path / 'out.mcap')['/safety_gate/decision']
+    assert [t for t, _ in decisions] == [ns(d.t) for d in run.decisions]
+    assert decisions[1][0] - decisions[0][0] == ns(TICK)
