@@ -26,7 +26,7 @@ from harness.ros import skip_or_fail
 import pytest
 from safety_gate import config, export, plan_output, trace_record, trace_schema, trace_writer
 from safety_gate.decision import Verdict
-from safety_gate.events import Estop, Plan, Proposal
+from safety_gate.events import Estop, Meta, Plan, Proposal
 
 try:
     import jsonschema
@@ -73,12 +73,16 @@ class RecordedRun(Gate):
 
 
 def twist_run() -> RecordedRun:
-    """Drive, turn, lose authority, e-stop: approvals, fallbacks, clamps and an e-stop."""
+    """Drive, turn, lose authority, wait for a meta, e-stop: every verdict, clamps."""
     run = RecordedRun()
     run.drive(0.8, 0.4)
     fail_once(run)
     run.cycles(3, 0.6, -0.2)
     run.cycle(2.5)  # over the envelope
+    # A command before its meta is decided when the meta comes: logged at its arrival.
+    run.advance()
+    run.feed(Proposal(0.3, 0.1, run.now))
+    run.feed(Meta(run.now, 0.9), dt=TICK / 2)
     run.decide(Estop(True))
     run.cycles(2, 0.3)
     return run
@@ -189,20 +193,32 @@ def plain(message):
 
 def read_mcap(path):
     """Read with mcap's reader; CDR decoded by mcap-ros2-support, JSON by json."""
-    found, decoders = {}, DecoderFactory()
+    found, factory, decoders = {}, DecoderFactory(), {}
     with open(path, 'rb') as file:
         reader = make_reader(file)
         for schema, channel, message in reader.iter_messages(log_time_order=False):
-            if channel.message_encoding == 'json':
-                assert schema.encoding == 'jsonschema'
-                fields = json.loads(message.data)
-                jsonschema.validate(fields, json.loads(schema.data))
-            else:
-                assert (channel.message_encoding, schema.encoding) == ('cdr', 'ros2msg')
-                fields = plain(decoders.decoder_for('cdr', schema)(message.data))
+            if schema.id not in decoders:
+                decoders[schema.id] = decoder(factory, schema, channel)
             assert message.publish_time == message.log_time
-            found.setdefault(channel.topic, []).append((message.log_time, fields))
+            found.setdefault(channel.topic, []).append(
+                (message.log_time, decoders[schema.id](message.data)))
     return found
+
+
+def decoder(factory, schema, channel):
+    """Return a function from a message's bytes to its fields; JSON is validated."""
+    if channel.message_encoding == 'json':
+        assert schema.encoding == 'jsonschema'
+        validator = jsonschema.Draft202012Validator(json.loads(schema.data))
+
+        def validated(data):
+            fields = json.loads(data)
+            validator.validate(fields)
+            return fields
+        return validated
+    assert (channel.message_encoding, schema.encoding) == ('cdr', 'ros2msg')
+    decode = factory.decoder_for('cdr', schema)
+    return lambda data: plain(decode(data))
 
 
 def read_bag(path):
