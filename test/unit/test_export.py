@@ -37,7 +37,7 @@ try:
     MISSING = None
 except ImportError as exc:
     MISSING = (f'the export libraries are absent ({exc.name} is not installed; `make venv` '
-               'installs the Makefile\'s EXPORT list: mcap rosbags mcap-ros2-support '
+               "installs the Makefile's EXPORT list: mcap rosbags mcap-ros2-support "
                'jsonschema)')
 skip_or_fail(MISSING)
 
@@ -132,7 +132,7 @@ def pose(x, y, yaw):
 
 
 def trajectory(typename, stamp, frame_id, points):
-    """A Path or Trajectory message of (time from stamp, x, y, yaw, speed) points."""
+    """Return a Path or Trajectory message of (time from stamp, x, y, yaw, speed) points."""
     stamp_ns = ns(stamp)
     if typename == TRAJECTORY_MODES['path']:
         return {'header': header(stamp_ns, frame_id), 'poses': [
