@@ -17,7 +17,7 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         (share, ['package.xml']),
         (share + '/launch', glob('launch/*.launch.py')),
-        (share + '/config', glob('config/*.yaml') + glob('config/*.xml')),
+        (share + '/config', glob('config/*.yaml') + glob('config/*.xml') + glob('config/*.json')),
         (share + '/scenarios', glob('scenarios/*.yaml')),
         (share + '/security', glob('security/*.xml')),
         (share + '/security/common', glob('security/common/*.xml')),

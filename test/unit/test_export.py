@@ -17,6 +17,7 @@ JSON Schema.
 import dataclasses
 import json
 import math
+from pathlib import Path
 import sys
 
 from harness.core_driver import fail_once, Gate, TICK
@@ -42,6 +43,7 @@ except ImportError as exc:
 skip_or_fail(MISSING)
 
 CONFIG_T = 99.0
+REPO = Path(__file__).resolve().parents[2]
 TRAJECTORY_MODES = {'autoware_trajectory': 'autoware_planning_msgs/msg/Trajectory',
                     'path': 'nav_msgs/msg/Path'}
 
@@ -338,3 +340,22 @@ def test_the_times_are_the_records_node_times(tmp_path):
     decisions = read_mcap(tmp_path / 'out.mcap')['/safety_gate/decision']
     assert [t for t, _ in decisions] == [ns(d.t) for d in run.decisions]
     assert decisions[1][0] - decisions[0][0] == ns(TICK)
+
+
+def test_the_foxglove_layout_shows_fields_an_export_holds(tmp_path):
+    """Every path of config/foxglove_layout.json names a topic and field of a twist export."""
+    layout = json.loads((REPO / 'config' / 'foxglove_layout.json').read_text())
+    trace = twist_run().write_trace(tmp_path / 'trace.jsonl')
+    export_ok(trace, '--mcap', str(tmp_path / 'out.mcap'))
+    found = read_mcap(tmp_path / 'out.mcap')
+    paths = [path['value'] for panel in layout['configById'].values()
+             for path in panel.get('paths', [])]
+    topics = [panel['topicPath'] for panel in layout['configById'].values()
+              if 'topicPath' in panel]
+    assert len(paths) >= 6 and topics == ['/safety_gate/decision']
+    for value in paths + topics:
+        topic, *fields = value.split('.')
+        for _, message in found[topic]:
+            for name in fields:
+                message = message[name]
+            assert message is not None, value
