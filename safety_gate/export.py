@@ -346,7 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--mcap', type=Path, metavar='OUT.mcap', help='the MCAP file to write')
     parser.add_argument('--rosbag2', type=Path, metavar='DIR',
                         help='the rosbag2 bag directory to write')
-    parser.add_argument('--storage', choices=STORAGES, default='mcap',
+    parser.add_argument('--storage', choices=STORAGES,
                         help='the storage of the rosbag2 bag (default: mcap)')
     parser.add_argument('--config', type=Path, metavar='FILE',
                         help='a params file for a trace without its config record')
@@ -363,12 +363,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.mcap is None and args.rosbag2 is None:
         return user_error('export', 'nothing to write: give --mcap OUT.mcap, --rosbag2 DIR '
                           'or both')
+    if args.storage is not None and args.rosbag2 is None:
+        return user_error('export', '--storage is the storage of a rosbag2 bag: give --rosbag2 DIR')
     try:
         override = None if args.config is None else load_yaml(args.config, args.namespace)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('export', f'--config {args.config}: {exc}')
     try:
-        report = export(args.traces, args.mcap, args.rosbag2, args.storage, override)
+        report = export(args.traces, args.mcap, args.rosbag2, args.storage or 'mcap', override)
     except (OSError, EOFError, ExportError, replay.ReplayError) as exc:
         return user_error('export', str(exc))
     print(format_report(report))

@@ -264,6 +264,27 @@ def test_a_trace_that_does_not_verify_is_exported_and_the_exit_code_says_so(tmp_
     assert len(found['/safety_gate/decision']) == len(run.decisions) - 1
 
 
+def test_with_another_config_the_trajectories_that_do_not_replay_are_left_out(tmp_path, capsys):
+    run = trajectory_run('path')
+    trace = run.write_trace(tmp_path / 'trace.jsonl')
+    slower = config.write_params_file(tmp_path / 'slower.yaml', {
+        'require_reset_on_start': False, 'planner.input': 'path', 'confidence.required': False,
+        'envelope.max_linear_speed': 0.3})
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap'),
+                        '--config', str(slower)]) == 1
+    assert 'did not replay' in capsys.readouterr().out
+    found = read_mcap(tmp_path / 'out.mcap')
+    assert len(found['/safety_gate/decision']) == len(run.decisions)
+    assert len(found.get('/safety_gate/output/trajectory', [])) < len(run.decisions)
+
+
+def test_a_storage_without_a_bag_is_a_usage_error(tmp_path, capsys):
+    trace = twist_run().write_trace(tmp_path / 'trace.jsonl')
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap'),
+                        '--storage', 'sqlite3']) == 2
+    assert '--rosbag2' in capsys.readouterr().err
+
+
 def test_the_times_are_the_records_node_times(tmp_path):
     run = twist_run()
     trace = run.write_trace(tmp_path / 'trace.jsonl')
