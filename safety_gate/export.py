@@ -364,7 +364,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return user_error('export', 'nothing to write: give --mcap OUT.mcap, --rosbag2 DIR '
                           'or both')
     if args.storage is not None and args.rosbag2 is None:
-        return user_error('export', '--storage is the storage of a rosbag2 bag: give --rosbag2 DIR')
+        return user_error('export', '--storage is the storage of a rosbag2 bag: give '
+                          '--rosbag2 DIR')
     try:
         override = None if args.config is None else load_yaml(args.config, args.namespace)
     except (OSError, ValueError, yaml.YAMLError) as exc:
