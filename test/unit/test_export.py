@@ -214,6 +214,12 @@ def test_a_trajectory_trace_exports_plans_and_published_trajectories(tmp_path, m
     assert stops, 'the run never published a stop along the path'
 
 
+def test_the_autoware_definitions_are_those_of_the_message_package():
+    package = REPO / 'test' / 'interfaces' / 'autoware_planning_msgs' / 'msg'
+    for name, text in export.AUTOWARE_DEFINITIONS.items():
+        assert (package / f'{name.rpartition("/")[2]}.msg').read_text() == text, name
+
+
 def test_every_record_of_every_event_kind_validates_against_the_schema():
     """The fixed script holds every event kind and non-finite values; plans come from a run."""
     cfg = config.build({'require_reset_on_start': False, 'trace.required': True})
