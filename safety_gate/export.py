@@ -19,6 +19,9 @@ it shows:
   (``nav_msgs/msg/Path`` or ``autoware_planning_msgs/msg/Trajectory``, by
   ``planner.input``), at its arrival; the plan's velocity fields were never
   read, so they are 0;
+* ``/safety_gate/odom``: each odometry sample the gate consumed
+  (``nav_msgs/msg/Odometry``: stamp, planar pose and speeds; the frames and
+  covariances are not recorded), at its arrival;
 * ``/safety_gate/output/cmd_vel``: each decision's output, stamped with its time;
 * ``/safety_gate/output/trajectory``: in trajectory mode, the trajectory the
   gate published with each decision, rebuilt from the replayed state by
@@ -43,20 +46,23 @@ from safety_gate import plan_output, replay, verify
 from safety_gate.config import load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Verdict
 from safety_gate.errors import user_error
-from safety_gate.events import Plan, Proposal
+from safety_gate.events import Odom, Plan, Proposal
 from safety_gate.trace_format import encode_record
 from safety_gate.trace_record import (
     decision_summary, event_from_dict, is_config, record_summary)
 from safety_gate.trace_schema import config_schema, decision_schema
+import numpy
 import yaml
 
 DECISION_TOPIC = '/safety_gate/decision'
 CONFIG_TOPIC = '/safety_gate/config'
 PROPOSAL_CMD_TOPIC = '/safety_gate/proposal/cmd_vel'
 PROPOSAL_PLAN_TOPIC = '/safety_gate/proposal/trajectory'
+ODOM_TOPIC = '/safety_gate/odom'
 OUTPUT_CMD_TOPIC = '/safety_gate/output/cmd_vel'
 OUTPUT_PLAN_TOPIC = '/safety_gate/output/trajectory'
 TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
+ODOMETRY = 'nav_msgs/msg/Odometry'
 STRING = 'std_msgs/msg/String'
 POSE_STAMPED = 'geometry_msgs/msg/PoseStamped'
 TRAJECTORY_POINT = 'autoware_planning_msgs/msg/TrajectoryPoint'
@@ -111,7 +117,10 @@ class RosTypes:
             return self.zeroed(detail)
         if kind == self._sequence:
             return []
-        raise TypeError(f'no zero for a fixed-size array ({detail}): not in the exported types')
+        (item_kind, item), length = detail  # a fixed-size array: the covariances
+        if item_kind != self._base or item[0] != 'float64':
+            raise TypeError(f'no zero for an array of {item}: not in the exported types')
+        return numpy.zeros(length)
 
     def cdr(self, message, typename: str) -> bytes:
         """Serialise ``message`` as CDR, as it travels over DDS."""
@@ -175,6 +184,8 @@ class _Messages:
             if isinstance(value, Proposal):
                 self.publish(PROPOSAL_CMD_TOPIC, TWIST_STAMPED, now,
                              self.twist(value.stamp, value.v, value.w))
+            elif isinstance(value, Odom):
+                self.publish(ODOM_TOPIC, ODOMETRY, now, self.odometry(value))
             elif isinstance(value, Plan) and plan_type is not None:
                 found = [(t, x, y, yaw, 0.0) for t, x, y, yaw in value.points]
                 self.publish(PROPOSAL_PLAN_TOPIC, plan_type, now,
@@ -201,6 +212,13 @@ class _Messages:
         msg = self.types.zeroed(TWIST_STAMPED)
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(nanoseconds(stamp), 10**9)
         msg.twist.linear.x, msg.twist.angular.z = float(v), float(w)
+        return msg
+
+    def odometry(self, odom: Odom):
+        msg = self.types.zeroed(ODOMETRY)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(nanoseconds(odom.stamp), 10**9)
+        plan_output.set_pose(msg.pose.pose, odom.x, odom.y, odom.yaw)
+        msg.twist.twist.linear.x, msg.twist.twist.angular.z = float(odom.v), float(odom.w)
         return msg
 
     def plan(self, plan_type: str, stamp: float, frame_id: str, found):

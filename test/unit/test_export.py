@@ -28,7 +28,7 @@ import numpy
 import pytest
 from safety_gate import config, export, plan_output, trace_record, trace_schema, trace_writer
 from safety_gate.decision import Verdict
-from safety_gate.events import Estop, Meta, Plan, Proposal
+from safety_gate.events import Estop, Meta, Odom, Plan, Proposal
 
 skip_or_fail(MISSING)
 
@@ -123,6 +123,14 @@ def pose(x, y, yaw):
             'orientation': {'x': 0.0, 'y': 0.0, 'z': math.sin(yaw / 2), 'w': math.cos(yaw / 2)}}
 
 
+def odometry(odom):
+    return {'header': header(ns(odom.stamp), ''), 'child_frame_id': '',
+            'pose': {'pose': pose(odom.x, odom.y, odom.yaw), 'covariance': [0.0] * 36},
+            'twist': {'twist': {'linear': {'x': odom.v, 'y': 0.0, 'z': 0.0},
+                                'angular': {'x': 0.0, 'y': 0.0, 'z': odom.w}},
+                      'covariance': [0.0] * 36}}
+
+
 def trajectory(typename, stamp, frame_id, points):
     """Return a Path or Trajectory message of (time from stamp, x, y, yaw, speed) points."""
     stamp_ns = ns(stamp)
@@ -144,7 +152,7 @@ def expected(run, trace):
     plan_type = TRAJECTORY_MODES.get(run.cfg.planner.input)
     topics = {'/safety_gate/config': [(ns(CONFIG_T), lines[0])],
               '/safety_gate/decision': [], '/safety_gate/output/cmd_vel': [],
-              '/safety_gate/proposal/cmd_vel': []}
+              '/safety_gate/proposal/cmd_vel': [], '/safety_gate/odom': []}
     if plan_type:
         topics.update({'/safety_gate/proposal/trajectory': [],
                        '/safety_gate/output/trajectory': []})
@@ -153,6 +161,8 @@ def expected(run, trace):
         if isinstance(step.event, Proposal):
             topics['/safety_gate/proposal/cmd_vel'].append(
                 (ns(step.now), twist(step.event.stamp, step.event.v, step.event.w)))
+        if isinstance(step.event, Odom):
+            topics['/safety_gate/odom'].append((ns(step.now), odometry(step.event)))
         if isinstance(step.event, Plan):
             points = [(*point, 0.0) for point in step.event.points]
             topics['/safety_gate/proposal/trajectory'].append(
