@@ -42,6 +42,7 @@ import shutil
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
+import numpy
 from safety_gate import plan_output, replay, verify
 from safety_gate.config import load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Verdict
@@ -51,7 +52,6 @@ from safety_gate.trace_format import encode_record
 from safety_gate.trace_record import (
     decision_summary, event_from_dict, is_config, record_summary)
 from safety_gate.trace_schema import config_schema, decision_schema
-import numpy
 import yaml
 
 DECISION_TOPIC = '/safety_gate/decision'
