@@ -322,7 +322,10 @@ def export(paths: Sequence[Path], mcap: Optional[Path] = None, rosbag2: Optional
         messages = _Messages(types, sinks)
         messages.report.integrity = verify.verify(paths)
         for step in replay.replay_records(messages.report.integrity, override):
-            messages.record(step)
+            try:
+                messages.record(step)
+            except (KeyError, TypeError, ValueError) as exc:  # an edited or foreign record
+                raise ExportError(f'{step.where}: cannot export this record ({exc!r})') from None
         for sink in sinks:
             sink.close()
     except BaseException:

@@ -301,6 +301,19 @@ def test_a_storage_without_a_bag_is_a_usage_error(tmp_path, capsys):
     assert '--rosbag2' in capsys.readouterr().err
 
 
+def test_a_record_it_cannot_read_is_named_and_nothing_is_left(tmp_path, capsys):
+    trace = twist_run().write_trace(tmp_path / 'trace.jsonl')
+    lines = trace.read_text().splitlines(keepends=True)
+    record = json.loads(lines[7])
+    record['output']['v'] = 'fast'
+    lines[7] = json.dumps(record) + '\n'
+    trace.write_text(''.join(lines))
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap'),
+                        '--rosbag2', str(tmp_path / 'bag')]) == 2
+    assert f'{trace}:8: cannot export this record' in capsys.readouterr().err
+    assert not (tmp_path / 'out.mcap').exists() and not (tmp_path / 'bag').exists()
+
+
 def test_the_times_are_the_records_node_times(tmp_path):
     run = twist_run()
     trace = run.write_trace(tmp_path / 'trace.jsonl')
