@@ -314,6 +314,14 @@ def test_a_record_it_cannot_read_is_named_and_nothing_is_left(tmp_path, capsys):
     assert not (tmp_path / 'out.mcap').exists() and not (tmp_path / 'bag').exists()
 
 
+def test_runs_with_another_trajectory_type_in_one_trace_are_refused(tmp_path, capsys):
+    trace = tmp_path / 'trace.jsonl'
+    trajectory_run('path').write_trace(trace)
+    trajectory_run('autoware_trajectory').write_trace(trace)  # a restart: a second chain
+    assert export.main([str(trace), '--mcap', str(tmp_path / 'out.mcap')]) == 2
+    assert 'changes planner.input between runs' in capsys.readouterr().err
+
+
 def test_the_times_are_the_records_node_times(tmp_path):
     run = twist_run()
     trace = run.write_trace(tmp_path / 'trace.jsonl')
