@@ -19,82 +19,21 @@ import math
 from pathlib import Path
 import sys
 
-from harness.core_driver import fail_once, Gate, TICK
-from harness.event_scripts import FIXED_SCRIPT, play, records_of, Step
+from harness.core_driver import TICK
+from harness.event_scripts import FIXED_SCRIPT, play, records_of
 from harness.exports import MISSING, read_bag, read_mcap, schema_errors
-from harness.plans import straight
+from harness.recorded_runs import CONFIG_T, trajectory_run, twist_run
 from harness.ros import skip_or_fail
 import numpy
 import pytest
-from safety_gate import config, export, plan_output, trace_record, trace_schema, trace_writer
-from safety_gate.decision import Verdict
-from safety_gate.events import Estop, Meta, Odom, Plan, Proposal
+from safety_gate import config, export, trace_schema
+from safety_gate.events import Odom, Plan, Proposal
 
 skip_or_fail(MISSING)
 
-CONFIG_T = 99.0
 REPO = Path(__file__).resolve().parents[2]
 TRAJECTORY_MODES = {'autoware_trajectory': 'autoware_planning_msgs/msg/Trajectory',
                     'path': 'nav_msgs/msg/Path'}
-
-
-class RecordedRun(Gate):
-    """The core driver, keeping every step and, in trajectory mode, what the node publishes."""
-
-    def __init__(self, params=None):
-        super().__init__(params)
-        self.steps = []
-        self.published = []  # per decision: plan_output points, as node._publish_trajectory
-
-    def feed(self, event, dt=0.0):
-        result = super().feed(event, dt)
-        self.steps.append(Step(self.now, event, result.decisions, result.reply))
-        for decision in result.decisions:
-            self.published.append(plan_output.points(
-                result.state.plans, decision.verdict is Verdict.APPROVE, decision.t, self.cfg))
-        return result
-
-    def write_trace(self, path):
-        sha = config.config_sha256(self.cfg)
-        records = [trace_record.config_to_dict(0, CONFIG_T, 0.0, config.flatten(self.cfg), sha)]
-        for record in records_of(self.steps, sha):
-            records.append({**record, 'seq': record['seq'] + 1})
-        with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
-            assert all(writer.submit(record) for record in records)
-        return path
-
-
-def twist_run() -> RecordedRun:
-    """Drive, turn, lose authority, wait for a meta, e-stop: every verdict, clamps."""
-    run = RecordedRun()
-    run.drive(0.8, 0.4)
-    fail_once(run)
-    run.cycles(3, 0.6, -0.2)
-    run.cycle(2.5)  # over the envelope
-    # A command before its meta is decided when the meta comes: logged at its arrival.
-    run.advance()
-    run.feed(Proposal(0.3, 0.1, run.now))
-    run.feed(Meta(run.now, 0.9), dt=TICK / 2)
-    run.decide(Estop(True))
-    run.cycles(2, 0.3)
-    return run
-
-
-def trajectory_run(mode) -> RecordedRun:
-    """Plans followed, then left without a successor: the stop along the path."""
-    run = RecordedRun({'planner.input': mode, 'confidence.required': False})
-    run.advance()
-    for _ in range(8):
-        run.feed(straight(0.5, 20, stamp=run.now))
-        for _ in range(3):
-            run.advance()
-            run.tick()
-    for _ in range(80):
-        run.advance()
-        run.tick()
-    verdicts = {d.verdict for d in run.decisions}
-    assert verdicts == {Verdict.APPROVE, Verdict.FALLBACK}, verdicts
-    return run
 
 
 # ---------------------------------------------------------------- what the run did
