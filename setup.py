@@ -17,12 +17,15 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         (share, ['package.xml']),
         (share + '/launch', glob('launch/*.launch.py')),
-        (share + '/config', glob('config/*.yaml') + glob('config/*.xml') + glob('config/*.rviz')),
+        (share + '/config', glob('config/*.yaml') + glob('config/*.xml') + glob('config/*.json')
+         + glob('config/*.rviz')),
         (share + '/scenarios', glob('scenarios/*.yaml')),
         (share + '/security', glob('security/*.xml')),
         (share + '/security/common', glob('security/common/*.xml')),
     ],
     install_requires=['setuptools'],
+    # `safety-gate export` only; the gate never imports them.
+    extras_require={'export': ['mcap', 'rosbags']},
     zip_safe=True,
     maintainer='safety_gate maintainers',
     maintainer_email='safety-gate@example.com',

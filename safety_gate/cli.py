@@ -21,6 +21,8 @@ COMMANDS = {
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
     'monitor': ('safety_gate.kit.world.monitor',
                 'show a running gate: state, diagnostics, input ages, decisions, rates'),
+    'export': ('safety_gate.export',
+               'write a trace as MCAP (Foxglove, PlotJuggler) or a rosbag2 bag (ros2 bag play)'),
     'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
 }

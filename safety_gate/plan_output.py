@@ -89,7 +89,8 @@ def set_header(header, stamp_ns: int, frame_id: str) -> None:
     header.frame_id = frame_id
 
 
-def _set_pose(pose, x: float, y: float, yaw: float) -> None:
+def set_pose(pose, x: float, y: float, yaw: float) -> None:
+    """Set a geometry_msgs/Pose to a planar pose (also the exported odometry's)."""
     pose.position.x, pose.position.y = float(x), float(y)
     pose.orientation.z, pose.orientation.w = math.sin(yaw / 2.0), math.cos(yaw / 2.0)
 
@@ -102,7 +103,7 @@ def fill_path(pose_type: Callable, msg, stamp_ns: int, frame_id: str,
     for t, x, y, yaw, _ in found:
         pose = pose_type()
         set_header(pose.header, stamp_ns + round(t * _NS_PER_S), frame_id)
-        _set_pose(pose.pose, x, y, yaw)
+        set_pose(pose.pose, x, y, yaw)
         poses.append(pose)
     msg.poses = poses
     return msg
@@ -110,7 +111,7 @@ def fill_path(pose_type: Callable, msg, stamp_ns: int, frame_id: str,
 
 def _trajectory_point(point, t: float, x: float, y: float, yaw: float, speed: float):
     _set_time(point.time_from_start, round(t * _NS_PER_S))
-    _set_pose(point.pose, x, y, yaw)
+    set_pose(point.pose, x, y, yaw)
     point.longitudinal_velocity_mps = float(speed)
     return point
 

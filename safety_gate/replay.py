@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from safety_gate import core, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
-from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import decision_summary, is_config, record_events, record_summary
 import yaml
 
@@ -93,6 +92,40 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
     return state, (decisions[0] if decisions else None), decisions[1:]
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """One record of a trace and what the core made of it."""
+
+    where: str
+    record: dict
+    cfg: GateConfig  # in force at the record: the chain's config record's, or --config
+    state: core.GateState  # after the record, as the node had it when it published
+    decision: Optional[Decision]  # None for a config record, or if nothing was decided
+
+
+def replay_records(integrity: verify.VerifyReport,
+                   override: Optional[GateConfig] = None) -> Iterator[Replayed]:
+    """Replay the records of a verified trace one by one, with its own config or ``override``.
+
+    Raise ReplayError at a decision that has no config record before it and no override.
+    """
+    cfg = override
+    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
+    for where, record in verify.read_records(integrity):
+        if is_config(record):
+            cfg = override or _config_of(record, where)
+            state, queued = core.initial_state(cfg), ()
+            yield Replayed(where, record, cfg, state, None)
+            continue
+        if cfg is None:
+            raise ReplayError(f'{where}: no config record before this decision (the '
+                              'trace starts mid-chain): give --config FILE')
+        if record.get('chain_start'):
+            state, queued = core.initial_state(cfg), ()
+        state, decision, queued = _replay_record(state, queued, record, cfg)
+        yield Replayed(where, record, cfg, state, decision)
+
+
 def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
     """Replay the trace in ``paths`` with its own config, or with ``override``.
 
@@ -100,39 +133,20 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
     """
     report = ReplayReport(integrity=verify.verify(paths))
     report.replayed_with = None if override is None else config_sha256(override)
-    cfg = override
-    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
-    for path in report.integrity.files:
-        with open_trace(path) as lines:
-            for number, line in enumerate(lines, start=1):
-                where = f'{path}:{number}'
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue  # not a record: the integrity report names it
-                if not isinstance(record, dict) or 'seq' not in record:
-                    continue
-                if is_config(record):
-                    report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
-                    cfg = override or _config_of(record, where)
-                    state, queued = core.initial_state(cfg), ()
-                    continue
-                if cfg is None:
-                    raise ReplayError(f'{where}: no config record before this decision (the '
-                                      'trace starts mid-chain): give --config FILE')
-                if record.get('chain_start'):
-                    state, queued = core.initial_state(cfg), ()
-                if record.get('lost_before') or record.get('events_dropped'):
-                    report.gaps.append(f'{where}: inputs were lost before this record')
-                if record.get('config_sha256') != config_sha256(cfg):
-                    report.other_configs += 1
-                state, decision, queued = _replay_record(state, queued, record, cfg)
-                report.records += 1
-                recorded = record_summary(record)
-                replayed = None if decision is None else decision_summary(decision)
-                if replayed != recorded:
-                    report.differences.append(
-                        Difference(where, record['seq'], recorded, replayed))
+    for step in replay_records(report.integrity, override):
+        where, record = step.where, step.record
+        if is_config(record):
+            report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
+            continue
+        if record.get('lost_before') or record.get('events_dropped'):
+            report.gaps.append(f'{where}: inputs were lost before this record')
+        if record.get('config_sha256') != config_sha256(step.cfg):
+            report.other_configs += 1
+        report.records += 1
+        recorded = record_summary(record)
+        replayed = None if step.decision is None else decision_summary(step.decision)
+        if replayed != recorded:
+            report.differences.append(Difference(where, record['seq'], recorded, replayed))
     return report
 
 

@@ -35,11 +35,25 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, TypedDict
 
 HMAC_ENV_VAR = 'SAFETY_GATE_TRACE_HMAC_KEY'
 GENESIS = '0' * 64
-WRITER_FIELDS = ('prev_sha256', 'chain_start', 'lost_before', 'hmac_sha256')
+
+
+class _Link(TypedDict):
+    prev_sha256: str
+
+
+class ChainFields(_Link, total=False):
+    """The members the writer adds to every record's line (see the module docstring)."""
+
+    chain_start: bool
+    lost_before: int
+    hmac_sha256: str
+
+
+WRITER_FIELDS = tuple(ChainFields.__annotations__)
 NON_FINITE = {math.inf: 'Infinity', -math.inf: '-Infinity'}
 HMAC_MEMBER = b',"hmac_sha256":"'
 HMAC_SUFFIX_LEN = len(HMAC_MEMBER) + 64 + len(b'"}')

@@ -11,15 +11,22 @@ chain, holds the parameters the decisions after it were made with.
 Floats are kept as they are, NaN and infinities included; the trace writer
 decides how they are spelled in JSON and :func:`event_from_dict` reads them
 back.
+
+The record types below (:class:`DecisionRecord`, :class:`ConfigRecord`) say
+what a trace line holds, writer's members included; ``safety_gate.trace_schema``
+generates the records' JSON Schema from them, and the export tests validate
+every record of real traces against it, so the schema cannot drift from the
+records.
 """
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict
 
-from safety_gate.decision import Check, Decision
+from safety_gate.decision import Check, Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
     ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
     TraceHealth)
+from safety_gate.trace_format import ChainFields
 
 EVENT_TYPES = {
     'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
@@ -38,7 +45,78 @@ _FIELD_NAMES = {cls: tuple(f.name for f in dataclasses.fields(cls))
 _FIELD_DEFAULTS = {cls: {f.name: f.default for f in dataclasses.fields(cls)
                          if f.default is not dataclasses.MISSING}
                    for cls in EVENT_TYPES.values()}
-_NON_FINITE = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
+NON_FINITE_SPELLINGS = {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}
+
+
+class CheckRecord(TypedDict):
+    """One check of a decision: its measured value against its limit."""
+
+    name: str
+    ok: bool
+    value: Any
+    limit: Any
+    reason: Reason
+
+
+class ProposalRecord(TypedDict):
+    """The velocity proposal decided on and its meta (none in trajectory mode)."""
+
+    v: float
+    w: float
+    stamp: float
+    stamped: bool
+    confidence: Optional[float]
+    model_sha256: Optional[str]
+    reasoning: Optional[str]
+    meta_error: Optional[str]
+
+
+class CommandRecord(TypedDict):
+    """The command published on ``cmd_vel``: forward speed (m/s) and yaw rate (rad/s)."""
+
+    v: float
+    w: float
+
+
+class IntakeNotes(TypedDict, total=False):
+    """Inputs that never became events since the previous record (only those not zero)."""
+
+    events_dropped: int
+    proposals_shed: int
+    metas_shed: int
+    proposals_missed: int
+
+
+class _Decision(TypedDict):
+    seq: int
+    t: float
+    wall_time: float
+    trigger: str
+    verdict: Verdict
+    reasons: List[Reason]
+    checks: List[CheckRecord]
+    proposal: Optional[ProposalRecord]
+    output: CommandRecord
+    clamps: List[Clamp]
+    latency_us: float
+    config_sha256: str
+    events: List[Event]
+
+
+class DecisionRecord(_Decision, IntakeNotes, ChainFields):
+    """A decision as a trace line: the decision, the events before it, the writer's members."""
+
+
+class _Config(TypedDict):
+    seq: int
+    t: float
+    wall_time: float
+    config: Dict[str, Any]
+    config_sha256: str
+
+
+class ConfigRecord(_Config, ChainFields):
+    """The first record of every chain: every effective parameter and their hash."""
 
 
 def event_to_dict(now: float, event: Event) -> Dict[str, Any]:
@@ -66,8 +144,8 @@ def event_from_dict(data: Dict[str, Any]) -> Tuple[float, object]:
 
 def _number(value: Any) -> Any:
     """Undo a writer's spelling of a non-finite float as a string."""
-    if isinstance(value, str) and value in _NON_FINITE:
-        return _NON_FINITE[value]
+    if isinstance(value, str) and value in NON_FINITE_SPELLINGS:
+        return NON_FINITE_SPELLINGS[value]
     return value
 
 

@@ -45,7 +45,7 @@ import json
 from pathlib import Path
 import re
 import sys
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
 from safety_gate.errors import user_error
@@ -433,6 +433,24 @@ def verify(paths: Sequence[Path], known_configs: Optional[Iterable[str]] = None,
         report.notes.append(f'{signed} records carry hmac_sha256 but no key was given: '
                             'HMACs not checked')
     return report
+
+
+def read_records(report: VerifyReport) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(file:line, record)`` for every trace record of a verified trace, oldest first.
+
+    The files are read in the order :func:`verify` found (along the hash
+    chain); a line that is not a record is passed over, as the report names it.
+    Every tool that reads a trace's records (``replay``, ``export``) reads them here.
+    """
+    for path in report.files:
+        with open_trace(path) as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and 'seq' in record:
+                    yield f'{path}:{number}', record
 
 
 def _check_configs(lines: List[_Line]) -> List[str]:
