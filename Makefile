@@ -117,7 +117,7 @@ $(KILTED_VENV)/.stamp: setup.py package.xml Makefile
 	$(KILTED_PYTHON) -m venv $(KILTED_VENV)
 	$(KILTED_VENV)/bin/python -m pip install -q --upgrade pip
 	$(KILTED_VENV)/bin/python -m pip install -q $(subst ros-jazzy-,ros-kilted-,$(ROS_WHEELS)) \
-		$(TOOLS)
+		$(TOOLS) $(EXPORT)
 	$(KILTED_VENV)/bin/python -m pip install -q -e .
 	touch $@
 

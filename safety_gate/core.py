@@ -18,15 +18,15 @@ envelope veto), the approved command (sampled from the approved plan) and
 the fallback (a stop along the approved path); the order is the same.
 
 Every proposal is decided exactly once, and never after a newer one: a stamped
-proposal waiting for its meta is decided as refused (``SUPERSEDED``) the
-moment another proposal arrives, so one event can give two decisions, and
+proposal (or plan) waiting for its meta is decided as refused (``SUPERSEDED``)
+the moment another one arrives, so one event can give two decisions, and
 the stamp order is judged when a proposal is decided, against the newest
 stamp decided so far.
 """
 
 from dataclasses import dataclass
 import math
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple, Union
 
 from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors
 from safety_gate.config import GateConfig
@@ -46,10 +46,14 @@ _LATE = 'late: arrived after confidence.pairing_wait'
 
 @dataclass(frozen=True)
 class Pending:
-    """A stamped proposal waiting for its meta."""
+    """A stamped proposal (twist mode) or plan (trajectory mode) waiting for its meta."""
 
-    proposal: Proposal
+    proposal: Union[Proposal, Plan]
     received: float
+
+    def command(self) -> Optional[Proposal]:
+        """Return the proposal a decision names (a plan is in the trace as its event)."""
+        return self.proposal if isinstance(self.proposal, Proposal) else None
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def shutdown(state: GateState, now: float) -> StepResult:
     A proposal still waiting for its meta is the one this decision refuses.
     """
     check = Check('running', False, 'shutting down', 'running', Reason.SHUTDOWN)
-    waiting = None if state.pending is None else state.pending.proposal
+    waiting = None if state.pending is None else state.pending.command()
     decision = Decision(now, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,), (check,), waiting,
                         None, ZERO)
     return StepResult(evolve(state, output=ZERO, output_t=now, verdict=Verdict.ESTOP,
@@ -179,13 +183,15 @@ def _on_plan(state: GateState, plan: Plan, now: float, cfg: GateConfig) -> StepR
     # In twist mode a plan is not an input: the trace records it, nothing decides on it.
     if not plan_mode.active(cfg):
         return StepResult(state)
-    previous = state.decided_stamp
-    plans = plan_mode.on_plan(state.plans, plan, state.sensors.odom, now, previous,
-                              state.reset_time, cfg)
-    state = evolve(state, plans=plans, latest_meta=_paired_meta(state, plan.stamp),
-                   decided_stamp=_newest_stamp(previous, plan.stamp, now, cfg))
-    decision_state, decision = _decide(state, now, cfg, 'plan', fresh=True)
-    return StepResult(decision_state, (decision,))
+    # A plan pairs with its meta as a stamped command does: it waits for it, while
+    # the ticks go on following the plan approved before, so that a meta a moment
+    # late still refuses a low-confidence plan instead of arriving after its approval.
+    state, refused = _refuse_pending(state, now, cfg, plan.stamp)
+    meta = _paired_meta(state, plan.stamp)
+    if meta is None and cfg.confidence.pairing_wait > 0.0:
+        return StepResult(evolve(state, pending=Pending(plan, now)), refused)
+    state, decision = _decide_plan(state, plan, meta, now, now, cfg, 'plan')
+    return StepResult(state, refused + (decision,))
 
 
 def _on_reasoning(state: GateState, reasoning: Reasoning, now: float,
@@ -199,9 +205,9 @@ def _on_meta(state: GateState, meta: Meta, now: float, cfg: GateConfig) -> StepR
     pending = state.pending
     if pending is not None and meta.stamp == pending.proposal.stamp:
         late = now - pending.received > cfg.confidence.pairing_wait
-        state, decision = _decide_proposal(evolve(state, pending=None), pending.proposal,
-                                           _late(meta) if late else meta,
-                                           pending.received, now, cfg, 'proposal')
+        state, decision = _decide_pending(evolve(state, pending=None), pending,
+                                          _late(meta) if late else meta, now, cfg,
+                                          timed_out=False)
         return StepResult(state, (decision,))
     return StepResult(state)
 
@@ -212,9 +218,8 @@ def _on_tick(state: GateState, tick: Tick, now: float, cfg: GateConfig) -> StepR
     state = evolve(state, clock_stalled=False)
     pending = state.pending
     if pending is not None and now - pending.received >= cfg.confidence.pairing_wait:
-        state, decision = _decide_proposal(evolve(state, pending=None), pending.proposal,
-                                           None, pending.received, now, cfg,
-                                           'pairing_timeout')
+        state, decision = _decide_pending(evolve(state, pending=None), pending, None, now,
+                                          cfg, timed_out=True)
         return StepResult(state, (decision,))
     late = Check('watchdog.late', tick.late <= cfg.monitor.max_late, tick.late,
                  cfg.monitor.max_late, Reason.GATE_OVERRUN)
@@ -383,7 +388,7 @@ def _refuse_pending(state: GateState, now: float, cfg: GateConfig,
     else:
         verdict, reasons, output = Verdict.FALLBACK, (Reason.SUPERSEDED,), state.output
     output, changed = limits.enforce_envelope(output, cfg.envelope)
-    decision = Decision(now, 'superseded', verdict, reasons, (check,), pending.proposal, None,
+    decision = Decision(now, 'superseded', verdict, reasons, (check,), pending.command(), None,
                         output, (Clamp.ENVELOPE,) if changed else ())
     return evolve(state, pending=None, decided_stamp=_newest_stamp(
         state.decided_stamp, pending.proposal.stamp, now, cfg)), (decision,)
@@ -405,6 +410,26 @@ def _decide_proposal(state: GateState, proposal: Proposal, meta: Optional[Meta],
     state = evolve(state, latest=proposal, latest_meta=meta, latest_received=received,
                    decided_stamp=_newest_stamp(previous, proposal.stamp, now, cfg))
     return _decide(state, now, cfg, trigger, previous, fresh=True)
+
+
+def _decide_plan(state: GateState, plan: Plan, meta: Optional[Meta], received: float,
+                 now: float, cfg: GateConfig, trigger: str) -> Tuple[GateState, Decision]:
+    # Judged as at its arrival (its age, its order), decided now.
+    previous = state.decided_stamp
+    plans = plan_mode.on_plan(state.plans, plan, state.sensors.odom, received, previous,
+                              state.reset_time, cfg)
+    state = evolve(state, plans=plans, latest_meta=meta,
+                   decided_stamp=_newest_stamp(previous, plan.stamp, now, cfg))
+    return _decide(state, now, cfg, trigger, fresh=True)
+
+
+def _decide_pending(state: GateState, pending: Pending, meta: Optional[Meta], now: float,
+                    cfg: GateConfig, timed_out: bool) -> Tuple[GateState, Decision]:
+    if isinstance(pending.proposal, Plan):
+        return _decide_plan(state, pending.proposal, meta, pending.received, now, cfg,
+                            'pairing_timeout' if timed_out else 'plan')
+    return _decide_proposal(state, pending.proposal, meta, pending.received, now, cfg,
+                            'pairing_timeout' if timed_out else 'proposal')
 
 
 def _proposal_checks(state: GateState, now: float, cfg: GateConfig,

@@ -106,6 +106,9 @@ templates = st.one_of(
     # A stamped command whose meta follows after a share of confidence.pairing_wait.
     st.tuples(st.just('late_pair'), st.floats(0.0, 0.5), st.sampled_from([0.5, 1.0, 1.5])),
     st.tuples(st.just('imu_fault'), st.sampled_from(IMU_FAULTS), st.integers(1, 10)),
+    # An approved drive, then the node clock moves on with no output between (an executor
+    # held up) by a multiple of one period and monitor.max_late, then a stop is proposed.
+    st.tuples(st.just('gap'), st.sampled_from([1.5, 4.0]), st.integers(3, 8)),
 )
 
 
@@ -264,6 +267,8 @@ class _World:
             yield from self._late_pair(*args)
         elif kind == 'imu_fault':
             yield from self._imu_fault(*args)
+        elif kind == 'gap':
+            yield from self._gap(*args)
         else:
             yield Tick()
 
@@ -298,6 +303,16 @@ class _World:
         yield Proposal(v, 0.0, stamp)
         self.now += self.cfg.confidence.pairing_wait * share
         yield self.meta(self.last_stamp_doc, 1.0, 'late pair')
+
+    def _gap(self, factor, cycles):
+        cfg = self.cfg
+        yield from self._drive(cycles, 0.9 * cfg.envelope.max_linear_speed, 0.0, 1.0)
+        self.now += factor * (1.0 / cfg.rate_hz + cfg.monitor.max_late)
+        yield self.odom()
+        yield Imu(self.state.output.w, self.now)
+        stamp, self.last_stamp_doc = _ros_stamp(self.now)
+        yield self.meta(self.last_stamp_doc, 1.0, 'after a gap')
+        yield Proposal(0.0, 0.0, stamp)
 
     def _imu_fault(self, kind, cycles):
         for _ in range(cycles):

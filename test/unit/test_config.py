@@ -297,5 +297,6 @@ def test_alpamayo_profile_reads_the_wrappers_trajectory_without_a_meta():
     changed = {name: value for name, value in loaded.items()
                if value != config.defaults()[name]}
     assert changed == {'planner.input': 'autoware_trajectory', 'confidence.required': False,
+                       'confidence.pairing_wait': 0.0,
                        'trajectory.max_age': 4.0}
     assert loaded['trajectory.frame_id'] == 'base_link' and loaded['trajectory.dt'] == 0.1

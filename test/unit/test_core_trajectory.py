@@ -14,12 +14,15 @@ from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
 from safety_gate import config, core, replay, trace_format, trace_record
 from safety_gate.decision import Reason, Verdict
-from safety_gate.events import Odom, Plan, Proposal, Reasoning, Reset, Tick
+from safety_gate.events import Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick
 
 TICK = 1 / 32
 T0 = 100.0
+# The wrapper's output as config/alpamayo_autoware.yaml takes it: no meta, so no wait for one.
 MODE = {'require_reset_on_start': False, 'planner.input': 'autoware_trajectory',
-        'confidence.required': False}
+        'confidence.required': False, 'confidence.pairing_wait': 0.0}
+# A wrapper that adds a meta, published a moment after its plan.
+WITH_META = {'confidence.pairing_wait': 0.05}
 
 
 class Drive:
@@ -282,3 +285,46 @@ def test_a_stop_along_the_path_resumes_from_the_output_after_an_internal_error()
     (failed,) = result.decisions
     assert 0.0 < failed.output.v < stopping.output.v
     assert drive.tick().output.v <= failed.output.v
+
+
+def test_a_plan_waits_for_its_meta_and_a_low_confidence_refuses_it():
+    drive = Drive(WITH_META)
+    assert drive.step(curved(drive.now)) == ()
+    stamp = drive.now
+    drive.now += 0.02
+    (decision,) = drive.step(Meta(stamp, 0.1))
+    assert decision.trigger == 'plan' and decision.verdict is Verdict.FALLBACK
+    assert Reason.LOW_CONFIDENCE in decision.reasons
+
+
+def test_with_confidence_required_a_plan_is_approved_when_its_meta_follows_it():
+    drive = Drive({**WITH_META, 'confidence.required': True})
+    drive.step(curved(drive.now))
+    stamp = drive.now
+    drive.now += 0.02
+    (decision,) = drive.step(Meta(stamp, 0.95))
+    assert decision.verdict is Verdict.APPROVE, decision.reasons
+    assert decision.meta.confidence == 0.95
+
+
+def test_a_plan_whose_meta_never_comes_is_decided_by_the_tick_after_the_wait():
+    drive = Drive(WITH_META)
+    drive.step(curved(drive.now))
+    first, second = drive.tick(), drive.tick()
+    assert first.trigger == 'tick' and first.verdict is Verdict.FALLBACK
+    assert second.trigger == 'pairing_timeout' and second.verdict is Verdict.APPROVE
+    assert second.meta is None
+
+
+def test_a_plan_waiting_for_its_meta_is_superseded_by_the_next_plan():
+    drive = Drive(WITH_META)
+    drive.step(curved(drive.now))
+    stamp = drive.now
+    drive.now += 0.01
+    (refused,) = drive.step(curved(drive.now))
+    assert refused.trigger == 'superseded' and refused.reasons == (Reason.SUPERSEDED,)
+    assert refused.checks[0].value == stamp and refused.proposal is None
+    drive.now += 0.01
+    assert drive.step(Meta(stamp, 0.9)) == ()
+    (decision,) = drive.step(Meta(drive.now - 0.01, 0.9))
+    assert decision.trigger == 'plan' and decision.verdict is Verdict.APPROVE

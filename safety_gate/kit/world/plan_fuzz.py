@@ -234,7 +234,7 @@ class PlanEpisode(fuzz.Episode):
             meta = Meta(plan.stamp, confidence, fuzz.MODEL, 'plan')
             if self._hit('meta_fault'):
                 meta = Meta(plan.stamp + 0.001, confidence, fuzz.MODEL, 'mismatch')
-            # A meta sent after its plan pairs with nothing: the plan is decided on arrival.
+            # A meta sent after its plan: the plan waits for it, within pairing_wait.
             events.insert(0 if rng.random() < 0.95 else len(events), meta)
         for event in events:
             yield self.now, event
@@ -372,10 +372,12 @@ class PlanEpisode(fuzz.Episode):
 class PlanAudit:
     """What trajectory mode owes the planner's plans, from the input events alone.
 
-    * a plan decided on arrival is never approved if :func:`must_refuse`
-      names anything, nor if its stamp is not newer than every plausible
-      stamp decided before it (since start, or the clock's last step back);
-    * any other APPROVE follows the latest plan, approved on arrival, and at
+    * a plan, decided on arrival or after waiting for its meta, is never
+      approved if :func:`must_refuse` names anything at its arrival, nor if
+      its stamp is not newer than every plausible stamp decided before it
+      (since start, or the clock's last step back; a plan refused as
+      superseded counts as decided);
+    * any other APPROVE follows the latest plan decided, approved, and at
       a time its horizon still covers (its last point at or after the age plus
       ``trajectory.actuation_delay``): a refused plan is never followed;
     * while the e-stop input is held every decision is ESTOP with zero output.
@@ -389,7 +391,8 @@ class PlanAudit:
         self.cfg = cfg
         self.held = False
         self.newest: Optional[float] = None
-        self.in_force: Optional[Plan] = None  # the latest plan, if approved on arrival
+        self.in_force: Optional[Plan] = None  # the latest plan decided, if approved
+        self.awaiting: Optional[Tuple[Plan, float]] = None  # a plan and its arrival
         self.last_now = -math.inf
         self.last_verdict: Optional[Verdict] = None
         self.regions: Counter = Counter()
@@ -403,20 +406,36 @@ class PlanAudit:
         if isinstance(event, Estop):
             self.held = event.engaged
         found = []
-        if isinstance(event, Plan) and decisions:
-            found += self._plan(now, event, decisions[-1])
+        # A plan's decision can come with it, with its meta or at a tick after the wait;
+        # a superseded refusal in the same step is the one waiting before it.
+        arriving = (event, now) if isinstance(event, Plan) else None
         for decision in decisions:
+            if decision.trigger == 'superseded':
+                if self.awaiting is not None:
+                    self._decided(self.awaiting[0].stamp, now)
+                    self.awaiting = None
+            else:
+                if arriving is not None:
+                    self.awaiting, arriving = arriving, None
+                if decision.trigger in ('plan', 'pairing_timeout') and self.awaiting:
+                    found += self._plan(now, *self.awaiting, decision)
+                    self.awaiting = None
             found += self._decision(now, decision)
             self.last_verdict = decision.verdict
+        if arriving is not None:
+            self.awaiting = arriving
         return found
 
-    def _plan(self, now: float, plan: Plan, decision: Decision) -> List[str]:
+    def _decided(self, stamp: float, now: float) -> None:
+        if math.isfinite(stamp) and stamp - now <= self.cfg.future_tolerance:
+            self.newest = stamp if self.newest is None else max(self.newest, stamp)
+
+    def _plan(self, now: float, plan: Plan, arrived: float, decision: Decision) -> List[str]:
         cfg = self.cfg
-        refuse = must_refuse(plan, now, cfg)
+        refuse = must_refuse(plan, arrived, cfg)
         if self.newest is not None and not plan.stamp > self.newest:
             refuse.append(f'stamp {plan.stamp} after {self.newest}')
-        if math.isfinite(plan.stamp) and plan.stamp - now <= cfg.future_tolerance:
-            self.newest = plan.stamp if self.newest is None else max(self.newest, plan.stamp)
+        self._decided(plan.stamp, now)
         approved = decision.verdict is Verdict.APPROVE
         self.in_force = plan if approved else None
         self.regions['plans must refuse' if refuse else 'plans may approve'] += 1
