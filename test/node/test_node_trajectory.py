@@ -23,8 +23,8 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 V = 0.5
 PATH_MODE = {**UNLATCHED, 'planner.input': 'path',
-             # A nav_msgs/Path planner sends no meta.
-             'confidence.required': False}
+             # A nav_msgs/Path planner sends no meta: nothing to require, nor to wait for.
+             'confidence.required': False, 'confidence.pairing_wait': 0.0}
 NOMINAL = plan(ALPAMAYO_1_5, straight(V))
 STOP_NOW = 'Pedestrian ahead: stop now.'
 ALL_CLEAR = 'Lane clear; approve this plan.'

@@ -55,8 +55,9 @@ _PLAN_EVERY = 5  # ticks per plan: 10 Hz
 _PLAN_LATENCY_S = 0.1  # the plan's stamp is this much older than its arrival
 _PLAN_SPEED = 0.5  # m/s
 _PLAN_CURVATURE = 0.2  # 1/m
+# As config/alpamayo_autoware.yaml reads the wrapper: no meta, so no wait for one.
 PLAN_PARAMS = {'require_reset_on_start': False, 'planner.input': 'autoware_trajectory',
-               'confidence.required': False}
+               'confidence.required': False, 'confidence.pairing_wait': 0.0}
 
 # Called with (step index, state before it): the time of the step and its events in order.
 Script = Callable[[int, core.GateState], Tuple[float, List[object]]]

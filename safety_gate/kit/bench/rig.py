@@ -113,10 +113,11 @@ def gate_arm(name: str, message: str = 'twist', **overrides) -> ArmSpec:
     """Return a gate arm with the bench parameters plus dotted-name ``overrides``.
 
     In trajectory mode (``message`` not twist) its planner sends no meta, as
-    the wrapper does.
+    the wrapper does, so a plan waits for none (``config/alpamayo_autoware.yaml``).
     """
     mode = {} if message == 'twist' else {'planner.input': message,
-                                          'confidence.required': False}
+                                          'confidence.required': False,
+                                          'confidence.pairing_wait': 0.0}
     return ArmSpec(name, 'safety_gate.node', {**GATE_PARAMS, **mode, **overrides},
                    message=message)
 
