@@ -163,17 +163,22 @@ def _distances_to_path(px: np.ndarray, py: np.ndarray, path: Profile) -> np.ndar
     bx, by = diff(path.x), diff(path.y)
     squared = bx * bx + by * by
     keep = squared > 0.0
-    if not keep.any():
-        return np.zeros(0)
-    ax, ay, bx, by, squared = ax[keep], ay[keep], bx[keep], by[keep], squared[keep]
-    raw = ((px[:, None] - ax) * bx + (py[:, None] - ay) * by) / squared
-    f = np.clip(raw, 0.0, 1.0)
-    distances = np.hypot(ax + f * bx - px[:, None], ay + f * by - py[:, None])
-    nearest = np.argmin(distances, axis=1)
+    if not keep.all():
+        if not keep.any():
+            return np.zeros(0)
+        ax, ay, bx, by, squared = ax[keep], ay[keep], bx[keep], by[keep], squared[keep]
+    # Point-by-segment arrays, compared squared and with the offsets reused: the
+    # plan-arrival hot spot (51 -> 32 us for 64 points on 64; make bench section 7).
+    dx, dy = px[:, None] - ax, py[:, None] - ay
+    raw = (dx * bx + dy * by) / squared
+    f = np.minimum(np.maximum(raw, 0.0), 1.0)
+    ex, ey = f * bx - dx, f * by - dy
+    squared_distances = ex * ex + ey * ey
+    nearest = squared_distances.argmin(axis=1)
     rows = np.arange(len(px))
-    outside = (((nearest == 0) & (raw[rows, nearest] < 0.0))
-               | ((nearest == len(ax) - 1) & (raw[rows, nearest] > 1.0)))
-    return distances[rows, nearest][~outside]
+    at = raw[rows, nearest]
+    outside = ((nearest == 0) & (at < 0.0)) | ((nearest == len(ax) - 1) & (at > 1.0))
+    return np.sqrt(squared_distances[rows, nearest][~outside])
 
 
 def shift(prof: Profile, stamp: float, age: float, previous: Previous,
