@@ -21,7 +21,17 @@ from harness.ros import DEFAULT_TIMEOUT, skip_or_fail
 import pytest
 from safety_gate import export
 
-skip_or_fail(MISSING)
+
+def _ros_reader_missing():
+    try:
+        import rosidl_runtime_py  # noqa: F401
+    except ImportError:
+        return ('rosidl_runtime_py is not installed: it is not on PyPI, and `make test` installs '
+                'it with the launch wheels of ../shared (LAUNCH_WHEELS)')
+    return None
+
+
+skip_or_fail(MISSING or _ros_reader_missing())
 
 ROS_READER = """
 import json, sys
