@@ -9,6 +9,8 @@ by attribute), so the Autoware types need not be built.
 import math
 from types import SimpleNamespace as Msg
 
+import pytest
+
 from safety_gate import convert
 from safety_gate.config import GateConfig
 
@@ -51,6 +53,14 @@ def test_a_path_with_zero_pose_stamps_is_spaced_by_trajectory_dt():
     assert [p[0] for p in convert.path_plan(msg, 0.0, cfg).points] == [0.0, 0.25, 0.5, 0.75]
 
 
+@pytest.mark.parametrize('first', [stamp(0, 400_000_000), stamp(1)])
+def test_a_path_with_a_pose_stamp_on_a_whole_second_or_near_zero_is_timed_by_its_stamps(first):
+    # Only a pose stamp that is zero in both fields means "not timed".
+    msg = path(stamp(0), [(first, 0.0, 0.0, 0.0), (stamp(2), 0.5, 0.0, 0.0)])
+    times = [p[0] for p in convert.path_plan(msg, 0.0, CFG).points]
+    assert times == [first.sec + first.nanosec * 1e-9, 2.0]
+
+
 def test_a_trajectory_reads_time_from_start_and_pose_never_the_velocities():
     points = [Msg(time_from_start=stamp(0, 100_000_000 * (i + 1)), pose=pose(0.5 * i, 0.0, 0.1),
                   longitudinal_velocity_mps=99.0, acceleration_mps2=float('nan'))
@@ -58,6 +68,7 @@ def test_a_trajectory_reads_time_from_start_and_pose_never_the_velocities():
     msg = Msg(header=Msg(stamp=stamp(7, 500), frame_id='base_link'), points=points)
     plan = convert.autoware_plan(msg, 0.0, CFG)
     assert plan.source == 'autoware_trajectory' and plan.stamp == 7 + 500e-9
+    assert plan.frame_id == 'base_link'
     assert [p[0] for p in plan.points] == [0.1, 0.2, 0.30000000000000004]
     assert all(p[3] == 0.1 or math.isclose(p[3], 0.1) for p in plan.points)
 

@@ -19,8 +19,8 @@ from harness.core_driver import (
     TICKS_PER_PERIOD)
 import pytest
 
-from safety_gate import core, hysteresis, trace_record
-from safety_gate.decision import Clamp, Command, Reason, Verdict, ZERO
+from safety_gate import core, diagnostics, hysteresis, trace_record
+from safety_gate.decision import Check, Clamp, Command, Decision, Reason, Verdict, ZERO
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
@@ -265,6 +265,7 @@ def test_a_backwards_clock_refuses_a_waiting_proposal_then_reports_the_jump():
     waiting = gate.state.pending.proposal
     superseded, jump = gate.feed(Tick(), dt=-1.0).decisions
     assert superseded.proposal is waiting and superseded.reasons == (Reason.SUPERSEDED,)
+    assert superseded.checks[0].limit == 'the clock jumped back'
     assert Reason.CLOCK_JUMP_BACK in jump.reasons
     assert gate.state.pending is None
 
@@ -282,11 +283,17 @@ def test_a_proposal_waiting_across_a_reset_is_still_decided_and_refused():
     assert decision.output == ZERO
 
 
-def test_shutdown_decides_a_waiting_proposal():
+def test_shutdown_decides_a_waiting_proposal_and_leaves_the_state_at_zero():
     gate = pending_gate()
     waiting = gate.state.pending.proposal
-    (decision,) = core.shutdown(gate.state, gate.now).decisions
-    assert decision.proposal is waiting and decision.output == ZERO
+    end = gate.now + TICK
+    result = core.shutdown(gate.state, end)
+    running = Check('running', False, 'shutting down', 'running', Reason.SHUTDOWN)
+    assert result.decisions == (Decision(end, 'shutdown', Verdict.ESTOP, (Reason.SHUTDOWN,),
+                                         (running,), waiting, None, ZERO),)
+    state = result.state
+    assert (state.output, state.output_t, state.verdict, state.pending) == (
+        ZERO, end, Verdict.ESTOP, None)
 
 
 # ---------------------------------------------------------------- validity
@@ -383,7 +390,16 @@ def test_a_late_meta_fails_even_where_the_confidence_is_optional():
     gate.now += WAIT + TICK / 2
     decision = gate.decide(Meta(stamp, CONFIDENT))
     assert decision.reasons == (Reason.CONFIDENCE_UNKNOWN,)
-    assert decision.meta.error.startswith('late') and decision.meta.confidence == CONFIDENT
+    assert decision.meta.error == 'late: arrived after confidence.pairing_wait'
+    assert decision.meta.confidence == CONFIDENT
+
+
+def test_a_late_malformed_meta_keeps_both_errors():
+    gate = pending_gate()
+    stamp = gate.state.pending.proposal.stamp
+    gate.now += WAIT + TICK / 2
+    decision = gate.decide(Meta(stamp, CONFIDENT, error='malformed: x'))
+    assert decision.meta.error == 'late: arrived after confidence.pairing_wait; malformed: x'
 
 
 @pytest.mark.parametrize('after, late', [(WAIT, False), (WAIT + TICK / 2, True)])
@@ -754,6 +770,17 @@ def test_a_silent_estop_heartbeat_latches_and_the_reset_waits_for_fresh_messages
     assert gate.decisions[-1].verdict is Verdict.APPROVE
 
 
+def test_the_estop_heartbeat_restarts_from_a_backwards_clock_step():
+    # Its last message cannot be dated on the new clock: the silence counts from the step.
+    gate = Gate({'estop.heartbeat_timeout': HEARTBEAT})
+    with_heartbeat(gate, 12)
+    gate.feed(Estop(False))
+    gate.decide(Tick(), dt=-1.0)
+    jumped = gate.now
+    late = [d for d in gate.cycles(4, 0.5) if d.t - jumped > HEARTBEAT]
+    assert late and Reason.ESTOP_HEARTBEAT_LOST in late[0].reasons
+
+
 def test_an_estop_pressed_while_unknown_latches():
     gate = Gate({'estop.required': True})
     gate.advance()
@@ -786,6 +813,7 @@ def test_a_clock_stall_gives_zero_at_once_not_a_ramp():
     gate.advance()
     decision = gate.decide(ClockStall())
     assert (decision.verdict, decision.output) == (Verdict.FALLBACK, ZERO)
+    assert decision.trigger == 'clock_stall'
 
 
 @pytest.mark.parametrize('late, overrun', [(4 * TICK, False), (5 * TICK, True)])
@@ -817,6 +845,48 @@ def test_a_backwards_clock_revokes_authority_and_forgets_history():
     assert decision.reasons == (Reason.HYSTERESIS,)
 
 
+def test_after_a_backwards_clock_nothing_received_before_it_is_used():
+    gate = driving(params=PAIRING)
+    gate.advance()
+    stamp = gate.now
+    gate.feed(Meta(stamp, CONFIDENT))  # waiting for its command
+    jump = gate.decide(Tick(), dt=-1.0)
+    assert jump.proposal is None and jump.meta is None
+    assert Reason.NO_PROPOSAL in jump.reasons
+    assert diagnostics.age(gate.now, gate.state.latest_received) == 'never'
+    # The meta no longer pairs: a command with its stamp waits for one.
+    gate.advance()
+    assert gate.feed(Proposal(0.4, 0.0, stamp)).decisions == ()
+
+
+def test_after_a_backwards_clock_authority_returns_no_sooner_than_min_dwell_after_it():
+    gate = driving(params={'confidence.min_dwell': 8 * TICK, 'confidence.recover_count': 1})
+    gate.decide(Tick(), dt=-1.0)
+    jumped = gate.now
+    approved = next(d for d in gate.cycles(6, 0.5) if d.verdict is Verdict.APPROVE)
+    assert approved.t - jumped >= 8 * TICK
+
+
+def test_a_backwards_clock_keeps_held_sensor_faults():
+    gate = driving()
+    gate.state = core.evolve(gate.state, sensors=core.evolve(
+        gate.state.sensors, stuck_held=(0.0, 0.0, 0.0, 0.0, 0.0),
+        tracking_held=(0.0, 0.0, 0.0, 0.0, 0.0)))
+    gate.decide(Tick(), dt=-1.0)
+    # They clear on a changed sample, not on time: still there for the operator to release.
+    reply = gate.feed(Reset()).reply
+    assert reply == (True, 'released the held ODOM_STUCK, TRACKING_ERROR: the checks are '
+                           're-armed')
+
+
+def test_a_refused_older_proposal_does_not_lower_the_order_reference():
+    gate = driving()
+    newest = gate.state.decided_stamp
+    for stamp in (newest - 3 * TICK, newest - TICK):
+        gate.feed(Meta(stamp, CONFIDENT))
+        assert Reason.STAMP_NOT_INCREASING in gate.decide(Proposal(0.5, 0.0, stamp)).reasons
+
+
 def test_a_backwards_clock_before_any_approval_still_makes_authority_wait():
     # The jump itself revokes, not only the failing decision after it (which
     # revokes only authority once granted): no stored time is comparable any more.
@@ -841,8 +911,10 @@ def test_internal_error_falls_back_and_revokes_authority():
     gate.advance()
     result = core.internal_error(gate.state, gate.now, gate.cfg, 'tick', 'boom')
     (decision,) = result.decisions
-    assert decision.verdict is Verdict.FALLBACK
+    assert decision.verdict is Verdict.FALLBACK and decision.trigger == 'tick'
     assert decision.reasons == (Reason.INTERNAL_ERROR,)
+    assert decision.checks == (Check('internal', False, 'boom', 'no exception',
+                                     Reason.INTERNAL_ERROR),)
     assert 0.0 <= decision.output.v < 0.8
     assert decision.output.w * 0.8 == pytest.approx(decision.output.v * 0.5)
     gate.state = result.state

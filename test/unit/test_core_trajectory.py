@@ -323,8 +323,43 @@ def test_a_plan_waiting_for_its_meta_is_superseded_by_the_next_plan():
     drive.now += 0.01
     (refused,) = drive.step(curved(drive.now))
     assert refused.trigger == 'superseded' and refused.reasons == (Reason.SUPERSEDED,)
-    assert refused.checks[0].value == stamp and refused.proposal is None
+    assert refused.checks[0].value == stamp and refused.checks[0].limit == drive.now
+    assert refused.proposal is None
     drive.now += 0.01
     assert drive.step(Meta(stamp, 0.9)) == ()
     (decision,) = drive.step(Meta(drive.now - 0.01, 0.9))
     assert decision.trigger == 'plan' and decision.verdict is Verdict.APPROVE
+
+
+def test_a_plan_whose_meta_came_first_is_judged_with_it():
+    drive = Drive(WITH_META)
+    drive.step(Meta(drive.now, 0.1))
+    (decision,) = drive.step(curved(drive.now))
+    assert decision.trigger == 'plan' and Reason.LOW_CONFIDENCE in decision.reasons
+    assert decision.meta.confidence == 0.1
+
+
+def test_shutdown_names_no_proposal_for_a_waiting_plan():
+    drive = Drive(WITH_META)
+    drive.step(curved(drive.now))
+    (decision,) = core.shutdown(drive.state, drive.now).decisions
+    assert decision.proposal is None and decision.output.v == 0.0
+
+
+def test_a_refused_older_plan_does_not_lower_the_order_reference():
+    drive = Drive()
+    newest = drive.now
+    drive.step(curved(newest))
+    drive.run(0.25)
+    for stamp in (newest - 0.3, newest - 0.1):
+        (decision,) = drive.step(curved(stamp))
+        assert Reason.STAMP_NOT_INCREASING in decision.reasons
+
+
+def test_after_a_backwards_clock_the_plan_from_before_is_not_followed():
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    drive.now -= 1.0
+    (jump,) = drive.step(Tick())
+    assert Reason.CLOCK_JUMP_BACK in jump.reasons and Reason.NO_PROPOSAL in jump.reasons

@@ -426,3 +426,11 @@ def test_the_first_stuck_fallback_ramps_from_the_last_output_not_the_frozen_spee
     before = decisions[decisions.index(first) - 1]
     assert before.verdict is Verdict.APPROVE and before.output.v == 0.5
     assert first.output.v == pytest.approx(0.5 - CFG.fallback.decel * TICK)
+
+
+def test_a_reset_releases_both_held_faults_and_restarts_both_timers():
+    held = SensorState(stuck_held=(0.0, 0.0, 1.0, 0.0), tracking_held=(0.5, 0.0),
+                       moving_cmd_since=1.0, tracking_bad_since=2.0)
+    rearmed = sensors.rearm(held)
+    assert (rearmed.stuck_held, rearmed.tracking_held) == (None, None)
+    assert (rearmed.moving_cmd_since, rearmed.tracking_bad_since) == (None, None)
