@@ -859,6 +859,18 @@ def test_after_a_backwards_clock_nothing_received_before_it_is_used():
     assert gate.feed(Proposal(0.4, 0.0, stamp)).decisions == ()
 
 
+def test_the_decision_a_backwards_clock_gives_brakes_over_no_time_from_before_it():
+    # The time since the last output cannot be measured across the jump: the
+    # fallback it gives holds the output, and the ticks after it ramp down.
+    gate = driving(0.8)
+    before = gate.output
+    for _ in range(8):  # time passes with no output: odometry only
+        gate.advance()
+    jump = gate.decide(Odom(0.8, 0.0, gate.x, 0.0, gate.now - 0.1), dt=-0.1)
+    assert jump.verdict is Verdict.FALLBACK and jump.output == before
+    assert gate.tick(TICK).output.v < before.v
+
+
 def test_after_a_backwards_clock_authority_returns_no_sooner_than_min_dwell_after_it():
     gate = driving(params={'confidence.min_dwell': 8 * TICK, 'confidence.recover_count': 1})
     gate.decide(Tick(), dt=-1.0)
