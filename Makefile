@@ -141,8 +141,10 @@ bench: venv interfaces
 	fi; $(PY) -m safety_gate.kit.bench $(BENCH_ARGS)
 
 fuzz: venv
-	$(PY) -m safety_gate.kit.world.fuzz --steps 2000000 && SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 \
-		SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q test/unit/test_properties.py \
+	$(PY) -m safety_gate.kit.world.fuzz --steps 2000000 && \
+		$(PY) -m safety_gate.kit.world.fuzz --steps 2000000 --mode trajectory && \
+		SAFETY_GATE_HYPOTHESIS_EXAMPLES=1000 SAFETY_GATE_FLOOD_SECONDS=60 $(PY) -m pytest -q \
+		test/unit/test_properties.py test/unit/test_properties_trajectory.py \
 		test/unit/test_replay_roundtrip.py test/unit/test_fuzz_meta.py \
 		test/node/test_fuzz_messages.py test/faults/test_faults_flood.py
 
