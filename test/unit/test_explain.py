@@ -30,3 +30,9 @@ def test_a_check_without_a_sentence_still_gives_value_and_limit():
 def test_a_latch_is_given_by_its_code():
     latched = Decision(0.0, 'tick', Verdict.ESTOP, (Reason.ESTOP,), (), None, None, ZERO)
     assert explain(latched) == 'ESTOP'
+
+
+def test_a_held_check_says_what_releases_it():
+    text = explain(decision(Check('odom.stuck', False, 'held', 'odometry changes',
+                                  Reason.ODOM_STUCK)))
+    assert text == 'ODOM_STUCK (held until odometry changes)'
