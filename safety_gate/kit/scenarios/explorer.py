@@ -7,8 +7,7 @@ JavaScript over the SVG the report already draws (``report.plot``): it zooms
 the time axis (wheel, or drag a range; double-click or the button resets),
 shows the time and each line's value under the cursor, and on a click the
 decision record in force at that time. No plotting library: plotly.js alone
-would be larger than a whole 30-scenario report (docs/scenarios.md, "The
-report").
+is four times the demo's whole page (docs/scenarios.md, "The HTML page").
 
 The decisions are embedded once per plot, compactly: each distinct check
 (name, limit, reason) and each distinct proposal is written once and
