@@ -253,12 +253,16 @@ def test_without_a_fault_the_sample_is_an_approval_mid_run(tmp_path):
                     reason="Debian's chromium is not installed (apt-get install chromium); "
                     'it opens a report to check that the page script runs')
 def test_the_page_script_runs_in_a_browser(tmp_path):
-    paths = report.write(results(tmp_path), INFO, tmp_path)
+    planned = record(correct_gate, confidence=low_confidence)  # a trajectory run's stacked plot
+    planned.poses = [PoseSample(T0 + k / 10, 0.06 * k, 0.0, 0.0) for k in range(60)]
+    planned.plans = [PlanSample(T0 + 1.0, T0 + 1.0, [(k / 10, 0.06 * k, 0.0) for k in range(20)])]
+    found = results(tmp_path) + [result(tmp_path, [LOW_CONFIDENCE], planned, 'planned')]
+    paths = report.write(found, INFO, tmp_path)
     dom = subprocess.run(
         ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--dump-dom',
          Path(paths.html).resolve().as_uri()],
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert 'data-interactive="ready"' in dom
     assert '<div id="hover"' in dom
-    assert dom.count('class="plot-tools"') == 3 and dom.count('<pre class="decision">') == 3
+    assert dom.count('class="plot-tools"') == 4 and dom.count('<pre class="decision">') == 4
     assert 'class="xtick"' in dom  # the time ticks written again by the script

@@ -127,7 +127,9 @@ SCRIPT = r"""
   function record(data, i) {
     var row = {}, out = {};
     data.fields.forEach(function (name, k) { row[name] = data.decisions[i][k]; });
-    ['seq', 't', 'trigger', 'verdict', 'reasons'].forEach(function (k) { out[k] = row[k]; });
+    out.seq = row.seq;
+    out.script_time = row.t;
+    ['trigger', 'verdict', 'reasons'].forEach(function (k) { out[k] = row[k]; });
     out.checks = row.checks.map(function (c) {
       var def = data.checks[c[0]];
       return {name: def[0], ok: c[1] === 1, value: c[2], limit: def[1], reason: def[2]};
@@ -190,7 +192,7 @@ SCRIPT = r"""
     tools.appendChild(reset);
     tools.appendChild(document.createTextNode(
       'wheel or drag: zoom the time axis · hover: values · click: the decision in force'));
-    box.insertBefore(tools, svg);
+    box.insertBefore(tools, box.firstChild);  // a trajectory run's plot is nested
     var shown = document.createElement('pre');
     shown.className = 'decision';
     shown.textContent = 'Click the plot to see the decision record in force at that time.';
