@@ -18,9 +18,10 @@ from safety_gate.kit.scenarios.metrics import counted_span, first_intervention, 
 from safety_gate.kit.scenarios.recording import DecisionSample, Recording
 from safety_gate.trace_record import record_checks
 
-# What each verdict did with the proposal, completing "... checks failed, so ...".
+# What each verdict does with the proposal, completing "FALLBACK means ...". A
+# latch (ESTOP) or a superseded proposal has no failing check of its own.
 _EFFECT = {
-    'FALLBACK': 'the gate did not pass the proposal and published its fallback, which '
+    'FALLBACK': 'the gate does not pass the proposal but publishes its fallback, which '
                 'slows down from the last output',
     'ESTOP': 'the output is zero',
 }
@@ -66,8 +67,8 @@ def sentences(sample: DecisionSample, t0: float) -> List[str]:
         out.append(f'All {len(checks)} checks passed, so the proposal went through' + (
             f', rate-limited ({", ".join(clamps)}).' if clamps else '.'))
     else:
-        out.append(f'{len(failed)} of its {len(checks)} checks failed, so '
-                   f'{_EFFECT[record["verdict"]]}. Its reasons:')
+        out.append(f'{len(failed)} of its {len(checks)} checks failed; {record["verdict"]} '
+                   f'means {_EFFECT[record["verdict"]]}. Its reasons:')
         out += [f'{text}.' for text in explain.sentences(
             [Reason(r) for r in record['reasons']], checks)]
     proposal = record.get('proposal')
