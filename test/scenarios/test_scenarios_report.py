@@ -3,12 +3,14 @@
 """The scenario report from synthetic results: tables, plots, JSON, before/after (no ROS).
 
 One test opens a report in a real browser (Debian's ``chromium``, headless) to
-see the page's script run; it skips where chromium is not installed.
+see the page's script run and answer a user's hover, click and drag; it skips
+where chromium is not installed, under CI=true too: the Makefile installs only
+from PyPI.
 """
 
+import html
 import json
 import math
-from pathlib import Path
 import re
 import shutil
 import subprocess
@@ -249,6 +251,30 @@ def test_without_a_fault_the_sample_is_an_approval_mid_run(tmp_path):
         'All 1 checks passed, so the proposal went through.')
 
 
+# Appended to a copy of the page, after its own script: hover, click and drag over the first
+# plot as a user would, and leave what the page showed in attributes of <body> for --dump-dom.
+USER = """<script>
+var svg = document.querySelector('svg.timeplot'), d = svg.dataset;
+function at(t) {
+  var p = svg.createSVGPoint();
+  p.x = +d.x0 + (t - d.t0) / (d.t1 - d.t0) * (d.x1 - d.x0);
+  p.y = +d.top + 100;
+  p = p.matrixTransform(svg.getScreenCTM());
+  return {clientX: p.x, clientY: p.y, bubbles: true};
+}
+function act(kind, t) { svg.dispatchEvent(new MouseEvent(kind, at(t))); }
+act('mousemove', 2.51);
+document.body.setAttribute('data-hover', document.getElementById('hover').textContent);
+act('mousedown', 2.51);
+act('mouseup', 2.51);
+document.body.setAttribute('data-clicked', document.querySelector('pre.decision').textContent);
+act('mousedown', 2.0);
+act('mousemove', 3.0);
+act('mouseup', 3.0);
+document.body.setAttribute('data-zoomed', svg.querySelector('g.tz').getAttribute('transform'));
+</script></body>"""
+
+
 @pytest.mark.skipif(shutil.which('chromium') is None,
                     reason="Debian's chromium is not installed (apt-get install chromium); "
                     'it opens a report to check that the page script runs')
@@ -257,12 +283,30 @@ def test_the_page_script_runs_in_a_browser(tmp_path):
     planned.poses = [PoseSample(T0 + k / 10, 0.06 * k, 0.0, 0.0) for k in range(60)]
     planned.plans = [PlanSample(T0 + 1.0, T0 + 1.0, [(k / 10, 0.06 * k, 0.0) for k in range(20)])]
     found = results(tmp_path) + [result(tmp_path, [LOW_CONFIDENCE], planned, 'planned')]
-    paths = report.write(found, INFO, tmp_path)
+    page = report.write(found, INFO, tmp_path).html
+    used = tmp_path / 'used.html'
+    used.write_text(page.read_text().replace('</body>', USER))
     dom = subprocess.run(
         ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--dump-dom',
-         Path(paths.html).resolve().as_uri()],
+         used.resolve().as_uri()],
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert 'data-interactive="ready"' in dom
     assert '<div id="hover"' in dom
     assert dom.count('class="plot-tools"') == 4 and dom.count('<pre class="decision">') == 4
-    assert 'class="xtick"' in dom  # the time ticks written again by the script
+
+    def shown(name):
+        return html.unescape(re.search(f'{name}="([^"]*)"', dom).group(1))
+    hover = shown('data-hover').splitlines()
+    assert hover[0] == 't = 2.510 s'
+    assert hover[1].startswith('speed v (m/s): proposed 0.60, actual ')
+    assert 'confidence: confidence 0.30' in hover
+    assert hover[-1] == 'decision 150: FALLBACK LOW_CONFIDENCE'
+    clicked = shown('data-clicked')
+    assert clicked.startswith('Decision in force at 2.510 s (script time):')
+    seen = json.loads(clicked.split('\n', 1)[1])  # the decision at 2.50 s
+    assert (seen['seq'], seen['verdict'], seen['reasons']) == (150, 'FALLBACK', ['LOW_CONFIDENCE'])
+    assert {'name': 'confidence', 'ok': False, 'value': 0.3, 'limit': 0.5,
+            'reason': 'LOW_CONFIDENCE'} in seen['checks']
+    # Dragged from 2 to 3 s: the 6.7 s drawn now fill the plot's width.
+    scale = float(re.search(r'scale\(([\d.]+),1\)', shown('data-zoomed')).group(1))
+    assert scale == pytest.approx(6.7, rel=0.01)
