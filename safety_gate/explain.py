@@ -1,16 +1,17 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Say why a decision is not APPROVE, in sentences, for the node's log lines.
+"""Say why a decision is not APPROVE, in sentences, for the node's log lines and the reports.
 
 The trace keeps each check's structured value and limit; a person reading the
-log gets them as words. A check this table does not know is still named with
-its value and limit, so a new check is never silent.
+log, or a scenario report's sample decision, gets them as words. A check this
+table does not know is still named with its value and limit, so a new check is
+never silent.
 """
 
 import math
-from typing import Any, Dict
+from typing import Any, Dict, List, Sequence
 
-from safety_gate.decision import Check, Decision
+from safety_gate.decision import Check, Decision, Reason
 
 
 def _num(value: Any) -> str:
@@ -70,19 +71,26 @@ def sentence(check: Check) -> str:
     """Return ``REASON (what the check found)`` for one failing check."""
     if check.name == 'hysteresis':
         text = _hysteresis(check.value, check.limit)
+    elif check.value == 'held':  # a sensor check held failing until its limit holds
+        text = f'held until {check.limit}'
     else:
         template = _SENTENCES.get(check.name, check.name + ' is {v}, limit {lim}')
         text = template.format(v=_pair(check.value), lim=_pair(check.limit))
     return f'{check.reason.value} ({text})'
 
 
-def explain(decision: Decision) -> str:
-    """Return every reason of a decision as a sentence, joined by semicolons.
+def sentences(reasons: Sequence[Reason], checks: Sequence[Check]) -> List[str]:
+    """Return one sentence per reason, from its first failing check.
 
     A reason without a failing check (a latch) is given by its code alone.
     """
     parts = []
-    for reason in decision.reasons:
-        check = next((c for c in decision.checks if c.reason is reason and not c.ok), None)
+    for reason in reasons:
+        check = next((c for c in checks if c.reason is reason and not c.ok), None)
         parts.append(reason.value if check is None else sentence(check))
-    return '; '.join(parts)
+    return parts
+
+
+def explain(decision: Decision) -> str:
+    """Return every reason of a decision as a sentence, joined by semicolons."""
+    return '; '.join(sentences(decision.reasons, decision.checks))

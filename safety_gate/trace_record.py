@@ -154,6 +154,12 @@ def _check(check: Check) -> Dict[str, Any]:
             'reason': check.reason.value}
 
 
+def record_checks(record: Dict[str, Any]) -> List[Check]:
+    """Return the checks of a decision record, read back as the core made them."""
+    return [Check(c['name'], c['ok'], c['value'], c['limit'], Reason(c['reason']))
+            for c in record['checks']]
+
+
 def _proposal(decision: Decision) -> Optional[Dict[str, Any]]:
     proposal, meta = decision.proposal, decision.meta
     if proposal is None:

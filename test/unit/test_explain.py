@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Log lines say why in sentences, not dicts (no ROS)."""
 
+import json
+
 from safety_gate.decision import Check, Decision, Reason, Verdict, ZERO
-from safety_gate.explain import explain
+from safety_gate.explain import explain, sentences
+from safety_gate.trace_record import decision_to_dict, record_checks
 
 
 def decision(*checks):
@@ -30,3 +33,20 @@ def test_a_check_without_a_sentence_still_gives_value_and_limit():
 def test_a_latch_is_given_by_its_code():
     latched = Decision(0.0, 'tick', Verdict.ESTOP, (Reason.ESTOP,), (), None, None, ZERO)
     assert explain(latched) == 'ESTOP'
+
+
+def test_a_held_check_says_what_releases_it():
+    text = explain(decision(Check('odom.stuck', False, 'held', 'odometry changes',
+                                  Reason.ODOM_STUCK)))
+    assert text == 'ODOM_STUCK (held until odometry changes)'
+
+
+def test_a_record_read_back_explains_as_its_decision():
+    made = Decision(0.0, 'proposal', Verdict.FALLBACK, (Reason.LOW_CONFIDENCE,), (
+        Check('proposal.age', True, 0.02, 0.3, Reason.PROPOSAL_STALE),
+        Check('confidence', False, 0.3, 0.5, Reason.LOW_CONFIDENCE)), None, None, ZERO)
+    record = json.loads(json.dumps(decision_to_dict(made, 7, [], 0.0, 1.0, 'ab')))
+    checks = record_checks(record)
+    assert checks == list(made.checks)
+    assert sentences([Reason(r) for r in record['reasons']], checks) == [
+        'LOW_CONFIDENCE (confidence 0.3 is below 0.5)']

@@ -39,8 +39,8 @@ def timeline(rec: Recording) -> List[str]:
             last = key
             lines.append((d.t, f'  {d.t - rec.t0:6.2f} s  {d.verdict:8s} '
                                f'{" ".join(d.reasons) or "-":36s} out v={d.v:+.2f} w={d.w:+.2f}'))
-    for t, text in report.operator_lines(rec):
-        lines.append((rec.t0 + t, f'  {t:6.2f} s  operator: {text}'))
+    for o in report.operator_lines(rec):
+        lines.append((rec.t0 + o.t, f'  {o.t:6.2f} s  operator: {o.text}'))
     return [text for _, text in sorted(lines, key=lambda item: item[0])]
 
 

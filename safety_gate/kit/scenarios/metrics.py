@@ -199,11 +199,25 @@ def intervened_time(decisions: Sequence[DecisionSample], start: float, end: floa
     return total
 
 
+def counted_span(decisions: Sequence[DecisionSample], start: float,
+                 end: float) -> List[DecisionSample]:
+    """Return the decisions that count for a fault window [start, end].
+
+    Those from :data:`CLOCK_SKEW_S` before it to :data:`DETECT_SPAN_S` after it.
+    """
+    return [d for d in decisions if start - CLOCK_SKEW_S <= d.t <= end + DETECT_SPAN_S]
+
+
+def first_intervention(span: Sequence[DecisionSample]) -> Optional[DecisionSample]:
+    """Return the first intervention of a window's :func:`counted_span`: its reaction."""
+    return next((d for d in span if _intervening(d)), None)
+
+
 def _window_metrics(window: Window, rec: Recording) -> WindowMetrics:
     decisions = rec.decisions
     start, end = window.start, window.end
-    span = [d for d in decisions if start - CLOCK_SKEW_S <= d.t <= end + DETECT_SPAN_S]
-    first = next((d for d in span if _intervening(d)), None)
+    span = counted_span(decisions, start, end)
+    first = first_intervention(span)
     reaction = None if first is None else max(0.0, first.t - start)
     reasons = sorted({r for d in span if _intervening(d) for r in d.reasons})
     still = next((s for s in rec.truth if s.t >= start and abs(s.v) <= STANDSTILL_V

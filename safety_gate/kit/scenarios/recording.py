@@ -18,11 +18,17 @@ their stamps are under test; so are the runner's own actions. Resolution: one
 from dataclasses import asdict, dataclass, field
 import json
 from pathlib import Path
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from safety_gate.trace_format import WRITER_FIELDS
 
 # A stamp mapped onto the run clock may lead the recorder's own reading of it
 # by this much (a recorder that fell behind); clock resets must be larger.
 MAX_LEAD_S = 2.0
+# What a recording leaves out of a decision record: the input events (replay
+# material, most of a trajectory-mode record) and the trace writer's chain
+# members. The trace keeps both.
+DROPPED_RECORD_FIELDS = ('events',) + WRITER_FIELDS
 
 
 class Sample(NamedTuple):
@@ -72,13 +78,36 @@ class PlanSample(NamedTuple):
 
 
 class DecisionSample(NamedTuple):
-    """The part of a decision record the metrics use."""
+    """A decision at run time ``t``: what the metrics use, and the record for the report.
+
+    ``record`` is the decision record as the gate published it, less
+    :data:`DROPPED_RECORD_FIELDS`; None in recordings made without it.
+    """
 
     t: float
     verdict: str
     reasons: List[str]
     v: float
     w: float
+    record: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def of(cls, t: float, record: Dict[str, Any]) -> 'DecisionSample':
+        """Return the sample of a record the gate published, its time ``t`` on the run clock."""
+        output = record['output']
+        kept = {key: value for key, value in record.items() if key not in DROPPED_RECORD_FIELDS}
+        return cls(t, record['verdict'], list(record['reasons']), float(output['v']),
+                   float(output['w']), kept)
+
+    @property
+    def confidence(self) -> Optional[float]:
+        """Return the confidence the gate held to its threshold; None if it judged none.
+
+        That is the value of the record's ``confidence`` check, present in both
+        modes whenever the paired meta carried a confidence.
+        """
+        checks = self.record['checks'] if self.record else ()
+        return next((float(c['value']) for c in checks if c['name'] == 'confidence'), None)
 
 
 @dataclass

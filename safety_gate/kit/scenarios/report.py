@@ -15,8 +15,9 @@ import json
 import math
 from pathlib import Path
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from safety_gate.kit.scenarios import explorer, sample_decision
 from safety_gate.kit.scenarios.metrics import Metrics
 from safety_gate.kit.scenarios.model import EXPOSURE_MEANING, SEVERITY_MEANING
 from safety_gate.kit.scenarios.path_plot import path_plot
@@ -27,7 +28,7 @@ COLUMNS = ('scenario', 'S', 'E', 'result', 'unsafe', 'reaction s', 'standstill s
 _GAP_S = 0.25  # no message for this long (s) breaks a plotted line
 _COLORS = {'proposal': '#7f7f7f', 'output': '#1f77b4', 'actual': '#2ca02c',
            'odom': '#ff7f0e', 'FALLBACK': '#fdd49e', 'ESTOP': '#fcae91', 'fault': '#9467bd',
-           'limit': '#d62728'}
+           'limit': '#d62728', 'confidence': '#17becf', 'operator': '#222222'}
 
 
 @dataclass
@@ -201,10 +202,20 @@ class _Panel:
         y0, y1 = self.y_range
         return self.top + self.height - (value - y0) / (y1 - y0) * self.height
 
+    def zoomed(self, parts: Sequence[str]) -> str:
+        """Return ``parts`` clipped to the panel, in a group the page's script zooms in time.
+
+        The clip sits outside the zoomed group: a clip path is drawn in the user
+        space of the element it clips, so inside it would be zoomed too.
+        """
+        return (f'<clipPath id="{self.clip}"><rect x="{self.left}" y="{self.top}" '
+                f'width="{self.width}" height="{self.height}"/></clipPath>'
+                f'<g clip-path="url(#{self.clip})"><g class="tz">{"".join(parts)}</g></g>')
+
 
 def _polyline(panel: _Panel, points: Sequence[Tuple[float, float]], color: str,
-              width: float = 1.5, dash: str = '', step: bool = False) -> str:
-    """Return SVG polylines through the finite points.
+              width: float = 1.5, dash: str = '', step: bool = False, series: str = '') -> str:
+    """Return SVG polylines through the finite points, ``series`` naming them for the page.
 
     A non-finite value, or silence longer than :data:`_GAP_S`, breaks the line,
     so a silent planner or a dead gate shows as a gap, not as a ramp.
@@ -225,8 +236,8 @@ def _polyline(panel: _Panel, points: Sequence[Tuple[float, float]], color: str,
         previous = value
     parts.append(current)
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ''
-    return ''.join(f'<polyline points="{" ".join(p)}" fill="none" stroke="{color}" '
-                   f'stroke-width="{width}"{dash_attr} clip-path="url(#{panel.clip})"/>'
+    return ''.join(f'<polyline data-series="{series}" points="{" ".join(p)}" fill="none" '
+                   f'stroke="{color}" stroke-width="{width}"{dash_attr}/>'
                    for p in parts if len(p) > 1)
 
 
@@ -264,12 +275,55 @@ def _ticks(low: float, high: float, target: int = 6) -> List[float]:
     return [first + i * step for i in range(int((high - first) / step) + 1)]
 
 
+def _hline(panel: _Panel, value: float, color: str, dash: str = '', css: str = '') -> str:
+    """Return a horizontal line across ``panel`` at ``value`` (``css``: its class)."""
+    yy = panel.y(value)
+    extra = (f' stroke-dasharray="{dash}"' if dash else '') + (
+        f' class="{css}" data-value="{value:g}"' if css else '')
+    return (f'<line x1="{panel.left}" y1="{yy:.1f}" x2="{panel.left + panel.width}" '
+            f'y2="{yy:.1f}" stroke="{color}"{extra}/>')
+
+
+def _grid(panel: _Panel) -> List[str]:
+    """Return a value panel's horizontal grid lines."""
+    return [_hline(panel, tick, '#e6e6e6') for tick in _ticks(*panel.y_range, target=4)]
+
+
+def _frame(panel: _Panel, label: str, t_range: Tuple[float, float]) -> str:
+    """Return a value panel's y tick labels, frame, y label and time tick labels."""
+    parts = [f'<text x="{panel.left - 6}" y="{panel.y(tick) + 4:.1f}" text-anchor="end">'
+             f'{tick:g}</text>' for tick in _ticks(*panel.y_range, target=4)]
+    parts.append(f'<rect x="{panel.left}" y="{panel.top}" width="{panel.width}" '
+                 f'height="{panel.height}" fill="none" stroke="#444"/>'
+                 f'<text transform="translate({panel.left - 50},'
+                 f'{panel.top + panel.height / 2}) rotate(-90)" text-anchor="middle">'
+                 f'{label}</text>')
+    # The page's script writes these again for the time range zoomed to.
+    parts += [f'<text class="xtick" x="{panel.x(tick):.1f}" y="{panel.top + panel.height + 13}" '
+              f'text-anchor="middle">{tick:g}</text>' for tick in _ticks(*t_range, target=10)]
+    return ''.join(parts)
+
+
+def _panel_group(panel: _Panel, label: str, unit: str, body: str) -> str:
+    """Return a value panel as a group carrying the mapping the page's hover inverts."""
+    y0, y1 = panel.y_range
+    return (f'<g class="panel" data-label="{label}" data-unit="{unit}" data-y0="{y0:g}" '
+            f'data-y1="{y1:g}" data-top="{panel.top:g}" data-height="{panel.height:g}">'
+            f'{body}</g>')
+
+
 def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
          duration: float, name: str = 'plot') -> str:
-    """Return an SVG plot of one run: speed and yaw rate panels and the reason timeline.
+    """Return an SVG plot of one run: speed, yaw rate and confidence panels, the reasons.
 
     Times are script seconds (0 = the planner's first proposal). Shaded:
-    FALLBACK (amber) and ESTOP (red) verdicts; purple bars: fault windows.
+    FALLBACK (amber) and ESTOP (red) verdicts; purple bars: fault windows;
+    black vertical marks: the operator's e-stop and resets. The confidence
+    panel, against ``limits['confidence']`` and ``limits['recover']``, is
+    drawn when a decision judged a confidence. The root element carries the
+    time mapping (``data-t0``, ``data-t1``, ``data-x0``, ``data-x1``) that the
+    HTML page's script zooms and inverts, and the vertical extent of the
+    panels (``data-top``, ``data-bottom``).
     """
     t0 = rec.t0
     t_range = (-0.5, duration + 0.2)
@@ -281,12 +335,15 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
         for r in d.reasons:
             if r not in reason_rows and d.t >= t0 + t_range[0]:
                 reason_rows.append(r)
+    confidence = [(d.t - t0, math.nan if d.confidence is None else d.confidence)
+                  for d in decisions]
+    judged = any(math.isfinite(c) for _, c in confidence)
     width, left, right = 980, 150, 20
     plot_w = width - left - right
-    panel_h, gap, fault_h, row_h = 150, 34, 18, 14
+    panel_h, gap, fault_h, row_h, confidence_h = 150, 34, 18, 14, 70
     top = 40
     svg: List[str] = []
-    fault_panel = _Panel(left, top, plot_w, fault_h, t_range)
+    fault_panel = _Panel(left, top, plot_w, fault_h, t_range, clip=f'{name}-clipf')
     panels = []
     y = top + fault_h + 6
     for label, index, limit, unit in (('speed v', 1, limits['speed'], 'm/s'),
@@ -296,16 +353,28 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
         panels.append((_Panel(left, y, plot_w, panel_h, t_range, _y_range(values, limit),
                               f'{name}-clip{index}'), label, index, limit, unit))
         y += panel_h + gap
-    reasons_panel = _Panel(left, y, plot_w, max(row_h, row_h * len(reason_rows)), t_range)
+    confidence_panel = None
+    if judged:
+        confidence_panel = _Panel(left, y, plot_w, confidence_h, t_range, (-0.05, 1.05),
+                                  f'{name}-clipc')
+        y += confidence_h + gap
+    reasons_panel = _Panel(left, y, plot_w, max(row_h, row_h * len(reason_rows)), t_range,
+                           clip=f'{name}-clipr')
     height = int(y + reasons_panel.height + 40)
+    whole = _Panel(left, top, plot_w, reasons_panel.top + reasons_panel.height - top, t_range,
+                   clip=f'{name}-clipo')
 
     svg.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-               f'width="{width}" height="{height}" font-family="sans-serif" font-size="11">')
+               f'width="{width}" height="{height}" font-family="sans-serif" font-size="11" '
+               f'class="timeplot" data-t0="{t_range[0]:g}" data-t1="{t_range[1]:g}" '
+               f'data-x0="{left}" data-x1="{left + plot_w}" data-top="{top}" '
+               f'data-bottom="{whole.top + whole.height:g}">')
     svg.append(f'<rect width="{width}" height="{height}" fill="white"/>')
-    # Legend.
+    # Legend. Odometry is dashed and drawn over the actual motion, which it
+    # matches whenever the vehicle reports truly: both stay visible.
     legend = [('proposed', _COLORS['proposal'], '4 3'), ('gate output', _COLORS['output'], ''),
               ('actual (vehicle)', _COLORS['actual'], ''),
-              ('odometry (as the gate saw it)', _COLORS['odom'], '2 2'),
+              ('odometry (as the gate saw it)', _COLORS['odom'], '3 3'),
               ('envelope limit', _COLORS['limit'], '6 3')]
     lx = 10
     for label, color, dash in legend:
@@ -321,98 +390,137 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
 
     # Fault windows strip.
     svg.append(f'<text x="{left - 6}" y="{top + 13}" text-anchor="end">faults</text>')
+    bars, labels = [], []
     for w in metrics.windows:
         x0 = fault_panel.x(max(t_range[0], w.start - t0))
         x1 = fault_panel.x(min(t_range[1], max(w.end - t0, w.start - t0 + 0.05)))
+        bars.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(2.0, x1 - x0):.1f}" '
+                    f'height="{fault_h}" fill="{_COLORS["fault"]}" opacity="0.45"/>')
         # Dark text on a light bar stays readable where a short window's label overflows.
-        svg.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(2.0, x1 - x0):.1f}" '
-                   f'height="{fault_h}" fill="{_COLORS["fault"]}" opacity="0.45"/>'
-                   f'<text x="{x0 + 3:.1f}" y="{top + 13}" fill="#3f007d">'
-                   f'{html.escape(w.kind)}</text>')
+        labels.append(f'<text x="{x0 + 3:.1f}" y="{top + 13}" fill="#3f007d" '
+                      f'data-t="{max(t_range[0], w.start - t0):g}" data-dx="3">'
+                      f'{html.escape(w.kind)}</text>')
+    svg.append(fault_panel.zoomed(bars) + ''.join(labels))
 
     for panel, label, index, limit, unit in panels:
-        svg.append(f'<clipPath id="{panel.clip}"><rect x="{panel.left}" y="{panel.top}" '
-                   f'width="{panel.width}" height="{panel.height}"/></clipPath>')
+        zoomable = _grid(panel)
         for start, end, verdict in spans:
             if verdict == 'APPROVE':
                 continue
             x0, x1 = panel.x(max(start, t_range[0])), panel.x(min(end, t_range[1]))
             if x1 > x0:
-                svg.append(f'<rect x="{x0:.1f}" y="{panel.top}" width="{x1 - x0:.1f}" '
-                           f'height="{panel.height}" fill="{_COLORS[verdict]}" '
-                           'opacity="0.7"/>')
+                zoomable.append(f'<rect x="{x0:.1f}" y="{panel.top}" width="{x1 - x0:.1f}" '
+                                f'height="{panel.height}" fill="{_COLORS[verdict]}" '
+                                'opacity="0.7"/>')
         for w in metrics.windows:
             x = panel.x(w.start - t0)
-            svg.append(f'<line x1="{x:.1f}" y1="{panel.top}" x2="{x:.1f}" '
-                       f'y2="{panel.top + panel.height}" stroke="{_COLORS["fault"]}" '
-                       'stroke-width="1" stroke-dasharray="2 2"/>')
-        for tick in _ticks(*panel.y_range, target=4):
-            yy = panel.y(tick)
-            svg.append(f'<line x1="{panel.left}" y1="{yy:.1f}" x2="{panel.left + panel.width}" '
-                       f'y2="{yy:.1f}" stroke="#e6e6e6"/><text x="{panel.left - 6}" '
-                       f'y="{yy + 4:.1f}" text-anchor="end">{tick:g}</text>')
+            zoomable.append(f'<line x1="{x:.1f}" y1="{panel.top}" x2="{x:.1f}" '
+                            f'y2="{panel.top + panel.height}" stroke="{_COLORS["fault"]}" '
+                            'stroke-width="1" stroke-dasharray="2 2"/>')
         for bound in (limit, -limit if index == 2 else -limits['reverse']):
             if panel.y_range[0] <= bound <= panel.y_range[1]:
-                yy = panel.y(bound)
-                svg.append(f'<line x1="{panel.left}" y1="{yy:.1f}" '
-                           f'x2="{panel.left + panel.width}" y2="{yy:.1f}" '
-                           f'stroke="{_COLORS["limit"]}" stroke-dasharray="6 3"/>')
-        svg.append(_polyline(panel, [(p.t - t0, p[index]) for p in rec.proposals],
-                             _COLORS['proposal'], 1.5, '4 3', step=True))
-        svg.append(_polyline(panel, [(s.t - t0, s[index]) for s in rec.odom],
-                             _COLORS['odom'], 1.0, '2 2'))
-        svg.append(_polyline(panel, [(s.t - t0, s[index]) for s in rec.truth],
-                             _COLORS['actual'], 2.0))
-        svg.append(_polyline(panel, [(o.t - t0, o[index]) for o in rec.outputs],
-                             _COLORS['output'], 1.5))
+                zoomable.append(_hline(panel, bound, _COLORS['limit'], '6 3'))
+        # The actual motion wide below the odometry, which is dashed on top of it.
+        zoomable += [
+            _polyline(panel, [(p.t - t0, p[index]) for p in rec.proposals],
+                      _COLORS['proposal'], 1.5, '4 3', step=True, series='proposed'),
+            _polyline(panel, [(s.t - t0, s[index]) for s in rec.truth], _COLORS['actual'],
+                      3.0, series='actual'),
+            _polyline(panel, [(o.t - t0, o[index]) for o in rec.outputs], _COLORS['output'],
+                      1.5, series='output'),
+            _polyline(panel, [(s.t - t0, s[index]) for s in rec.odom], _COLORS['odom'], 1.5,
+                      '3 3', series='odometry')]
+        body = [panel.zoomed(zoomable), _frame(panel, f'{label} ({unit})', t_range)]
         bad = sorted({round(p.t - t0, 1) for p in rec.proposals if not math.isfinite(p[index])})
         for t in bad:
-            svg.append(f'<text x="{panel.x(t):.1f}" y="{panel.top + 10}" text-anchor="middle" '
-                       f'fill="{_COLORS["limit"]}" font-weight="bold">×</text>')
+            body.append(f'<text x="{panel.x(t):.1f}" y="{panel.top + 10}" text-anchor="middle" '
+                        f'fill="{_COLORS["limit"]}" font-weight="bold" data-t="{t:g}">×</text>')
         if bad:
-            svg.append(f'<text x="{panel.x(bad[0]) + 6:.1f}" y="{panel.top + 10}" '
-                       f'fill="{_COLORS["limit"]}">non-finite proposal</text>')
-        svg.append(f'<rect x="{panel.left}" y="{panel.top}" width="{panel.width}" '
-                   f'height="{panel.height}" fill="none" stroke="#444"/>')
-        svg.append(f'<text transform="translate({panel.left - 50},'
-                   f'{panel.top + panel.height / 2}) rotate(-90)" text-anchor="middle">'
-                   f'{label} ({unit})</text>')
-        for tick in _ticks(*t_range, target=10):
-            svg.append(f'<text x="{panel.x(tick):.1f}" y="{panel.top + panel.height + 13}" '
-                       f'text-anchor="middle">{tick:g}</text>')
+            body.append(f'<text x="{panel.x(bad[0]) + 6:.1f}" y="{panel.top + 10}" '
+                        f'fill="{_COLORS["limit"]}" data-t="{bad[0]:g}" data-dx="6">'
+                        'non-finite proposal</text>')
+        svg.append(_panel_group(panel, label, unit, ''.join(body)))
 
-    # Reason timeline: one row per reason code, a bar wherever the decision in force has it.
-    svg.append(f'<text x="{reasons_panel.left}" y="{reasons_panel.top - 6}" '
-               f'font-weight="bold">reasons (decision in force)</text>')
-    for row, reason in enumerate(reason_rows):
-        yy = reasons_panel.top + row * row_h
-        svg.append(f'<text x="{left - 6}" y="{yy + 10}" text-anchor="end" font-size="9">'
-                   f'{reason}</text><line x1="{left}" y1="{yy + row_h - 0.5}" '
-                   f'x2="{left + plot_w}" y2="{yy + row_h - 0.5}" stroke="#eee"/>')
-        active = _merge([(a - t0, b - t0, reason in d.reasons)
-                         for a, b, d in verdict_spans])
-        for start, end, on in active:
-            if not on or end < t_range[0]:
-                continue
-            x0, x1 = reasons_panel.x(max(start, t_range[0])), reasons_panel.x(
-                min(end, t_range[1]))
-            color = _COLORS['ESTOP'] if reason in ('ESTOP', 'LATCHED_ON_START') else '#e6550d'
-            svg.append(f'<rect x="{x0:.1f}" y="{yy + 2}" width="{max(1.0, x1 - x0):.1f}" '
-                       f'height="{row_h - 4}" fill="{color}"/>')
-    if not reason_rows:
-        svg.append(f'<text x="{left}" y="{reasons_panel.top + 10}" fill="#2ca02c">'
-                   'every decision approved</text>')
+    if confidence_panel is not None:
+        svg.append(_confidence_lane(confidence_panel, confidence, limits, t_range))
+
+    svg.append(_reason_timeline(reasons_panel, reason_rows, verdict_spans, t0, row_h))
+    svg.append(_operator_marks(whole, rec))
     svg.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">'
                "script time (s of simulated time; 0 = the planner's first proposal)</text>")
     svg.append('</svg>')
     return ''.join(svg)
 
 
+def _confidence_lane(panel: _Panel, confidence: Sequence[Tuple[float, float]],
+                     limits: Dict[str, float], t_range: Tuple[float, float]) -> str:
+    """Return the panel of the confidence judged, against the threshold and the recovery one."""
+    threshold, recover = limits['confidence'], limits['recover']
+    lines = _grid(panel) + [
+        _hline(panel, threshold, _COLORS['limit'], css='threshold'),
+        _hline(panel, recover, _COLORS['limit'], '6 3', css='recover'),
+        _polyline(panel, confidence, _COLORS['confidence'], 1.5, step=True,
+                  series='confidence')]
+    right = panel.left + panel.width - 4
+    labels = (f'<text x="{right}" y="{panel.y(threshold) + 11:.1f}" text-anchor="end" '
+              f'fill="{_COLORS["limit"]}">confidence.threshold {threshold:g}</text>'
+              f'<text x="{right}" y="{panel.y(recover) - 3:.1f}" text-anchor="end" '
+              f'fill="{_COLORS["limit"]}">recover_threshold {recover:g}</text>')
+    return _panel_group(panel, 'confidence', '', panel.zoomed(lines) + labels + _frame(
+        panel, 'confidence', t_range))
+
+
+def _reason_timeline(panel: _Panel, reason_rows: Sequence[str],
+                     verdict_spans: Sequence[Tuple[float, float, DecisionSample]], t0: float,
+                     row_h: float) -> str:
+    """Return one row per reason code, a bar wherever the decision in force has it."""
+    left, t_range = panel.left, panel.t_range
+    names = [f'<text x="{left}" y="{panel.top - 6}" font-weight="bold">'
+             'reasons (decision in force)</text>']
+    bars = []
+    for row, reason in enumerate(reason_rows):
+        yy = panel.top + row * row_h
+        names.append(f'<text x="{left - 6}" y="{yy + 10}" text-anchor="end" font-size="9">'
+                     f'{reason}</text>')
+        bars.append(f'<line x1="{left}" y1="{yy + row_h - 0.5}" x2="{left + panel.width}" '
+                    f'y2="{yy + row_h - 0.5}" stroke="#eee"/>')
+        active = _merge([(a - t0, b - t0, reason in d.reasons) for a, b, d in verdict_spans])
+        for start, end, on in active:
+            if not on or end < t_range[0]:
+                continue
+            x0, x1 = panel.x(max(start, t_range[0])), panel.x(min(end, t_range[1]))
+            color = _COLORS['ESTOP'] if reason in ('ESTOP', 'LATCHED_ON_START') else '#e6550d'
+            bars.append(f'<rect x="{x0:.1f}" y="{yy + 2}" width="{max(1.0, x1 - x0):.1f}" '
+                        f'height="{row_h - 4}" fill="{color}"/>')
+    if not reason_rows:
+        names.append(f'<text x="{left}" y="{panel.top + 10}" fill="#2ca02c">'
+                     'every decision approved</text>')
+    return ''.join(names) + panel.zoomed(bars)
+
+
+def _operator_marks(whole: _Panel, rec: Recording) -> str:
+    """Return a vertical mark with a short label at each e-stop input and reset."""
+    lines, labels = [], []
+    for t, text, mark in operator_lines(rec):
+        if not mark:
+            continue
+        x = whole.x(t)
+        lines.append(f'<line class="operator" x1="{x:.1f}" y1="{whole.top}" x2="{x:.1f}" '
+                     f'y2="{whole.top + whole.height}" stroke="{_COLORS["operator"]}" '
+                     f'stroke-dasharray="1 2"><title>{t:.2f} s: {html.escape(text)}</title>'
+                     '</line>')
+        labels.append(f'<text class="operator" x="{x + 2:.1f}" y="{whole.top - 4}" '
+                      f'font-size="9" data-t="{t:g}" data-dx="2">{html.escape(mark)}</text>')
+    return whole.zoomed(lines) + ''.join(labels)
+
+
 def plot_result(result, rec: Recording) -> str:
     """Return the SVG plot of a result."""
     env = result.cfg.envelope
+    confidence = result.cfg.confidence
     limits = {'speed': env.max_linear_speed, 'reverse': env.max_reverse_speed,
-              'yaw': env.max_angular_speed}
+              'yaw': env.max_angular_speed, 'confidence': confidence.threshold,
+              'recover': confidence.recover_threshold}
     series = plot(rec, result.metrics, limits, result.scenario.duration, result.scenario.id)
     if not rec.plans:
         return series
@@ -433,19 +541,35 @@ def _stacked(svgs: Sequence[str]) -> str:
             f'width="{width:g}" height="{height:g}">{"".join(parts)}</svg>')
 
 
-def operator_lines(rec: Recording) -> List[Tuple[float, str]]:
-    """Return what the operator did during the script: (script time, what)."""
+class Operated(NamedTuple):
+    """One thing the operator did: script time, what (for the text), its mark on the plots.
+
+    ``mark`` is empty for what the plots show otherwise (a fault window).
+    """
+
+    t: float
+    text: str
+    mark: str
+
+
+def operator_lines(rec: Recording) -> List[Operated]:
+    """Return what the operator did during the script, in time order."""
     lines = []
     for action in rec.actions:
         if action.t < rec.t0 or action.kind == 'start':
             continue
+        t = action.t - rec.t0
         if action.kind == 'reset':
-            text = f'reset {"accepted" if action.ok else "refused"} ({action.detail})'
+            lines.append(Operated(t, f'reset {"accepted" if action.ok else "refused"} '
+                                  f'({action.detail})', 'reset ✓' if action.ok else 'reset ✗'))
+        elif isinstance(action.detail, dict) and 'estop' in action.detail:
+            pressed = action.detail['estop']
+            lines.append(Operated(t, f'e-stop {"pressed" if pressed else "released"}',
+                                  'e-stop' if pressed else 'release'))
         else:
             what = 'injected' if action.kind == 'fault_start' else 'cleared'
-            text = f'fault {action.fault} {what}' + (
-                f': {json.dumps(action.detail)}' if action.detail else '')
-        lines.append((action.t - rec.t0, text))
+            lines.append(Operated(t, f'fault {action.fault} {what}' + (
+                f': {json.dumps(action.detail)}' if action.detail else ''), ''))
     return lines
 
 
@@ -534,7 +658,7 @@ def markdown(results, info: SuiteInfo, base: Path, recordings: Dict[str, Recordi
         operated = operator_lines(rec) if rec is not None else []
         if operated:
             out += ['Operator (script time):', '']
-            out += [f'- {t:.2f} s: {text}' for t, text in operated]
+            out += [f'- {o.t:.2f} s: {o.text}' for o in operated]
             out.append('')
         failed = result.outcome.failed
         if failed:
@@ -542,8 +666,15 @@ def markdown(results, info: SuiteInfo, base: Path, recordings: Dict[str, Recordi
             out += [f'- {c.name}: {c.value} (required {c.limit})' for c in failed]
             out.append('')
         if rec is not None:
-            out += [f'![{s.id}](plots/{s.id}.svg)', '',
-                    f'Files: trace `{_relative(result.trace_path, base)}`, recording '
+            out += [f'![{s.id}](plots/{s.id}.svg)', '']
+            sample = sample_decision.pick(rec, result.metrics)
+            if sample is not None:
+                out += [f'Sample decision, {sample.why}:', '']
+                out += [f'- {line}' for line in sample_decision.sentences(sample.decision,
+                                                                          rec.t0)]
+                out += ['', '```json', sample_decision.record_json(sample.decision.record),
+                        '```', '']
+            out += [f'Files: trace `{_relative(result.trace_path, base)}`, recording '
                     f'`{_relative(result.recording_path, base)}`, logs in '
                     f'`{_relative(result.workdir, base)}`.', '']
     return '\n'.join(out)
@@ -592,7 +723,8 @@ def html_page(results, info: SuiteInfo, base: Path, recordings: Dict[str, Record
         row[0] = f'<a href="#{row[0]}">{row[0]}</a>'
         rows.append(row)
     out = ['<!DOCTYPE html><html><head><meta charset="utf-8">',
-           '<title>safety_gate scenario report</title>', f'<style>{_CSS}</style></head><body>',
+           '<title>safety_gate scenario report</title>',
+           f'<style>{_CSS}{explorer.CSS}</style></head><body>',
            '<h1>safety_gate scenario report</h1><ul>']
     out += [f'<li>{html.escape(line[2:]).replace("`", "")}</li>' for line in
             _header(info, results)]
@@ -622,7 +754,7 @@ def html_page(results, info: SuiteInfo, base: Path, recordings: Dict[str, Record
         operated = operator_lines(rec) if rec is not None else []
         if operated:
             out.append('<p>Operator (script time):</p><ul>' + ''.join(
-                f'<li>{t:.2f} s: {html.escape(text)}</li>' for t, text in operated) + '</ul>')
+                f'<li>{o.t:.2f} s: {html.escape(o.text)}</li>' for o in operated) + '</ul>')
         criteria = [[html.escape(c.name), html.escape(c.value), html.escape(c.limit),
                      '<span class="ok">✓</span>' if c.ok else '<span class="bad">✗</span>']
                     for c in result.outcome.criteria]
@@ -630,7 +762,14 @@ def html_page(results, info: SuiteInfo, base: Path, recordings: Dict[str, Record
             out.append(_html_table(('criterion', 'measured', 'required', ''), criteria))
         svg = plots.get(s.id)
         if svg:
-            out.append(svg)
+            out.append(f'<div class="plot">{svg}{explorer.data_script(rec)}</div>')
+            sample = sample_decision.pick(rec, result.metrics)
+            if sample is not None:
+                lines = sample_decision.sentences(sample.decision, rec.t0)
+                out.append(f'<h3>Sample decision</h3><p>{html.escape(sample.why)}:</p><ul>'
+                           + ''.join(f'<li>{html.escape(line)}</li>' for line in lines)
+                           + '</ul><pre class="record">' + html.escape(
+                               sample_decision.record_json(sample.decision.record)) + '</pre>')
         if result.metrics is not None and result.metrics.unsafe:
             out.append('<ul>' + ''.join(
                 f'<li class="bad">unsafe at {u.t:.2f} s: v={u.v:g} w={u.w:g} ({u.rule})</li>'
@@ -639,7 +778,7 @@ def html_page(results, info: SuiteInfo, base: Path, recordings: Dict[str, Record
             out.append(f'<p>Files: trace <code>{_relative(result.trace_path, base)}</code>, '
                        f'logs in <code>{_relative(result.workdir, base)}</code>.</p>')
         out.append('</section>')
-    out.append('</body></html>')
+    out.append(f'<script>{explorer.SCRIPT}</script></body></html>')
     return '\n'.join(out)
 
 

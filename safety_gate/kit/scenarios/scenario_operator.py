@@ -165,10 +165,8 @@ class Operator(GateRecorder):
         """Record a decision, timed by the time in it."""
         if self._now is None:
             return
-        output = record['output']
-        self.rec.decisions.append(DecisionSample(
-            self.rec.at(float(record['t']), self._now), record['verdict'],
-            list(record['reasons']), float(output['v']), float(output['w'])))
+        self.rec.decisions.append(DecisionSample.of(self.rec.at(float(record['t']), self._now),
+                                                    record))
 
     def on_state(self, state: dict) -> None:
         """Keep the gate's latest verdict."""
