@@ -166,16 +166,11 @@ def _on_proposal(state: GateState, proposal: Proposal, now: float,
     # can never count as the fresh proposal that hands authority back.
     if plan_mode.active(cfg):
         return StepResult(state)
-    # Whatever this one is, a waiting one can no longer be the newest command:
-    # deciding it later could undo this one's decision.
+    if proposal.stamped:
+        return _pair(state, Pending(proposal, now), now, cfg)
     state, refused = _refuse_pending(state, now, cfg, proposal.stamp)
-    if not proposal.stamped:
-        meta = _latest_meta(state, now, cfg)
-    else:
-        meta = _paired_meta(state, proposal.stamp)
-        if meta is None and cfg.confidence.pairing_wait > 0.0:
-            return StepResult(evolve(state, pending=Pending(proposal, now)), refused)
-    state, decision = _decide_proposal(state, proposal, meta, now, now, cfg, 'proposal')
+    state, decision = _decide_proposal(state, proposal, _latest_meta(state, now, cfg), now, now,
+                                       cfg, 'proposal')
     return StepResult(state, refused + (decision,))
 
 
@@ -183,15 +178,10 @@ def _on_plan(state: GateState, plan: Plan, now: float, cfg: GateConfig) -> StepR
     # In twist mode a plan is not an input: the trace records it, nothing decides on it.
     if not plan_mode.active(cfg):
         return StepResult(state)
-    # A plan pairs with its meta as a stamped command does: it waits for it, while
-    # the ticks go on following the plan approved before, so that a meta a moment
+    # A plan pairs with its meta as a stamped command does; while it waits, the
+    # ticks go on following the plan approved before, so that a meta a moment
     # late still refuses a low-confidence plan instead of arriving after its approval.
-    state, refused = _refuse_pending(state, now, cfg, plan.stamp)
-    meta = _paired_meta(state, plan.stamp)
-    if meta is None and cfg.confidence.pairing_wait > 0.0:
-        return StepResult(evolve(state, pending=Pending(plan, now)), refused)
-    state, decision = _decide_plan(state, plan, meta, now, now, cfg, 'plan')
-    return StepResult(state, refused + (decision,))
+    return _pair(state, Pending(plan, now), now, cfg)
 
 
 def _on_reasoning(state: GateState, reasoning: Reasoning, now: float,
@@ -300,6 +290,19 @@ _HANDLERS = {
 
 
 # ---------------------------------------------------------------- pairing
+
+def _pair(state: GateState, arrived: Pending, now: float, cfg: GateConfig) -> StepResult:
+    """Decide a stamped arrival with its meta if that came first, else let it wait for it."""
+    # Whatever this one is, a waiting one can no longer be the newest: deciding
+    # it later could undo this one's decision.
+    stamp = arrived.proposal.stamp
+    state, refused = _refuse_pending(state, now, cfg, stamp)
+    meta = _paired_meta(state, stamp)
+    if meta is None and cfg.confidence.pairing_wait > 0.0:
+        return StepResult(evolve(state, pending=arrived), refused)
+    state, decision = _decide_pending(state, arrived, meta, now, cfg, timed_out=False)
+    return StepResult(state, refused + (decision,))
+
 
 def _paired_meta(state: GateState, stamp: float) -> Optional[Meta]:
     for meta, _ in reversed(state.metas):
