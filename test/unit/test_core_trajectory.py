@@ -13,7 +13,7 @@ from harness.event_scripts import records_of, Step
 from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
 from safety_gate import config, core, replay, trace_format, trace_record
-from safety_gate.decision import Reason, Verdict
+from safety_gate.decision import Check, Reason, Verdict
 from safety_gate.events import Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick
 
 TICK = 1 / 32
@@ -323,7 +323,8 @@ def test_a_plan_waiting_for_its_meta_is_superseded_by_the_next_plan():
     drive.now += 0.01
     (refused,) = drive.step(curved(drive.now))
     assert refused.trigger == 'superseded' and refused.reasons == (Reason.SUPERSEDED,)
-    assert refused.checks[0].value == stamp and refused.checks[0].limit == drive.now
+    assert refused.checks == (Check('proposal.superseded', False, stamp, drive.now,
+                                    Reason.SUPERSEDED),)
     assert refused.proposal is None
     drive.now += 0.01
     assert drive.step(Meta(stamp, 0.9)) == ()

@@ -390,18 +390,21 @@ def moved(plan, dx=0.0, dy=0.0):
 def test_lateral_shift_over_the_common_horizon(value, ok):
     check = shift(moved(PLAN, dy=value), PLAN)['plan.shift_lateral']
     assert check.ok is ok and check.value == pytest.approx(value)
+    assert check.limit == CFG.trajectory.max_lateral_shift
 
 
 @pytest.mark.parametrize('value, ok', at_and_beyond(CFG.trajectory.max_forward_shift))
 def test_forward_shift_of_the_point_for_now(value, ok):
     check = shift(moved(PLAN, dx=value), PLAN)['plan.shift_forward']
     assert check.ok is ok and check.value == pytest.approx(value)
+    assert check.limit == CFG.trajectory.max_forward_shift
 
 
 @pytest.mark.parametrize('value, ok', at_and_beyond(CFG.trajectory.max_backward_shift))
 def test_backward_shift_of_the_point_for_now(value, ok):
     check = shift(moved(PLAN, dx=-value), PLAN)['plan.shift_backward']
     assert check.ok is ok and check.reason is Reason.PLAN_SHIFT
+    assert check.limit == CFG.trajectory.max_backward_shift
 
 
 def test_a_plan_flipping_to_another_route_loses_authority():

@@ -208,3 +208,17 @@ def test_the_stop_trajectory_turns_smoothly_through_the_back_of_the_compass():
                                        CFG)
     turns = [math.remainder(b[3] - a[3], 2.0 * math.pi) for a, b in zip(points, points[1:])]
     assert all(0.0 <= turn < 0.01 for turn in turns)
+
+
+@pytest.mark.parametrize('speed', [0.3, 1.0, 3.0])
+def test_the_stopping_distance_is_the_integral_of_the_jerk_limited_stop(speed):
+    braking, decel, jerk, dt = 0.5, 2.0, 4.0, 1e-5
+    v, t, distance = speed, 0.0, 0.0
+    while v > 0.0:
+        a = min(braking + jerk * t, decel)
+        step = min(dt, v / a)
+        distance += v * step - a * step * step / 2.0
+        v, t = v - a * step, t + step
+    found_t, found_distance = plan_fallback.stopping(speed, decel, jerk, braking)
+    assert found_t == pytest.approx(t, abs=1e-4)
+    assert found_distance == pytest.approx(distance, abs=1e-4)
