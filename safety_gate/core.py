@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import math
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors
+from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors, spi
 from safety_gate.config import GateConfig
 from safety_gate.decision import Check, Clamp, Command, Decision, evolve, Reason, Verdict, ZERO
 from safety_gate.events import (
@@ -36,6 +36,7 @@ from safety_gate.events import (
     TraceHealth)
 from safety_gate.hysteresis import Authority
 from safety_gate.sensors import SensorState
+from safety_gate.spi import SpiState
 
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
@@ -84,6 +85,9 @@ class GateState:
     output_t: Optional[float] = None
     verdict: Verdict = Verdict.FALLBACK
     plans: plan_mode.PlanState = plan_mode.PlanState()
+    spi: SpiState = SpiState()
+    # The SPIs' action, honoured from the next decision on: none, warn, conservative, withdraw.
+    drift: str = 'none'
 
 
 class StepResult(NamedTuple):
@@ -119,7 +123,19 @@ def step(state: GateState, event: Event, now: float, cfg: GateConfig) -> StepRes
         # output clears the flag, and a refused pending proposal is no output).
         jump_state, decision = _decide(result.state, now, cfg, 'clock_jump')
         result = StepResult(jump_state, result.decisions + (decision,), result.reply)
+    if result.decisions:
+        result = _observed(result, now, cfg)
     return result
+
+
+def _observed(result: StepResult, now: float, cfg: GateConfig) -> StepResult:
+    """Fold the step's decisions into the SPIs; their limits set the drift action."""
+    state = result.state
+    odom = state.sensors.odom
+    indicators = spi.observe(state.spi, result.decisions, None if odom is None else odom.v,
+                             now, cfg.spi)
+    return StepResult(evolve(state, spi=indicators, drift=spi.drift(indicators)),
+                      result.decisions, result.reply)
 
 
 def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
@@ -249,6 +265,11 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
     # operator's reset releases it and re-arms its check (only if accepted).
     held = sensors.held_faults(state.sensors)
     rearmed = evolve(state, sensors=sensors.rearm(state.sensors)) if held else state
+    # G2 drift hook: a withdrawal by the SPIs lasts until an accepted reset, which
+    # starts the windows afresh (G1's conservative mode owns the other actions).
+    withdrawn = state.spi.withdrawn
+    if withdrawn:
+        rearmed = evolve(rearmed, spi=spi.reset(state.spi), drift='none')
     if state.estop_input:
         return StepResult(state, (), (False, 'the e-stop input is still engaged'))
     estop = _estop_check(state, now, cfg)
@@ -256,11 +277,12 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
         return StepResult(state, (), (False, _ESTOP_REFUSALS[estop.reason].format(
             value=estop.value, limit=estop.limit)))
     if not state.latched:
-        if not held:
+        if not held and not withdrawn:
             return StepResult(state, (), (True, 'not latched and no held sensor fault: '
                                                 'nothing to reset'))
         decision_state, decision = _decide(rearmed, now, cfg, 'reset')
-        names = ', '.join(r.value for r in held)
+        names = ', '.join([r.value for r in held] + ([Reason.DRIFT_WITHDRAWN.value]
+                                                     if withdrawn else []))
         return StepResult(decision_state, (decision,),
                           (True, f'released the held {names}: the checks are re-armed'))
     failing = sensors.healthy(rearmed.sensors, now, cfg)
@@ -472,6 +494,9 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if cfg.trace.required:
         found.append(Check('trace', state.trace_ok, state.trace_ok, True,
                            Reason.TRACE_UNAVAILABLE))
+    if state.drift == 'withdraw':  # G2 drift hook: the SPIs withdrew authority
+        found.append(Check('spi.drift', False, 'withdraw', 'no withdraw alarm',
+                           Reason.DRIFT_WITHDRAWN))
     failing = [c.reason for c in found if not c.ok]
 
     authority = state.authority

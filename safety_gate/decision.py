@@ -107,6 +107,8 @@ class Reason(str, enum.Enum):
     TRACE_UNAVAILABLE = 'TRACE_UNAVAILABLE'
     INTERNAL_ERROR = 'INTERNAL_ERROR'
     SHUTDOWN = 'SHUTDOWN'
+    # governance
+    DRIFT_WITHDRAWN = 'DRIFT_WITHDRAWN'
 
 
 class Clamp(str, enum.Enum):

@@ -81,6 +81,36 @@ def gate_status(verdict: Optional[Verdict], last_decision: Optional[Decision],
                   verdict.value + (f': {reasons}' if reasons else ''), values)
 
 
+_LEVEL_OF_DRIFT = {'none': Level.OK, 'warn': Level.WARN, 'conservative': Level.WARN,
+                   'withdraw': Level.ERROR}
+
+
+def spi_status(snapshot: Mapping[str, Any]) -> Status:
+    """Report the safety performance indicators of the model in charge and the drift action.
+
+    ``snapshot`` is :func:`safety_gate.spi.snapshot`'s: the level follows the
+    action (warn and conservative WARN, withdraw ERROR) and the message names
+    each alarm, its value and its limit.
+    """
+    drift, model = snapshot['drift'], snapshot['model']
+    current = snapshot['models'].get(model, {}) if model is not None else {}
+    alarms = snapshot['alarms']
+    values = {'drift': drift, 'model_sha256': model or '', 'window_s': snapshot['window_s'],
+              **{name: _rounded(current.get(name)) for name in (
+                  'proposals', 'intervention_rate', 'fallback_rate_max', 'confidence_mean',
+                  'confidence_p10', 'psi', 'plan_shift', 'ego_start', 'tracking_error')},
+              'alarms': json.dumps(alarms)}
+    message = 'no drift alarm' if not alarms else f'drift {drift}: ' + '; '.join(
+        f"{a['spi']} {a['value']:.3g} (limit {a['limit']:.3g}, {a['action']})" for a in alarms)
+    if drift == 'withdraw' and not alarms:
+        message = 'drift withdraw: authority withdrawn until an accepted reset'
+    return status('safety_gate: spi', _LEVEL_OF_DRIFT[drift], message, values)
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else ('' if value is None else value)
+
+
 def trace_status(stats: TraceStats, path: Optional[str]) -> Status:
     """Report the trace writer: an error while it is unhealthy, a warning once it lost records."""
     values = {'path': path or 'off', 'written': stats.written, 'lost': stats.lost,

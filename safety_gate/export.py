@@ -8,7 +8,7 @@ checked and read by :mod:`safety_gate.verify` and replayed by
 trajectory it published). Every message is logged at the node time of what
 it shows:
 
-* ``/safety_gate/decision`` and ``/safety_gate/config``: the records, in MCAP
+* ``/safety_gate/decision``, ``/safety_gate/config`` and ``/safety_gate/spi``: the records, in MCAP
   as JSON with the JSON Schema ``safety_gate.trace_schema`` generates, in a
   rosbag2 bag as ``std_msgs/msg/String`` holding the JSON line (as the gate
   publishes them);
@@ -50,12 +50,13 @@ from safety_gate.errors import user_error
 from safety_gate.events import Odom, Plan, Proposal
 from safety_gate.trace_format import encode_record
 from safety_gate.trace_record import (
-    decision_summary, event_from_dict, is_config, record_summary)
-from safety_gate.trace_schema import config_schema, decision_schema
+    decision_summary, event_from_dict, is_config, is_spi, record_summary)
+from safety_gate.trace_schema import config_schema, decision_schema, spi_schema
 import yaml
 
 DECISION_TOPIC = '/safety_gate/decision'
 CONFIG_TOPIC = '/safety_gate/config'
+SPI_TOPIC = '/safety_gate/spi'
 PROPOSAL_CMD_TOPIC = '/safety_gate/proposal/cmd_vel'
 PROPOSAL_PLAN_TOPIC = '/safety_gate/proposal/trajectory'
 ODOM_TOPIC = '/safety_gate/odom'
@@ -82,7 +83,8 @@ AUTOWARE_DEFINITIONS = {
                                        'autoware_planning_msgs/TrajectoryPoint[] points\n',
 }
 JSON_SCHEMAS = {DECISION_TOPIC: ('safety_gate/DecisionRecord', decision_schema),
-                CONFIG_TOPIC: ('safety_gate/ConfigRecord', config_schema)}
+                CONFIG_TOPIC: ('safety_gate/ConfigRecord', config_schema),
+                SPI_TOPIC: ('safety_gate/SpiRecord', spi_schema)}
 STORAGES = ('mcap', 'sqlite3')
 MISSING_LIBRARIES = ("needs the Python packages 'mcap' and 'rosbags' (not needed by the gate): "
                      "pip install mcap rosbags, or pip install 'safety_gate[export]'")
@@ -177,6 +179,9 @@ class _Messages:
         record = step.record
         if is_config(record):
             self.publish(CONFIG_TOPIC, STRING, record['t'], record)
+            return
+        if is_spi(record):
+            self.publish(SPI_TOPIC, STRING, record['t'], record)
             return
         plan_type = PLAN_TYPES.get(step.cfg.planner.input)
         for event in record.get('events', []):

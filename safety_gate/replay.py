@@ -22,11 +22,12 @@ from pathlib import Path
 import sys
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from safety_gate import core, verify
+from safety_gate import core, spi, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
-from safety_gate.trace_record import decision_summary, is_config, record_events, record_summary
+from safety_gate.trace_record import (
+    decision_summary, is_config, is_spi, record_events, record_summary)
 import yaml
 
 
@@ -51,6 +52,7 @@ class ReplayReport:
     records: int = 0
     differences: List[Difference] = field(default_factory=list)
     other_configs: int = 0
+    spi_records: int = 0
     trace_configs: List[str] = field(default_factory=list)
     replayed_with: Optional[str] = None
     gaps: List[str] = field(default_factory=list)
@@ -122,6 +124,9 @@ def replay_records(integrity: verify.VerifyReport,
                               'trace starts mid-chain): give --config FILE')
         if record.get('chain_start'):
             state, queued = core.initial_state(cfg), ()
+        if is_spi(record):
+            yield Replayed(where, record, cfg, state, None)
+            continue
         state, decision, queued = _replay_record(state, queued, record, cfg)
         yield Replayed(where, record, cfg, state, decision)
 
@@ -143,6 +148,13 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
         if record.get('config_sha256') != config_sha256(step.cfg):
             report.other_configs += 1
         report.records += 1
+        if is_spi(record):
+            report.spi_records += 1
+            replayed_spi = json.loads(json.dumps(spi.snapshot(step.state.spi, step.cfg.spi)))
+            if replayed_spi != record['spi']:
+                report.differences.append(Difference(where, record['seq'], record['spi'],
+                                                     replayed_spi))
+            continue
         recorded = record_summary(record)
         replayed = None if step.decision is None else decision_summary(step.decision)
         if replayed != recorded:
@@ -153,7 +165,9 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
 def _config_of(record: dict, where: str) -> GateConfig:
     """Return the config a config record holds."""
     try:
-        return build(record['config'])
+        cfg = build(record['config'])
+        spi.baseline(cfg.spi)  # a baseline that cannot be read fails here, named
+        return cfg
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
@@ -161,7 +175,8 @@ def _config_of(record: dict, where: str) -> GateConfig:
 
 def format_report(report: ReplayReport, limit: int = 20) -> str:
     """Describe a replay for a person."""
-    lines = [f'replayed {report.records} records: {len(report.differences)} differ']
+    lines = [f'replayed {report.records} records ({report.spi_records} of SPIs): '
+             f'{len(report.differences)} differ']
     if report.replayed_with is not None:
         lines.append(f'  replayed with --config, sha256 {report.replayed_with}; the trace '
                      'ran with:')
