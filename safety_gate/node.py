@@ -562,10 +562,13 @@ class SafetyGateNode(Node):
         """Publish the SPIs and write them to the trace; log a change of the drift action."""
         snapshot = spi.snapshot(self.state.spi, self.cfg.spi)
         if self.state.drift != self._drift:
-            log = self.get_logger().info if self.state.drift == 'none' else (
-                self.get_logger().warning)
-            log(f'drift action {self._drift} -> {self.state.drift}: '
-                f'{diagnostics.spi_status(snapshot).message}')
+            change = (f'drift action {self._drift} -> {self.state.drift}: '
+                      f'{diagnostics.spi_status(snapshot).message}')
+            # rclpy refuses two severities from one call site.
+            if self.state.drift == 'none':
+                self.get_logger().info(change)
+            else:
+                self.get_logger().warning(change)
             self._drift = self.state.drift
         self.trace.submit(trace_record.spi_to_dict(self._seq, self._now(), time.time(), snapshot,
                                                    self.config_sha256))

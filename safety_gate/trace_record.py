@@ -244,6 +244,11 @@ def is_spi(record: Dict[str, Any]) -> bool:
     return 'spi' in record
 
 
+def is_decision(record: Dict[str, Any]) -> bool:
+    """Return True for a decision record, False for a config or SPI record."""
+    return not (is_config(record) or is_spi(record))
+
+
 def decision_summary(decision: Decision) -> Dict[str, Any]:
     """Return the part of a record that a replay must reproduce exactly."""
     return {'verdict': decision.verdict.value, 'reasons': [r.value for r in decision.reasons],
