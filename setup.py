@@ -24,8 +24,8 @@ setup(
         (share + '/security/common', glob('security/common/*.xml')),
     ],
     install_requires=['setuptools'],
-    # `safety-gate export` only; the gate never imports them.
-    extras_require={'export': ['mcap', 'rosbags']},
+    # `safety-gate export` (and spi, baseline: duckdb) only; the gate never imports them.
+    extras_require={'export': ['mcap', 'rosbags'], 'fleet': ['duckdb']},
     zip_safe=True,
     maintainer='safety_gate maintainers',
     maintainer_email='safety-gate@example.com',

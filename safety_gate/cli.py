@@ -25,6 +25,10 @@ COMMANDS = {
                'write a trace as MCAP (Foxglove, PlotJuggler) or a rosbag2 bag (ros2 bag play)'),
     'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
+    'baseline': ('safety_gate.baseline',
+                 'write the confidence baseline histogram of accepted runs (spi.baseline_file)'),
+    'spi': ('safety_gate.spi_report',
+            'safety performance indicators of many traces by model, config, hour or scenario'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13

@@ -109,7 +109,7 @@ def load_baseline(path: str, sha256: str) -> Tuple[float, ...]:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise BaselineError(f'spi.baseline_file {path}: {exc.strerror or exc}') from None
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = file_sha256(raw)
     if digest != sha256:
         raise BaselineError(f'spi.baseline_file {path} has sha256 {digest}, not '
                             f'spi.baseline_sha256 {sha256}')
@@ -125,6 +125,12 @@ def load_baseline(path: str, sha256: str) -> Tuple[float, ...]:
                             'counts >= 0, not all zero')
     total = sum(counts)
     return tuple(count / total for count in counts)
+
+
+def file_sha256(content) -> str:
+    """Return the sha256 that ``spi.baseline_sha256`` pins: of a file's path or its bytes."""
+    raw = content if isinstance(content, bytes) else Path(content).read_bytes()
+    return hashlib.sha256(raw).hexdigest()
 
 
 def baseline_yaml(histogram: Sequence[int], sources: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ tools' tests and the 1 GB benchmark read such traces.
 import math
 from pathlib import Path
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from safety_gate import config, core, spi, trace_record
 from safety_gate.events import Meta, Odom, Proposal, Tick
@@ -70,15 +70,18 @@ def records(cfg: config.GateConfig, seconds: float, confidence: Callable[[float]
 def write(path: Path, cfg: config.GateConfig, seconds: float,
           confidence: Callable[[float], float], model_sha256: str = 'cd' * 32,
           max_file_bytes: int = 50_000_000, max_files: int = 10_000,
-          start: float = 1000.0) -> int:
+          start: float = 1000.0, hmac_key: Optional[bytes] = None) -> int:
     """Write the run's trace to ``path`` (rotating as the node does); return its record count."""
     count = 0
-    with TraceWriter(path, max_file_bytes, max_files, _QUEUE) as writer:
+    writer = TraceWriter(path, max_file_bytes, max_files, _QUEUE, hmac_key=hmac_key)
+    try:
         for record in records(cfg, seconds, confidence, model_sha256, start):
             while writer.stats().queue_depth > _QUEUE // 2:  # let the writer catch up
                 time.sleep(0.01)
             writer.submit(record)
             count += 1
+    finally:
+        writer.close(timeout=None)  # every record written and every rotation done
     if writer.stats().lost:
         raise RuntimeError(f'{path}: the writer lost {writer.stats().lost} records')
     return count
