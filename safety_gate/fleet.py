@@ -27,7 +27,8 @@ _JSON_COLUMNS = {
     'verdict': 'VARCHAR', 'reasons': 'VARCHAR[]', 'proposal': 'JSON', 'checks': 'JSON',
     'output': 'JSON', 'config_sha256': 'VARCHAR', 'config': 'JSON', 'spi': 'JSON',
 }
-# One row per record, the same from JSONL and from Parquet (what export --parquet writes).
+# One row per record with what the indicators need, the same from JSONL and from Parquet (what
+# export --parquet writes): the measured values of the checks the SPIs read, not every check.
 _FLAT = """
     SELECT filename AS file, seq, t, wall_time,
            CASE WHEN config IS NOT NULL THEN 'config' WHEN spi IS NOT NULL THEN 'spi'
@@ -41,7 +42,12 @@ _FLAT = """
            TRY_CAST(json_extract(output, '$.v') AS DOUBLE) AS output_v,
            TRY_CAST(json_extract(output, '$.w') AS DOUBLE) AS output_w,
            config_sha256,
-           CAST(checks AS VARCHAR) AS checks,
+           TRY_CAST(json_extract(list_filter(
+               from_json(checks, '[{"name": "VARCHAR", "value": "JSON"}]'),
+               lambda c: c.name = 'plan.shift_lateral')[1].value, '$') AS DOUBLE) AS plan_shift,
+           TRY_CAST(json_extract(list_filter(
+               from_json(checks, '[{"name": "VARCHAR", "value": "JSON"}]'),
+               lambda c: c.name = 'plan.start')[1].value, '$') AS DOUBLE) AS ego_start,
            CAST(spi AS VARCHAR) AS spi
     FROM read_json($files, format = 'newline_delimited', filename = true,
                    columns = $columns)
@@ -83,7 +89,8 @@ def connect(paths: Sequence[Path]):
         con.execute(f'CREATE VIEW records AS SELECT * FROM read_parquet({literal})')
         return con
     columns = '{' + ', '.join(f"'{name}': '{kind}'" for name, kind in _JSON_COLUMNS.items()) + '}'
-    con.execute('CREATE VIEW records AS ' + _FLAT.replace('$columns', columns).replace(
+    # Parsed once into a columnar table: every indicator after reads that, not the JSON again.
+    con.execute('CREATE TEMP TABLE records AS ' + _FLAT.replace('$columns', columns).replace(
         '$files', literal))
     return con
 
@@ -136,8 +143,7 @@ def indicators(con, by: str) -> Dict[str, Dict[str, Any]]:
         found[group] = {
             'proposals': n, 'intervention_rate': refused / n, 'fallback_rate': {},
             'confidence_n': known, 'confidence_mean': mean, 'confidence_p10': p10,
-            'confidence_p50': p50, 'confidence_p90': p90, 'plan_shift': None,
-            'ego_start': None, 'first_wall_time': first, 'last_wall_time': last, 'files': files}
+            'confidence_p50': p50, 'confidence_p90': p90, 'first_wall_time': first, 'last_wall_time': last, 'files': files}
     reasons = con.execute(f"""
         SELECT grp, reason, count(*) FROM (
             SELECT grp, unnest(list_distinct(reasons)) AS reason FROM ({_proposals(by)})
@@ -146,13 +152,10 @@ def indicators(con, by: str) -> Dict[str, Dict[str, Any]]:
     for group, reason, count in reasons:
         found[group]['fallback_rate'][reason] = count / found[group]['proposals']
     measured = con.execute(f"""
-        SELECT grp, c.name, avg(TRY_CAST(json_extract(c.value, '$') AS DOUBLE)) FROM (
-            SELECT grp, unnest(from_json(checks, '[{{"name": "VARCHAR", "value": "JSON"}}]'))
-                AS c FROM ({_proposals(by)}))
-        WHERE c.name IN ('plan.shift_lateral', 'plan.start') GROUP BY ALL""").fetchall()
-    names = {'plan.shift_lateral': 'plan_shift', 'plan.start': 'ego_start'}
-    for group, name, mean in measured:
-        found[group][names[name]] = mean
+        SELECT grp, avg(plan_shift), avg(ego_start) FROM ({_proposals(by)})
+        GROUP BY grp""").fetchall()
+    for group, plan_shift, ego_start in measured:
+        found[group].update(plan_shift=plan_shift, ego_start=ego_start)
     for group, counts in histogram(con, by).items():
         found[group]['confidence_histogram'] = counts
     for values in found.values():

@@ -11,13 +11,17 @@ the same numbers as the JSONL.
 
 import json
 import math
+import random
 
+from harness.event_scripts import records_of, Step
 import numpy
 import pytest
 
-from safety_gate import baseline, config, fleet, spi, spi_report
-from safety_gate import export
+from safety_gate import baseline, config, export, fleet, spi, spi_report, trace_writer
+from safety_gate.events import Tick
 from safety_gate.kit.bench import synthetic_trace
+from safety_gate.kit.world import fuzz
+from safety_gate.kit.world.plan_fuzz import TRAJECTORY
 from safety_gate.trace_file import open_trace
 from safety_gate.trace_record import is_decision, is_spi
 
@@ -161,3 +165,31 @@ def test_the_report_is_written_and_a_tampered_trace_fails_verify(fleet_dir, tmp_
     assert spi_report.main([*highway, '-o', str(out), '--verify']) == 1
     monkeypatch.setenv('SAFETY_GATE_TRACE_HMAC_KEY', KEY.decode())
     assert spi_report.main([*highway, '-o', str(out), '--verify']) == 0
+
+
+def test_plan_and_ego_consistency_of_a_trajectory_mode_trace(tmp_path):
+    """The means of the measured plan.shift_lateral and plan.start values of the plans."""
+    cfg = TRAJECTORY.config(random.Random(0))
+    steps = []
+
+    def observe(now, event, result):
+        steps.append(Step(now, Tick() if event is None else event, result.decisions))
+    fuzz.run_episode(random.Random(0), 3000, TRAJECTORY, observe=observe)
+    path = tmp_path / 'plans' / 'trace.jsonl'
+    path.parent.mkdir()
+    written = records_of(steps, config.config_sha256(cfg))
+    with trace_writer.TraceWriter(path, 10**9, 1, len(written) + 1) as writer:
+        for record in written:
+            writer.submit(record)
+    shifts, starts = [], []
+    for record in written:
+        if record['trigger'] in spi.PROPOSAL_TRIGGERS:
+            for check in record['checks']:
+                if check['name'] == 'plan.shift_lateral':
+                    shifts.append(check['value'])
+                elif check['name'] == 'plan.start' and isinstance(check['value'], float):
+                    starts.append(check['value'])
+    assert shifts and starts
+    (values,) = spi_report.summarise([path], 'scenario')['groups'].values()
+    assert values['plan_shift'] == pytest.approx(numpy.mean(shifts))
+    assert values['ego_start'] == pytest.approx(numpy.mean(starts))
