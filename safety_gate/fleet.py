@@ -143,7 +143,8 @@ def indicators(con, by: str) -> Dict[str, Dict[str, Any]]:
         found[group] = {
             'proposals': n, 'intervention_rate': refused / n, 'fallback_rate': {},
             'confidence_n': known, 'confidence_mean': mean, 'confidence_p10': p10,
-            'confidence_p50': p50, 'confidence_p90': p90, 'first_wall_time': first, 'last_wall_time': last, 'files': files}
+            'confidence_p50': p50, 'confidence_p90': p90, 'first_wall_time': first,
+            'last_wall_time': last, 'files': files}
     reasons = con.execute(f"""
         SELECT grp, reason, count(*) FROM (
             SELECT grp, unnest(list_distinct(reasons)) AS reason FROM ({_proposals(by)})
