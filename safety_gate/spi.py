@@ -233,7 +233,10 @@ def observe(state: SpiState, decisions: Sequence[Decision], measured_v: Optional
             while len(models) > MAX_MODELS:
                 del models[next(iter(models))]
     current = models.get(model)
-    alarms = () if current is None else judge(indicators(current.totals, baseline(cfg)), cfg)
+    # Most decisions judge nothing: no limit is set, or too few proposals are in the window.
+    alarms = () if current is None or current.totals[PROPOSALS] < cfg.min_samples or not any(
+        getattr(cfg, f'{key}_limit') > 0.0 for _, key, _ in LIMITS) else judge(
+            indicators(current.totals, baseline(cfg)), cfg)
     withdrawn = state.withdrawn or any(alarm.action == 'withdraw' for alarm in alarms)
     return SpiState(tuple(models.items()), model, commanded, alarms, withdrawn)
 
