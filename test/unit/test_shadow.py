@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The shadow stage: a candidate judged by the same core, beside production, never in it."""
 
+import json
 import math
 
+from harness import exports
 from harness.core_driver import CONFIDENT, driving, Gate, reset
 from harness.event_scripts import EXAMPLES, PROPERTY_SETTINGS, scenarios
 from harness.plans import straight
@@ -12,7 +14,8 @@ from harness.shadow_play import (
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from safety_gate import config, core, replay, shadow, trace_format, trace_record, trace_writer
+from safety_gate import (
+    config, core, replay, shadow, trace_format, trace_record, trace_schema, trace_writer)
 from safety_gate.decision import Reason, Verdict
 from safety_gate.events import Estop, Meta, Odom, Plan, Proposal, Tick
 
@@ -192,6 +195,10 @@ def test_shadow_records_replay_exactly(tmp_path, pairing_wait):
     write_trace(path, cfg, played.records)
     report = replay.replay([path])
     assert report.ok and report.shadow_entries == entries, replay.format_report(report)
+    if exports.MISSING is None:  # the records are what their schema says
+        records = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+        schema = {**trace_schema.decision_schema(), 'title': 'records'}
+        assert not exports.schema_errors({'type': 'array', 'items': schema}, records)
 
 
 def test_a_changed_shadow_record_is_a_replay_difference(tmp_path):
