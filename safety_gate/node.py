@@ -298,7 +298,8 @@ class SafetyGateNode(Node):
                 self._subscribe(stamped_type, f'{namespace}/reasoning_stamped', reasoning,
                                 CANDIDATE_QOS)
         else:
-            self._subscribe(type(self._cmd_msg), f'{namespace}/cmd_vel',
+            cmd_type = type(self._cmd_msg)
+            self._subscribe(cmd_type, f'{namespace}/cmd_vel',
                             partial(self._on_candidate, convert.proposal, True), CANDIDATE_QOS)
         self._subscribe(String, f'{namespace}/meta',
                         partial(self._on_candidate, self._candidate_meta, False), CANDIDATE_QOS,
