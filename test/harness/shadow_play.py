@@ -16,7 +16,7 @@ from typing import Dict, List, NamedTuple, Sequence
 from harness.event_scripts import _ros_stamp, _World, Step
 from hypothesis import strategies as st
 
-from safety_gate import core, shadow, trace_record
+from safety_gate import config, core, shadow, trace_record, trace_writer
 from safety_gate.events import Meta, Proposal, Tick
 
 CANDIDATE_MODEL = 'cd' * 32
@@ -95,3 +95,13 @@ def without_shadow(records: List[dict]) -> List[dict]:
     """Return the records as they would be without the shadow stage."""
     return [{key: value for key, value in record.items() if key != 'shadow'}
             for record in records]
+
+
+def write_trace(path, cfg, records) -> None:
+    """Write ``records`` as a trace file after the config record of ``cfg``, as the node does."""
+    sha = config.config_sha256(cfg)
+    head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
+    for index, record in enumerate(records):
+        record.update(seq=index + 1, config_sha256=sha)
+    with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 2) as writer:
+        assert all(writer.submit(record) for record in [head] + records)

@@ -10,12 +10,11 @@ from harness.core_driver import CONFIDENT, driving, Gate, reset
 from harness.event_scripts import EXAMPLES, PROPERTY_SETTINGS, scenarios
 from harness.plans import straight
 from harness.shadow_play import (
-    CANDIDATE_MODEL, candidate_templates, play_shadowed, without_shadow)
+    CANDIDATE_MODEL, candidate_templates, play_shadowed, without_shadow, write_trace)
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from safety_gate import (
-    config, core, replay, shadow, trace_format, trace_record, trace_schema, trace_writer)
+from safety_gate import config, core, replay, shadow, trace_format, trace_record, trace_schema
 from safety_gate.decision import Reason, Verdict
 from safety_gate.events import Estop, Meta, Odom, Plan, Proposal, Tick
 
@@ -170,15 +169,6 @@ FIXED_SHADOW_SCRIPT = [
     (0.02, ('rearm',)), (0.02, ('drive', 10, 0.3, 0.0, 0.9)), (-1.0, ('tick',)),
     (0.02, ('drive', 5, 0.3, 0.0, 0.9)),
 ]
-
-
-def write_trace(path, cfg, records):
-    sha = config.config_sha256(cfg)
-    head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
-    for index, record in enumerate(records):
-        record.update(seq=index + 1, config_sha256=sha)
-    with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 2) as writer:
-        assert all(writer.submit(record) for record in [head] + records)
 
 
 @pytest.mark.parametrize('pairing_wait', [0.0, 0.05])
