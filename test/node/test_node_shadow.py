@@ -5,10 +5,13 @@
 import math
 
 from harness.ros import UNLATCHED
+import pytest
 from safety_gate import replay
+from safety_gate.kit.world.alpamayo_plans import ALPAMAYO_1_5, plan, with_nan_pose
 from safety_gate.kit.world.rosutil import make_twist, meta_json, stamp_from_ns
 from safety_gate.node import CANDIDATE_QOS
 from std_msgs.msg import String
+from test_node_trajectory import drive_nominal, PATH_MODE, PathPlanner, V as PLAN_V
 
 V = 0.5
 CANDIDATE_MODEL = 'cd' * 32
@@ -96,3 +99,34 @@ def test_a_candidate_over_its_rate_is_shed_and_counted(bench, start_gate):
         value.key == 'shadow_shed_rate' and int(value.value) >= 60
         for received in bench.diagnostics for status in received.data.status
         for value in status.values), timeout=3.0)
+
+
+# Beside the production plan (straight at PLAN_V), 0.6 m to its left at the same speed.
+BESIDE = plan(ALPAMAYO_1_5, lambda times: [(PLAN_V * t, 0.6, 0.0) for t in times])
+
+
+def test_a_candidate_plan_is_judged_beside_the_production_plan(bench, start_gate, tmp_path):
+    gate = start_gate({**PATH_MODE, 'shadow.enabled': True})
+    production, candidate = PathPlanner(bench), PathPlanner(bench, 'candidate')
+    drive_nominal(bench, production, gate)
+    assert bench.wait_for(lambda: candidate.plan_pub.get_subscription_count() > 0)
+    started = len(bench.cmd)
+    candidate.points = BESIDE
+    assert bench.wait_for(lambda: len(shadow_decisions(bench)) >= 10)
+    beside = shadow_decisions(bench)
+    candidate.points = with_nan_pose(BESIDE, 5)
+    assert bench.wait_for(lambda: any('PLAN_NON_FINITE' in d['reasons']
+                                      for d in shadow_decisions(bench)))
+    bench.spin_for(0.5)
+    candidate.points = None
+
+    assert all(c.v == pytest.approx(PLAN_V) and c.w == 0.0 for c in bench.cmd[started:])
+    # Placed on production's odometry, a plan 0.6 m beside the vehicle passes (start_tolerance).
+    assert any(d['verdict'] == 'APPROVE' for d in beside), [d['reasons'] for d in beside]
+    gaps = [d['disagreement'] for d in beside if d['trigger'] == 'plan']
+    assert gaps and all(gap['lateral'] == pytest.approx(0.6, abs=0.05) for gap in gaps), gaps
+    assert all(abs(gap['longitudinal']) < 0.1 for gap in gaps), gaps
+    assert all(d['production_verdict'] == 'APPROVE' for d in shadow_decisions(bench))
+    assert gate.stop() == 0, gate.output()
+    report = replay.replay([tmp_path / 'trace0.jsonl'])
+    assert report.ok and report.shadow_entries >= 10, replay.format_report(report)

@@ -33,15 +33,17 @@ ALL_CLEAR = 'Lane clear; approve this plan.'
 class PathPlanner:
     """The test's planner: a Path at 10 Hz stamped now, its reasoning, and what the gate sends.
 
+    ``namespace``: where it publishes (a shadow candidate's is not ``planner``).
     ``zero_pose_stamps`` leaves every pose stamp at zero (the gate then spaces
     the poses ``trajectory.dt`` apart).
     """
 
-    def __init__(self, bench) -> None:
+    def __init__(self, bench, namespace: str = 'planner') -> None:
         self.bench, node = bench, bench.node
         self.points, self.reasoning, self.zero_pose_stamps = None, '', False
-        self.plan_pub = node.create_publisher(Path, 'planner/trajectory', COMMAND_QOS)
-        self.reasoning_pub = node.create_publisher(String, 'planner/reasoning', COMMAND_QOS)
+        self.plan_pub = node.create_publisher(Path, f'{namespace}/trajectory', COMMAND_QOS)
+        self.reasoning_pub = node.create_publisher(String, f'{namespace}/reasoning',
+                                                   COMMAND_QOS)
         self.out = []  # Records of the Paths on safety_gate/trajectory
         node.create_subscription(Path, 'safety_gate/trajectory',
                                  lambda msg: self.out.append(Received(time.monotonic(), msg)),
