@@ -4,6 +4,7 @@
 
 import math
 
+from harness.path_planner import drive_nominal, PATH_MODE, PathPlanner, V as PLAN_V
 from harness.ros import UNLATCHED
 import pytest
 from safety_gate import replay
@@ -11,7 +12,6 @@ from safety_gate.kit.world.alpamayo_plans import ALPAMAYO_1_5, plan, with_nan_po
 from safety_gate.kit.world.rosutil import make_twist, meta_json, stamp_from_ns
 from safety_gate.node import CANDIDATE_QOS
 from std_msgs.msg import String
-from test_node_trajectory import drive_nominal, PATH_MODE, PathPlanner, V as PLAN_V
 
 V = 0.5
 CANDIDATE_MODEL = 'cd' * 32
