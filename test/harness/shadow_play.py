@@ -97,11 +97,11 @@ def without_shadow(records: List[dict]) -> List[dict]:
             for record in records]
 
 
-def write_trace(path, cfg, records) -> None:
-    """Write ``records`` as a trace file after the config record of ``cfg``, as the node does."""
+def write_trace(path, cfg, records, max_file_bytes: int = 10**7, max_files: int = 1) -> None:
+    """Write ``records`` as a trace after the config record of ``cfg``, as the node does."""
     sha = config.config_sha256(cfg)
     head = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg), sha)
     for index, record in enumerate(records):
         record.update(seq=index + 1, config_sha256=sha)
-    with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 2) as writer:
+    with trace_writer.TraceWriter(path, max_file_bytes, max_files, len(records) + 2) as writer:
         assert all(writer.submit(record) for record in [head] + records)

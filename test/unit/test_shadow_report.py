@@ -72,3 +72,15 @@ def test_no_shadow_entries_is_no_go_for_lack_of_evidence(tmp_path, capsys):
     assert shadow_report.main([str(path), '-o', str(tmp_path / 'r')]) == 1
     assert 'candidate decisions' in capsys.readouterr().out
     assert shadow_report.main([str(tmp_path / 'missing.jsonl')]) == 2
+
+
+def test_the_files_of_a_rotated_trace_are_one_slice(tmp_path):
+    cfg = config.build({'require_reset_on_start': True})
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, cfg, play_shadowed(cfg, SCRIPT, CLOSE).records, max_file_bytes=100_000,
+                max_files=100)
+    files = sorted(tmp_path.glob('trace.jsonl*'), reverse=True)
+    assert len(files) > 3
+    (found,) = shadow_report.read(files, 'file')
+    assert found.name == str(path) and not found.problems
+    assert len(found.samples) == len(CLOSE)

@@ -120,7 +120,7 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
 def shadow_criteria(expect: CandidateExpect, trace_path: Path) -> List[Criterion]:
     """Judge the shadow stage in a verified trace: the candidate judged, its refusals, replay."""
     found = shadow_report.Slice(str(trace_path))
-    shadow_report.read_slice(found, trace_path)
+    shadow_report.read_slice(found, [trace_path])
     own = sorted({reason for sample in found.samples if sample.excess
                   for reason in sample.reasons})
     replayed = replay.replay([trace_path])

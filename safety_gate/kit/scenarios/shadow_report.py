@@ -34,6 +34,8 @@ from safety_gate.trace_record import is_config, NON_FINITE_SPELLINGS
 
 # What counts as the gate intervening: anything but an approval (LIMIT approves, clamped).
 INTERVENING = ('FALLBACK', 'ESTOP')
+# The suffix the trace writer gives a rotated file.
+_ROTATED = re.compile(r'\.\d+(\.gz)?$')
 # Decisions on a candidate proposal or plan (not a clock jump the shadow saw too).
 JUDGING = ('proposal', 'plan', 'pairing_timeout', 'superseded')
 
@@ -115,10 +117,10 @@ def _sample(decision: dict, t: float) -> Sample:
                   _number(gap['lateral']), _number(gap['longitudinal']))
 
 
-def read_slice(found: Slice, path: Path) -> None:
-    """Add the shadow entries of the trace at ``path`` to ``found``."""
-    report = verify.verify([path])
-    found.files.append(path)
+def read_slice(found: Slice, paths: Sequence[Path]) -> None:
+    """Add the shadow entries of the trace in ``paths`` (its rotated files too) to ``found``."""
+    report = verify.verify(paths)
+    found.files += paths
     found.problems += [str(problem) for problem in report.problems]
     start = None
     for _, record in verify.read_records(report):
@@ -136,17 +138,27 @@ def read_slice(found: Slice, path: Path) -> None:
 
 
 def slice_name(path: Path, by: str) -> str:
-    """Return the slice a trace belongs to: its file, or its scenario's directory."""
-    return path.parent.name if by == 'scenario' else str(path)
+    """Return the slice a trace file belongs to: its trace, or its scenario's directory.
+
+    A rotated file (``trace.jsonl.3.gz``) belongs to the trace it was rotated from.
+    """
+    return path.parent.name if by == 'scenario' else _ROTATED.sub('', str(path))
 
 
 def read(paths: Iterable[Path], by: str) -> List[Slice]:
-    """Return the slices of the traces at ``paths``, in the order first named."""
-    slices: Dict[str, Slice] = {}
+    """Return the slices of the trace files at ``paths``, in the order first named.
+
+    The files of one slice are verified together, so a rotated trace is one chain.
+    """
+    grouped: Dict[str, List[Path]] = {}
     for path in paths:
-        name = slice_name(path, by)
-        read_slice(slices.setdefault(name, Slice(name)), path)
-    return list(slices.values())
+        grouped.setdefault(slice_name(path, by), []).append(path)
+    slices = []
+    for name, files in grouped.items():
+        found = Slice(name)
+        read_slice(found, files)
+        slices.append(found)
+    return slices
 
 
 def pooled(slices: Sequence[Slice]) -> Slice:
