@@ -84,7 +84,7 @@ DIAGNOSTICS_QOS = QoSProfile(depth=10)
 MARKERS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
 # The candidate planner (shadow.*): keep-last 1, so a candidate the gate has no
-# time for leaves no backlog to work through; reliable, to match any publisher.
+# time for leaves no backlog to work through; reliable, as the production planner's.
 CANDIDATE_QOS = MARKERS_QOS
 
 # At most one log line per reason set change, and no more than this often.
