@@ -3,7 +3,10 @@
 """The shadow stage over DDS: a candidate on candidate/... is judged and traced, never actuated."""
 
 import math
+import signal
+import time
 
+from harness.faults import diagnostic
 from harness.path_planner import drive_nominal, PATH_MODE, PathPlanner, V as PLAN_V
 from harness.ros import UNLATCHED
 import pytest
@@ -130,3 +133,36 @@ def test_a_candidate_plan_is_judged_beside_the_production_plan(bench, start_gate
     assert gate.stop() == 0, gate.output()
     report = replay.replay([tmp_path / 'trace0.jsonl'])
     assert report.ok and report.shadow_entries >= 10, replay.format_report(report)
+
+
+def test_the_candidate_is_shed_while_the_gate_catches_up(bench, start_gate):
+    """Frozen (SIGSTOP) while the candidate sends, the gate resumes with production's work."""
+    gate = start_gate(SHADOW_ON)
+    cmd_pub, meta_pub = candidate_publishers(bench)
+    bench.drive(V, confidence=0.9)
+    assert bench.wait_for_output(), gate.output()
+    assert bench.wait_for(lambda: cmd_pub.get_subscription_count() > 0)
+
+    def send():
+        stamp = stamp_from_ns(bench.now_ns())
+        meta_pub.publish(String(data=meta_json(stamp, 0.9, CANDIDATE_MODEL, 'steady')))
+        cmd_pub.publish(make_twist(True, 0.4, 0.0, stamp))
+    bench.node.create_timer(0.05, send)
+    assert bench.wait_for(lambda: len(shadow_decisions(bench)) >= 5)
+    gate.signal(signal.SIGSTOP)
+    time.sleep(0.3)
+    gate.signal(signal.SIGCONT)
+    resumed = time.monotonic()
+    assert bench.wait_for(lambda: [s for s in diagnostic(bench, 'safety_gate: timing', resumed)
+                                   if int(s[3]['shadow_shed_late']) >= 1], timeout=5.0)
+    # Production's late tick went first; the candidate waiting with it was shed, not judged.
+    records = [r.data for r in bench.decisions]
+    late = next(i for i, r in enumerate(records) if r['trigger'] == 'tick' and any(
+        c['name'] == 'watchdog.late' and c['value'] > 0.2 for c in r['checks']))
+    late_t = records[late]['t']
+    judged = [e['event']['t'] for r in records for e in r.get('shadow', ())]
+    assert not [t for t in judged if late_t - 0.25 <= t <= late_t], (late_t, judged)
+    assert any(r.get('shadow_shed') for r in records[late:late + 5]), records[late:late + 5]
+    # And once on time again, the candidate is judged again.
+    count = len(shadow_decisions(bench))
+    assert bench.wait_for(lambda: len(shadow_decisions(bench)) > count + 3)
