@@ -37,19 +37,21 @@ def pair(gate, v, w=0.0, confidence=CONFIDENT, model=MODEL):
 
 def test_an_extreme_candidate_is_refused_while_production_drives_on():
     gate = driving(0.5)
-    before = gate.state
+    gate.cycle(0.9)  # production's proposal 0.9 m/s, its output still ramping up to it
+    before, output = gate.state, gate.output.v
+    assert 0.5 < output < 0.9
     candidate = [shadow.initial_state(gate.cfg)]
     (found,) = judge(gate, candidate, *pair(gate, 40.0))
     assert found.decision.verdict is Verdict.FALLBACK
     assert Reason.OVER_SPEED in found.decision.reasons
     assert found.production_verdict is Verdict.APPROVE
     assert found.model_sha256 == MODEL
-    assert found.disagreement.proposal_dv == pytest.approx(39.5)
+    assert found.disagreement.proposal_dv == pytest.approx(39.1)
     assert found.disagreement.proposal_dw == 0.0
-    # The would-be output is a fallback ramp from zero: production's 0.5 m/s away.
-    assert found.disagreement.output_dv == pytest.approx(0.5)
+    # The would-be output is a fallback ramp from zero: production's output away.
+    assert found.disagreement.output_dv == pytest.approx(output)
     assert gate.state is before
-    assert gate.cycle(0.5).verdict is Verdict.APPROVE
+    assert gate.cycle(0.9).verdict is Verdict.APPROVE
 
 
 def test_a_non_finite_candidate_is_refused_and_traced_as_sent():
