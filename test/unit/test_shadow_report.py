@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """safety-gate shadow-report: the statistics and the go/no-go of a shadow candidate's traces."""
 
+import math
+
 from harness.shadow_play import play_shadowed, write_trace
 import pytest
 
@@ -13,9 +15,10 @@ SCRIPT = [(0.0, ('rearm',)), (0.02, ('drive', 30, 0.5, 0.1, 0.9))]
 # while the gate is still latched, refused as production is.
 CLOSE = {1: [('pair', 0.55, 0.08, 0.9)],
          **{index: [('pair', 0.55, 0.08, 0.9)] for index in range(40, 480, 6)}}
-# The same, with an overspeed among every third pair.
+# The same, with an overspeed among every third pair, and one NaN.
 WILD = {index: [('pair', 3.0 if index % 18 == 4 else 0.55, 0.08, 0.9)]
         for index in range(40, 480, 6)}
+WILD[46] = [('pair', math.nan, 0.08, 0.9)]
 
 
 @pytest.fixture
@@ -50,15 +53,18 @@ def test_the_statistics_of_a_slice(traces):
                                                shadow_report.Thresholds(min_decisions=10))
     assert (close.stats.decisions, wild.stats.decisions) == (len(CLOSE), len(WILD))
     assert close.stats.interventions == 1 and close.stats.excess == 0
+    assert (close.stats.non_finite, wild.stats.non_finite) == (0, 1)
     assert shadow_report.go(close.criteria)
     assert close.stats.dv.peak == pytest.approx(0.05) and close.stats.dw.p95 == pytest.approx(
         0.02)
     overspeeds = sum(index % 18 == 4 for index in WILD)
-    assert dict(wild.stats.reasons)['OVER_SPEED'] == overspeeds
+    # The NaN is refused as over the envelope too.
+    assert dict(wild.stats.reasons)['OVER_SPEED'] == overspeeds + 1
     assert wild.stats.excess > overspeeds
     assert wild.stats.dv.peak == pytest.approx(2.5)
     failing = {c.name for c in wild.criteria if c.ok is False}
-    assert failing == {"candidate's own would-be interventions", '|dv| vs production p95'}
+    assert failing == {"candidate's own would-be interventions", '|dv| vs production p95',
+                       'non-finite proposals'}
     assert whole.stats.decisions == len(CLOSE) + len(WILD) and whole.part.records == (
         close.part.records + wild.part.records)
     assert {c.name for c in close.criteria if c.ok is None} == {

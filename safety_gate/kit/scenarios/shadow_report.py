@@ -34,6 +34,8 @@ from safety_gate.trace_record import is_config, NON_FINITE_SPELLINGS
 
 # What counts as the gate intervening: anything but an approval (LIMIT approves, clamped).
 INTERVENING = ('FALLBACK', 'ESTOP')
+# The reasons of a proposal or plan with a NaN or an infinity in it.
+NON_FINITE = frozenset({'NON_FINITE_COMMAND', 'PLAN_NON_FINITE'})
 # The suffix the trace writer gives a rotated file.
 _ROTATED = re.compile(r'\.\d+(\.gz)?$')
 # Decisions on a candidate proposal or plan (not a clock jump the shadow saw too).
@@ -229,8 +231,7 @@ def stats(found: Slice) -> Stats:
         excess=sum(s.excess for s in samples),
         approved_where_production_refused=sum(
             not s.intervenes and s.production in INTERVENING for s in samples),
-        non_finite=sum(any(v is not None and not math.isfinite(v) for v in (s.dv, s.dw))
-                       for s in samples),
+        non_finite=sum(not NON_FINITE.isdisjoint(s.reasons) for s in samples),
         shed_share=found.shed / offered if offered else 0.0,
         dv=spread(s.dv for s in samples), dw=spread(s.dw for s in samples),
         lateral=spread(s.lateral for s in samples),
