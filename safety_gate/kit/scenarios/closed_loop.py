@@ -269,6 +269,10 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
         # whole chain (planner, gate, recorder) is connected.
         operator.wait_until(lambda: any(d.verdict == 'APPROVE' for d in operator.rec.decisions),
                             STARTUP_TIMEOUT_S, "the gate to approve the planner's hold")
+        if scenario.candidate is not None:
+            # A shadow candidate's hold judged too: the gate hears it before the script starts.
+            operator.wait_until(lambda: operator.candidate_judged, STARTUP_TIMEOUT_S,
+                                "the gate to judge the candidate's hold")
         operator.start_planner()
         operator.wait_until(lambda: operator.script_start is not None, STARTUP_TIMEOUT_S,
                             'the planner to start')

@@ -50,6 +50,7 @@ class Operator(GateRecorder):
         candidate is the second), all of which must be connected first.
         """
         self._planners = planners
+        self.candidate_judged = False  # a decision record carried a shadow entry
         self.rec = Recording(scenario_id)
         self.gate_state: Optional[str] = None
         self.script_start: Optional[float] = None  # raw clock of script time 0
@@ -170,6 +171,7 @@ class Operator(GateRecorder):
         """Record a decision, timed by the time in it."""
         if self._now is None:
             return
+        self.candidate_judged = self.candidate_judged or bool(record.get('shadow'))
         self.rec.decisions.append(DecisionSample.of(self.rec.at(float(record['t']), self._now),
                                                     record))
 
