@@ -121,11 +121,13 @@ def _joined(gate: core.GateState, production: core.GateState) -> core.GateState:
     shared = {name: getattr(production, name) for name in _SHARED}
     plans = evolve(gate.plans, poses=production.plans.poses)
     if production.reset_time != gate.reset_time:
-        # An accepted reset (or a clock that jumped back) voids what came before
-        # it, for the candidate as core._on_reset does for production.
-        shared.update(reset_time=production.reset_time, latest=None, latest_meta=None,
-                      authority=hysteresis.FRESH)
-        plans = plan_mode.PlanState(poses=production.plans.poses)
+        shared['reset_time'] = production.reset_time
+        # An accepted reset voids what came before it, for the candidate as
+        # core._on_reset does for production. (None: production's clock jumped
+        # back, which the candidate's own step notices and forgets the past for.)
+        if production.reset_time is not None:
+            shared.update(latest=None, latest_meta=None, authority=hysteresis.FRESH)
+            plans = plan_mode.PlanState(poses=production.plans.poses)
     return evolve(gate, plans=plans, **shared)
 
 
