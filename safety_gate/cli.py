@@ -25,6 +25,8 @@ COMMANDS = {
                'write a trace as MCAP (Foxglove, PlotJuggler) or a rosbag2 bag (ros2 bag play)'),
     'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
+    'campaign': ('safety_gate.kit.scenarios.campaign',
+                 'run many varied runs of every scenario, locally in parallel or on Ray'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13
