@@ -12,13 +12,16 @@ returns one result row and the recording.
 """
 
 from dataclasses import dataclass
+import contextlib
 import hashlib
 import json
 from pathlib import Path
 import shutil
+import signal
 import socket
 import tempfile
-from typing import Any, Dict, Optional, Tuple
+import threading
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from safety_gate.kit.scenarios import model, report, runner
 from safety_gate.kit.scenarios.model import Resume, Scenario
@@ -107,6 +110,25 @@ def run_variation(task: Task, scratch: Path) -> Tuple[Scenario, Dict[str, Any], 
     return scenario, values, result
 
 
+@contextlib.contextmanager
+def _interruptible_children() -> Iterator[None]:
+    """Let the run's nodes stop on SIGINT, as the runner stops them, in any worker.
+
+    A Ray worker blocks SIGINT in its main thread, and children inherit the
+    blocked mask across exec: the gate would not stop cleanly (the run then
+    fails "gate stopped cleanly") and every stop would wait out its timeout.
+    The mask is restored after the run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def execute(task: Task, scratch: Optional[Path] = None) -> Dict[str, Any]:
     """Run one task; return {'row': result row, 'recording': the recording's JSON or None}.
 
@@ -117,7 +139,8 @@ def execute(task: Task, scratch: Optional[Path] = None) -> Dict[str, Any]:
     temporary = scratch is None
     scratch = Path(tempfile.mkdtemp(prefix='safety_gate_run_')) if temporary else scratch
     try:
-        scenario, values, result = run_variation(task, scratch)
+        with _interruptible_children():
+            scenario, values, result = run_variation(task, scratch)
         recording = (result.recording_path.read_text()
                      if result.recording_path is not None else None)
         return {'row': row(task, scenario, values, result), 'recording': recording}
