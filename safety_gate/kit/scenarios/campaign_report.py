@@ -307,9 +307,11 @@ def _num(value: Optional[float]) -> str:
     return '–' if value is None else f'{value:.3g}'
 
 
+Table = Tuple[str, str, List[str], List[List[str]]]
+
+
 def _tables(meta: Dict[str, Any], rows: Sequence[Dict[str, Any]],
-            baseline: Optional[Sequence[Dict[str, Any]]]) -> List[Tuple[str, str, List[str],
-                                                                       List[List[str]]]]:
+            baseline: Optional[Sequence[Dict[str, Any]]]) -> List[Table]:
     """Return the report's tables: (anchor, heading, columns, rows of cells)."""
     requirements = meta['requirements']
     rates = pass_rates(rows)
@@ -328,12 +330,12 @@ def _tables(meta: Dict[str, Any], rows: Sequence[Dict[str, Any]],
     worst = []
     for r in worst_runs(rows):
         ratio, label = margin(r)
-        why = r['error'] or r['failed'] or (f'{label} at {100 * ratio:.0f} % of its budget'
-                                            if label else 'no budgeted metric')
+        closest = f'{label} at {100 * ratio:.0f} % of its budget' if label else 'no budget'
+        why = r['error'] or r['failed'] or closest
         worst.append([r['run_id'], r['status'], why, r['values'],
                       f'`{rerun_command(r["run_id"], meta)}`'])
-    tables.append(('worst-runs', 'Worst runs', ['run', 'result', 'why', 'drawn values',
-                                                 're-run alone'], worst))
+    tables.append(('worst-runs', 'Worst runs',
+                   ['run', 'result', 'why', 'drawn values', 're-run alone'], worst))
     if baseline is not None:
         diff = [[d.scenario, d.quantity, d.test, d.before, d.after, _num(d.p),
                  _num(d.p_adjusted), '**yes**' if d.significant else 'no']

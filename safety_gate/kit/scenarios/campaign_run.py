@@ -11,8 +11,8 @@ the closed loop through :func:`~safety_gate.kit.scenarios.runner.run_scenario`
 returns one result row and the recording.
 """
 
-from dataclasses import dataclass
 import contextlib
+from dataclasses import dataclass
 import hashlib
 import json
 from pathlib import Path
