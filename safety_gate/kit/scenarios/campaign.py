@@ -99,11 +99,13 @@ def plan(scenarios: Sequence[model.Scenario], library: Path, params_yaml: str, r
 def run_local(tasks: Sequence[Task], jobs: int, output: Path) -> Iterator[Dict[str, Any]]:
     """Yield each task's result as it completes, ``jobs`` worker processes at a time.
 
-    Each run gets a fresh process (rclpy and the environment start clean) and
-    keeps its files under ``output/runs/<run id>``.
+    A worker runs one closed loop at a time and then the next, as
+    ``safety-gate scenarios`` runs its scenarios in one process; each run keeps
+    its files under ``output/runs/<run id>``. Spawned, not forked: a fork of a
+    process with DDS threads is not safe.
     """
     context = multiprocessing.get_context('spawn')
-    with ProcessPoolExecutor(jobs, mp_context=context, max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         futures = {pool.submit(campaign_run.execute, task, output / 'runs' / task.run_id): task
                    for task in tasks}
         for future in as_completed(futures):

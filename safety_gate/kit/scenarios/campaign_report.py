@@ -400,7 +400,7 @@ def html_page(meta: Dict[str, Any], rows: Sequence[Dict[str, Any]],
     """Return the self-contained HTML report (plots inline)."""
     out = ['<!DOCTYPE html><html><head><meta charset="utf-8"><title>Scenario campaign'
            f'</title><style>{_CSS}</style></head><body><h1>Scenario campaign</h1>']
-    out += [f'<p>{html.escape(line)}</p>' for line in _header(meta, rows)]
+    out += [f'<p>{html.escape(line.replace("`", ""))}</p>' for line in _header(meta, rows)]
     for anchor, heading, columns, cells in _tables(meta, rows, baseline):
         out.append(f'<h2 id="{anchor}">{html.escape(heading)}</h2><table><tr>'
                    + ''.join(f'<th>{html.escape(c)}</th>' for c in columns) + '</tr>')
