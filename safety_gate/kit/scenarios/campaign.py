@@ -21,6 +21,7 @@ scenario, draw or configuration; 3 when a run could not complete.
 
 import argparse
 from concurrent.futures import as_completed, ProcessPoolExecutor
+import importlib.util
 import multiprocessing
 from pathlib import Path
 import sys
@@ -193,6 +194,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         params_yaml = config.write_params_file(
             args.output / 'gate_params.yaml',
             config.read_params_file(config_path, args.namespace)).read_text()
+        if args.ray and importlib.util.find_spec('ray') is None:
+            raise ValueError('--ray needs Ray: pip install ray (setup.py extra "cluster")')
         if args.rerun:
             return _rerun(args, scenarios, library, params_yaml, config_path, domains)
         baseline = campaign_report.read_results(args.baseline)[1] if args.baseline else None
@@ -210,13 +213,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results = run_ray(tasks, args.ray) if args.ray else run_local(tasks, args.jobs, args.output)
     show = _progress(len(tasks))
     rows = []
-    for result in results:
-        rows.append(result['row'])
-        show(result['row'])
-        if args.ray and result['recording'] is not None:
-            directory = args.output / 'runs' / result['row']['run_id'] / campaign_run.LOOP_DIR
-            directory.mkdir(parents=True, exist_ok=True)
-            (directory / 'recording.json').write_text(result['recording'])
+    try:
+        for result in results:
+            rows.append(result['row'])
+            show(result['row'])
+            if args.ray and result['recording'] is not None:
+                directory = (args.output / 'runs' / result['row']['run_id']
+                             / campaign_run.LOOP_DIR)
+                directory.mkdir(parents=True, exist_ok=True)
+                (directory / 'recording.json').write_text(result['recording'])
+    except ConnectionError as exc:  # ray.init: no cluster at that address
+        return user_error('campaign', f'--ray {args.ray}: {exc}')
     rows.sort(key=lambda r: (r['scenario'], r['index']))
     meta = {
         'seed': args.seed, 'runs': args.runs, 'scenarios': [s.id for s in scenarios],
