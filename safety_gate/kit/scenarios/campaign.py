@@ -194,6 +194,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         params_yaml = config.write_params_file(
             args.output / 'gate_params.yaml',
             config.read_params_file(config_path, args.namespace)).read_text()
+        if importlib.util.find_spec('pyarrow') is None:
+            raise ValueError('the results are written with pyarrow: pip install pyarrow '
+                             '(setup.py extra "campaign")')
         if args.ray and importlib.util.find_spec('ray') is None:
             raise ValueError('--ray needs Ray: pip install ray (setup.py extra "cluster")')
         if args.rerun:
