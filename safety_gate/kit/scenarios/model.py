@@ -91,7 +91,7 @@ LATCHING_FAULTS = ('estop', 'gate_restart')
 FAULT_KINDS = tuple(k.value for k in PlannerFault) + VEHICLE_FAULTS + LATCHING_FAULTS
 # What the runner may set on the simulated vehicle; the clock parameters are its own.
 VEHICLE_PARAMS = ('max_accel', 'max_yaw_accel', 'max_speed', 'max_yaw_rate', 'tau',
-                  'cmd_timeout', 'imu_noise_std', 'seed')
+                  'cmd_timeout', 'imu_noise_std', 'odom_noise_std', 'odom_lag', 'seed')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 
 
