@@ -50,8 +50,8 @@ reset does (only with ``publish_clock``); the vehicle keeps moving, so the
 clock is the only thing that changes.
 """
 
-from dataclasses import dataclass
 from collections import deque
+from dataclasses import dataclass
 import json
 import math
 import random
