@@ -9,9 +9,8 @@ directory so nothing lands in ~/.ros.
 
 Parallel campaigns lease their domain ids instead (:func:`lease_domain`): a
 lock file per id under the system temp directory, held with ``flock`` for
-the whole run, so two runs on one host (in any process, of any user of that
-directory) never share a domain, and a crashed run frees its id with its
-process.
+the whole run, so two runs on one host (in any process) never share a domain,
+and a crashed run frees its id with its process.
 """
 
 import contextlib
@@ -59,7 +58,7 @@ def lease_domain(domains: Tuple[int, int] = CAMPAIGN_DOMAINS,
     ids = list(range(low, high + 1))
     start = random.SystemRandom().randrange(len(ids))
     for domain in ids[start:] + ids[:start]:
-        fd = os.open(lock_dir / f'{domain}.lock', os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock_dir / f'{domain}.lock', os.O_RDONLY | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
