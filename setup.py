@@ -24,8 +24,10 @@ setup(
         (share + '/security/common', glob('security/common/*.xml')),
     ],
     install_requires=['setuptools'],
-    # `safety-gate export` only; the gate never imports them.
-    extras_require={'export': ['mcap', 'rosbags']},
+    # Tools only; the gate never imports them: `safety-gate export`, `safety-gate campaign`
+    # (its results) and `safety-gate campaign --ray` (a cluster).
+    extras_require={'export': ['mcap', 'rosbags'], 'campaign': ['pyarrow'],
+                    'cluster': ['ray']},
     zip_safe=True,
     maintainer='safety_gate maintainers',
     maintainer_email='safety-gate@example.com',

@@ -27,6 +27,8 @@ COMMANDS = {
                   'run the hazard scenario library closed-loop and write the report'),
     'shadow-report': ('safety_gate.kit.scenarios.shadow_report',
                       "a shadow candidate's disagreement and would-be interventions, go/no-go"),
+    'campaign': ('safety_gate.kit.scenarios.campaign',
+                 'run many varied runs of every scenario, locally in parallel or on Ray'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13

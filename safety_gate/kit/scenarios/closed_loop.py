@@ -72,10 +72,10 @@ class _Loop:
     """The processes of one run and the operator that drives them."""
 
     def __init__(self, scenario: Scenario, workdir: Path, config_file: Path,
-                 sim_rate: float) -> None:
+                 sim_rate: float, domain: Optional[int]) -> None:
         self.workdir = workdir
         self.trace_path = workdir / 'trace.jsonl'
-        domain = pick_domain_id()
+        domain = pick_domain_id() if domain is None else domain
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
         gate_file = write_params_file(workdir / 'gate_params.yaml', {
@@ -243,16 +243,18 @@ def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[],
 
 
 def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
-        progress: Optional[Callable[[float], None]] = None) -> Run:
+        progress: Optional[Callable[[float], None]] = None,
+        domain: Optional[int] = None) -> Run:
     """Run ``scenario`` against the gate configured by ``config_file`` and record it.
 
-    ``progress`` gets the script time as the run advances. Raise TimeoutError
+    ``progress`` gets the script time as the run advances; ``domain`` is the
+    ROS domain id (None: a random one, see ``ros_env``). Raise TimeoutError
     or RuntimeError when the run itself fails (a process that does not come
     up or dies, a simulation that stops).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    loop = _Loop(scenario, workdir, config_file, sim_rate)
+    loop = _Loop(scenario, workdir, config_file, sim_rate, domain)
     operator = loop.operator
     try:
         operator.wait_until(loop.ready, STARTUP_TIMEOUT_S,

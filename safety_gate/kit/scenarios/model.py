@@ -22,9 +22,10 @@ pydantic 2 ships as ``pydantic.v1``.
 """
 
 import enum
+import json
 from pathlib import Path
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 try:
     import pydantic.v1 as pydantic
@@ -33,6 +34,7 @@ except ImportError:  # pydantic < 1.10.17 has no v1 alias
 
 from safety_gate import config
 from safety_gate.decision import Reason
+from safety_gate.kit.scenarios.variations import apply, Distribution, draw, extremes, RunId
 from safety_gate.kit.world.alpamayo_plans import VARIANTS
 from safety_gate.kit.world.plan_script import PlanSpec
 from safety_gate.kit.world.planner_script import (FaultKind as PlannerFault, PLAN_KINDS,
@@ -89,7 +91,7 @@ LATCHING_FAULTS = ('estop', 'gate_restart')
 FAULT_KINDS = tuple(k.value for k in PlannerFault) + VEHICLE_FAULTS + LATCHING_FAULTS
 # What the runner may set on the simulated vehicle; the clock parameters are its own.
 VEHICLE_PARAMS = ('max_accel', 'max_yaw_accel', 'max_speed', 'max_yaw_rate', 'tau',
-                  'cmd_timeout', 'imu_noise_std', 'seed')
+                  'cmd_timeout', 'imu_noise_std', 'odom_noise_std', 'odom_lag', 'seed')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 
 
@@ -270,6 +272,9 @@ class Scenario(_Model):
         None, description='a shadow candidate planner beside the production one '
         '(shadow.enabled)')
     expect: Expect = Expect()
+    variations: Dict[str, Distribution] = pydantic.Field(
+        {}, description='parameter distributions for campaigns: {dotted path: {uniform: '
+        '[low, high]} or {choice: [...]}} (safety_gate.kit.scenarios.variations)')
 
     @pydantic.validator('id')
     def _id_format(cls, value):
@@ -326,6 +331,34 @@ class Scenario(_Model):
         if problems:
             raise ValueError('; '.join(problems))
         return values
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _variations_apply(cls, values):
+        # Both extremes must make valid scenarios; a campaign checks every draw it runs.
+        if not values['variations']:
+            return values
+        base = cls.construct(**values)
+        for name, assignment in zip(('lowest', 'highest'), extremes(values['variations'])):
+            try:
+                base._with(assignment)
+            except ValueError as exc:
+                raise ValueError(f'variations at their {name}: {_why(exc)}') from None
+        return values
+
+    def _with(self, assignment: Dict[str, Any]) -> 'Scenario':
+        data = json.loads(self.json(exclude={'variations'}))
+        return Scenario.parse_obj(apply(data, assignment))
+
+    def varied(self, run: RunId) -> Tuple['Scenario', Dict[str, Any]]:
+        """Return run ``run`` of this scenario (without variations) and its drawn values.
+
+        Raise ScenarioError naming the run if the draw makes an invalid scenario.
+        """
+        values = draw(self.variations, run)
+        try:
+            return self._with(values), values
+        except ValueError as exc:
+            raise ScenarioError(f'run {run}: {values}: {_why(exc)}') from None
 
     def planner_script(self) -> Script:
         """Return the planner's script: the route and the planner faults."""
@@ -392,6 +425,13 @@ def _describe(error: Dict[str, Any]) -> str:
     return f'{where}: {error["msg"]}' if where else error['msg']
 
 
+def _why(exc: ValueError) -> str:
+    """Return what a validation error says, without pydantic's framing."""
+    if isinstance(exc, pydantic.ValidationError):
+        return '; '.join(_describe(e) for e in exc.errors())
+    return str(exc)
+
+
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file; raise ScenarioError naming what is wrong."""
     path = Path(path)
@@ -404,8 +444,7 @@ def load(path: Path) -> Scenario:
     try:
         scenario = Scenario.parse_obj(data)
     except pydantic.ValidationError as exc:
-        raise ScenarioError(f'{path}: ' + '; '.join(_describe(e) for e in exc.errors())) \
-            from None
+        raise ScenarioError(f'{path}: {_why(exc)}') from None
     if scenario.id != path.stem:
         raise ScenarioError(f'{path}: id {scenario.id!r} must match the file name')
     return scenario

@@ -72,8 +72,10 @@ def library_dir() -> Path:
 
 def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate: float,
                  progress: Optional[Callable[[float], None]] = None,
-                 retry: bool = True) -> Result:
+                 retry: bool = True, domain: Optional[int] = None) -> Result:
     """Run, measure and judge one scenario; a run that fails becomes an error outcome.
+
+    ``domain`` is the ROS domain id of the run (None: a random one).
 
     A run in which the gate reports that the host did not keep up (see
     :func:`~safety_gate.kit.scenarios.metrics.host_limited`) is repeated once at
@@ -83,14 +85,14 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
         shutil.rmtree(workdir)
     started = time.monotonic()
     try:
-        run = closed_loop.run(scenario, workdir, config_path, sim_rate, progress)
+        run = closed_loop.run(scenario, workdir, config_path, sim_rate, progress, domain)
     except (TimeoutError, RuntimeError, OSError) as exc:
         return Result(scenario, Outcome(error=f'{type(exc).__name__}: {exc}'), None, workdir,
                       time.monotonic() - started, sim_rate)
     overloaded = host_limited(scenario, run.recording)
     if overloaded and retry:
         return run_scenario(scenario, config_path, workdir, sim_rate * RETRY_RATE_FACTOR,
-                            progress, retry=False)
+                            progress, retry=False, domain=domain)
     cfg = effective_config(config_path, scenario)
     metrics = measure(scenario, run.recording, cfg)
     criteria = judge(scenario, metrics, cfg)

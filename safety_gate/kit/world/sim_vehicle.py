@@ -23,6 +23,11 @@ Parameters (all optional):
 * ``stamped`` (true): ``cmd_vel`` is TwistStamped, else Twist.
 * ``publish_imu`` (true), ``imu_noise_std`` (0.0 rad/s), ``seed`` (0): the IMU
   yaw rate is the true yaw rate plus seeded gaussian noise.
+* ``odom_noise_std`` (0.0): seeded gaussian noise on the odometry's speed (m/s)
+  and yaw rate (rad/s); the ground truth stays exact.
+* ``odom_lag`` (0.0 s): odometry arrives this late, with the stamp of the state
+  it reports (a driver that stamps its measurements, behind a slow link);
+  rounded to whole steps, none published until the first one is due.
 * ``publish_clock`` (false), ``sim_rate`` (1.0), ``clock_start`` (1.0 s): drive
   ``/clock``. The vehicle then steps on a wall timer at ``rate_hz * sim_rate``,
   advances its own simulated time by ``1 / rate_hz`` per step, publishes it on
@@ -45,6 +50,7 @@ reset does (only with ``publish_clock``); the vehicle keeps moving, so the
 clock is the only thing that changes.
 """
 
+from collections import deque
 from dataclasses import dataclass
 import json
 import math
@@ -110,7 +116,8 @@ class SimVehicle(Node):
             ('max_yaw_accel', Unicycle.max_yaw_accel), ('tau', Unicycle.tau),
             ('max_speed', Unicycle.max_speed), ('max_yaw_rate', Unicycle.max_yaw_rate),
             ('cmd_timeout', 0.5), ('stamped', True), ('publish_imu', True),
-            ('imu_noise_std', 0.0), ('seed', 0), ('publish_clock', False),
+            ('imu_noise_std', 0.0), ('seed', 0), ('odom_noise_std', 0.0), ('odom_lag', 0.0),
+            ('publish_clock', False),
             ('sim_rate', 1.0), ('clock_start', 1.0))}
         self._dt = 1.0 / p['rate_hz']
         self._vehicle = Unicycle(max_accel=p['max_accel'], max_yaw_accel=p['max_yaw_accel'],
@@ -118,7 +125,10 @@ class SimVehicle(Node):
                                  max_yaw_rate=p['max_yaw_rate'])
         self._cmd_timeout = p['cmd_timeout']
         self._noise_std = p['imu_noise_std']
+        self._odom_noise_std = p['odom_noise_std']
         self._rng = random.Random(p['seed'])
+        # The measured odometry of the last steps; the oldest is the one published.
+        self._measured = deque(maxlen=1 + max(0, round(p['odom_lag'] / self._dt)))
 
         self._cmd = (0.0, 0.0)
         self._elapsed = 0.0  # simulated seconds since start, for the command age
@@ -194,7 +204,13 @@ class SimVehicle(Node):
         vehicle = self._vehicle
         truth = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
         self._truth_pub.publish(truth)
-        self._publish_odom(stamp, truth)
+        noise = self._odom_noise_std
+        self._measured.append(truth if noise <= 0.0 else make_odom(
+            stamp, vehicle.pose, vehicle.v + self._rng.gauss(0.0, noise),
+            vehicle.w + self._rng.gauss(0.0, noise)))
+        if len(self._measured) == self._measured.maxlen:
+            measured = self._measured[0]
+            self._publish_odom(measured.header.stamp, measured)
         if self._imu_pub is not None:
             imu = Imu()
             imu.header.stamp = stamp
@@ -207,8 +223,9 @@ class SimVehicle(Node):
     def _publish_odom(self, stamp: Time, truth: Odometry) -> None:
         """Publish the odometry of this step; ``truth`` is it when no fault changes it.
 
-        Publishing serialises a message at once, so the ground truth message may
-        be kept as the last odometry, and restamped in place while frozen.
+        ``truth`` is the measurement due now (``odom_lag`` old, with noise).
+        Publishing serialises a message at once, so that message may be kept
+        as the last odometry, and restamped in place while frozen.
         """
         if self._odom_fault == 'stop':
             return
