@@ -370,6 +370,25 @@ class MarkersConfig(_Section):
         'between are not drawn.', ge=0.1, le=100.0, decides=False)
 
 
+class ProvenanceConfig(_Section):
+    """Which model artifacts may have authority: the registry and the gate's own hash."""
+
+    required: bool = _param(
+        False, '', 'A proposal whose model (meta `model_sha256`, `planner/model` announcement '
+        'or `model_files` hash) is unknown or not in the registry gives FALLBACK '
+        '(MODEL_NOT_APPROVED), and a planner that changes its model mid-run loses authority '
+        '(MODEL_CHANGED) and regains it through the hysteresis.')
+    registry_file: str = _param(
+        '', '', 'The model registry (YAML, see README); empty means none. A relative path is '
+        "taken from the node's working directory. The file's sha256 is part of the config "
+        'hash as well as its path (a registry change is a config change).')
+    model_files: str = _param(
+        '', '', 'Weight files the gate hashes itself at start, in the background, separated by '
+        "':' (their bytes in this order: one file hashes as `sha256sum` does). Until the hash "
+        'matches a registry entry every proposal gives FALLBACK (MODEL_UNVERIFIED); a mismatch, '
+        'or a planner announcing another model, stays MODEL_UNVERIFIED until restart.')
+
+
 class GateConfig(_Section):
     """Every parameter of the safety_gate node."""
 
@@ -396,6 +415,7 @@ class GateConfig(_Section):
     planner: PlannerConfig = PlannerConfig()
     trajectory: TrajectoryConfig = TrajectoryConfig()
     markers: MarkersConfig = MarkersConfig()
+    provenance: ProvenanceConfig = ProvenanceConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
@@ -682,22 +702,26 @@ def decides(field) -> bool:
     return field.field_info.extra['decides']
 
 
-def params_sha256(flat: Mapping[str, Any]) -> str:
+def params_sha256(flat: Mapping[str, Any], registry_sha256: str = '') -> str:
     """Hash {dotted name: value}: canonical JSON of the parameters that decide.
 
     Where the trace goes, how it rotates and what the diagnostics warn about
     are left out, so the same safety behaviour has one hash wherever it records.
     A name missing from ``flat`` hashes as null, so a record written with
-    other parameters never matches by accident.
+    other parameters never matches by accident. The model registry file's
+    sha256, when there is one, is hashed with them (a configuration without a
+    registry keeps the hash it always had).
     """
     deciding = {name: flat.get(name) for name, field in iter_fields() if decides(field)}
+    if registry_sha256:
+        deciding['provenance.registry_sha256'] = registry_sha256
     canonical = json.dumps(deciding, sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def config_sha256(config: GateConfig) -> str:
-    """Hash of the effective config: see :func:`params_sha256`."""
-    return params_sha256(flatten(config))
+def config_sha256(config: GateConfig, registry_sha256: str = '') -> str:
+    """Hash of the effective config and its registry file: see :func:`params_sha256`."""
+    return params_sha256(flatten(config), registry_sha256)
 
 
 # ---------------------------------------------------------------- docs

@@ -28,13 +28,16 @@ from dataclasses import dataclass
 import math
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors
-from safety_gate.config import GateConfig
-from safety_gate.decision import Check, Clamp, Command, Decision, evolve, Reason, Verdict, ZERO
+from safety_gate import (
+    checks, fallback, hysteresis, limits, plan_mode, provenance, registry, sensors)
+from safety_gate.config import EnvelopeConfig, GateConfig
+from safety_gate.decision import (
+    Check, Clamp, Command, Decision, evolve, Model, Reason, Verdict, ZERO)
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
-    TraceHealth)
+    ClockStall, Estop, Event, Imu, Meta, ModelAnnouncement, ModelFilesHashed, Odom, Plan,
+    Proposal, Reasoning, Reset, Tick, TraceHealth)
 from safety_gate.hysteresis import Authority
+from safety_gate.registry import Registry
 from safety_gate.sensors import SensorState
 
 # Metas kept for pairing with a command that arrives after them: a few planner
@@ -84,6 +87,12 @@ class GateState:
     output_t: Optional[float] = None
     verdict: Verdict = Verdict.FALLBACK
     plans: plan_mode.PlanState = plan_mode.PlanState()
+    # provenance: the approved models, what the planner announced, the gate's
+    # own hash of the weight files (None while hashing), the model decided last
+    registry: Registry = registry.EMPTY
+    announced: Optional[ModelAnnouncement] = None
+    files: Optional[ModelFilesHashed] = None
+    model_sha256: str = ''
 
 
 class StepResult(NamedTuple):
@@ -99,9 +108,12 @@ class StepResult(NamedTuple):
     reply: Optional[Tuple[bool, str]] = None
 
 
-def initial_state(cfg: GateConfig) -> GateState:
-    """Return the state at start: latched when ``require_reset_on_start``, output zero."""
-    return GateState(latched=cfg.require_reset_on_start)
+def initial_state(cfg: GateConfig, models: Registry = registry.EMPTY) -> GateState:
+    """Return the state at start: latched when ``require_reset_on_start``, output zero.
+
+    ``models`` is the model registry the configuration names (its file, loaded).
+    """
+    return GateState(latched=cfg.require_reset_on_start, registry=models)
 
 
 def step(state: GateState, event: Event, now: float, cfg: GateConfig) -> StepResult:
@@ -282,10 +294,28 @@ def _on_trace_health(state: GateState, health: TraceHealth, now: float,
     return StepResult(evolve(state, trace_ok=health.ok))
 
 
+def _on_model_announcement(state: GateState, announcement: ModelAnnouncement, now: float,
+                           cfg: GateConfig) -> StepResult:
+    # A candidate's announcement names the shadow planner's model, not this one's.
+    if announcement.source != 'planner':
+        return StepResult(state)
+    return StepResult(evolve(state, announced=announcement))
+
+
+def _on_model_files_hashed(state: GateState, hashed: ModelFilesHashed, now: float,
+                           cfg: GateConfig) -> StepResult:
+    # The files are hashed once per start: the first result stands, so a
+    # mismatch latches until the gate restarts.
+    if state.files is not None:
+        return StepResult(state)
+    return StepResult(evolve(state, files=hashed))
+
+
 _HANDLERS = {
     Proposal: _on_proposal, Plan: _on_plan, Reasoning: _on_reasoning, Meta: _on_meta,
     Tick: _on_tick, Odom: _on_odom, Imu: _on_imu, Estop: _on_estop, Reset: _on_reset,
     TraceHealth: _on_trace_health, ClockStall: _on_clock_stall,
+    ModelAnnouncement: _on_model_announcement, ModelFilesHashed: _on_model_files_hashed,
 }
 
 
@@ -460,7 +490,14 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
         # An input never heard of only holds the output at zero (below), so that
         # the first message decides, as require_reset_on_start says.
         state = evolve(state, latched=True, latch_reason=Reason.ESTOP_HEARTBEAT_LOST)
-    found += _proposal_checks(state, now, cfg, previous_stamp, fresh)
+    model = provenance.in_charge(state.latest_meta, state.announced, state.files,
+                                 state.registry)
+    reduced, limit_reasons = _reduced_envelope(model, state.registry, cfg)
+    judged = cfg if reduced is None or not plan_mode.active(cfg) else cfg.copy(
+        update={'envelope': reduced})
+    found += _proposal_checks(state, now, judged, previous_stamp, fresh)
+    found += provenance.checks(model, state.model_sha256, state.latest_meta, state.files,
+                               state.registry, cfg)
     found += sensors.odom_checks(state.sensors, now, cfg)
     found += sensors.imu_checks(state.sensors, now, cfg)
     found += extra
@@ -488,9 +525,11 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if not failing and not authority.granted:
         found.append(hysteresis.check(authority, now, cfg.confidence))
         failing.append(Reason.HYSTERESIS)
-    state = evolve(state, authority=authority)
+    state = evolve(state, authority=authority,
+                   model_sha256=state.model_sha256 if model is None else model.sha256)
 
     clamps: List[Clamp] = []
+    envelope = cfg.envelope
     if state.latched or (estop is not None and not estop.ok):
         verdict, output = Verdict.ESTOP, ZERO
         if state.latched:
@@ -509,27 +548,40 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
             plans, output = stop
             state = evolve(state, plans=plans)
     else:
-        verdict = Verdict.APPROVE
+        verdict = Verdict.APPROVE if reduced is None else Verdict.LIMIT
+        failing = list(limit_reasons)
+        envelope = judged.envelope if reduced is None else reduced
         if plan_mode.active(cfg):
-            plans, target = plan_mode.approve(state.plans, now, fresh, cfg)
+            plans, target = plan_mode.approve(state.plans, now, fresh, judged)
             state = evolve(state, plans=plans)
         else:
-            target = Command(state.latest.v, state.latest.w)
+            # Under a reduced envelope the proposal is clamped into it, not vetoed.
+            target, _ = limits.enforce_envelope(Command(state.latest.v, state.latest.w),
+                                                envelope)
         # An approval moves the output by at most what one watchdog period (and
         # the lateness the monitor tolerates) allows: time the node clock jumped
         # over was not spent at the last output. The fallback ramp keeps the
         # whole dt, because a longer dt only brakes harder, toward zero.
         dt, bound = _dt(state, now), 1.0 / cfg.rate_hz + cfg.monitor.max_late
-        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), cfg.envelope)
+        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), envelope)
         if clamps and dt > bound:
             clamps.append(Clamp.DT_BOUND)
-    output, changed = limits.enforce_envelope(output, cfg.envelope)
+    output, changed = limits.enforce_envelope(output, envelope)
     if changed:
         clamps.append(Clamp.ENVELOPE)
 
     decision = Decision(now, trigger, verdict, tuple(failing), tuple(found), state.latest,
-                        state.latest_meta, output, tuple(clamps))
+                        state.latest_meta, output, tuple(clamps), model)
     return _after_output(state, decision, now, cfg), decision
+
+
+def _reduced_envelope(model: Optional[Model], models: Registry,
+                      cfg: GateConfig) -> Tuple[Optional[EnvelopeConfig], Tuple[Reason, ...]]:
+    """Return the reduced envelope in force (None: the full one) and the reasons for it."""
+    canary = provenance.canary_entry(model, models)
+    if canary is None:
+        return None, ()
+    return provenance.scaled(cfg.envelope, canary.envelope_scale), (Reason.MODEL_CANARY,)
 
 
 def _dt(state: GateState, now: float) -> float:
@@ -537,7 +589,7 @@ def _dt(state: GateState, now: float) -> float:
 
 
 def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
-    if state.verdict is Verdict.APPROVE:
+    if state.verdict in (Verdict.APPROVE, Verdict.LIMIT):
         return fallback.first_step(state.output, sensors.trusted_speed(state.sensors, now, cfg),
                                    _dt(state, now), cfg.fallback, cfg.envelope)
     return fallback.step(state.output, _dt(state, now), cfg.fallback, cfg.envelope)

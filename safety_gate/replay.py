@@ -26,7 +26,10 @@ from safety_gate import core, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
-from safety_gate.trace_record import decision_summary, is_config, record_events, record_summary
+from safety_gate.registry import load as load_registry
+from safety_gate.registry import Registry, RegistryError
+from safety_gate.trace_record import (
+    decision_summary, is_config, record_events, record_registry, record_summary)
 import yaml
 
 
@@ -107,21 +110,25 @@ def replay_records(integrity: verify.VerifyReport,
                    override: Optional[GateConfig] = None) -> Iterator[Replayed]:
     """Replay the records of a verified trace one by one, with its own config or ``override``.
 
-    Raise ReplayError at a decision that has no config record before it and no override.
+    The model registry is the config record's, or with ``override`` the file it names.
+    Raise ReplayError at a decision that has no config record before it and no override,
+    and if the override's registry file does not load.
     """
     cfg = override
-    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
+    models = None if cfg is None else _registry_of(cfg)
+    state, queued = (None if cfg is None else core.initial_state(cfg, models)), ()
     for where, record in verify.read_records(integrity):
         if is_config(record):
-            cfg = override or _config_of(record, where)
-            state, queued = core.initial_state(cfg), ()
+            if override is None:
+                cfg, models = _config_of(record, where)
+            state, queued = core.initial_state(cfg, models), ()
             yield Replayed(where, record, cfg, state, None)
             continue
         if cfg is None:
             raise ReplayError(f'{where}: no config record before this decision (the '
                               'trace starts mid-chain): give --config FILE')
         if record.get('chain_start'):
-            state, queued = core.initial_state(cfg), ()
+            state, queued = core.initial_state(cfg, models), ()
         state, decision, queued = _replay_record(state, queued, record, cfg)
         yield Replayed(where, record, cfg, state, decision)
 
@@ -132,7 +139,8 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
     Raise ReplayError if a chain has no config record and no override is given.
     """
     report = ReplayReport(integrity=verify.verify(paths))
-    report.replayed_with = None if override is None else config_sha256(override)
+    report.replayed_with = None if override is None else config_sha256(
+        override, _registry_of(override).sha256)
     for step in replay_records(report.integrity, override):
         where, record = step.where, step.record
         if is_config(record):
@@ -140,7 +148,7 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
             continue
         if record.get('lost_before') or record.get('events_dropped'):
             report.gaps.append(f'{where}: inputs were lost before this record')
-        if record.get('config_sha256') != config_sha256(step.cfg):
+        if record.get('config_sha256') != config_sha256(step.cfg, step.state.registry.sha256):
             report.other_configs += 1
         report.records += 1
         recorded = record_summary(record)
@@ -150,13 +158,20 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
     return report
 
 
-def _config_of(record: dict, where: str) -> GateConfig:
-    """Return the config a config record holds."""
+def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
+    """Return the config and the model registry a config record holds."""
     try:
-        return build(record['config'])
+        return build(record['config']), record_registry(record)
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
+
+
+def _registry_of(cfg: GateConfig) -> Registry:
+    try:
+        return load_registry(cfg.provenance.registry_file)
+    except RegistryError as exc:
+        raise ReplayError(f'--config: {exc}') from None
 
 
 def format_report(report: ReplayReport, limit: int = 20) -> str:

@@ -180,7 +180,9 @@ def _parse(line: _Line, raw: bytes, known_configs: Optional[Set[str]]) -> None:
     if 'config' in record:
         line.is_config = True
         params = record['config']
-        if not isinstance(params, dict) or params_sha256(params) != config:
+        registry_sha256 = record.get('registry_sha256', '')
+        if not isinstance(params, dict) or not isinstance(registry_sha256, str) or (
+                params_sha256(params, registry_sha256) != config):
             line.issue('bad-config', 'config_sha256 is not the hash of the parameters in '
                        'this record (edited, or written by another version)')
     if known_configs is not None:

@@ -15,7 +15,7 @@ from safety_gate.sensors import SensorState
 from safety_gate.trace_writer import TraceStats
 
 MONITOR = config.build({}).monitor
-COUNTS = {'APPROVE': 7, 'FALLBACK': 2, 'ESTOP': 1}
+COUNTS = {'APPROVE': 7, 'LIMIT': 3, 'FALLBACK': 2, 'ESTOP': 1}
 NO_INTAKE = {'proposals_shed': 0, 'metas_shed': 0, 'proposals_missed': 0}
 HEALTHY = TraceStats(submitted=10, written=10, lost=0, queue_depth=0, healthy=True,
                      stalled=False, last_error='', bytes_written=1000,
@@ -53,8 +53,8 @@ def test_age_is_rounded_and_never_for_nothing_received():
 
 
 @pytest.mark.parametrize('verdict, level', [
-    (Verdict.APPROVE, Level.OK), (Verdict.FALLBACK, Level.WARN), (Verdict.ESTOP, Level.ERROR),
-    (None, Level.WARN)])
+    (Verdict.APPROVE, Level.OK), (Verdict.LIMIT, Level.WARN), (Verdict.FALLBACK, Level.WARN),
+    (Verdict.ESTOP, Level.ERROR), (None, Level.WARN)])
 def test_the_gate_level_follows_the_published_verdict(verdict, level):
     assert gate(verdict).level is level
     assert gate(verdict).values['verdict'] == (verdict or Verdict.FALLBACK).value
@@ -70,7 +70,8 @@ def test_the_gate_status_names_the_last_reasons_counts_and_input_ages():
     assert built.values == {
         'verdict': 'FALLBACK', 'reasons': 'ODOM_STALE PROPOSAL_STALE',
         'config_sha256': 'c' * 64, 'model_sha256': 'm' * 8,
-        'decisions_approve': '7', 'decisions_fallback': '2', 'decisions_estop': '1',
+        'decisions_approve': '7', 'decisions_limit': '3', 'decisions_fallback': '2',
+        'decisions_estop': '1',
         'proposal_age_s': '0.5', 'odom_age_s': '0.02', 'imu_age_s': 'never',
         'incompatible_qos': '{"cmd_vel": 1}'}
 

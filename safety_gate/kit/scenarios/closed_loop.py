@@ -239,7 +239,8 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
             operator.spin_for(RESET_RETRY_S)
         # The planner holds position until started: once the gate approves that, the
         # whole chain (planner, gate, recorder) is connected.
-        operator.wait_until(lambda: any(d.verdict == 'APPROVE' for d in operator.rec.decisions),
+        operator.wait_until(lambda: any(d.verdict in ('APPROVE', 'LIMIT')
+                                        for d in operator.rec.decisions),
                             STARTUP_TIMEOUT_S, "the gate to approve the planner's hold")
         operator.start_planner()
         operator.wait_until(lambda: operator.script_start is not None, STARTUP_TIMEOUT_S,

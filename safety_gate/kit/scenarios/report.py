@@ -27,7 +27,8 @@ COLUMNS = ('scenario', 'S', 'E', 'result', 'unsafe', 'reaction s', 'standstill s
            'hold-stop %', 'resume s', 'false interv.', 'max v m/s', 'max lat m/s²')
 _GAP_S = 0.25  # no message for this long (s) breaks a plotted line
 _COLORS = {'proposal': '#7f7f7f', 'output': '#1f77b4', 'actual': '#2ca02c',
-           'odom': '#ff7f0e', 'FALLBACK': '#fdd49e', 'ESTOP': '#fcae91', 'fault': '#9467bd',
+           'odom': '#ff7f0e', 'LIMIT': '#c6dbef', 'FALLBACK': '#fdd49e', 'ESTOP': '#fcae91',
+           'fault': '#9467bd',
            'limit': '#d62728', 'confidence': '#17becf', 'operator': '#222222'}
 
 
