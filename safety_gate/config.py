@@ -389,6 +389,48 @@ class ProvenanceConfig(_Section):
         'or a planner announcing another model, stays MODEL_UNVERIFIED until restart.')
 
 
+# The envelope limits conservative mode and a canary's scale reduce.
+REDUCIBLE = ('max_linear_speed', 'max_reverse_speed', 'max_angular_speed', 'max_lateral_accel',
+             'max_linear_accel', 'max_linear_decel')
+
+
+class ConservativeConfig(_Section):
+    """Conservative mode: a reduced envelope (verdict LIMIT) while the situation is doubtful.
+
+    Entered at once when a trigger fires: a confidence below `confidence_below`,
+    a localisation variance above `max_position_variance`, an operator's request
+    on `safety_gate/conservative`, or a drift action. Left through the same
+    hysteresis as authority (`confidence.recover_count`, `confidence.min_dwell`).
+    A proposal inside the full envelope is clamped into this one, not vetoed.
+    Each limit applies as far as it is below the full envelope's.
+    """
+
+    max_linear_speed: float = _param(
+        0.5, 'm/s', 'Forward |v| in conservative mode.', ge=0.01, le=50.0)
+    max_reverse_speed: float = _param(
+        0.15, 'm/s', 'Reverse speed in conservative mode.', ge=0.0, le=50.0)
+    max_angular_speed: float = _param(
+        0.75, 'rad/s', '|w| in conservative mode.', ge=0.01, le=20.0)
+    max_lateral_accel: float = _param(
+        0.5, 'm/s^2', '|v*w| in conservative mode.', ge=0.01, le=50.0)
+    max_linear_accel: float = _param(
+        0.5, 'm/s^2', 'Output |v| grows at most this fast in conservative mode.',
+        ge=0.01, le=100.0)
+    max_linear_decel: float = _param(
+        2.0, 'm/s^2', 'Output |v| shrinks at most this fast toward an approved command in '
+        'conservative mode; entering the mode cuts the output into the reduced envelope at '
+        'once.', ge=0.1, le=100.0)
+    confidence_below: float = _param(
+        0.5, '', 'A confidence at or above `confidence.threshold` but below this gives LIMIT '
+        '(CONSERVATIVE_CONFIDENCE); at or below `confidence.threshold` it never does.',
+        ge=0.0, le=1.0)
+    max_position_variance: float = _param(
+        0.0, 'm^2', 'Odometry pose covariance (the larger of x and y variance) above this gives '
+        'LIMIT (CONSERVATIVE_LOCALIZATION); an all-zero covariance means the publisher does '
+        'not fill it and never triggers; a non-finite one does. 0 turns it off.',
+        ge=0.0, le=1.0e6)
+
+
 class GateConfig(_Section):
     """Every parameter of the safety_gate node."""
 
@@ -416,6 +458,7 @@ class GateConfig(_Section):
     trajectory: TrajectoryConfig = TrajectoryConfig()
     markers: MarkersConfig = MarkersConfig()
     provenance: ProvenanceConfig = ProvenanceConfig()
+    conservative: ConservativeConfig = ConservativeConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):

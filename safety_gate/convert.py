@@ -81,10 +81,18 @@ def model_announcement(raw: bytes, now: float, cfg: GateConfig,
 
 
 def odom(msg, now: float, cfg: GateConfig) -> Odom:
-    """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion."""
+    """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion.
+
+    The position variance is the larger of the pose covariance's x and y
+    variances (NaN if either is not finite); an all-zero covariance, what a
+    publisher that does not fill it sends, gives 0.
+    """
     twist, pose = msg.twist.twist, msg.pose.pose
+    covariance = msg.pose.covariance
+    variances = (covariance[0], covariance[7])
+    variance = max(variances) if all(math.isfinite(x) for x in variances) else math.nan
     return Odom(twist.linear.x, twist.angular.z, pose.position.x, pose.position.y,
-                _stamp(msg.header), _yaw(pose.orientation))
+                _stamp(msg.header), _yaw(pose.orientation), variance)
 
 
 def imu(msg, now: float, cfg: GateConfig) -> Imu:

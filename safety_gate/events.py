@@ -91,6 +91,9 @@ class Odom:
     y: float
     stamp: float
     yaw: float = 0.0
+    # The larger of the pose covariance's x and y variances (m^2); 0 when the
+    # publisher leaves the covariance all zero (not filled).
+    position_variance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,13 @@ class ClockStall:
 
 
 @dataclass(frozen=True)
+class ConservativeRequest:
+    """An operator's request on ``safety_gate/conservative``: True enters, False releases."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class ModelAnnouncement:
     """The model a planner says it runs, from the latched JSON topic ``planner/model``.
 
@@ -164,4 +174,4 @@ class TraceHealth:
 
 
 Event = Union[Proposal, Plan, Reasoning, Meta, Odom, Imu, Estop, Reset, Tick, ClockStall,
-              TraceHealth, ModelAnnouncement, ModelFilesHashed]
+              TraceHealth, ModelAnnouncement, ModelFilesHashed, ConservativeRequest]

@@ -50,7 +50,7 @@ from safety_gate import (
     config, convert, core, diagnostics, markers, plan_mode, plan_output, registry,
     ros_parameters, trace_record)
 from safety_gate.decision import Decision, Verdict
-from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
+from safety_gate.events import ClockStall, ConservativeRequest, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import Intake
@@ -301,6 +301,7 @@ class SafetyGateNode(Node):
         # Volatile publishers never match this one: that mismatch is expected, not logged.
         self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
                         report_incompatible=False)
+        self._subscribe(Bool, 'safety_gate/conservative', self._on_conservative, COMMAND_QOS)
         service = self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
         self._undo_activate.append(partial(self.destroy_service, service))
 
@@ -440,6 +441,13 @@ class SafetyGateNode(Node):
 
     def _on_estop(self, msg: Bool) -> None:
         self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
+
+    def _on_conservative(self, msg: Bool) -> None:
+        requested = bool(msg.data)
+        if requested != self.state.conservative_request:
+            self.get_logger().info('safety_gate/conservative: operator '
+                                   f'{"requests" if requested else "releases"} conservative mode')
+        self._step(ConservativeRequest(requested), self._now(), time.perf_counter())
 
     def _on_reset(self, request, response):
         reply = self._step(Reset(), self._now(), time.perf_counter())

@@ -13,7 +13,7 @@ the full envelope.
 
 from typing import List, Optional
 
-from safety_gate.config import EnvelopeConfig, GateConfig
+from safety_gate.config import EnvelopeConfig, GateConfig, REDUCIBLE
 from safety_gate.decision import Check, Model, Reason
 from safety_gate.events import Meta, ModelAnnouncement, ModelFilesHashed
 from safety_gate.registry import Entry, Registry
@@ -96,10 +96,4 @@ def scaled(env: EnvelopeConfig, scale: float) -> EnvelopeConfig:
     The angular acceleration is kept: it bounds how fast the yaw rate may
     change, and the fallback's yaw decay is checked against it.
     """
-    return env.copy(update={
-        'max_linear_speed': env.max_linear_speed * scale,
-        'max_reverse_speed': env.max_reverse_speed * scale,
-        'max_angular_speed': env.max_angular_speed * scale,
-        'max_lateral_accel': env.max_lateral_accel * scale,
-        'max_linear_accel': env.max_linear_accel * scale,
-        'max_linear_decel': env.max_linear_decel * scale})
+    return env.copy(update={name: getattr(env, name) * scale for name in REDUCIBLE})

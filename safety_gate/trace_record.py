@@ -25,8 +25,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict
 from safety_gate import registry
 from safety_gate.decision import Check, Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, ModelAnnouncement, ModelFilesHashed, Odom, Plan,
-    Proposal, Reasoning, Reset, Tick, TraceHealth)
+    ClockStall, ConservativeRequest, Estop, Event, Imu, Meta, ModelAnnouncement,
+    ModelFilesHashed, Odom, Plan, Proposal, Reasoning, Reset, Tick, TraceHealth)
 from safety_gate.registry import Registry
 from safety_gate.trace_format import ChainFields
 
@@ -34,7 +34,7 @@ EVENT_TYPES = {
     'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
     'imu': Imu, 'estop': Estop, 'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
     'clock_stall': ClockStall, 'model_announcement': ModelAnnouncement,
-    'model_files_hashed': ModelFilesHashed,
+    'model_files_hashed': ModelFilesHashed, 'conservative_request': ConservativeRequest,
 }
 EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls

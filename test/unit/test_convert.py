@@ -80,10 +80,26 @@ def test_the_parsed_meta_is_held_to_the_configured_reasoning_length():
     assert convert.meta(text.encode(), NOW, cfg, bytes.decode).reasoning == 'abc'
 
 
-def odometry(q, position=(1.5, -2.0)):
+def odometry(q, position=(1.5, -2.0), covariance=(0.0,) * 36):
     pose = Msg(position=vector(*position), orientation=Msg(x=q[0], y=q[1], z=q[2], w=q[3]))
-    return Msg(header=header(), pose=Msg(pose=pose),
+    return Msg(header=header(), pose=Msg(pose=pose, covariance=list(covariance)),
                twist=Msg(twist=twist((0.7, 0.1, 0.0), (0.0, 0.0, 0.2))))
+
+
+@pytest.mark.parametrize('xx, yy, variance', [
+    (0.0, 0.0, 0.0), (0.04, 0.25, 0.25), (0.3, 0.1, 0.3)])
+def test_odometry_carries_the_larger_position_variance_of_its_covariance(xx, yy, variance):
+    covariance = [0.0] * 36
+    covariance[0], covariance[7], covariance[14] = xx, yy, 99.0  # z is not the ground plane
+    found = convert.odom(odometry((0.0, 0.0, 0.0, 1.0), covariance=covariance), NOW, CFG)
+    assert found.position_variance == variance
+
+
+def test_a_non_finite_position_variance_is_kept_as_nan():
+    covariance = [0.0] * 36
+    covariance[7] = math.inf
+    found = convert.odom(odometry((0.0, 0.0, 0.0, 1.0), covariance=covariance), NOW, CFG)
+    assert math.isnan(found.position_variance)
 
 
 @pytest.mark.parametrize('yaw', [0.0, 0.5, -1.2, 3.0])
