@@ -35,7 +35,7 @@ def triggers(meta: Optional[Meta], odom: Optional[Odom], requested: bool, drift:
         found.append(Check('conservative.confidence', False, meta.confidence, below,
                            Reason.CONSERVATIVE_CONFIDENCE))
     limit = cfg.conservative.max_position_variance
-    if limit > 0.0 and odom is not None and odom.position_variance > limit:
+    if limit > 0.0 and odom is not None and not odom.position_variance <= limit:
         found.append(Check('conservative.localization', False, odom.position_variance, limit,
                            Reason.CONSERVATIVE_LOCALIZATION))
     if requested:
