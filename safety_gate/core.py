@@ -647,15 +647,13 @@ def _leave_conservative(state: GateState, model: Optional[Model], fired: List[Ch
     """Advance the way out of conservative mode; return the state and what a LIMIT shows.
 
     A clean fresh proposal with no trigger firing counts toward leaving, as it
-    counts toward authority; a failing check restarts the way out. Returns
-    (state, reduced envelope, its reasons, the checks a LIMIT decision records).
+    counts toward authority. A failing check leaves the way out where it is:
+    authority itself then restarts its hand-back, with the same count and dwell.
+    Returns (state, reduced envelope, its reasons, the checks a LIMIT decision records).
     """
     mode = state.conservative_mode
-    if fired or mode.granted:
+    if fired or mode.granted or failing:
         return state, reduced, reasons, fired
-    if failing:
-        state = evolve(state, conservative_mode=conservative.restrict(now, cfg))
-        return state, reduced, reasons, []
     if fresh:
         mode = conservative.relax(mode, state.latest_meta, now, cfg)
         state = evolve(state, conservative_mode=mode)

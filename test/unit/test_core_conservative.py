@@ -39,7 +39,12 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
     assert entered.verdict is Verdict.LIMIT and entered.trigger == 'conservative'
     assert entered.reasons == (Reason.CONSERVATIVE_OPERATOR,)
     assert entered.output == Command(CONS.max_linear_speed, 0.0) and inside(entered)
-    assert all(d.verdict is Verdict.LIMIT and inside(d) for d in g.cycles(10, 0.9))
+    steady = g.cycles(10, 0.9, 0.3)
+    assert all(d.verdict is Verdict.LIMIT and inside(d) for d in steady)
+    # The proposal itself is clamped into the reduced envelope: the output
+    # reaches it without the final guard having to cut anything.
+    assert steady[-1].output == Command(CONS.max_linear_speed, 0.3)
+    assert steady[-1].clamps == ()
     g.feed(OFF)
     released = g.now
     limited = []
