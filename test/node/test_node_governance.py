@@ -1,15 +1,21 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Model governance over DDS: unapproved models never move the robot, a swap withdraws authority."""
+"""Governance over DDS: model approval and swap, the operator's conservative request."""
 
 import hashlib
 
 from harness.ros import MODEL_SHA256, UNLATCHED
 import pytest
+from safety_gate import conservative, config, limits
 from safety_gate.decision import Reason
+from safety_gate.node import COMMAND_QOS
+from std_msgs.msg import Bool
 import yaml
 
 OTHER_SHA256 = 'cd' * 32
+DEFAULTS = config.build({})
+CONFIDENCE, CONSERVATIVE = DEFAULTS.confidence, DEFAULTS.conservative
+CONSERVATIVE_ENVELOPE = conservative.envelope(DEFAULTS)
 
 
 def _registry(tmp_path, *shas):
@@ -82,3 +88,30 @@ def test_a_model_swap_mid_run_withdraws_authority(bench, start_gate, tmp_path):
     assert between and all(r['reasons'] == [Reason.HYSTERESIS] for r in between), between
     assert back.data['model']['version'] == '1.1'
     assert any(c.v < 0.5 - 1e-6 for c in bench.cmd_since(swapped.t))
+
+
+@pytest.mark.slow
+def test_an_operator_request_limits_cmd_vel_to_the_conservative_envelope(bench, start_gate):
+    gate = start_gate(UNLATCHED)
+    request = bench.node.create_publisher(Bool, 'safety_gate/conservative', COMMAND_QOS)
+    bench.drive(0.9, 0.3)
+    assert bench.wait_for_cmd(0.9, 0.3), gate.output()
+
+    since = bench.cmd[-1].t
+    request.publish(Bool(data=True))
+    entered = bench.wait_for_decision(lambda r: r['verdict'] == 'LIMIT', since)
+    assert entered is not None, gate.output()
+    assert entered.data['reasons'] == [Reason.CONSERVATIVE_OPERATOR]
+    assert entered.data['trigger'] == 'conservative'
+    assert bench.wait_for_cmd(CONSERVATIVE.max_linear_speed, 0.3), bench.cmd[-1]
+    bench.spin_for(1.0)
+    limited = bench.cmd_since(entered.t)
+    assert limited and all(
+        limits.inside_envelope(c.v, c.w, CONSERVATIVE_ENVELOPE, 1e-9) for c in limited), [
+        c for c in limited if not limits.inside_envelope(c.v, c.w, CONSERVATIVE_ENVELOPE, 1e-9)]
+
+    released = bench.cmd[-1].t
+    request.publish(Bool(data=False))
+    assert bench.wait_for_cmd(0.9, 0.3), bench.cmd[-1]
+    back = bench.wait_for_decision(lambda r: r['verdict'] == 'APPROVE', released)
+    assert back is not None and back.t - released >= CONFIDENCE.min_dwell * 0.5
