@@ -6,7 +6,7 @@ import hashlib
 
 from harness.ros import MODEL_SHA256, UNLATCHED
 import pytest
-from safety_gate import conservative, config, limits
+from safety_gate import config, conservative, limits
 from safety_gate.decision import Reason
 from safety_gate.node import COMMAND_QOS
 from std_msgs.msg import Bool

@@ -9,7 +9,7 @@ from harness.plans import straight
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from safety_gate import conservative, config, core, limits, registry
+from safety_gate import config, conservative, core, limits, registry
 from safety_gate.decision import Command, evolve, Reason, Verdict
 from safety_gate.events import ConservativeRequest, Odom, Reset, Tick
 
