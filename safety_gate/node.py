@@ -257,16 +257,14 @@ class SafetyGateNode(Node):
         the working directory.
         """
         path = self.cfg.provenance.registry_file
-        if not path or os.path.isabs(path):
-            return path
         for params_file in reversed(self._params_files):
             try:
                 given = config.read_params_file(params_file, self.get_namespace())
             except config.ConfigError:  # rcl applies it by a wildcard section: not this one
                 continue
             if given.get('provenance.registry_file') == path:
-                return os.path.join(os.path.dirname(os.path.abspath(params_file)), path)
-        return path
+                return registry.resolve(path, params_file)
+        return registry.resolve(path)
 
     def _refuse_parameter_changes(self, params) -> SetParametersResult:
         # The gate's own parameters are declared read-only, and rclpy refuses a

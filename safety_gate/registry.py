@@ -21,6 +21,7 @@ is a config change and a trace replays with the registry it ran with.
 """
 
 import hashlib
+import os
 from pathlib import Path
 import re
 from typing import Any, Dict, List, Optional, Tuple
@@ -140,6 +141,22 @@ def _describe(where: str, error: Dict[str, Any], records: Any) -> str:
         name = records[index].get('name', '?') if isinstance(records[index], dict) else '?'
         return f'{where}: models[{index}] ({name}) field {field!r}: {error["msg"]}'
     return f'{where}: {error["msg"]}'
+
+
+def resolve(path: str, params_file: Optional[str] = None) -> str:
+    """Return ``provenance.registry_file`` as a path: relative to the params file that set it.
+
+    Without a params file (a ``-p`` override, the default) a relative path is
+    relative to the working directory.
+    """
+    if not path or os.path.isabs(path) or params_file is None:
+        return path
+    return os.path.join(os.path.dirname(os.path.abspath(params_file)), path)
+
+
+def of_config(cfg, params_file: Optional[str] = None) -> Registry:
+    """Load the registry a GateConfig names, read from ``params_file`` (None: given otherwise)."""
+    return load(resolve(cfg.provenance.registry_file, params_file))
 
 
 def load(path: str) -> Registry:

@@ -26,8 +26,7 @@ from safety_gate import core, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
-from safety_gate.registry import load as load_registry
-from safety_gate.registry import Registry, RegistryError
+from safety_gate.registry import EMPTY, of_config, Registry
 from safety_gate.trace_record import (
     decision_summary, is_config, record_events, record_registry, record_summary)
 import yaml
@@ -106,16 +105,14 @@ class Replayed:
     decision: Optional[Decision]  # None for a config record, or if nothing was decided
 
 
-def replay_records(integrity: verify.VerifyReport,
-                   override: Optional[GateConfig] = None) -> Iterator[Replayed]:
+def replay_records(integrity: verify.VerifyReport, override: Optional[GateConfig] = None,
+                   override_registry: Registry = EMPTY) -> Iterator[Replayed]:
     """Replay the records of a verified trace one by one, with its own config or ``override``.
 
-    The model registry is the config record's, or with ``override`` the file it names.
-    Raise ReplayError at a decision that has no config record before it and no override,
-    and if the override's registry file does not load.
+    The model registry is the config record's, or with ``override`` ``override_registry``.
+    Raise ReplayError at a decision that has no config record before it and no override.
     """
-    cfg = override
-    models = None if cfg is None else _registry_of(cfg)
+    cfg, models = override, override_registry
     state, queued = (None if cfg is None else core.initial_state(cfg, models)), ()
     for where, record in verify.read_records(integrity):
         if is_config(record):
@@ -133,15 +130,16 @@ def replay_records(integrity: verify.VerifyReport,
         yield Replayed(where, record, cfg, state, decision)
 
 
-def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
-    """Replay the trace in ``paths`` with its own config, or with ``override``.
+def replay(paths: Sequence[Path], override: Optional[GateConfig] = None,
+           override_registry: Registry = EMPTY) -> ReplayReport:
+    """Replay the trace in ``paths`` with its own config, or with ``override`` and its registry.
 
     Raise ReplayError if a chain has no config record and no override is given.
     """
     report = ReplayReport(integrity=verify.verify(paths))
     report.replayed_with = None if override is None else config_sha256(
-        override, _registry_of(override).sha256)
-    for step in replay_records(report.integrity, override):
+        override, override_registry.sha256)
+    for step in replay_records(report.integrity, override, override_registry):
         where, record = step.where, step.record
         if is_config(record):
             report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
@@ -165,13 +163,6 @@ def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
-
-
-def _registry_of(cfg: GateConfig) -> Registry:
-    try:
-        return load_registry(cfg.provenance.registry_file)
-    except RegistryError as exc:
-        raise ReplayError(f'--config: {exc}') from None
 
 
 def format_report(report: ReplayReport, limit: int = 20) -> str:
@@ -210,10 +201,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         override = None if args.config is None else load_yaml(args.config, args.namespace)
+        models = EMPTY if override is None else of_config(override, args.config)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('replay', f'--config {args.config}: {exc}')
     try:
-        report = replay(args.trace, override)
+        report = replay(args.trace, override, models)
     except (OSError, EOFError, ReplayError) as exc:
         return user_error('replay', str(exc))
     print(format_report(report))

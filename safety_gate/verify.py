@@ -47,6 +47,7 @@ import re
 import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from safety_gate import registry
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
 from safety_gate.errors import user_error
 from safety_gate.trace_file import GZIP_SUFFIX, open_trace
@@ -536,7 +537,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             known.add(value.lower())
         for path in args.config:
             try:
-                known.add(config_sha256(load_yaml(path, args.namespace)))
+                cfg = load_yaml(path, args.namespace)
+                known.add(config_sha256(cfg, registry.of_config(cfg, path).sha256))
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 return _usage_error(f'--config {path}: {exc}')
     try:
