@@ -75,8 +75,14 @@ class _Loop:
         domain = pick_domain_id()
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
+        registry_params = {}
+        if scenario.models:
+            registry_file = workdir / 'model_registry.yaml'
+            registry_file.write_text(yaml.safe_dump({'models': scenario.models}))
+            registry_params = {'provenance.registry_file': str(registry_file)}
         gate_file = write_params_file(workdir / 'gate_params.yaml', {
-            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides()})
+            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides(),
+            **registry_params})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
                           str(config_file), '--params-file', str(gate_file)]
         script_file = workdir / 'planner_script.yaml'
