@@ -115,3 +115,15 @@ def test_an_operator_request_limits_cmd_vel_to_the_conservative_envelope(bench, 
     assert bench.wait_for_cmd(0.9, 0.3), bench.cmd[-1]
     back = bench.wait_for_decision(lambda r: r['verdict'] == 'APPROVE', released)
     assert back is not None and back.t - released >= CONFIDENCE.min_dwell * 0.5
+
+
+@pytest.mark.slow
+def test_a_bad_registry_file_refuses_the_start_naming_the_entry_and_field(start_gate, tmp_path):
+    path = tmp_path / 'models.yaml'
+    path.write_text(yaml.safe_dump({'models': [
+        {'sha256': MODEL_SHA256, 'name': 'alpamayo-r1', 'version': '1.0', 'approved_by': 't',
+         'evidence': 't', 'stage': 'beta'}]}))
+    gate = start_gate({'provenance.registry_file': str(path)})
+    assert gate.wait(10.0) == 2, gate.output()
+    assert "models[0] (alpamayo-r1) field 'stage'" in gate.output(), gate.output()
+    assert 'Traceback' not in gate.output()

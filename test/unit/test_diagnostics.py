@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from safety_gate import config, core
-from safety_gate.decision import Decision, Reason, Verdict, ZERO
+from safety_gate import config, core, registry
+from safety_gate.decision import Decision, Model, Reason, Verdict, ZERO
 from safety_gate.diagnostics import (
-    age, gate_status, Level, Status, status, timing_status, trace_status)
+    age, gate_status, Level, model_status, Status, status, timing_status, trace_status)
 from safety_gate.sensors import SensorState
 from safety_gate.trace_writer import TraceStats
 
@@ -132,3 +132,24 @@ def test_a_stopped_node_clock_is_an_error_whatever_else_happens():
     assert (built.level, built.message) == (Level.ERROR,
                                             'node clock not advancing (CLOCK_STALLED)')
     assert timing(since_tick=0.1).level is Level.OK  # at the limit: not yet
+
+
+def test_the_model_status_names_the_model_its_entry_and_the_hashing_progress():
+    models = registry.from_records([{
+        'sha256': 'a' * 64, 'name': 'alpamayo-r1', 'version': '1.1', 'approved_by': 'b',
+        'evidence': 'e', 'stage': 'canary', 'envelope_scale': 0.5}], 'r' * 64)
+    cfg = config.build({'provenance.required': True}).provenance
+    known = dataclasses.replace(decision(Verdict.LIMIT, Reason.MODEL_CANARY),
+                                model=Model('a' * 64, 'meta', 'alpamayo-r1', '1.1', 'canary'))
+    built = model_status(known, models, cfg, None)
+    assert (built.name, built.level, built.message) == (
+        'safety_gate: model', Level.OK, 'alpamayo-r1 1.1 (canary)')
+    assert built.values['stage'] == 'canary' and built.values['registry_entries'] == '1'
+    hashing = model_status(None, models, cfg, (2**29, 2**31))
+    assert hashing.level is Level.WARN and hashing.message == 'hashing the model files: 25 %'
+    assert hashing.values['files_total_bytes'] == str(2**31)
+    refused = dataclasses.replace(decision(Verdict.FALLBACK, Reason.MODEL_NOT_APPROVED),
+                                  model=Model('c' * 64, 'announcement'))
+    built = model_status(refused, models, cfg, None)
+    assert built.level is Level.ERROR and built.message == 'no authority: MODEL_NOT_APPROVED'
+    assert model_status(None, models, cfg, None).message == 'no model named'
