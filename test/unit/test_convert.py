@@ -123,3 +123,16 @@ def test_the_yaw_of_a_tilted_quaternion_uses_every_component():
 def test_an_imu_gives_its_yaw_rate_and_stamp():
     msg = Msg(header=header(3, 250_000_000), angular_velocity=vector(0.1, 0.2, -0.6))
     assert convert.imu(msg, NOW, CFG) == Imu(-0.6, 3.25)
+
+
+def test_a_model_announcement_is_capped_before_it_is_decoded():
+    cap = CFG.confidence.max_meta_bytes
+    text = '{"sha256": "' + 'a' * 64 + '", "name": "m", "version": "1"}'
+    assert convert.model_announcement(text.encode(), NOW, CFG, bytes.decode).sha256 == 'a' * 64
+
+    def refuse(raw):
+        raise AssertionError('decoded an oversized message')
+    oversized = convert.model_announcement(b'x' * (cap + 13), NOW, CFG, refuse)
+    assert (oversized.sha256, oversized.error) == ('', f'oversized: more than {cap} bytes')
+    broken = convert.model_announcement(b'\xff', NOW, CFG, bytes.decode)
+    assert broken.error == 'malformed: undecodable (UnicodeDecodeError)'

@@ -68,8 +68,10 @@ def sentences(sample: DecisionSample, t0: float) -> List[str]:
         out.append(f'All {len(checks)} checks passed, so the proposal went through' + (
             f', rate-limited ({", ".join(clamps)}).' if clamps else '.'))
     elif record['verdict'] == 'LIMIT':
-        out.append(f'All {len(checks)} checks passed; the proposal went through clamped into '
-                   f'{_LIMITED_BY}, because of {", ".join(record["reasons"])}.')
+        out.append(f'No check refused the proposal; it went through clamped into {_LIMITED_BY}. '
+                   'Its reasons:')
+        out += [f'{text}.' for text in explain.sentences(
+            [Reason(r) for r in record['reasons']], checks)]
     else:
         out.append(f'{len(failed)} of its {len(checks)} checks failed; {record["verdict"]} '
                    f'means {_EFFECT[record["verdict"]]}. Its reasons:')
