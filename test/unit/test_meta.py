@@ -219,4 +219,3 @@ def test_a_model_announcement_parses_and_keeps_its_strings_capped():
 ])
 def test_a_bad_model_announcement_names_no_model_and_says_why(text, error):
     assert parse_model_announcement(text, MAX_BYTES) == ModelAnnouncement('', error=error)
-
