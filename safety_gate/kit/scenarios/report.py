@@ -383,8 +383,8 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
                    f'stroke-width="2" stroke-dasharray="{dash}"/>'
                    f'<text x="{lx + 26}" y="20">{label}</text>')
         lx += 34 + 5.6 * len(label)
-    for label, color in (('FALLBACK', _COLORS['FALLBACK']), ('ESTOP', _COLORS['ESTOP']),
-                         ('fault window', _COLORS['fault'])):
+    for label, color in (('LIMIT', _COLORS['LIMIT']), ('FALLBACK', _COLORS['FALLBACK']),
+                         ('ESTOP', _COLORS['ESTOP']), ('fault window', _COLORS['fault'])):
         svg.append(f'<rect x="{lx}" y="10" width="14" height="12" fill="{color}"/>'
                    f'<text x="{lx + 18}" y="20">{label}</text>')
         lx += 30 + 5.6 * len(label)

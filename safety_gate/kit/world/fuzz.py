@@ -116,6 +116,8 @@ class Invariant:
                 found.append(f'a superseded proposal moved the output: {previous[2:]} -> '
                              f'({v}, {w})')
             return found
+        # A LIMIT may cut the output into its reduced envelope at once (entering
+        # conservative mode): it is held to the envelope alone.
         if verdict == 'APPROVE' and previous is not None and not found:
             found += self._check_approval(previous, t, v, w,
                                           Clamp.ENVELOPE.value in clamps)
