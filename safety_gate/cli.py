@@ -27,6 +27,8 @@ COMMANDS = {
                'write a trace as MCAP (Foxglove, PlotJuggler) or a rosbag2 bag (ros2 bag play)'),
     'scenarios': ('safety_gate.kit.scenarios.runner',
                   'run the hazard scenario library closed-loop and write the report'),
+    'shadow-report': ('safety_gate.kit.scenarios.shadow_report',
+                      "a shadow candidate's disagreement and would-be interventions, go/no-go"),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13

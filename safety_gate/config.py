@@ -431,6 +431,27 @@ class ConservativeConfig(_Section):
         ge=0.0, le=1.0e6)
 
 
+class ShadowConfig(_Section):
+    """A candidate planner judged beside the production one, never actuated."""
+
+    enabled: bool = _param(
+        False, '', 'Subscribe to the candidate planner on `<shadow.namespace>/...` (the '
+        "production planner's topics with `planner` replaced) and judge its proposals with "
+        'the same core in a separate state; its decisions go to the trace, never to '
+        '`cmd_vel`.', decides=False)
+    namespace: str = _param(
+        'candidate', '', 'Where the candidate planner publishes: `<namespace>/cmd_vel` or '
+        '`<namespace>/trajectory`, `<namespace>/meta`, `<namespace>/reasoning`.',
+        decides=False)
+    max_rate_hz: float = _param(
+        50.0, 'Hz', 'At most this many candidate messages a second are judged (steady '
+        'clock); the rest are shed and counted.', ge=0.1, le=1000.0, decides=False)
+
+
+# A relative ROS namespace: tokens that start with a letter, joined by '/'.
+_RELATIVE_NAMESPACE = r'[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*'
+
+
 class GateConfig(_Section):
     """Every parameter of the safety_gate node."""
 
@@ -459,12 +480,14 @@ class GateConfig(_Section):
     markers: MarkersConfig = MarkersConfig()
     provenance: ProvenanceConfig = ProvenanceConfig()
     conservative: ConservativeConfig = ConservativeConfig()
+    shadow: ShadowConfig = ShadowConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
         rate, conf, env, fb, odom, mon, trace, plan = (
             values['rate_hz'], values['confidence'], values['envelope'], values['fallback'],
             values['odom'], values['monitor'], values['trace'], values['trajectory'])
+        candidate = values['shadow'].namespace
         rules = [
             ('confidence.recover_threshold', conf.recover_threshold,
              conf.recover_threshold >= conf.threshold,
@@ -492,6 +515,9 @@ class GateConfig(_Section):
              'must be false when trace.enabled is false: a disabled trace cannot be required'),
             ('trajectory.max_points', plan.max_points, plan.max_points >= plan.min_points,
              f'must be >= trajectory.min_points ({plan.min_points})'),
+            ('shadow.namespace', candidate,
+             re.fullmatch(_RELATIVE_NAMESPACE, candidate) is not None and candidate != 'planner',
+             'must be a relative ROS namespace (letters, digits, _ and /) other than planner'),
         ]
         broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
         if broken:

@@ -144,7 +144,8 @@ def timing_status(late: float, latency_us: float, since_tick: float, silence_lim
     ``late`` is the latest watchdog tick and ``latency_us`` the slowest
     decision in the period; ``since_tick`` the steady seconds since the last
     tick, which beyond ``silence_limit`` mean the node clock has stopped;
-    ``intake`` the totals of :meth:`safety_gate.intake.Intake.totals`.
+    ``intake`` the totals of :meth:`safety_gate.intake.Intake.totals` (and of
+    :meth:`safety_gate.shadow_intake.ShadowIntake.totals` with ``shadow.enabled``).
     """
     values = {
         'tick_late_max_s': round(late, 4),

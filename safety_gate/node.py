@@ -48,13 +48,14 @@ from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import (
     config, convert, core, diagnostics, markers, plan_mode, plan_output, registry,
-    ros_parameters, trace_record)
+    ros_parameters, shadow, trace_record)
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, ConservativeRequest, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import Intake
 from safety_gate.model_files import FileHasher, split_paths
+from safety_gate.shadow_intake import ShadowIntake
 from safety_gate.trace_file import default_trace_path
 from safety_gate.trace_format import load_hmac_key
 from safety_gate.trace_writer import TraceWriter
@@ -85,6 +86,9 @@ DIAGNOSTICS_QOS = QoSProfile(depth=10)
 # The live view: only the newest matters, and a late joiner waits for the next one.
 MARKERS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
+# The candidate planner (shadow.*): keep-last 1, so a candidate the gate has no
+# time for leaves no backlog to work through; reliable, as the production planner's.
+CANDIDATE_QOS = MARKERS_QOS
 
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
@@ -163,6 +167,10 @@ class SafetyGateNode(Node):
         self._suppressed_logs = 0
         self._period = 1.0 / self.cfg.rate_hz
         self._intake = Intake(self.cfg.monitor.max_proposal_rate)
+        self._shadow: Optional[ShadowIntake] = None
+        if self.cfg.shadow.enabled:
+            self._shadow = ShadowIntake(self.cfg.shadow.max_rate_hz, self._period,
+                                        self.cfg.monitor.warn_late)
         # The backstop's threshold: a watchdog tick this overdue means the node
         # clock is not driving the watchdog (GATE_OVERRUN starts at max_late).
         self._silence_limit = self._period + self.cfg.monitor.max_late
@@ -189,7 +197,9 @@ class SafetyGateNode(Node):
     def activate_gate(self) -> None:
         """Start from the initial state (latched if so configured) and output at rate_hz."""
         self.state = core.initial_state(self.cfg, self.models)
+        self.shadow_state = shadow.initial_state(self.cfg)
         self._last_tick_now: Optional[float] = None
+        self._last_tick_late = 0.0
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
         self._latency_window = 0.0
@@ -302,6 +312,27 @@ class SafetyGateNode(Node):
         self._subscribe(Bool, 'safety_gate/conservative', self._on_conservative, COMMAND_QOS)
         service = self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
         self._undo_activate.append(partial(self.destroy_service, service))
+        if self._shadow is not None:
+            self._wire_candidate(self.cfg.shadow.namespace)
+
+    def _wire_candidate(self, namespace: str) -> None:
+        """Subscribe to the candidate planner: production's planner topics under ``namespace``."""
+        if self._plans is not None:
+            plan_type, stamped_type = self._plans.plan_type, self._plans.string_stamped
+            self._subscribe(plan_type, f'{namespace}/trajectory',
+                            partial(self._on_candidate, self._plans.to_plan, True), CANDIDATE_QOS)
+            reasoning = partial(self._on_candidate, convert.reasoning, False)
+            self._subscribe(String, f'{namespace}/reasoning', reasoning, CANDIDATE_QOS)
+            if stamped_type is not None:
+                self._subscribe(stamped_type, f'{namespace}/reasoning_stamped', reasoning,
+                                CANDIDATE_QOS)
+        else:
+            cmd_type = type(self._cmd_msg)
+            self._subscribe(cmd_type, f'{namespace}/cmd_vel',
+                            partial(self._on_candidate, convert.proposal, True), CANDIDATE_QOS)
+        self._subscribe(String, f'{namespace}/meta',
+                        partial(self._on_candidate, self._candidate_meta, False), CANDIDATE_QOS,
+                        raw=True)
 
     # Only the incompatible-QoS event is handled, and rclpy's default handlers are
     # off: each one is a waitable the executor rebuilds into its wait set on every
@@ -463,6 +494,7 @@ class SafetyGateNode(Node):
         if self._last_tick_now is not None:
             late = max(0.0, now - self._last_tick_now - self._period)
         self._last_tick_now = now
+        self._last_tick_late = late
         self._last_tick_wall = time.monotonic()
         self._late_window = max(self._late_window, late)
         self._note_trace_health(now, started)
@@ -472,10 +504,13 @@ class SafetyGateNode(Node):
         # frequent and re-judged; a tick then adds nothing, unless it is late or
         # it is the one that ends a clock stall (only a tick does).
         since_output = now - self._last_emit_now
-        if (0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late
+        if not (0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late
                 and not self.state.clock_stalled):
-            return
-        self._step(Tick(late), now, started)
+            self._step(Tick(late), now, started)
+        # After production's own step: the candidate's waiting proposal, if its time is up.
+        if self._shadow is not None and shadow.due(self.shadow_state, now, self.cfg):
+            if self._shadow.admit_tick(late):
+                self._judge_candidate(Tick(late), now)
 
     def _note_trace_health(self, now: float, started: float) -> None:
         healthy = self.trace.healthy
@@ -492,6 +527,44 @@ class SafetyGateNode(Node):
         if (wall - self._last_tick_wall > self._silence_limit
                 and wall - self.last_output_monotonic >= 0.5 * self._period):
             self._step(ClockStall(), self._now(), time.perf_counter())
+
+    # ------------------------------------------------------------ the candidate (shadow.*)
+
+    def _on_candidate(self, converter, proposal: bool, msg) -> None:
+        # Judged only while production is on time, never published, and a
+        # defect here is logged and counted but can never reach production.
+        if not self.active:
+            return
+        now = self._now()
+        since_tick = 0.0 if self._last_tick_now is None else now - self._last_tick_now
+        if not self._shadow.admit(time.monotonic(), proposal,
+                                  self._shadow.behind(since_tick, self._last_tick_late)):
+            return
+        try:
+            event = converter(msg, now, self.cfg)
+        except Exception as exc:  # noqa: B902 - a candidate's defect stays in the shadow
+            self._candidate_failed('convert', exc)
+            return
+        self._judge_candidate(event, now)
+
+    def _candidate_meta(self, raw: bytes, now: float, cfg: config.GateConfig):
+        return convert.meta(raw, now, cfg, _decode_string)
+
+    def _judge_candidate(self, event, now: float) -> None:
+        at = self._intake.held  # production events already in the next record
+        try:
+            result = shadow.step(self.shadow_state, event, now, self.state, self.cfg)
+        except Exception as exc:  # noqa: B902 - a defect in the shadow stays in the shadow
+            self._candidate_failed(trace_record.EVENT_NAMES[type(event)], exc)
+            self._shadow.hold(trace_record.shadow_entry_to_dict(at, now, event, (), repr(exc)))
+            return
+        self.shadow_state = result.state
+        self._shadow.hold(trace_record.shadow_entry_to_dict(at, now, event, result.decisions))
+
+    def _candidate_failed(self, what: str, exc: Exception) -> None:
+        self._shadow.errors += 1
+        self.get_logger().error(f'shadow: candidate {what} not judged ({self._shadow.errors} '
+                                f'so far): {exc!r}', throttle_duration_sec=_LOG_INTERVAL_S)
 
     # ------------------------------------------------------------ the step
 
@@ -544,6 +617,8 @@ class SafetyGateNode(Node):
         line = trace_record.decision_to_dict(
             decision, self._seq, events, time.time(), latency_us, self.config_sha256,
             intake_notes)
+        if self._shadow is not None:
+            line.update(self._shadow.take())
         self._seq += 1
         self.trace.submit(line)
         self._log_decision(decision)
@@ -641,7 +716,8 @@ class SafetyGateNode(Node):
             diagnostics.trace_status(self.trace.stats(), self.trace_path),
             diagnostics.timing_status(
                 late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
-                self._intake.totals(), planner_publishers, self.cfg.monitor))
+                {**self._intake.totals(), **(self._shadow.totals() if self._shadow else {})},
+                planner_publishers, self.cfg.monitor))
         msg = DiagnosticArray(status=[_status_msg(status, self.get_fully_qualified_name())
                                       for status in statuses])
         msg.header.stamp = self.get_clock().now().to_msg()

@@ -20,7 +20,7 @@ records.
 """
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
 
 from safety_gate import registry
 from safety_gate.decision import Check, Clamp, Decision, Reason, Verdict
@@ -28,7 +28,8 @@ from safety_gate.events import (
     ClockStall, ConservativeRequest, Estop, Event, Imu, Meta, ModelAnnouncement,
     ModelFilesHashed, Odom, Plan, Proposal, Reasoning, Reset, Tick, TraceHealth)
 from safety_gate.registry import Registry
-from safety_gate.trace_format import ChainFields
+from safety_gate.shadow import ShadowDecision
+from safety_gate.trace_format import ChainFields, encode_record
 
 EVENT_TYPES = {
     'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
@@ -106,6 +107,54 @@ class IntakeNotes(TypedDict, total=False):
     proposals_missed: int
 
 
+class DisagreementRecord(TypedDict):
+    """The candidate against the production planner (``shadow.Disagreement``)."""
+
+    output_dv: float
+    output_dw: float
+    proposal_dv: Optional[float]
+    proposal_dw: Optional[float]
+    lateral: Optional[float]
+    longitudinal: Optional[float]
+
+
+class ShadowDecisionRecord(TypedDict):
+    """What the gate would have decided for the candidate; never published to an actuator."""
+
+    trigger: str
+    verdict: Verdict
+    reasons: List[Reason]
+    output: CommandRecord
+    clamps: List[Clamp]
+    proposal: Optional[ProposalRecord]
+    model_sha256: str
+    production_verdict: Verdict
+    disagreement: DisagreementRecord
+
+
+class _ShadowEntry(TypedDict):
+    at: int
+    event: Union[Proposal, Plan, Reasoning, Meta, Tick]
+    decisions: List[ShadowDecisionRecord]
+
+
+class ShadowEntryRecord(_ShadowEntry, total=False):
+    """One candidate event the shadow judged, after ``at`` of the record's own events.
+
+    ``error``: the shadow step failed on it (the candidate's state is left as
+    it was, and a replay skips it); production is not affected.
+    """
+
+    error: str
+
+
+class ShadowNotes(TypedDict, total=False):
+    """The shadow stage since the previous record (only with ``shadow.enabled``)."""
+
+    shadow: List[ShadowEntryRecord]
+    shadow_shed: int
+
+
 class _Decision(TypedDict):
     seq: int
     t: float
@@ -122,7 +171,7 @@ class _Decision(TypedDict):
     events: List[Event]
 
 
-class DecisionRecord(_Decision, ModelNote, IntakeNotes, ChainFields):
+class DecisionRecord(_Decision, ModelNote, IntakeNotes, ShadowNotes, ChainFields):
     """A decision as a trace line: the decision, the events before it, the writer's members."""
 
 
@@ -276,3 +325,28 @@ def record_summary(record: Dict[str, Any]) -> Dict[str, Any]:
 def record_events(record: Dict[str, Any]) -> List[Tuple[float, object]]:
     """Return the input events of a record, in the order the core consumed them."""
     return [event_from_dict(e) for e in record.get('events', [])]
+
+
+def shadow_decision_to_dict(found: ShadowDecision) -> Dict[str, Any]:
+    """Return a candidate decision as its trace record, which a replay must reproduce exactly."""
+    decision = found.decision
+    return {'trigger': decision.trigger, **decision_summary(decision),
+            'proposal': _proposal(decision), 'model_sha256': found.model_sha256,
+            'production_verdict': found.production_verdict.value,
+            'disagreement': dict(found.disagreement.__dict__)}
+
+
+def shadow_entry_to_dict(at: int, now: float, event: Event,
+                         decisions: Sequence[ShadowDecision],
+                         error: Optional[str] = None) -> Dict[str, Any]:
+    """Build the record of one candidate event judged after ``at`` of the record's events."""
+    entry = {'at': at, 'event': event_to_dict(now, event),
+             'decisions': [shadow_decision_to_dict(found) for found in decisions]}
+    if error is not None:
+        entry['error'] = error
+    return entry
+
+
+def same_records(first: Any, second: Any) -> bool:
+    """Return True if two record values encode to the same trace bytes (NaN equals NaN)."""
+    return encode_record({'v': first}) == encode_record({'v': second})

@@ -175,7 +175,8 @@ def test_the_most_specific_params_section_wins(tmp_path):
 
 RECORDING_ONLY = {'confidence.max_reasoning_chars', 'monitor.warn_late', 'trace.enabled',
                   'trace.path', 'trace.max_file_bytes', 'trace.max_files', 'trace.queue_size',
-                  'trace.hmac_key_file', 'markers.enabled', 'markers.max_rate_hz'}
+                  'trace.hmac_key_file', 'markers.enabled', 'markers.max_rate_hz',
+                  'shadow.enabled', 'shadow.namespace', 'shadow.max_rate_hz'}
 
 
 def test_config_hash_covers_exactly_the_parameters_that_decide():

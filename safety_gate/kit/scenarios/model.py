@@ -212,6 +212,36 @@ class Plan(_Model):
         return PlanSpec(self.variant, tuple(self.period), self.latency)
 
 
+class CandidateExpect(_Model):
+    """What the shadow stage must show of the candidate (``safety-gate shadow-report``)."""
+
+    min_decisions: pydantic.conint(ge=1) = pydantic.Field(
+        20, description='candidate decisions the trace must hold')
+    reasons: List[Reason] = pydantic.Field(
+        [], description="reason codes that must appear among the candidate's own would-be "
+        'interventions (production not refused at the time)')
+
+
+class Candidate(_Model):
+    """A second, scripted planner on ``shadow.namespace``: judged and traced, never actuated."""
+
+    route: Route
+    faults: List[Fault] = pydantic.Field(
+        [], description='planner faults of the candidate, as for the production planner')
+    expect: CandidateExpect = CandidateExpect()
+
+    @pydantic.validator('faults')
+    def _planner_faults(cls, faults):
+        others = [fault.kind for fault in faults if not fault.planner]
+        if others:
+            raise ValueError(f'a candidate has only planner faults, not {", ".join(others)}')
+        return faults
+
+    def planner_script(self) -> Script:
+        """Return the candidate planner's script."""
+        return planner_script(self.route, self.faults)
+
+
 class Expect(_Model):
     """Scenario-wide pass criteria (unsafe commands must always be zero)."""
 
@@ -243,6 +273,9 @@ class Scenario(_Model):
     models: List[Dict[str, Any]] = pydantic.Field(
         [], description='model registry entries (see README): the runner writes them as the '
         "gate's provenance.registry_file")
+    candidate: Optional[Candidate] = pydantic.Field(
+        None, description='a shadow candidate planner beside the production one '
+        '(shadow.enabled)')
     expect: Expect = Expect()
 
     @pydantic.validator('id')
@@ -302,20 +335,14 @@ class Scenario(_Model):
                 problems.append(f'{fault.kind} at {fault.t_start} must resume but no reset '
                                 'follows it')
         plan = values.get('plan')
-        for i, fault in enumerate(faults):
-            if not fault.planner:
-                continue
-            kind = PlannerFault(fault.kind)
-            if plan is None and kind in PLAN_ONLY:
-                problems.append(f'fault {i} ({fault.kind}) acts on plans: it needs `plan`')
-            if plan is not None and kind not in PLAN_KINDS:
-                problems.append(f'fault {i} ({fault.kind}) acts on commands, not plans')
+        problems += _planner_problems(values['route'], faults, plan, '')
         if plan is not None and 'planner.input' in values['gate_params']:
             problems.append('planner.input comes from plan.input, not gate_params')
-        try:
-            planner_script(values['route'], faults)
-        except ValueError as exc:
-            problems.append(str(exc))
+        candidate = values.get('candidate')
+        if candidate is not None:
+            problems += _planner_problems(candidate.route, candidate.faults, plan, 'candidate ')
+            if 'shadow.enabled' in values['gate_params']:
+                problems.append('shadow.enabled comes from candidate, not gate_params')
         if problems:
             raise ValueError('; '.join(problems))
         return values
@@ -325,10 +352,39 @@ class Scenario(_Model):
         return planner_script(self.route, self.faults)
 
     def gate_overrides(self) -> Dict[str, Any]:
-        """Return the gate parameters the scenario sets: its own, and plan.input."""
-        if self.plan is None:
-            return dict(self.gate_params)
-        return {**self.gate_params, 'planner.input': self.plan.input}
+        """Return the gate parameters the scenario sets: its own, plan.input, shadow.enabled."""
+        overrides = dict(self.gate_params)
+        if self.plan is not None:
+            overrides['planner.input'] = self.plan.input
+        if self.candidate is not None:
+            overrides['shadow.enabled'] = True
+        return overrides
+
+
+def _planner_problems(route: Route, faults: Sequence[Fault], plan: Optional[Plan],
+                      whose: str) -> List[str]:
+    """Return what is wrong with a planner's route and faults in the scenario's mode."""
+    problems = []
+    for i, fault in enumerate(faults):
+        if not fault.planner:
+            continue
+        kind = PlannerFault(fault.kind)
+        if plan is None and kind in PLAN_ONLY:
+            problems.append(f'{whose}fault {i} ({fault.kind}) acts on plans: it needs `plan`')
+        if plan is not None and kind not in PLAN_KINDS:
+            problems.append(f'{whose}fault {i} ({fault.kind}) acts on commands, not plans')
+    try:
+        planner_script(route, faults)
+    except ValueError as exc:
+        problems.append(f'{whose}{exc}' if whose else str(exc))
+    return problems
+
+
+def effective_config(config_path: Path, scenario: Scenario,
+                     namespace: str = '') -> config.GateConfig:
+    """Return the gate configuration a scenario runs with: the file plus its overrides."""
+    flat = config.flatten(config.load_yaml(config_path, namespace))
+    return config.build({**flat, **scenario.gate_overrides()})
 
 
 def script_end(fault: Fault, resets: Sequence[float], duration: float) -> float:
