@@ -19,12 +19,13 @@ CONSERVATIVE_ENVELOPE = conservative.envelope(DEFAULTS)
 
 
 def _registry(tmp_path, *shas):
+    """Write a registry beside the params files; return its path relative to them."""
     path = tmp_path / 'models.yaml'
     path.write_text(yaml.safe_dump({'models': [
         {'sha256': sha, 'name': 'alpamayo-r1', 'version': f'1.{index}',
          'approved_by': 'test', 'evidence': 'test', 'stage': 'production'}
         for index, sha in enumerate(shas)]}))
-    return str(path)
+    return path.name
 
 
 def _governed(tmp_path, *shas, **more):
