@@ -668,7 +668,7 @@ def _dt(state: GateState, now: float) -> float:
 
 
 def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
-    if state.verdict in (Verdict.APPROVE, Verdict.LIMIT):
+    if state.verdict.approves:
         return fallback.first_step(state.output, sensors.trusted_speed(state.sensors, now, cfg),
                                    _dt(state, now), cfg.fallback, cfg.envelope)
     return fallback.step(state.output, _dt(state, now), cfg.fallback, cfg.envelope)

@@ -179,3 +179,16 @@ def test_in_trajectory_mode_plans_are_judged_against_the_conservative_envelope()
         if verdict is Verdict.FALLBACK:
             assert Reason.OVER_SPEED in decision.reasons
         state = core.step(state, Tick(), now + TICK, cfg).state
+
+
+def test_a_fallback_after_a_limit_starts_from_the_measured_speed_as_after_an_approval():
+    g = Gate()
+    g.drive(0.4, 0.0)
+    g.feed(ON)
+    g.cycles(3, 0.4)
+    # The vehicle lags: it measures 0.1 m/s while the limited output is 0.4 m/s.
+    g.follow = False
+    g.now += TICK
+    g.odom(v=0.1)
+    failed = g.propose(0.4, confidence=0.1)
+    assert failed.verdict is Verdict.FALLBACK and failed.output.v <= 0.1 + 1e-9
