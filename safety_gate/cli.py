@@ -19,6 +19,8 @@ COMMANDS = {
                      'show the parameters and config hash a params file gives the node'),
     'verify': ('safety_gate.verify', 'check a trace: hash chain, sequence, config hashes, HMAC'),
     'replay': ('safety_gate.replay', 're-run a trace through the decision core and compare'),
+    'models': ('safety_gate.model_history',
+               'list which model was in charge of a trace, from when to when, under which config'),
     'monitor': ('safety_gate.kit.world.monitor',
                 'show a running gate: state, diagnostics, input ages, decisions, rates'),
     'export': ('safety_gate.export',

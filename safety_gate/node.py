@@ -47,13 +47,14 @@ from rclpy.qos import (
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import (
-    config, convert, core, diagnostics, markers, plan_mode, plan_output, ros_parameters, shadow,
-    trace_record)
+    config, convert, core, diagnostics, markers, plan_mode, plan_output, registry,
+    ros_parameters, shadow, trace_record)
 from safety_gate.decision import Decision, Verdict
-from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
+from safety_gate.events import ClockStall, ConservativeRequest, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import Intake
+from safety_gate.model_files import FileHasher, split_paths
 from safety_gate.shadow_intake import ShadowIntake
 from safety_gate.trace_file import default_trace_path
 from safety_gate.trace_format import load_hmac_key
@@ -77,6 +78,8 @@ STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 # down while the gate restarts is seen, but it cannot match a volatile one.
 ESTOP_QOS = COMMAND_QOS
 ESTOP_LATCHED_QOS = STATE_QOS
+# The model announcement is latched by its publisher, sent once per model load.
+MODEL_QOS = STATE_QOS
 DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
@@ -143,18 +146,22 @@ class SafetyGateNode(Node):
         validates the same values again.
         """
         self.cfg = self._load_config(self._params_files) if self.cfg is None else self.cfg
-        self.config_sha256 = config.config_sha256(self.cfg)
+        try:
+            self.models = registry.load(self._registry_path())
+        except registry.RegistryError as exc:
+            raise config.ConfigError(f'provenance.registry_file: {exc}') from None
+        self.config_sha256 = config.config_sha256(self.cfg, self.models.sha256)
         # Before any publisher, so a refusal leaves nothing behind to configure again.
         self._plans: Optional[PlanInput] = (plan_input(self.cfg.planner.input)
                                             if plan_mode.active(self.cfg) else None)
-        self.state = core.initial_state(self.cfg)
+        self.state = core.initial_state(self.cfg, self.models)
         self._seq = 0
         self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
         self._incompatible_qos: Dict[str, int] = {}
         self._last_log = (None, -math.inf)
         self._verdict: Optional[Verdict] = None  # as last published on safety_gate/state
         self._last_decision: Optional[Decision] = None
-        self._model_sha256 = ''
+        self._hasher: Optional[FileHasher] = None
         self._frame_id = 'base_link'
         self._trace_healthy = True
         self._suppressed_logs = 0
@@ -189,7 +196,7 @@ class SafetyGateNode(Node):
 
     def activate_gate(self) -> None:
         """Start from the initial state (latched if so configured) and output at rate_hz."""
-        self.state = core.initial_state(self.cfg)
+        self.state = core.initial_state(self.cfg, self.models)
         self.shadow_state = shadow.initial_state(self.cfg)
         self._last_tick_now: Optional[float] = None
         self._last_tick_late = 0.0
@@ -203,10 +210,12 @@ class SafetyGateNode(Node):
         # Each activation starts a chain section with what the gate runs with,
         # so the trace alone replays it (replay restarts from a config record).
         self.trace.submit(trace_record.config_to_dict(
-            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
+            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256,
+            self.models))
         self._seq += 1
         self.active = True
         self._wire_inputs()
+        self._start_hashing()
         # A trace that is already unusable must bar the very first proposal.
         self._note_trace_health(self._now(), time.perf_counter())
         self._timer(self._period, self._on_tick)
@@ -226,6 +235,8 @@ class SafetyGateNode(Node):
     def deactivate_gate(self) -> None:
         """Publish and trace a final zero, then stop hearing inputs and stop the output."""
         self.stop_watching()
+        if self._hasher is not None:
+            self._hasher.stop()
         self.publish_final_zero()
         self.active = False
         for undo in self._undo_activate:
@@ -248,6 +259,22 @@ class SafetyGateNode(Node):
         cfg = config.build(ros_parameters.given(self))
         ros_parameters.declare(self, cfg)
         return cfg
+
+    def _registry_path(self) -> str:
+        """Return ``provenance.registry_file``, relative to the params file that set it.
+
+        Without such a file (a ``-p`` override, the default) it is relative to
+        the working directory.
+        """
+        path = self.cfg.provenance.registry_file
+        for params_file in reversed(self._params_files):
+            try:
+                given = config.read_params_file(params_file, self.get_namespace())
+            except config.ConfigError:  # rcl applies it by a wildcard section: not this one
+                continue
+            if given.get('provenance.registry_file') == path:
+                return registry.resolve(path, params_file)
+        return registry.resolve(path)
 
     def _refuse_parameter_changes(self, params) -> SetParametersResult:
         # The gate's own parameters are declared read-only, and rclpy refuses a
@@ -274,6 +301,7 @@ class SafetyGateNode(Node):
         # A wrapper may still send a confidence in trajectory mode. Raw bytes, so
         # the size cap applies before the message is even deserialised.
         self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
+        self._subscribe(String, 'planner/model', self._on_model, MODEL_QOS, raw=True)
         self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
         if self.cfg.imu.enabled:
             self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
@@ -281,6 +309,7 @@ class SafetyGateNode(Node):
         # Volatile publishers never match this one: that mismatch is expected, not logged.
         self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
                         report_incompatible=False)
+        self._subscribe(Bool, 'safety_gate/conservative', self._on_conservative, COMMAND_QOS)
         service = self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
         self._undo_activate.append(partial(self.destroy_service, service))
         if self._shadow is not None:
@@ -386,10 +415,46 @@ class SafetyGateNode(Node):
         self._convert_and_step(self._meta_event, raw, started)
 
     def _meta_event(self, raw: bytes, now: float, cfg: config.GateConfig):
-        meta = convert.meta(raw, now, cfg, _decode_string)
-        if meta.model_sha256:
-            self._model_sha256 = meta.model_sha256
-        return meta
+        return convert.meta(raw, now, cfg, _decode_string)
+
+    def _on_model(self, raw: bytes) -> None:
+        started = time.perf_counter()
+        self._convert_and_step(self._announcement_event, raw, started)
+
+    def _announcement_event(self, raw: bytes, now: float, cfg: config.GateConfig):
+        announcement = convert.model_announcement(raw, now, cfg, _decode_string)
+        self.get_logger().info(
+            f'planner/model: {announcement.sha256 or "unknown"} {announcement.name} '
+            f'{announcement.version}' + (f' ({announcement.error})' if announcement.error
+                                         else ''))
+        return announcement
+
+    def _start_hashing(self) -> None:
+        paths = split_paths(self.cfg.provenance.model_files)
+        if not paths:
+            return
+        logger = self.get_logger()
+
+        def progress(done: int, total: int) -> None:
+            logger.info(f'hashing the model files: {done / 2**20:.0f} of '
+                        f'{total / 2**20:.0f} MiB')
+        logger.info(f'hashing the model files in the background: {", ".join(paths)}; '
+                    'no authority (MODEL_UNVERIFIED) until they match a registry entry')
+        self._hasher = FileHasher(paths, on_progress=progress)
+        self._hasher.start()
+
+    def _deliver_hash(self, now: float, started: float) -> None:
+        hashed = self._hasher.result
+        self._hasher = None
+        entry = None if hashed.error else self.models.lookup(hashed.sha256)
+        if entry is not None:
+            self.get_logger().info(f'model files verified: {hashed.sha256} is {entry.name} '
+                                   f'{entry.version} ({entry.stage})')
+        else:
+            why = hashed.error or f'{hashed.sha256} is in no registry entry'
+            self.get_logger().error(f'model files not verified: {why}; no authority until '
+                                    'restart (MODEL_UNVERIFIED)')
+        self._step(hashed, now, started)
 
     def _on_odom(self, msg: Odometry) -> None:
         self._convert_and_step(convert.odom, msg, time.perf_counter())
@@ -405,6 +470,13 @@ class SafetyGateNode(Node):
 
     def _on_estop(self, msg: Bool) -> None:
         self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
+
+    def _on_conservative(self, msg: Bool) -> None:
+        requested = bool(msg.data)
+        if requested != self.state.conservative_request:
+            self.get_logger().info('safety_gate/conservative: operator '
+                                   f'{"requests" if requested else "releases"} conservative mode')
+        self._step(ConservativeRequest(requested), self._now(), time.perf_counter())
 
     def _on_reset(self, request, response):
         reply = self._step(Reset(), self._now(), time.perf_counter())
@@ -426,6 +498,8 @@ class SafetyGateNode(Node):
         self._last_tick_wall = time.monotonic()
         self._late_window = max(self._late_window, late)
         self._note_trace_health(now, started)
+        if self._hasher is not None and self._hasher.result is not None:
+            self._deliver_hash(now, started)
         # Proposals faster than rate_hz already keep the output at least that
         # frequent and re-judged; a tick then adds nothing, unless it is late or
         # it is the one that ends a clock stall (only a tick does).
@@ -566,7 +640,7 @@ class SafetyGateNode(Node):
         self.last_output_monotonic = time.monotonic()
 
     def _publish_trajectory(self, decision: Decision) -> None:
-        found = plan_output.points(self.state.plans, decision.verdict is Verdict.APPROVE,
+        found = plan_output.points(self.state.plans, decision.verdict.approves,
                                    decision.t, self.cfg)
         self._trajectory_pub.publish(self._plans.fill(
             self._plans.plan_type(), round(decision.t * 1e9), self.cfg.trajectory.frame_id,
@@ -618,6 +692,10 @@ class SafetyGateNode(Node):
         if decision.verdict is Verdict.APPROVE:
             self.get_logger().info(f'APPROVE: proposals pass{suppressed}')
             return
+        if decision.verdict is Verdict.LIMIT:
+            self.get_logger().info(f'LIMIT: proposals pass under a reduced envelope '
+                                   f'({", ".join(r.value for r in decision.reasons)}){suppressed}')
+            return
         detail = explain(decision)
         self.get_logger().warning(f'{decision.verdict.value}: {detail}{suppressed}')
 
@@ -632,7 +710,9 @@ class SafetyGateNode(Node):
         statuses = (
             diagnostics.gate_status(
                 self._verdict, self._last_decision, self._counts, self.state, self._now(),
-                self.config_sha256, self._model_sha256, self._incompatible_qos),
+                self.config_sha256, _model_sha256(self._last_decision), self._incompatible_qos),
+            diagnostics.model_status(self._last_decision, self.models, self.cfg.provenance,
+                                     None if self._hasher is None else self._hasher.progress()),
             diagnostics.trace_status(self.trace.stats(), self.trace_path),
             diagnostics.timing_status(
                 late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
@@ -708,6 +788,10 @@ class SafetyGateNode(Node):
         now = self._now()
         self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _model_sha256(decision: Optional[Decision]) -> str:
+    return '' if decision is None or decision.model is None else decision.model.sha256
 
 
 def _decode_string(raw: bytes) -> str:

@@ -29,9 +29,10 @@ from safety_gate import core, shadow, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
+from safety_gate.registry import EMPTY, of_config, Registry
 from safety_gate.trace_record import (
-    decision_summary, event_from_dict, is_config, record_events, record_summary, same_records,
-    shadow_decision_to_dict)
+    decision_summary, event_from_dict, is_config, record_events, record_registry,
+    record_summary, same_records, shadow_decision_to_dict)
 import yaml
 
 
@@ -147,47 +148,53 @@ class Replayed:
     shadow: Tuple[object, ...] = ()  # per shadow entry, the candidate decisions replayed
 
 
-def replay_records(integrity: verify.VerifyReport,
-                   override: Optional[GateConfig] = None) -> Iterator[Replayed]:
+def replay_records(integrity: verify.VerifyReport, override: Optional[GateConfig] = None,
+                   override_registry: Registry = EMPTY) -> Iterator[Replayed]:
     """Replay the records of a verified trace one by one, with its own config or ``override``.
 
+    The model registry is the config record's, or with ``override`` ``override_registry``.
     Raise ReplayError at a decision that has no config record before it and no override.
     """
-    cfg = override
-    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
+    cfg, models = override, override_registry
+    state, queued = (None if cfg is None else core.initial_state(cfg, models)), ()
     candidate = None if cfg is None else shadow.initial_state(cfg)
     for where, record in verify.read_records(integrity):
         if is_config(record):
-            cfg = override or _config_of(record, where)
-            state, queued, candidate = core.initial_state(cfg), (), shadow.initial_state(cfg)
+            if override is None:
+                cfg, models = _config_of(record, where)
+            state, queued = core.initial_state(cfg, models), ()
+            candidate = shadow.initial_state(cfg)
             yield Replayed(where, record, cfg, state, None)
             continue
         if cfg is None:
             raise ReplayError(f'{where}: no config record before this decision (the '
                               'trace starts mid-chain): give --config FILE')
         if record.get('chain_start'):
-            state, queued, candidate = core.initial_state(cfg), (), shadow.initial_state(cfg)
+            state, queued = core.initial_state(cfg, models), ()
+            candidate = shadow.initial_state(cfg)
         shadowed = _ShadowReplay(record, candidate, cfg)
         state, decision, queued = _replay_record(state, queued, record, cfg, shadowed.before)
         candidate = shadowed.state
         yield Replayed(where, record, cfg, state, decision, tuple(shadowed.replayed))
 
 
-def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
-    """Replay the trace in ``paths`` with its own config, or with ``override``.
+def replay(paths: Sequence[Path], override: Optional[GateConfig] = None,
+           override_registry: Registry = EMPTY) -> ReplayReport:
+    """Replay the trace in ``paths`` with its own config, or with ``override`` and its registry.
 
     Raise ReplayError if a chain has no config record and no override is given.
     """
     report = ReplayReport(integrity=verify.verify(paths))
-    report.replayed_with = None if override is None else config_sha256(override)
-    for step in replay_records(report.integrity, override):
+    report.replayed_with = None if override is None else config_sha256(
+        override, override_registry.sha256)
+    for step in replay_records(report.integrity, override, override_registry):
         where, record = step.where, step.record
         if is_config(record):
             report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
             continue
         if record.get('lost_before') or record.get('events_dropped'):
             report.gaps.append(f'{where}: inputs were lost before this record')
-        if record.get('config_sha256') != config_sha256(step.cfg):
+        if record.get('config_sha256') != config_sha256(step.cfg, step.state.registry.sha256):
             report.other_configs += 1
         report.records += 1
         recorded = record_summary(record)
@@ -202,10 +209,10 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
     return report
 
 
-def _config_of(record: dict, where: str) -> GateConfig:
-    """Return the config a config record holds."""
+def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
+    """Return the config and the model registry a config record holds."""
     try:
-        return build(record['config'])
+        return build(record['config']), record_registry(record)
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
@@ -249,10 +256,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         override = None if args.config is None else load_yaml(args.config, args.namespace)
+        models = EMPTY if override is None else of_config(override, args.config)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('replay', f'--config {args.config}: {exc}')
     try:
-        report = replay(args.trace, override)
+        report = replay(args.trace, override, models)
     except (OSError, EOFError, ReplayError) as exc:
         return user_error('replay', str(exc))
     print(format_report(report))

@@ -22,17 +22,20 @@ records.
 import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
 
+from safety_gate import registry
 from safety_gate.decision import Check, Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
-    TraceHealth)
+    ClockStall, ConservativeRequest, Estop, Event, Imu, Meta, ModelAnnouncement,
+    ModelFilesHashed, Odom, Plan, Proposal, Reasoning, Reset, Tick, TraceHealth)
+from safety_gate.registry import Registry
 from safety_gate.shadow import ShadowDecision
 from safety_gate.trace_format import ChainFields, encode_record
 
 EVENT_TYPES = {
     'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
     'imu': Imu, 'estop': Estop, 'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
-    'clock_stall': ClockStall,
+    'clock_stall': ClockStall, 'model_announcement': ModelAnnouncement,
+    'model_files_hashed': ModelFilesHashed, 'conservative_request': ConservativeRequest,
 }
 EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls
@@ -77,6 +80,22 @@ class CommandRecord(TypedDict):
 
     v: float
     w: float
+
+
+class ModelRecord(TypedDict):
+    """The model in charge: its sha256, where it came from, its registry entry (None: none)."""
+
+    sha256: str
+    source: str
+    name: Optional[str]
+    version: Optional[str]
+    stage: Optional[str]
+
+
+class ModelNote(TypedDict, total=False):
+    """The model in charge, when anything named one (absent from older traces)."""
+
+    model: ModelRecord
 
 
 class IntakeNotes(TypedDict, total=False):
@@ -152,7 +171,7 @@ class _Decision(TypedDict):
     events: List[Event]
 
 
-class DecisionRecord(_Decision, IntakeNotes, ShadowNotes, ChainFields):
+class DecisionRecord(_Decision, ModelNote, IntakeNotes, ShadowNotes, ChainFields):
     """A decision as a trace line: the decision, the events before it, the writer's members."""
 
 
@@ -164,7 +183,14 @@ class _Config(TypedDict):
     config_sha256: str
 
 
-class ConfigRecord(_Config, ChainFields):
+class RegistryNote(TypedDict, total=False):
+    """The model registry in force: its entries and its file's sha256 (absent: none)."""
+
+    registry: List[Dict[str, Any]]
+    registry_sha256: str
+
+
+class ConfigRecord(_Config, RegistryNote, ChainFields):
     """The first record of every chain: every effective parameter and their hash."""
 
 
@@ -244,20 +270,37 @@ def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float,
         'config_sha256': config_sha256,
         'events': [event_to_dict(now, event) for now, event in events],
     }
+    if decision.model is not None:
+        record['model'] = dict(decision.model.__dict__)
     if notes:
         record.update(notes)
     return record
 
 
 def config_to_dict(seq: int, t: float, wall_time: float, flat: Dict[str, Any],
-                   config_sha256: str) -> Dict[str, Any]:
-    """Build the config record: every effective parameter and the config hash.
+                   config_sha256: str, models: Registry = registry.EMPTY) -> Dict[str, Any]:
+    """Build the config record: every effective parameter, the model registry, the config hash.
 
     The node writes it at every start, as the first record of its chain, so a
-    trace says by itself what the gate ran with (``-p`` overrides included).
+    trace says by itself what the gate ran with (``-p`` overrides and the
+    registry's entries included).
     """
-    return {'seq': seq, 't': t, 'wall_time': wall_time, 'config': dict(flat),
-            'config_sha256': config_sha256}
+    record = {'seq': seq, 't': t, 'wall_time': wall_time, 'config': dict(flat),
+              'config_sha256': config_sha256}
+    if models.sha256:
+        record.update(registry=models.to_records(), registry_sha256=models.sha256)
+    return record
+
+
+def record_registry(record: Dict[str, Any]) -> Registry:
+    """Return the model registry a config record holds (the empty one if it has none).
+
+    Raise RegistryError if its entries do not validate.
+    """
+    if 'registry' not in record:
+        return registry.EMPTY
+    return registry.from_records(record['registry'], record.get('registry_sha256', ''),
+                                 "the config record's registry")
 
 
 def is_config(record: Dict[str, Any]) -> bool:

@@ -64,12 +64,15 @@ def test_gazebo_profile_changes_only_the_start_latch():
     assert loaded == {**config.defaults(), 'require_reset_on_start': False}
 
 
-def test_hardware_bench_profile_requires_the_estop_the_trace_and_a_reset():
+def test_hardware_bench_profile_requires_the_estop_the_trace_a_reset_and_an_approved_model():
     loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'hil_bench.yaml'))
     changed = {name: value for name, value in loaded.items()
                if value != config.defaults()[name]}
     assert changed == {'estop.required': True, 'estop.heartbeat_timeout': 0.5,
-                       'trace.required': True, 'imu.enabled': True}
+                       'trace.required': True, 'imu.enabled': True,
+                       'provenance.required': True,
+                       'provenance.registry_file': 'model_registry.yaml'}
+    assert (ROOT / 'config' / 'model_registry.yaml').is_file()
     assert loaded['require_reset_on_start'] is True
 
 

@@ -78,8 +78,14 @@ class _Loop:
         domain = pick_domain_id() if domain is None else domain
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
+        registry_params = {}
+        if scenario.models:
+            registry_file = workdir / 'model_registry.yaml'
+            registry_file.write_text(yaml.safe_dump({'models': scenario.models}))
+            registry_params = {'provenance.registry_file': str(registry_file)}
         gate_file = write_params_file(workdir / 'gate_params.yaml', {
-            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides()})
+            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides(),
+            **registry_params})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
                           str(config_file), '--params-file', str(gate_file)]
         script_file = workdir / 'planner_script.yaml'
@@ -269,7 +275,8 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
             operator.spin_for(RESET_RETRY_S)
         # The planner holds position until started: once the gate approves that, the
         # whole chain (planner, gate, recorder) is connected.
-        operator.wait_until(lambda: any(d.verdict == 'APPROVE' for d in operator.rec.decisions),
+        operator.wait_until(lambda: any(d.verdict in ('APPROVE', 'LIMIT')
+                                        for d in operator.rec.decisions),
                             STARTUP_TIMEOUT_S, "the gate to approve the planner's hold")
         if scenario.candidate is not None:
             # A shadow candidate's hold judged too: the gate hears it before the script starts.

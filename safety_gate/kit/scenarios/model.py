@@ -12,7 +12,8 @@ criteria. Faults come in three families, told apart by ``kind``:
   t_end: ``odom_stale`` (no odometry), ``odom_stuck`` (frozen values, fresh
   stamps), ``odom_jump`` (one sample value [5] m/s off), ``imu_bias`` (value
   [0.8] rad/s added to the IMU yaw rate), ``clock_reset`` (/clock back to its
-  start);
+  start), ``odom_covariance`` (the odometry's x and y position variances set
+  to value [1.0] m^2, zero again at t_end);
 * latching faults, which only an operator reset ends: ``estop`` (engaged at
   t_start, the input released at t_end) and ``gate_restart`` (the gate process
   is killed and started again at t_start).
@@ -32,13 +33,14 @@ try:
 except ImportError:  # pydantic < 1.10.17 has no v1 alias
     import pydantic
 
-from safety_gate import config
+from safety_gate import config, registry
 from safety_gate.decision import Reason
 from safety_gate.kit.scenarios.variations import apply, Distribution, draw, extremes, RunId
 from safety_gate.kit.world.alpamayo_plans import VARIANTS
 from safety_gate.kit.world.plan_script import PlanSpec
 from safety_gate.kit.world.planner_script import (FaultKind as PlannerFault, PLAN_KINDS,
                                                   PLAN_ONLY, Script)
+from safety_gate.registry import Registry
 import yaml
 
 
@@ -85,6 +87,8 @@ VEHICLE_FAULT_PAYLOADS = {
     'imu_bias': lambda value: ({'imu_bias': IMU_BIAS_DEFAULT if value is None else value},
                                {'imu_bias': 0.0}),
     'clock_reset': lambda value: ({'clock': 'reset'}, None),
+    'odom_covariance': lambda value: ({'position_variance': 1.0 if value is None else value},
+                                      {'position_variance': 0.0}),
 }
 VEHICLE_FAULTS = tuple(VEHICLE_FAULT_PAYLOADS)
 LATCHING_FAULTS = ('estop', 'gate_restart')
@@ -268,6 +272,9 @@ class Scenario(_Model):
     gate_params: Dict[str, Any] = pydantic.Field(
         {}, description='dotted gate parameters set on top of the configuration under test')
     vehicle_params: Dict[str, float] = {}
+    models: List[Dict[str, Any]] = pydantic.Field(
+        [], description='model registry entries (see README): the runner writes them as the '
+        "gate's provenance.registry_file")
     candidate: Optional[Candidate] = pydantic.Field(
         None, description='a shadow candidate planner beside the production one '
         '(shadow.enabled)')
@@ -289,6 +296,19 @@ class Scenario(_Model):
         except config.ConfigError as exc:
             raise ValueError(str(exc)) from None
         return params
+
+    @pydantic.validator('models')
+    def _models_valid(cls, models):
+        try:
+            registry.from_records(models, where='models')
+        except registry.RegistryError as exc:
+            raise ValueError(str(exc)) from None
+        return models
+
+    def model_registry(self) -> Registry:
+        """Return the scenario's model registry (empty without ``models``)."""
+        return registry.from_records(self.models, where='models') if self.models else (
+            registry.EMPTY)
 
     @pydantic.validator('vehicle_params')
     def _vehicle_params_known(cls, params):

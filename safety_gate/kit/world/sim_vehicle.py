@@ -39,12 +39,14 @@ Faults are injected at runtime with a JSON std_msgs/String on
 ``sim_vehicle/fault``; keys are optional::
 
     {"odom": "ok" | "freeze" | "stop" | "jump", "jump_speed": 5.0, "imu_bias": 0.3,
+     "position_variance": 0.5,
      "clock": "reset"}
 
 ``freeze`` republishes the last odometry values with fresh stamps, ``stop``
 publishes no odometry, ``jump`` adds ``jump_speed`` (default 5 m/s) to the
 reported speed of the next message only; ``imu_bias`` (rad/s) is added to the
-IMU yaw rate until changed.
+IMU yaw rate until changed; ``position_variance`` (m^2) is the x and y
+variance of the odometry's pose covariance until changed (0: not filled).
 ``clock: reset`` sends ``/clock`` back to ``clock_start``, as a simulator
 reset does (only with ``publish_clock``); the vehicle keeps moving, so the
 clock is the only thing that changes.
@@ -136,6 +138,7 @@ class SimVehicle(Node):
         self._odom_fault = 'ok'
         self._jump_speed = JUMP_SPEED
         self._imu_bias = 0.0
+        self._position_variance = 0.0  # m^2, in the odometry's pose covariance
         self._last_odom: Optional[Odometry] = None
 
         self.create_subscription(TwistStamped if p['stamped'] else Twist, 'cmd_vel',
@@ -173,17 +176,20 @@ class SimVehicle(Node):
             fault = json.loads(msg.data)
             odom = fault.get('odom', self._odom_fault)
             bias = float(fault.get('imu_bias', self._imu_bias))
+            variance = float(fault.get('position_variance', self._position_variance))
             jump = float(fault.get('jump_speed', JUMP_SPEED))
             clock = fault.get('clock')
-            if odom not in ODOM_FAULTS or not (math.isfinite(bias) and math.isfinite(jump)):
-                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias and jump_speed '
-                                 'finite')
+            if odom not in ODOM_FAULTS or not all(
+                    math.isfinite(x) for x in (bias, jump, variance)):
+                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias, jump_speed and '
+                                 'position_variance finite')
             if clock is not None and (clock not in CLOCK_FAULTS or self._clock_pub is None):
                 raise ValueError(f'clock must be one of {CLOCK_FAULTS}, with publish_clock')
         except (ValueError, TypeError, AttributeError) as exc:
             self.get_logger().warning(f'ignored fault {msg.data!r}: {exc}')
             return
         self._odom_fault, self._imu_bias, self._jump_speed = odom, bias, jump
+        self._position_variance = variance
         if clock == 'reset':
             self._sim_ns = self._clock_start_ns
         self.get_logger().info(f'fault: odom={odom} imu_bias={bias} clock={clock}')
@@ -238,6 +244,7 @@ class SimVehicle(Node):
             msg = make_odom(stamp, vehicle.pose, vehicle.v + self._jump_speed, vehicle.w)
         else:
             msg = self._last_odom = truth
+        msg.pose.covariance[0] = msg.pose.covariance[7] = self._position_variance
         self._odom_pub.publish(msg)
 
 
