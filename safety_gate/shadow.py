@@ -17,6 +17,13 @@ command it really received. What the candidate keeps of its own is what it
 proposed: its proposals, metas, pairing, stamp order, authority, its
 would-be output and, in trajectory mode, its plans.
 
+The candidate is judged as it would be with full authority: the provenance
+checks (approval, model change, stage, weight files) decide who may actuate,
+and a shadow candidate never does, so its configuration leaves them out
+(:func:`candidate_config`) and its registry is empty. Its model hash is
+traced with every shadow decision for the rollout review to match against the
+registry.
+
 The production state is only read here: nothing the candidate sends can
 reach it, so candidate traffic cannot change a production decision.
 """
@@ -33,7 +40,7 @@ from safety_gate.events import Event, Meta, Plan, Proposal, Reasoning, Tick
 # What the candidate is judged on but does not own: the production gate's view
 # of the vehicle, its e-stop and the gate's own health.
 _SHARED = ('latched', 'latch_reason', 'estop_input', 'estop_seen', 'trace_ok', 'clock_stalled',
-           'sensors')
+           'sensors', 'conservative_request')
 # The events a candidate planner sends (ticks reach the shadow only through :func:`due`).
 CANDIDATE_EVENTS = (Proposal, Plan, Meta, Reasoning)
 # Decisions that judge a candidate plan just received, which is then its latest.
@@ -45,6 +52,7 @@ class ShadowState:
     """The candidate's gate state and the newest model hash its metas named."""
 
     gate: core.GateState
+    cfg: GateConfig
     model_sha256: str = ''
 
 
@@ -86,9 +94,15 @@ class ShadowResult(NamedTuple):
     decisions: Tuple[ShadowDecision, ...] = ()
 
 
+def candidate_config(cfg: GateConfig) -> GateConfig:
+    """Return ``cfg`` without the provenance checks, which only decide who may actuate."""
+    return cfg.copy(update={'provenance': cfg.provenance.copy(
+        update={'required': False, 'model_files': ''})})
+
+
 def initial_state(cfg: GateConfig) -> ShadowState:
     """Return the candidate's state at start: the production gate's initial state."""
-    return ShadowState(core.initial_state(cfg))
+    return ShadowState(core.initial_state(cfg), candidate_config(cfg))
 
 
 def due(shadow: ShadowState, now: float, cfg: GateConfig) -> bool:
@@ -105,7 +119,7 @@ def step(shadow: ShadowState, event: Event, now: float, production: core.GateSta
     """Judge one candidate event (or a :func:`due` tick) at ``now`` beside ``production``."""
     if not isinstance(event, CANDIDATE_EVENTS + (Tick,)):
         raise TypeError(f'{type(event).__name__} is not a candidate event')
-    result = core.step(_joined(shadow.gate, production), event, now, cfg)
+    result = core.step(_joined(shadow.gate, production), event, now, shadow.cfg)
     model = shadow.model_sha256
     if isinstance(event, Meta) and event.model_sha256:
         model = event.model_sha256
@@ -113,7 +127,7 @@ def step(shadow: ShadowState, event: Event, now: float, production: core.GateSta
         ShadowDecision(decision, _model_of(decision, model), production.verdict,
                        _disagreement(decision, result.state, production, now, cfg))
         for decision in result.decisions)
-    return ShadowResult(ShadowState(result.state, model), decisions)
+    return ShadowResult(ShadowState(result.state, shadow.cfg, model), decisions)
 
 
 def _joined(gate: core.GateState, production: core.GateState) -> core.GateState:

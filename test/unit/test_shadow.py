@@ -14,9 +14,10 @@ from harness.shadow_play import (
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from safety_gate import config, core, replay, shadow, trace_format, trace_record, trace_schema
+from safety_gate import (
+    config, core, registry, replay, shadow, trace_format, trace_record, trace_schema)
 from safety_gate.decision import Reason, Verdict
-from safety_gate.events import Estop, Meta, Odom, Plan, Proposal, Tick
+from safety_gate.events import ConservativeRequest, Estop, Meta, Odom, Plan, Proposal, Tick
 
 MODEL = 'ab' * 32
 
@@ -206,3 +207,35 @@ def test_a_changed_shadow_record_is_a_replay_difference(tmp_path):
     report = replay.replay([path])
     assert not report.ok and len(report.differences) == 1, replay.format_report(report)
     assert 'shadow' in report.differences[0].recorded
+
+
+def test_a_candidate_is_judged_as_with_authority_whatever_the_registry_says():
+    # Production runs under provenance.required with an approved model; the
+    # candidate's model is unknown to the registry (or registered for shadow
+    # only): it is judged on its proposals, as it would be if promoted.
+    approved, shadow_only = 'a' * 64, 'c' * 64
+    models = registry.from_records([
+        {'sha256': approved, 'name': 'r1', 'version': '1.0', 'approved_by': 'board',
+         'evidence': 'note', 'stage': 'production'},
+        {'sha256': shadow_only, 'name': 'r2', 'version': '0.3', 'approved_by': 'board',
+         'evidence': 'note', 'stage': 'shadow'}], 'f' * 64)
+    gate = Gate({'require_reset_on_start': False, 'provenance.required': True}, models=models)
+    for candidate_model in ('', 'e' * 64, shadow_only):
+        candidate = [shadow.initial_state(gate.cfg)]
+        for _ in range(gate.cfg.confidence.recover_count + 1):
+            assert gate.cycle(0.3, model=approved).verdict is not Verdict.FALLBACK
+            (found,) = judge(gate, candidate, *pair(gate, 0.3, model=candidate_model))
+        assert found.decision.verdict is Verdict.APPROVE, (candidate_model,
+                                                           found.decision.reasons)
+        assert found.model_sha256 == candidate_model
+
+
+def test_the_candidate_shares_the_operators_conservative_request():
+    gate = driving(0.3)
+    candidate = [shadow.initial_state(gate.cfg)]
+    gate.feed(ConservativeRequest(True))
+    for _ in range(gate.cfg.confidence.recover_count + 1):
+        gate.cycle(0.3)
+        (found,) = judge(gate, candidate, *pair(gate, 0.3))
+    assert found.decision.verdict is Verdict.LIMIT
+    assert Reason.CONSERVATIVE_OPERATOR in found.decision.reasons
