@@ -27,6 +27,9 @@ TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 # and validate the records with jsonschema. `safety-gate spi`, `baseline` and `export --parquet`
 # read traces with DuckDB (setup.py's extra `fleet`).
 EXPORT := mcap rosbags mcap-ros2-support jsonschema duckdb
+# `safety-gate campaign` stores its results with pyarrow (setup.py's extra `campaign`) and runs
+# on a cluster with ray (extra `cluster`, about 70 MB; its test starts a local head and worker).
+CAMPAIGN := pyarrow ray
 
 # launch, launch_ros, launch_testing and ros2cli (jazzy) are not on PyPI: with a directory of
 # their wheels (see its README) `make test` installs them, and the launch tests run; without
@@ -69,7 +72,7 @@ $(STAMP): setup.py package.xml Makefile
 		     "$$($(PYTHON) -V 2>&1); pass PYTHON=/path/to/python3.x" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(ROS_WHEELS) $(LINTERS) $(TOOLS) $(EXPORT)
+	$(PY) -m pip install -q $(ROS_WHEELS) $(LINTERS) $(TOOLS) $(EXPORT) $(CAMPAIGN)
 	$(PY) -m pip install -q -e .
 	touch $@
 

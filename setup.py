@@ -24,8 +24,11 @@ setup(
         (share + '/security/common', glob('security/common/*.xml')),
     ],
     install_requires=['setuptools'],
-    # `safety-gate export` (and spi, baseline: duckdb) only; the gate never imports them.
-    extras_require={'export': ['mcap', 'rosbags'], 'fleet': ['duckdb']},
+    # Tools only; the gate never imports them: `safety-gate export`, `safety-gate campaign`
+    # (its results), `safety-gate campaign --ray` (a cluster) and `safety-gate spi`, `baseline`
+    # and `export --parquet` (duckdb).
+    extras_require={'export': ['mcap', 'rosbags'], 'campaign': ['pyarrow'],
+                    'cluster': ['ray'], 'fleet': ['duckdb']},
     zip_safe=True,
     maintainer='safety_gate maintainers',
     maintainer_email='safety-gate@example.com',

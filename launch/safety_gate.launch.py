@@ -18,6 +18,7 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.substitutions import FindPackageShare
+from safety_gate import registry
 from safety_gate.config import NODE_NAME, read_params_file
 
 # (launch argument, the node's own topic name, what flows on it)
@@ -67,7 +68,12 @@ def _on_gate_exit(respawn: bool, event, context):
 
 def _gate(context):
     namespace = LaunchConfiguration('namespace').perform(context)
-    params = read_params_file(LaunchConfiguration('params_file').perform(context), namespace)
+    params_file = LaunchConfiguration('params_file').perform(context)
+    params = read_params_file(params_file, namespace)
+    # The node gets the parameters, not the file: a relative registry path is the file's.
+    if params.get('provenance.registry_file'):
+        params['provenance.registry_file'] = registry.resolve(
+            params['provenance.registry_file'], params_file)
     if LaunchConfiguration('use_sim_time').perform(context):  # given: it overrides the file
         params['use_sim_time'] = _flag(context, 'use_sim_time')
     respawn = _flag(context, 'respawn')

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from safety_gate import config
+from safety_gate import config, registry
 from safety_gate.errors import user_error
 import yaml
 
@@ -29,6 +29,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = config.load_yaml(args.file, namespace=args.namespace)
+        models = registry.of_config(cfg, args.file)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('check-config', f'{args.file}: {exc}')
     effective, defaults = config.flatten(cfg), config.defaults()
@@ -41,7 +42,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print('not at their default: ' + (', '.join(
         f'{name} = {effective[name]!r} (default {defaults[name]!r})' for name in changed)
         or 'none'))
-    print(f'config sha256: {config.config_sha256(cfg)}')
+    if models.sha256:
+        print(f'model registry: {len(models.entries)} entries, sha256 {models.sha256}')
+    print(f'config sha256: {config.config_sha256(cfg, models.sha256)}')
     return 0
 
 

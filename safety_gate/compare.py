@@ -5,7 +5,8 @@
 Replays the recorded inputs of real driving (:mod:`safety_gate.replay`) under a
 candidate configuration and reports every decision that changes against the
 baseline: the decisions as recorded, or as replayed under ``--baseline-config``.
-Approvals lost (APPROVE before, not after) are counted by the reasons that
+An approval is a decision that actuates the proposal (APPROVE, or LIMIT:
+clamped into a reduced envelope). Approvals lost are counted by the reasons that
 refuse them now, approvals gained by the reasons that refused them before,
 both per model hash; every changed decision is listed. Open loop: the inputs
 are those recorded, not what the vehicle would have done after another
@@ -24,18 +25,21 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from safety_gate import replay, verify
 from safety_gate.config import config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
+from safety_gate.decision import Verdict
 from safety_gate.errors import user_error
 from safety_gate.trace_record import decision_summary, is_decision, record_summary
 import yaml
 
 
+APPROVALS = (Verdict.APPROVE.value, Verdict.LIMIT.value)
 # Reasons that compare the measured motion with the output: replayed open loop under another
 # configuration they fire where the recorded vehicle did not do what the candidate commanded.
 OPEN_LOOP = frozenset({'ODOM_STUCK', 'TRACKING_ERROR'})
 
 
 def _model(record: Dict[str, Any]) -> str:
-    return (record.get('proposal') or {}).get('model_sha256') or ''
+    return ((record.get('model') or {}).get('sha256')
+            or (record.get('proposal') or {}).get('model_sha256') or '')
 
 
 def _decisions(integrity: verify.VerifyReport,
@@ -66,8 +70,7 @@ def compare(paths: Sequence[Path], candidate: GateConfig,
         if before == after:
             continue
         model = _model(record)
-        was = before is not None and before['verdict'] == 'APPROVE'
-        now = after is not None and after['verdict'] == 'APPROVE'
+        was, now = _approved(before), _approved(after)
         if was and not now:
             lost.update((model, reason) for reason in (after or {}).get('reasons', ['none']))
         elif now and not was:
@@ -87,7 +90,8 @@ def compare(paths: Sequence[Path], candidate: GateConfig,
 
 
 def _approved(summary: Optional[dict]) -> bool:
-    return summary is not None and summary['verdict'] == 'APPROVE'
+    """Return True for a decision that actuates the proposal: APPROVE, or LIMIT (clamped)."""
+    return summary is not None and summary['verdict'] in APPROVALS
 
 
 def _counted(counter: Counter) -> List[Dict[str, Any]]:

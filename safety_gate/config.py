@@ -370,6 +370,86 @@ class MarkersConfig(_Section):
         'between are not drawn.', ge=0.1, le=100.0, decides=False)
 
 
+class ProvenanceConfig(_Section):
+    """Which model artifacts may have authority: the registry and the gate's own hash."""
+
+    required: bool = _param(
+        False, '', 'A proposal whose model (meta `model_sha256`, `planner/model` announcement '
+        'or `model_files` hash) is unknown or not in the registry gives FALLBACK '
+        '(MODEL_NOT_APPROVED), and a planner that changes its model mid-run loses authority '
+        '(MODEL_CHANGED) and regains it through the hysteresis.')
+    registry_file: str = _param(
+        '', '', 'The model registry (YAML, see README); empty means none. A relative path is '
+        "taken from the node's working directory. The file's sha256 is part of the config "
+        'hash as well as its path (a registry change is a config change).')
+    model_files: str = _param(
+        '', '', 'Weight files the gate hashes itself at start, in the background, separated by '
+        "':' (their bytes in this order: one file hashes as `sha256sum` does). Until the hash "
+        'matches a registry entry every proposal gives FALLBACK (MODEL_UNVERIFIED); a mismatch, '
+        'or a planner announcing another model, stays MODEL_UNVERIFIED until restart.')
+
+
+# The envelope limits conservative mode and a canary's scale reduce.
+REDUCIBLE = ('max_linear_speed', 'max_reverse_speed', 'max_angular_speed', 'max_lateral_accel',
+             'max_linear_accel', 'max_linear_decel')
+
+
+class ConservativeConfig(_Section):
+    """Conservative mode: a reduced envelope (verdict LIMIT) while the situation is doubtful.
+
+    Entered at once when a trigger fires: a confidence below `confidence_below`,
+    a localisation variance above `max_position_variance`, an operator's request
+    on `safety_gate/conservative`, or a drift action. Left through the same
+    hysteresis as authority (`confidence.recover_count`, `confidence.min_dwell`).
+    A proposal inside the full envelope is clamped into this one, not vetoed.
+    Each limit applies as far as it is below the full envelope's.
+    """
+
+    max_linear_speed: float = _param(
+        0.5, 'm/s', 'Forward |v| in conservative mode.', ge=0.01, le=50.0)
+    max_reverse_speed: float = _param(
+        0.15, 'm/s', 'Reverse speed in conservative mode.', ge=0.0, le=50.0)
+    max_angular_speed: float = _param(
+        0.75, 'rad/s', '|w| in conservative mode.', ge=0.01, le=20.0)
+    max_lateral_accel: float = _param(
+        0.5, 'm/s^2', '|v*w| in conservative mode.', ge=0.01, le=50.0)
+    max_linear_accel: float = _param(
+        0.5, 'm/s^2', 'Output |v| grows at most this fast in conservative mode.',
+        ge=0.01, le=100.0)
+    max_linear_decel: float = _param(
+        2.0, 'm/s^2', 'Output |v| shrinks at most this fast toward an approved command in '
+        'conservative mode; entering the mode cuts the output into the reduced envelope at '
+        'once.', ge=0.1, le=100.0)
+    confidence_below: float = _param(
+        0.5, '', 'A confidence at or above `confidence.threshold` but below this gives LIMIT '
+        '(CONSERVATIVE_CONFIDENCE); at or below `confidence.threshold` it never does.',
+        ge=0.0, le=1.0)
+    max_position_variance: float = _param(
+        0.0, 'm^2', 'Odometry pose covariance (the larger of x and y variance) above this gives '
+        'LIMIT (CONSERVATIVE_LOCALIZATION); an all-zero covariance means the publisher does '
+        'not fill it and never triggers; a non-finite one does. 0 turns it off.',
+        ge=0.0, le=1.0e6)
+
+
+class ShadowConfig(_Section):
+    """A candidate planner judged beside the production one, never actuated."""
+
+    enabled: bool = _param(
+        False, '', 'Subscribe to the candidate planner on `<shadow.namespace>/...` (the '
+        "production planner's topics with `planner` replaced) and judge its proposals with "
+        'the same core in a separate state; its decisions go to the trace, never to '
+        '`cmd_vel`.', decides=False)
+    namespace: str = _param(
+        'candidate', '', 'Where the candidate planner publishes: `<namespace>/cmd_vel` or '
+        '`<namespace>/trajectory`, `<namespace>/meta`, `<namespace>/reasoning`.',
+        decides=False)
+    max_rate_hz: float = _param(
+        50.0, 'Hz', 'At most this many candidate messages a second are judged (steady '
+        'clock); the rest are shed and counted.', ge=0.1, le=1000.0, decides=False)
+
+
+# A relative ROS namespace: tokens that start with a letter, joined by '/'.
+_RELATIVE_NAMESPACE = r'[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*'
 _ACTIONS = ('warn', 'conservative', 'withdraw')
 _ACTION_DOC = ('What crossing it does: `warn` (diagnostics WARN, a log line, a trace record), '
                '`conservative` (conservative mode) or `withdraw` (FALLBACK, DRIFT_WITHDRAWN, '
@@ -467,6 +547,9 @@ class GateConfig(_Section):
     planner: PlannerConfig = PlannerConfig()
     trajectory: TrajectoryConfig = TrajectoryConfig()
     markers: MarkersConfig = MarkersConfig()
+    provenance: ProvenanceConfig = ProvenanceConfig()
+    conservative: ConservativeConfig = ConservativeConfig()
+    shadow: ShadowConfig = ShadowConfig()
     spi: SpiConfig = SpiConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
@@ -474,6 +557,7 @@ class GateConfig(_Section):
         rate, conf, env, fb, odom, mon, trace, plan = (
             values['rate_hz'], values['confidence'], values['envelope'], values['fallback'],
             values['odom'], values['monitor'], values['trace'], values['trajectory'])
+        candidate = values['shadow'].namespace
         rules = [
             ('confidence.recover_threshold', conf.recover_threshold,
              conf.recover_threshold >= conf.threshold,
@@ -501,6 +585,9 @@ class GateConfig(_Section):
              'must be false when trace.enabled is false: a disabled trace cannot be required'),
             ('trajectory.max_points', plan.max_points, plan.max_points >= plan.min_points,
              f'must be >= trajectory.min_points ({plan.min_points})'),
+            ('shadow.namespace', candidate,
+             re.fullmatch(_RELATIVE_NAMESPACE, candidate) is not None and candidate != 'planner',
+             'must be a relative ROS namespace (letters, digits, _ and /) other than planner'),
         ]
         broken = [f'{name} = {value!r}: {why}' for name, value, ok, why in rules if not ok]
         if broken:
@@ -754,22 +841,26 @@ def decides(field) -> bool:
     return field.field_info.extra['decides']
 
 
-def params_sha256(flat: Mapping[str, Any]) -> str:
+def params_sha256(flat: Mapping[str, Any], registry_sha256: str = '') -> str:
     """Hash {dotted name: value}: canonical JSON of the parameters that decide.
 
     Where the trace goes, how it rotates and what the diagnostics warn about
     are left out, so the same safety behaviour has one hash wherever it records.
     A name missing from ``flat`` hashes as null, so a record written with
-    other parameters never matches by accident.
+    other parameters never matches by accident. The model registry file's
+    sha256, when there is one, is hashed with them (a configuration without a
+    registry keeps the hash it always had).
     """
     deciding = {name: flat.get(name) for name, field in iter_fields() if decides(field)}
+    if registry_sha256:
+        deciding['provenance.registry_sha256'] = registry_sha256
     canonical = json.dumps(deciding, sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def config_sha256(config: GateConfig) -> str:
-    """Hash of the effective config: see :func:`params_sha256`."""
-    return params_sha256(flatten(config))
+def config_sha256(config: GateConfig, registry_sha256: str = '') -> str:
+    """Hash of the effective config and its registry file: see :func:`params_sha256`."""
+    return params_sha256(flatten(config), registry_sha256)
 
 
 # ---------------------------------------------------------------- docs

@@ -13,9 +13,9 @@ import math
 from typing import Callable
 
 from safety_gate.config import GateConfig
-from safety_gate.events import (Imu, Meta, Odom, Plan, PlanPoint, Proposal, Reasoning,
-                                stamp_to_seconds)
-from safety_gate.meta import parse_meta
+from safety_gate.events import (Imu, Meta, ModelAnnouncement, Odom, Plan, PlanPoint, Proposal,
+                                Reasoning, stamp_to_seconds)
+from safety_gate.meta import parse_meta, parse_model_announcement
 
 # CDR wraps a string in a 4-byte encapsulation header, a 4-byte length, the
 # terminating NUL and up to 3 bytes of padding.
@@ -48,23 +48,51 @@ def proposal(msg, now: float, cfg: GateConfig) -> Proposal:
     return Proposal(v, twist.angular.z, stamp, stamped)
 
 
+def _decoded(raw: bytes, limit: int, decode: Callable[[bytes], str]):
+    """Return (the text of a serialised std_msgs/String, None) or (None, the error).
+
+    An oversized message is refused before it is decoded.
+    """
+    if len(raw) > limit + CDR_STRING_OVERHEAD:
+        return None, f'oversized: more than {limit} bytes'
+    try:
+        return decode(raw), None
+    except Exception as exc:  # noqa: B902 - any decoding failure is malformed input
+        return None, f'malformed: undecodable ({type(exc).__name__})'
+
+
 def meta(raw: bytes, now: float, cfg: GateConfig, decode: Callable[[bytes], str]) -> Meta:
     """Convert a serialised std_msgs/String, refusing oversized ones before decoding."""
     conf = cfg.confidence
-    if len(raw) > conf.max_meta_bytes + CDR_STRING_OVERHEAD:
-        return Meta(None, None, error=f'oversized: more than {conf.max_meta_bytes} bytes')
-    try:
-        text = decode(raw)
-    except Exception as exc:  # noqa: B902 - any decoding failure is malformed input
-        return Meta(None, None, error=f'malformed: undecodable ({type(exc).__name__})')
+    text, error = _decoded(raw, conf.max_meta_bytes, decode)
+    if text is None:
+        return Meta(None, None, error=error)
     return parse_meta(text, conf.max_meta_bytes, conf.max_reasoning_chars)
 
 
+def model_announcement(raw: bytes, now: float, cfg: GateConfig,
+                       decode: Callable[[bytes], str]) -> ModelAnnouncement:
+    """Convert a serialised std_msgs/String on ``planner/model``, capped like a meta."""
+    limit = cfg.confidence.max_meta_bytes
+    text, error = _decoded(raw, limit, decode)
+    if text is None:
+        return ModelAnnouncement('', error=error)
+    return parse_model_announcement(text, limit)
+
+
 def odom(msg, now: float, cfg: GateConfig) -> Odom:
-    """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion."""
+    """Convert a nav_msgs/Odometry; the heading is the yaw of its pose quaternion.
+
+    The position variance is the larger of the pose covariance's x and y
+    variances (NaN if either is not finite); an all-zero covariance, what a
+    publisher that does not fill it sends, gives 0.
+    """
     twist, pose = msg.twist.twist, msg.pose.pose
+    covariance = msg.pose.covariance
+    variances = (covariance[0], covariance[7])
+    variance = max(variances) if all(math.isfinite(x) for x in variances) else math.nan
     return Odom(twist.linear.x, twist.angular.z, pose.position.x, pose.position.y,
-                _stamp(msg.header), _yaw(pose.orientation))
+                _stamp(msg.header), _yaw(pose.orientation), variance)
 
 
 def imu(msg, now: float, cfg: GateConfig) -> Imu:

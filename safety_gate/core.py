@@ -28,13 +28,17 @@ from dataclasses import dataclass
 import math
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-from safety_gate import checks, fallback, hysteresis, limits, plan_mode, sensors, spi
-from safety_gate.config import GateConfig
-from safety_gate.decision import Check, Clamp, Command, Decision, evolve, Reason, Verdict, ZERO
+from safety_gate import (
+    checks, conservative, fallback, hysteresis, limits, plan_mode, provenance, registry,
+    sensors, spi)
+from safety_gate.config import EnvelopeConfig, GateConfig
+from safety_gate.decision import (
+    Check, Clamp, Command, Decision, evolve, Model, Reason, Verdict, ZERO)
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
-    TraceHealth)
+    ClockStall, ConservativeRequest, Estop, Event, Imu, Meta, ModelAnnouncement,
+    ModelFilesHashed, Odom, Plan, Proposal, Reasoning, Reset, Tick, TraceHealth)
 from safety_gate.hysteresis import Authority
+from safety_gate.registry import Registry
 from safety_gate.sensors import SensorState
 from safety_gate.spi import SpiState
 
@@ -85,9 +89,19 @@ class GateState:
     output_t: Optional[float] = None
     verdict: Verdict = Verdict.FALLBACK
     plans: plan_mode.PlanState = plan_mode.PlanState()
-    spi: SpiState = SpiState()
-    # The SPIs' action, honoured from the next decision on: none, warn, conservative, withdraw.
+    # provenance: the approved models, what the planner announced, the gate's
+    # own hash of the weight files (None while hashing), the model decided last
+    registry: Registry = registry.EMPTY
+    announced: Optional[ModelAnnouncement] = None
+    files: Optional[ModelFilesHashed] = None
+    model_sha256: str = ''
+    # conservative mode: out of it while granted; the operator's request; the
+    # triggers that fired last; the drift action (set by safety_gate.spi)
+    conservative_mode: Authority = conservative.FULL
+    conservative_request: bool = False
+    conservative_reasons: Tuple[Reason, ...] = ()
     drift: str = 'none'
+    spi: SpiState = SpiState()  # the indicators behind ``drift``
 
 
 class StepResult(NamedTuple):
@@ -103,9 +117,12 @@ class StepResult(NamedTuple):
     reply: Optional[Tuple[bool, str]] = None
 
 
-def initial_state(cfg: GateConfig) -> GateState:
-    """Return the state at start: latched when ``require_reset_on_start``, output zero."""
-    return GateState(latched=cfg.require_reset_on_start)
+def initial_state(cfg: GateConfig, models: Registry = registry.EMPTY) -> GateState:
+    """Return the state at start: latched when ``require_reset_on_start``, output zero.
+
+    ``models`` is the model registry the configuration names (its file, loaded).
+    """
+    return GateState(latched=cfg.require_reset_on_start, registry=models)
 
 
 def step(state: GateState, event: Event, now: float, cfg: GateConfig) -> StepResult:
@@ -265,26 +282,25 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
     # operator's reset releases it and re-arms its check (only if accepted).
     held = sensors.held_faults(state.sensors)
     rearmed = evolve(state, sensors=sensors.rearm(state.sensors)) if held else state
-    # G2 drift hook: a withdrawal by the SPIs lasts until an accepted reset, which
-    # starts the windows afresh (G1's conservative mode owns the other actions).
-    withdrawn = state.spi.withdrawn
-    if withdrawn:
-        rearmed = evolve(rearmed, spi=spi.reset(state.spi), drift='none')
     if state.estop_input:
         return StepResult(state, (), (False, 'the e-stop input is still engaged'))
     estop = _estop_check(state, now, cfg)
     if estop is not None and not estop.ok:
         return StepResult(state, (), (False, _ESTOP_REFUSALS[estop.reason].format(
             value=estop.value, limit=estop.limit)))
+    withdrawn = state.drift == conservative.DRIFT_WITHDRAW
+    if withdrawn:
+        # The indicators start afresh too: their latched withdrawal would set it again.
+        rearmed = evolve(rearmed, drift='none', spi=spi.reset(state.spi))
     if not state.latched:
-        if not held and not withdrawn:
-            return StepResult(state, (), (True, 'not latched and no held sensor fault: '
-                                                'nothing to reset'))
+        if not (held or withdrawn):
+            return StepResult(state, (), (True, 'not latched, no held sensor fault and no '
+                                                'drift withdrawal: nothing to reset'))
         decision_state, decision = _decide(rearmed, now, cfg, 'reset')
-        names = ', '.join([r.value for r in held] + ([Reason.DRIFT_WITHDRAWN.value]
-                                                     if withdrawn else []))
-        return StepResult(decision_state, (decision,),
-                          (True, f'released the held {names}: the checks are re-armed'))
+        released = [f'released the held {", ".join(r.value for r in held)}: the checks are '
+                    're-armed'] if held else []
+        released += ['cleared the drift withdrawal'] if withdrawn else []
+        return StepResult(decision_state, (decision,), (True, '; '.join(released)))
     failing = sensors.healthy(rearmed.sensors, now, cfg)
     if failing:
         names = ', '.join(c.reason.value for c in failing)
@@ -304,10 +320,39 @@ def _on_trace_health(state: GateState, health: TraceHealth, now: float,
     return StepResult(evolve(state, trace_ok=health.ok))
 
 
+def _on_conservative_request(state: GateState, request: ConservativeRequest, now: float,
+                             cfg: GateConfig) -> StepResult:
+    if not request.on:
+        return StepResult(evolve(state, conservative_request=False))
+    # Entering is immediate: decide now rather than at the next proposal or tick.
+    decision_state, decision = _decide(evolve(state, conservative_request=True), now, cfg,
+                                       'conservative')
+    return StepResult(decision_state, (decision,))
+
+
+def _on_model_announcement(state: GateState, announcement: ModelAnnouncement, now: float,
+                           cfg: GateConfig) -> StepResult:
+    # A candidate's announcement names the shadow planner's model, not this one's.
+    if announcement.source != 'planner':
+        return StepResult(state)
+    return StepResult(evolve(state, announced=announcement))
+
+
+def _on_model_files_hashed(state: GateState, hashed: ModelFilesHashed, now: float,
+                           cfg: GateConfig) -> StepResult:
+    # The files are hashed once per start: the first result stands, so a
+    # mismatch latches until the gate restarts.
+    if state.files is not None:
+        return StepResult(state)
+    return StepResult(evolve(state, files=hashed))
+
+
 _HANDLERS = {
     Proposal: _on_proposal, Plan: _on_plan, Reasoning: _on_reasoning, Meta: _on_meta,
     Tick: _on_tick, Odom: _on_odom, Imu: _on_imu, Estop: _on_estop, Reset: _on_reset,
     TraceHealth: _on_trace_health, ClockStall: _on_clock_stall,
+    ModelAnnouncement: _on_model_announcement, ModelFilesHashed: _on_model_files_hashed,
+    ConservativeRequest: _on_conservative_request,
 }
 
 
@@ -442,7 +487,7 @@ def _decide_plan(state: GateState, plan: Plan, meta: Optional[Meta], received: f
     # Judged as at its arrival (its age, its order), decided now.
     previous = state.decided_stamp
     plans = plan_mode.on_plan(state.plans, plan, state.sensors.odom, received, previous,
-                              state.reset_time, cfg)
+                              state.reset_time, _plan_judging_config(state, meta, now, cfg))
     state = evolve(state, plans=plans, latest_meta=meta,
                    decided_stamp=_newest_stamp(previous, plan.stamp, now, cfg))
     return _decide(state, now, cfg, trigger, fresh=True)
@@ -482,7 +527,22 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
         # An input never heard of only holds the output at zero (below), so that
         # the first message decides, as require_reset_on_start says.
         state = evolve(state, latched=True, latch_reason=Reason.ESTOP_HEARTBEAT_LOST)
-    found += _proposal_checks(state, now, cfg, previous_stamp, fresh)
+    model = provenance.in_charge(state.latest_meta, state.announced, state.files,
+                                 state.registry)
+    # Conservative mode is entered at once, before anything is judged: in
+    # trajectory mode the plan is judged against the reduced envelope.
+    fired = conservative.triggers(state.latest_meta, state.sensors.odom,
+                                  state.conservative_request, state.drift, cfg)
+    if fired:
+        state = evolve(state, conservative_mode=conservative.restrict(now, cfg),
+                       conservative_reasons=tuple(c.reason for c in fired))
+    reduced, limit_reasons = _reduced_envelope(state, model, cfg)
+    judged = cfg if reduced is None or not plan_mode.active(cfg) else cfg.copy(
+        update={'envelope': reduced})
+    found += _proposal_checks(state, now, judged, previous_stamp, fresh)
+    found += provenance.checks(model, state.model_sha256, state.latest_meta, state.files,
+                               state.registry, cfg)
+    found += conservative.withdrawn(state.drift)
     found += sensors.odom_checks(state.sensors, now, cfg)
     found += sensors.imu_checks(state.sensors, now, cfg)
     found += extra
@@ -494,9 +554,6 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if cfg.trace.required:
         found.append(Check('trace', state.trace_ok, state.trace_ok, True,
                            Reason.TRACE_UNAVAILABLE))
-    if state.drift == 'withdraw':  # G2 drift hook: the SPIs withdrew authority
-        found.append(Check('spi.drift', False, 'withdraw', 'no withdraw alarm',
-                           Reason.DRIFT_WITHDRAWN))
     failing = [c.reason for c in found if not c.ok]
 
     authority = state.authority
@@ -513,9 +570,13 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
     if not failing and not authority.granted:
         found.append(hysteresis.check(authority, now, cfg.confidence))
         failing.append(Reason.HYSTERESIS)
-    state = evolve(state, authority=authority)
+    state = evolve(state, authority=authority,
+                   model_sha256=state.model_sha256 if model is None else model.sha256)
+    state, reduced, limit_reasons, limit_checks = _leave_conservative(
+        state, model, fired, bool(failing), fresh, now, cfg, reduced, limit_reasons)
 
     clamps: List[Clamp] = []
+    envelope = cfg.envelope
     if state.latched or (estop is not None and not estop.ok):
         verdict, output = Verdict.ESTOP, ZERO
         if state.latched:
@@ -534,27 +595,87 @@ def _decide(state: GateState, now: float, cfg: GateConfig, trigger: str,
             plans, output = stop
             state = evolve(state, plans=plans)
     else:
-        verdict = Verdict.APPROVE
+        verdict = Verdict.APPROVE if reduced is None else Verdict.LIMIT
+        failing = list(limit_reasons)
+        found += limit_checks
+        envelope = judged.envelope if reduced is None else reduced
         if plan_mode.active(cfg):
-            plans, target = plan_mode.approve(state.plans, now, fresh, cfg)
+            plans, target = plan_mode.approve(state.plans, now, fresh, judged)
             state = evolve(state, plans=plans)
         else:
-            target = Command(state.latest.v, state.latest.w)
+            # Under a reduced envelope the proposal is clamped into it, not vetoed.
+            target, _ = limits.enforce_envelope(Command(state.latest.v, state.latest.w),
+                                                envelope)
         # An approval moves the output by at most what one watchdog period (and
         # the lateness the monitor tolerates) allows: time the node clock jumped
         # over was not spent at the last output. The fallback ramp keeps the
         # whole dt, because a longer dt only brakes harder, toward zero.
         dt, bound = _dt(state, now), 1.0 / cfg.rate_hz + cfg.monitor.max_late
-        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), cfg.envelope)
+        output, clamps = limits.rate_limit(state.output, target, min(dt, bound), envelope)
         if clamps and dt > bound:
             clamps.append(Clamp.DT_BOUND)
-    output, changed = limits.enforce_envelope(output, cfg.envelope)
+    output, changed = limits.enforce_envelope(output, envelope)
     if changed:
         clamps.append(Clamp.ENVELOPE)
 
     decision = Decision(now, trigger, verdict, tuple(failing), tuple(found), state.latest,
-                        state.latest_meta, output, tuple(clamps))
+                        state.latest_meta, output, tuple(clamps), model)
     return _after_output(state, decision, now, cfg), decision
+
+
+def _plan_judging_config(state: GateState, meta: Optional[Meta], now: float,
+                         cfg: GateConfig) -> GateConfig:
+    """Return the config a plan arriving with ``meta`` is judged with.
+
+    Under a reduced envelope (a canary model, conservative mode in force or
+    entered by this very decision) the plan's kinematics are judged against it.
+    """
+    model = provenance.in_charge(meta, state.announced, state.files, state.registry)
+    if conservative.triggers(meta, state.sensors.odom, state.conservative_request, state.drift,
+                             cfg):
+        state = evolve(state, conservative_mode=conservative.restrict(now, cfg))
+    reduced, _ = _reduced_envelope(state, model, cfg)
+    return cfg if reduced is None else cfg.copy(update={'envelope': reduced})
+
+
+def _reduced_envelope(state: GateState, model: Optional[Model],
+                      cfg: GateConfig) -> Tuple[Optional[EnvelopeConfig], Tuple[Reason, ...]]:
+    """Return the reduced envelope in force (None: the full one) and the reasons for it.
+
+    A canary model's scaled envelope and conservative mode's envelope, or
+    inside both when both are in force.
+    """
+    reduced, reasons = None, ()
+    canary = provenance.canary_entry(model, state.registry)
+    if canary is not None:
+        reduced = provenance.scaled(cfg.envelope, canary.envelope_scale)
+        reasons = (Reason.MODEL_CANARY,)
+    if not state.conservative_mode.granted:
+        reduced = conservative.tighter(reduced, conservative.envelope(cfg))
+        reasons += state.conservative_reasons
+    return reduced, reasons
+
+
+def _leave_conservative(state: GateState, model: Optional[Model], fired: List[Check],
+                        failing: bool, fresh: bool, now: float, cfg: GateConfig,
+                        reduced: Optional[EnvelopeConfig], reasons: Tuple[Reason, ...]):
+    """Advance the way out of conservative mode; return the state and what a LIMIT shows.
+
+    A clean fresh proposal with no trigger firing counts toward leaving, as it
+    counts toward authority. A failing check leaves the way out where it is:
+    authority itself then restarts its hand-back, with the same count and dwell.
+    Returns (state, reduced envelope, its reasons, the checks a LIMIT decision records).
+    """
+    mode = state.conservative_mode
+    if fired or mode.granted or failing:
+        return state, reduced, reasons, fired
+    if fresh:
+        mode = conservative.relax(mode, state.latest_meta, now, cfg)
+        state = evolve(state, conservative_mode=mode)
+        if mode.granted:
+            reduced, reasons = _reduced_envelope(state, model, cfg)
+            return state, reduced, reasons, []
+    return state, reduced, reasons, [conservative.exit_check(mode, now, cfg)]
 
 
 def _dt(state: GateState, now: float) -> float:
@@ -562,7 +683,7 @@ def _dt(state: GateState, now: float) -> float:
 
 
 def _fallback_output(state: GateState, now: float, cfg: GateConfig) -> Command:
-    if state.verdict is Verdict.APPROVE:
+    if state.verdict.approves:
         return fallback.first_step(state.output, sensors.trusted_speed(state.sensors, now, cfg),
                                    _dt(state, now), cfg.fallback, cfg.envelope)
     return fallback.step(state.output, _dt(state, now), cfg.fallback, cfg.envelope)

@@ -36,10 +36,24 @@ class Verdict(str, enum.Enum):
     APPROVE = 'APPROVE'
     FALLBACK = 'FALLBACK'
     ESTOP = 'ESTOP'
+    # Approved under a reduced envelope (conservative mode or a canary model):
+    # clamped into it; for the output it is APPROVE with a smaller envelope.
+    LIMIT = 'LIMIT'
+
+    @property
+    def approves(self) -> bool:
+        """Return True for APPROVE and LIMIT: the proposal drives the output."""
+        return self in _APPROVING
+
+
+_APPROVING = frozenset((Verdict.APPROVE, Verdict.LIMIT))
 
 
 class Reason(str, enum.Enum):
-    """Why a decision is not APPROVE; every failing check contributes one."""
+    """Why a decision is not APPROVE; every failing check contributes one.
+
+    A LIMIT decision's reasons say why the envelope is reduced.
+    """
 
     # latch
     LATCHED_ON_START = 'LATCHED_ON_START'
@@ -108,6 +122,15 @@ class Reason(str, enum.Enum):
     INTERNAL_ERROR = 'INTERNAL_ERROR'
     SHUTDOWN = 'SHUTDOWN'
     # governance
+    MODEL_NOT_APPROVED = 'MODEL_NOT_APPROVED'
+    MODEL_UNVERIFIED = 'MODEL_UNVERIFIED'
+    MODEL_CHANGED = 'MODEL_CHANGED'
+    MODEL_SHADOW_ONLY = 'MODEL_SHADOW_ONLY'
+    MODEL_CANARY = 'MODEL_CANARY'
+    CONSERVATIVE_CONFIDENCE = 'CONSERVATIVE_CONFIDENCE'
+    CONSERVATIVE_LOCALIZATION = 'CONSERVATIVE_LOCALIZATION'
+    CONSERVATIVE_OPERATOR = 'CONSERVATIVE_OPERATOR'
+    CONSERVATIVE_DRIFT = 'CONSERVATIVE_DRIFT'
     DRIFT_WITHDRAWN = 'DRIFT_WITHDRAWN'
 
 
@@ -146,6 +169,21 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Model:
+    """The model in charge of a decision: its sha256, where that came from, its registry entry.
+
+    ``source`` is ``meta``, ``announcement`` or ``files``; name, version and
+    stage are None when the registry has no entry for the hash.
+    """
+
+    sha256: str
+    source: str
+    name: Optional[str] = None
+    version: Optional[str] = None
+    stage: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the gate outputs for one step, and why."""
 
@@ -158,3 +196,4 @@ class Decision:
     meta: Optional[Meta]
     output: Command
     clamps: Tuple[Clamp, ...] = ()
+    model: Optional[Model] = None

@@ -1,8 +1,8 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The gate's diagnostics as plain data: the gate, trace and timing statuses.
+"""The gate's diagnostics as plain data: the gate, model, trace and timing statuses.
 
-The node builds the three statuses once a second on the steady clock, turns
+The node builds the four statuses once a second on the steady clock, turns
 each :class:`Status` into a ``diagnostic_msgs/DiagnosticStatus`` and
 publishes them on ``/diagnostics``. Values are strings, as published.
 """
@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 import json
 import math
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from safety_gate.config import MonitorConfig
+from safety_gate.config import MonitorConfig, ProvenanceConfig
 from safety_gate.core import GateState
-from safety_gate.decision import Decision, Verdict
+from safety_gate.decision import Decision, Reason, Verdict
+from safety_gate.registry import Registry
 from safety_gate.trace_writer import TraceStats
 
 
@@ -27,8 +28,10 @@ class Level(IntEnum):
     ERROR = 2
 
 
-LEVEL_OF_VERDICT = {Verdict.APPROVE: Level.OK, Verdict.FALLBACK: Level.WARN,
-                    Verdict.ESTOP: Level.ERROR}
+# A LIMIT runs under a reduced envelope (conservative mode, a canary model): a
+# degraded mode an operator should see, as a FALLBACK is.
+LEVEL_OF_VERDICT = {Verdict.APPROVE: Level.OK, Verdict.LIMIT: Level.WARN,
+                    Verdict.FALLBACK: Level.WARN, Verdict.ESTOP: Level.ERROR}
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ def gate_status(verdict: Optional[Verdict], last_decision: Optional[Decision],
         'config_sha256': config_sha256,
         'model_sha256': model_sha256,
         'decisions_approve': counts['APPROVE'],
+        'decisions_limit': counts['LIMIT'],
         'decisions_fallback': counts['FALLBACK'],
         'decisions_estop': counts['ESTOP'],
         'proposal_age_s': age(now, state.latest_received),
@@ -81,6 +85,39 @@ def gate_status(verdict: Optional[Verdict], last_decision: Optional[Decision],
                   verdict.value + (f': {reasons}' if reasons else ''), values)
 
 
+def model_status(last_decision: Optional[Decision], models: Registry, cfg: ProvenanceConfig,
+                 hashing: Optional[Tuple[int, int]]) -> Status:
+    """Report the model in charge, its registry entry and the weight files' hashing.
+
+    ``hashing`` is (bytes hashed, bytes in all) while the gate hashes
+    ``provenance.model_files``, else None.
+    """
+    model = None if last_decision is None else last_decision.model
+    values = {'model_sha256': '' if model is None else model.sha256,
+              'source': '' if model is None else model.source,
+              'name': '' if model is None or model.name is None else model.name,
+              'version': '' if model is None or model.version is None else model.version,
+              'stage': '' if model is None or model.stage is None else model.stage,
+              'registry_sha256': models.sha256, 'registry_entries': len(models.entries),
+              'required': cfg.required}
+    level, message = Level.OK, 'no model named' if model is None else (
+        f'{model.name} {model.version} ({model.stage})' if model.stage else
+        f'{model.sha256[:12]}: no registry entry')
+    if hashing is not None:
+        done, total = hashing
+        values['files_hashed_bytes'], values['files_total_bytes'] = done, total
+        level, message = Level.WARN, (
+            f'hashing the model files: {100.0 * done / total if total else 0.0:.0f} %')
+    elif last_decision is not None and any(
+            r in _MODEL_REFUSALS for r in last_decision.reasons):
+        level = Level.ERROR
+        message = 'no authority: ' + ' '.join(
+            r.value for r in last_decision.reasons if r in _MODEL_REFUSALS)
+    return status('safety_gate: model', level, message, values)
+
+
+_MODEL_REFUSALS = frozenset((Reason.MODEL_NOT_APPROVED, Reason.MODEL_UNVERIFIED,
+                             Reason.MODEL_CHANGED, Reason.MODEL_SHADOW_ONLY))
 _LEVEL_OF_DRIFT = {'none': Level.OK, 'warn': Level.WARN, 'conservative': Level.WARN,
                    'withdraw': Level.ERROR}
 
@@ -135,7 +172,8 @@ def timing_status(late: float, latency_us: float, since_tick: float, silence_lim
     ``late`` is the latest watchdog tick and ``latency_us`` the slowest
     decision in the period; ``since_tick`` the steady seconds since the last
     tick, which beyond ``silence_limit`` mean the node clock has stopped;
-    ``intake`` the totals of :meth:`safety_gate.intake.Intake.totals`.
+    ``intake`` the totals of :meth:`safety_gate.intake.Intake.totals` (and of
+    :meth:`safety_gate.shadow_intake.ShadowIntake.totals` with ``shadow.enabled``).
     """
     values = {
         'tick_late_max_s': round(late, 4),

@@ -91,6 +91,9 @@ class Odom:
     y: float
     stamp: float
     yaw: float = 0.0
+    # The larger of the pose covariance's x and y variances (m^2); 0 when the
+    # publisher leaves the covariance all zero (not filled).
+    position_variance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,40 @@ class ClockStall:
 
 
 @dataclass(frozen=True)
+class ConservativeRequest:
+    """An operator's request on ``safety_gate/conservative``: True enters, False releases."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class ModelAnnouncement:
+    """The model a planner says it runs, from the latched JSON topic ``planner/model``.
+
+    ``source`` is ``planner`` (the production planner) or ``candidate`` (a shadow
+    planner beside it). ``error`` is set for an announcement that did not parse:
+    it still replaces the one before, so the model in charge becomes unknown.
+    """
+
+    sha256: str
+    name: str = ''
+    version: str = ''
+    source: str = 'planner'
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ModelFilesHashed:
+    """The gate's own sha256 of ``provenance.model_files``, when hashing finished.
+
+    ``error`` names a file that could not be read; ``sha256`` is then empty.
+    """
+
+    sha256: str
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class TraceHealth:
     """The trace writer became healthy or unhealthy."""
 
@@ -137,4 +174,4 @@ class TraceHealth:
 
 
 Event = Union[Proposal, Plan, Reasoning, Meta, Odom, Imu, Estop, Reset, Tick, ClockStall,
-              TraceHealth]
+              TraceHealth, ModelAnnouncement, ModelFilesHashed, ConservativeRequest]

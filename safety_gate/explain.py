@@ -64,6 +64,12 @@ _SENTENCES: Dict[str, str] = {
     'trace': 'the trace cannot be written',
     'internal': 'internal error: {v}',
     'running': 'shutting down',
+    'model.approved': 'model {v} has no registry entry',
+    'model.unchanged': 'the model changed from {lim} to {v}',
+    'model.files': 'the weight files hash to {v}, not an approved sha256',
+    'model.files_match': 'the planner names model {v}, the weight files hash to {lim}',
+    'model.stage': 'the model is registered for the shadow stage only',
+    'model.canary_confidence': "confidence {v} is below the canary entry's {lim}",
 }
 
 

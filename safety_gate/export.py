@@ -47,7 +47,6 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy
 from safety_gate import fleet, plan_output, replay, verify
 from safety_gate.config import load_yaml, NAMESPACE_HELP
-from safety_gate.decision import Verdict
 from safety_gate.errors import user_error
 from safety_gate.events import Odom, Plan, Proposal
 from safety_gate.trace_format import encode_record
@@ -210,7 +209,7 @@ class _Messages:
         if step.decision is None or decision_summary(step.decision) != record_summary(record):
             self.report.unreplayed.append(f'{step.where} seq {record["seq"]}')
             return
-        found = plan_output.points(step.state.plans, step.decision.verdict is Verdict.APPROVE,
+        found = plan_output.points(step.state.plans, step.decision.verdict.approves,
                                    record['t'], step.cfg)
         self.publish(OUTPUT_PLAN_TOPIC, plan_type, record['t'],
                      self.plan(plan_type, record['t'], step.cfg.trajectory.frame_id, found))

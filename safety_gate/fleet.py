@@ -25,7 +25,8 @@ MISSING = "needs the Python package 'duckdb' (not needed by the gate): pip insta
 _JSON_COLUMNS = {
     'seq': 'BIGINT', 't': 'DOUBLE', 'wall_time': 'DOUBLE', 'trigger': 'VARCHAR',
     'verdict': 'VARCHAR', 'reasons': 'VARCHAR[]', 'proposal': 'JSON', 'checks': 'JSON',
-    'output': 'JSON', 'config_sha256': 'VARCHAR', 'config': 'JSON', 'spi': 'JSON',
+    'output': 'JSON', 'model': 'JSON', 'config_sha256': 'VARCHAR', 'config': 'JSON',
+    'spi': 'JSON',
 }
 # One row per record with what the indicators need, the same from JSONL and from Parquet (what
 # export --parquet writes): the measured values of the checks the SPIs read, not every check.
@@ -34,7 +35,8 @@ _FLAT = """
            CASE WHEN config IS NOT NULL THEN 'config' WHEN spi IS NOT NULL THEN 'spi'
                 ELSE 'decision' END AS kind,
            trigger, verdict, reasons,
-           coalesce(json_extract_string(proposal, '$.model_sha256'), '') AS model,
+           coalesce(json_extract_string(model, '$.sha256'),
+                    json_extract_string(proposal, '$.model_sha256'), '') AS model,
            coalesce(TRY_CAST(json_extract(proposal, '$.confidence') AS DOUBLE),
                     TRY_CAST(json_extract(list_filter(
                         from_json(checks, '[{"name": "VARCHAR", "value": "JSON"}]'),

@@ -96,6 +96,11 @@ class Intake:
             self._events_dropped += 1
         self._events.append((now, event))
 
+    @property
+    def held(self) -> int:
+        """Return how many events the next record holds so far."""
+        return len(self._events)
+
     def totals(self) -> Dict[str, int]:
         """Return the proposals and metas shed and the proposals missed, since the start."""
         return {'proposals_shed': self.proposals.shed, 'metas_shed': self.metas.shed,

@@ -90,6 +90,8 @@ def verdict_color(decision: Decision) -> Rgba:
     """Return the colour of a decision: approved, limited, fallback or e-stop."""
     if decision.verdict is Verdict.APPROVE:
         return LIMITED if decision.clamps else APPROVED
+    if decision.verdict is Verdict.LIMIT:
+        return LIMITED
     return FALLBACK if decision.verdict is Verdict.FALLBACK else ESTOP
 
 
@@ -144,7 +146,7 @@ def _plan_shapes(decision: Decision, plans: PlanState, color: Rgba,
         sent = [(t, x, y, yaw, 0.0) for t, x, y, yaw in latest.points]
         found += _strip('proposed_plan', plan_output.in_vehicle_frame_now(
             plans, latest.stamp, sent, cfg), color[:3] + (PROPOSAL_ALPHA,))
-    approved = decision.verdict is Verdict.APPROVE
+    approved = decision.verdict.approves
     if plans.approved is not None and (approved or plans.stop is not None):
         driven = plan_output.points(plans, approved, decision.t, cfg)
         found += _strip('approved_plan' if approved else 'stop_plan', driven,

@@ -47,13 +47,15 @@ from rclpy.qos import (
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import (
-    config, convert, core, diagnostics, markers, plan_mode, plan_output, ros_parameters, spi,
-    trace_record)
+    config, convert, core, diagnostics, markers, plan_mode, plan_output, registry,
+    ros_parameters, shadow, spi, trace_record)
 from safety_gate.decision import Decision, Verdict
-from safety_gate.events import ClockStall, Estop, Reset, Tick, TraceHealth
+from safety_gate.events import ClockStall, ConservativeRequest, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
 from safety_gate.explain import explain
 from safety_gate.intake import Intake
+from safety_gate.model_files import FileHasher, split_paths
+from safety_gate.shadow_intake import ShadowIntake
 from safety_gate.trace_file import default_trace_path
 from safety_gate.trace_format import load_hmac_key
 from safety_gate.trace_writer import TraceWriter
@@ -76,6 +78,8 @@ STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 # down while the gate restarts is seen, but it cannot match a volatile one.
 ESTOP_QOS = COMMAND_QOS
 ESTOP_LATCHED_QOS = STATE_QOS
+# The model announcement is latched by its publisher, sent once per model load.
+MODEL_QOS = STATE_QOS
 DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
@@ -84,6 +88,9 @@ SPI_QOS = STATE_QOS
 # The live view: only the newest matters, and a late joiner waits for the next one.
 MARKERS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
+# The candidate planner (shadow.*): keep-last 1, so a candidate the gate has no
+# time for leaves no backlog to work through; reliable, as the production planner's.
+CANDIDATE_QOS = MARKERS_QOS
 
 # At most one log line per reason set change, and no more than this often.
 _LOG_INTERVAL_S = 1.0
@@ -142,26 +149,34 @@ class SafetyGateNode(Node):
         """
         self.cfg = self._load_config(self._params_files) if self.cfg is None else self.cfg
         try:
+            self.models = registry.load(self._registry_path())
+        except registry.RegistryError as exc:
+            raise config.ConfigError(f'provenance.registry_file: {exc}') from None
+        try:
             spi.baseline(self.cfg.spi)
         except spi.BaselineError as exc:
             raise config.ConfigError(str(exc)) from None
-        self.config_sha256 = config.config_sha256(self.cfg)
+        self.config_sha256 = config.config_sha256(self.cfg, self.models.sha256)
         # Before any publisher, so a refusal leaves nothing behind to configure again.
         self._plans: Optional[PlanInput] = (plan_input(self.cfg.planner.input)
                                             if plan_mode.active(self.cfg) else None)
-        self.state = core.initial_state(self.cfg)
+        self.state = core.initial_state(self.cfg, self.models)
         self._seq = 0
         self._counts: Dict[str, int] = {v.value: 0 for v in Verdict}
         self._incompatible_qos: Dict[str, int] = {}
         self._last_log = (None, -math.inf)
         self._verdict: Optional[Verdict] = None  # as last published on safety_gate/state
         self._last_decision: Optional[Decision] = None
-        self._model_sha256 = ''
+        self._hasher: Optional[FileHasher] = None
         self._frame_id = 'base_link'
         self._trace_healthy = True
         self._suppressed_logs = 0
         self._period = 1.0 / self.cfg.rate_hz
         self._intake = Intake(self.cfg.monitor.max_proposal_rate)
+        self._shadow: Optional[ShadowIntake] = None
+        if self.cfg.shadow.enabled:
+            self._shadow = ShadowIntake(self.cfg.shadow.max_rate_hz, self._period,
+                                        self.cfg.monitor.warn_late)
         # The backstop's threshold: a watchdog tick this overdue means the node
         # clock is not driving the watchdog (GATE_OVERRUN starts at max_late).
         self._silence_limit = self._period + self.cfg.monitor.max_late
@@ -188,9 +203,11 @@ class SafetyGateNode(Node):
 
     def activate_gate(self) -> None:
         """Start from the initial state (latched if so configured) and output at rate_hz."""
-        self.state = core.initial_state(self.cfg)
+        self.state = core.initial_state(self.cfg, self.models)
+        self.shadow_state = shadow.initial_state(self.cfg)
         self._drift = 'none'  # the drift action as last written to the trace
         self._last_tick_now: Optional[float] = None
+        self._last_tick_late = 0.0
         self._last_tick_wall = time.monotonic()
         self._late_window = 0.0
         self._latency_window = 0.0
@@ -201,10 +218,12 @@ class SafetyGateNode(Node):
         # Each activation starts a chain section with what the gate runs with,
         # so the trace alone replays it (replay restarts from a config record).
         self.trace.submit(trace_record.config_to_dict(
-            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256))
+            self._seq, self._now(), time.time(), config.flatten(self.cfg), self.config_sha256,
+            self.models))
         self._seq += 1
         self.active = True
         self._wire_inputs()
+        self._start_hashing()
         # A trace that is already unusable must bar the very first proposal.
         self._note_trace_health(self._now(), time.perf_counter())
         self._timer(self._period, self._on_tick)
@@ -224,6 +243,8 @@ class SafetyGateNode(Node):
     def deactivate_gate(self) -> None:
         """Publish and trace a final zero, then stop hearing inputs and stop the output."""
         self.stop_watching()
+        if self._hasher is not None:
+            self._hasher.stop()
         self.publish_final_zero()
         self.active = False
         for undo in self._undo_activate:
@@ -246,6 +267,22 @@ class SafetyGateNode(Node):
         cfg = config.build(ros_parameters.given(self))
         ros_parameters.declare(self, cfg)
         return cfg
+
+    def _registry_path(self) -> str:
+        """Return ``provenance.registry_file``, relative to the params file that set it.
+
+        Without such a file (a ``-p`` override, the default) it is relative to
+        the working directory.
+        """
+        path = self.cfg.provenance.registry_file
+        for params_file in reversed(self._params_files):
+            try:
+                given = config.read_params_file(params_file, self.get_namespace())
+            except config.ConfigError:  # rcl applies it by a wildcard section: not this one
+                continue
+            if given.get('provenance.registry_file') == path:
+                return registry.resolve(path, params_file)
+        return registry.resolve(path)
 
     def _refuse_parameter_changes(self, params) -> SetParametersResult:
         # The gate's own parameters are declared read-only, and rclpy refuses a
@@ -272,6 +309,7 @@ class SafetyGateNode(Node):
         # A wrapper may still send a confidence in trajectory mode. Raw bytes, so
         # the size cap applies before the message is even deserialised.
         self._subscribe(String, 'planner/meta', self._on_meta, COMMAND_QOS, raw=True)
+        self._subscribe(String, 'planner/model', self._on_model, MODEL_QOS, raw=True)
         self._subscribe(Odometry, 'odom', self._on_odom, qos_profile_sensor_data)
         if self.cfg.imu.enabled:
             self._subscribe(ImuMsg, 'imu', self._on_imu, qos_profile_sensor_data)
@@ -279,8 +317,30 @@ class SafetyGateNode(Node):
         # Volatile publishers never match this one: that mismatch is expected, not logged.
         self._subscribe(Bool, 'safety_gate/estop', self._on_estop, ESTOP_LATCHED_QOS,
                         report_incompatible=False)
+        self._subscribe(Bool, 'safety_gate/conservative', self._on_conservative, COMMAND_QOS)
         service = self.create_service(Trigger, 'safety_gate/reset', self._on_reset)
         self._undo_activate.append(partial(self.destroy_service, service))
+        if self._shadow is not None:
+            self._wire_candidate(self.cfg.shadow.namespace)
+
+    def _wire_candidate(self, namespace: str) -> None:
+        """Subscribe to the candidate planner: production's planner topics under ``namespace``."""
+        if self._plans is not None:
+            plan_type, stamped_type = self._plans.plan_type, self._plans.string_stamped
+            self._subscribe(plan_type, f'{namespace}/trajectory',
+                            partial(self._on_candidate, self._plans.to_plan, True), CANDIDATE_QOS)
+            reasoning = partial(self._on_candidate, convert.reasoning, False)
+            self._subscribe(String, f'{namespace}/reasoning', reasoning, CANDIDATE_QOS)
+            if stamped_type is not None:
+                self._subscribe(stamped_type, f'{namespace}/reasoning_stamped', reasoning,
+                                CANDIDATE_QOS)
+        else:
+            cmd_type = type(self._cmd_msg)
+            self._subscribe(cmd_type, f'{namespace}/cmd_vel',
+                            partial(self._on_candidate, convert.proposal, True), CANDIDATE_QOS)
+        self._subscribe(String, f'{namespace}/meta',
+                        partial(self._on_candidate, self._candidate_meta, False), CANDIDATE_QOS,
+                        raw=True)
 
     # Only the incompatible-QoS event is handled, and rclpy's default handlers are
     # off: each one is a waitable the executor rebuilds into its wait set on every
@@ -363,10 +423,46 @@ class SafetyGateNode(Node):
         self._convert_and_step(self._meta_event, raw, started)
 
     def _meta_event(self, raw: bytes, now: float, cfg: config.GateConfig):
-        meta = convert.meta(raw, now, cfg, _decode_string)
-        if meta.model_sha256:
-            self._model_sha256 = meta.model_sha256
-        return meta
+        return convert.meta(raw, now, cfg, _decode_string)
+
+    def _on_model(self, raw: bytes) -> None:
+        started = time.perf_counter()
+        self._convert_and_step(self._announcement_event, raw, started)
+
+    def _announcement_event(self, raw: bytes, now: float, cfg: config.GateConfig):
+        announcement = convert.model_announcement(raw, now, cfg, _decode_string)
+        self.get_logger().info(
+            f'planner/model: {announcement.sha256 or "unknown"} {announcement.name} '
+            f'{announcement.version}' + (f' ({announcement.error})' if announcement.error
+                                         else ''))
+        return announcement
+
+    def _start_hashing(self) -> None:
+        paths = split_paths(self.cfg.provenance.model_files)
+        if not paths:
+            return
+        logger = self.get_logger()
+
+        def progress(done: int, total: int) -> None:
+            logger.info(f'hashing the model files: {done / 2**20:.0f} of '
+                        f'{total / 2**20:.0f} MiB')
+        logger.info(f'hashing the model files in the background: {", ".join(paths)}; '
+                    'no authority (MODEL_UNVERIFIED) until they match a registry entry')
+        self._hasher = FileHasher(paths, on_progress=progress)
+        self._hasher.start()
+
+    def _deliver_hash(self, now: float, started: float) -> None:
+        hashed = self._hasher.result
+        self._hasher = None
+        entry = None if hashed.error else self.models.lookup(hashed.sha256)
+        if entry is not None:
+            self.get_logger().info(f'model files verified: {hashed.sha256} is {entry.name} '
+                                   f'{entry.version} ({entry.stage})')
+        else:
+            why = hashed.error or f'{hashed.sha256} is in no registry entry'
+            self.get_logger().error(f'model files not verified: {why}; no authority until '
+                                    'restart (MODEL_UNVERIFIED)')
+        self._step(hashed, now, started)
 
     def _on_odom(self, msg: Odometry) -> None:
         self._convert_and_step(convert.odom, msg, time.perf_counter())
@@ -382,6 +478,13 @@ class SafetyGateNode(Node):
 
     def _on_estop(self, msg: Bool) -> None:
         self._step(Estop(bool(msg.data)), self._now(), time.perf_counter())
+
+    def _on_conservative(self, msg: Bool) -> None:
+        requested = bool(msg.data)
+        if requested != self.state.conservative_request:
+            self.get_logger().info('safety_gate/conservative: operator '
+                                   f'{"requests" if requested else "releases"} conservative mode')
+        self._step(ConservativeRequest(requested), self._now(), time.perf_counter())
 
     def _on_reset(self, request, response):
         reply = self._step(Reset(), self._now(), time.perf_counter())
@@ -399,17 +502,23 @@ class SafetyGateNode(Node):
         if self._last_tick_now is not None:
             late = max(0.0, now - self._last_tick_now - self._period)
         self._last_tick_now = now
+        self._last_tick_late = late
         self._last_tick_wall = time.monotonic()
         self._late_window = max(self._late_window, late)
         self._note_trace_health(now, started)
+        if self._hasher is not None and self._hasher.result is not None:
+            self._deliver_hash(now, started)
         # Proposals faster than rate_hz already keep the output at least that
         # frequent and re-judged; a tick then adds nothing, unless it is late or
         # it is the one that ends a clock stall (only a tick does).
         since_output = now - self._last_emit_now
-        if (0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late
+        if not (0.0 <= since_output < 0.5 * self._period and late <= self.cfg.monitor.max_late
                 and not self.state.clock_stalled):
-            return
-        self._step(Tick(late), now, started)
+            self._step(Tick(late), now, started)
+        # After production's own step: the candidate's waiting proposal, if its time is up.
+        if self._shadow is not None and shadow.due(self.shadow_state, now, self.cfg):
+            if self._shadow.admit_tick(late):
+                self._judge_candidate(Tick(late), now)
 
     def _note_trace_health(self, now: float, started: float) -> None:
         healthy = self.trace.healthy
@@ -426,6 +535,44 @@ class SafetyGateNode(Node):
         if (wall - self._last_tick_wall > self._silence_limit
                 and wall - self.last_output_monotonic >= 0.5 * self._period):
             self._step(ClockStall(), self._now(), time.perf_counter())
+
+    # ------------------------------------------------------------ the candidate (shadow.*)
+
+    def _on_candidate(self, converter, proposal: bool, msg) -> None:
+        # Judged only while production is on time, never published, and a
+        # defect here is logged and counted but can never reach production.
+        if not self.active:
+            return
+        now = self._now()
+        since_tick = 0.0 if self._last_tick_now is None else now - self._last_tick_now
+        if not self._shadow.admit(time.monotonic(), proposal,
+                                  self._shadow.behind(since_tick, self._last_tick_late)):
+            return
+        try:
+            event = converter(msg, now, self.cfg)
+        except Exception as exc:  # noqa: B902 - a candidate's defect stays in the shadow
+            self._candidate_failed('convert', exc)
+            return
+        self._judge_candidate(event, now)
+
+    def _candidate_meta(self, raw: bytes, now: float, cfg: config.GateConfig):
+        return convert.meta(raw, now, cfg, _decode_string)
+
+    def _judge_candidate(self, event, now: float) -> None:
+        at = self._intake.held  # production events already in the next record
+        try:
+            result = shadow.step(self.shadow_state, event, now, self.state, self.cfg)
+        except Exception as exc:  # noqa: B902 - a defect in the shadow stays in the shadow
+            self._candidate_failed(trace_record.EVENT_NAMES[type(event)], exc)
+            self._shadow.hold(trace_record.shadow_entry_to_dict(at, now, event, (), repr(exc)))
+            return
+        self.shadow_state = result.state
+        self._shadow.hold(trace_record.shadow_entry_to_dict(at, now, event, result.decisions))
+
+    def _candidate_failed(self, what: str, exc: Exception) -> None:
+        self._shadow.errors += 1
+        self.get_logger().error(f'shadow: candidate {what} not judged ({self._shadow.errors} '
+                                f'so far): {exc!r}', throttle_duration_sec=_LOG_INTERVAL_S)
 
     # ------------------------------------------------------------ the step
 
@@ -480,6 +627,8 @@ class SafetyGateNode(Node):
         line = trace_record.decision_to_dict(
             decision, self._seq, events, time.time(), latency_us, self.config_sha256,
             intake_notes)
+        if self._shadow is not None:
+            line.update(self._shadow.take())
         self._seq += 1
         self.trace.submit(line)
         self._log_decision(decision)
@@ -501,7 +650,7 @@ class SafetyGateNode(Node):
         self.last_output_monotonic = time.monotonic()
 
     def _publish_trajectory(self, decision: Decision) -> None:
-        found = plan_output.points(self.state.plans, decision.verdict is Verdict.APPROVE,
+        found = plan_output.points(self.state.plans, decision.verdict.approves,
                                    decision.t, self.cfg)
         self._trajectory_pub.publish(self._plans.fill(
             self._plans.plan_type(), round(decision.t * 1e9), self.cfg.trajectory.frame_id,
@@ -553,6 +702,10 @@ class SafetyGateNode(Node):
         if decision.verdict is Verdict.APPROVE:
             self.get_logger().info(f'APPROVE: proposals pass{suppressed}')
             return
+        if decision.verdict is Verdict.LIMIT:
+            self.get_logger().info(f'LIMIT: proposals pass under a reduced envelope '
+                                   f'({", ".join(r.value for r in decision.reasons)}){suppressed}')
+            return
         detail = explain(decision)
         self.get_logger().warning(f'{decision.verdict.value}: {detail}{suppressed}')
 
@@ -586,11 +739,14 @@ class SafetyGateNode(Node):
         statuses = (
             diagnostics.gate_status(
                 self._verdict, self._last_decision, self._counts, self.state, self._now(),
-                self.config_sha256, self._model_sha256, self._incompatible_qos),
+                self.config_sha256, _model_sha256(self._last_decision), self._incompatible_qos),
+            diagnostics.model_status(self._last_decision, self.models, self.cfg.provenance,
+                                     None if self._hasher is None else self._hasher.progress()),
             diagnostics.trace_status(self.trace.stats(), self.trace_path),
             diagnostics.timing_status(
                 late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
-                self._intake.totals(), planner_publishers, self.cfg.monitor),
+                {**self._intake.totals(), **(self._shadow.totals() if self._shadow else {})},
+                planner_publishers, self.cfg.monitor),
             diagnostics.spi_status(snapshot))
         msg = DiagnosticArray(status=[_status_msg(status, self.get_fully_qualified_name())
                                       for status in statuses])
@@ -662,6 +818,10 @@ class SafetyGateNode(Node):
         now = self._now()
         self._apply(core.shutdown(self.state, now), time.perf_counter())
         self._cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
+
+
+def _model_sha256(decision: Optional[Decision]) -> str:
+    return '' if decision is None or decision.model is None else decision.model.sha256
 
 
 def _decode_string(raw: bytes) -> str:

@@ -181,6 +181,29 @@ def _distances_to_path(px: np.ndarray, py: np.ndarray, path: Profile) -> np.ndar
     return np.sqrt(squared_distances[rows, nearest][~outside])
 
 
+def plan_offsets(prof: Profile, stamp: float, age: float,
+                 previous: Previous) -> Optional[Tuple[float, float]]:
+    """Return how far a plan lies from the ``previous`` one: (lateral m, along m).
+
+    Lateral: the largest distance from the previous path of the new points
+    whose time the previous plan also covers and that lie beside it. Along:
+    the new point for now ahead of (positive) or behind the previous plan's
+    point for now, along that point's heading. None when the plans share no time.
+    """
+    old = previous.profile
+    gap = stamp - previous.stamp
+    x, y = _out_of_frame(prof.x, prof.y, previous.offset)
+    common = (prof.t + gap >= old.t[0]) & (prof.t + gap <= old.t[-1])
+    if not common.any():
+        return None
+    lateral = _peak(_distances_to_path(x[common], y[common], old))
+    new_now, old_now = sample(prof, age), sample(old, age + gap)
+    new_x, new_y = _out_of_frame(new_now.x, new_now.y, previous.offset)
+    along = ((new_x - old_now.x) * math.cos(old_now.yaw)
+             + (new_y - old_now.y) * math.sin(old_now.yaw))
+    return lateral, float(along)
+
+
 def shift(prof: Profile, stamp: float, age: float, previous: Previous,
           cfg: GateConfig) -> List[Check]:
     """Check the new plan against the previous approved one over their common horizon.
@@ -192,17 +215,11 @@ def shift(prof: Profile, stamp: float, age: float, previous: Previous,
     while the gate stops along the previous plan, which leaves the vehicle
     behind it by design. None when the plans share no time.
     """
-    traj, old = cfg.trajectory, previous.profile
-    gap = stamp - previous.stamp
-    x, y = _out_of_frame(prof.x, prof.y, previous.offset)
-    common = (prof.t + gap >= old.t[0]) & (prof.t + gap <= old.t[-1])
-    if not common.any():
+    traj = cfg.trajectory
+    offsets = plan_offsets(prof, stamp, age, previous)
+    if offsets is None:
         return []
-    lateral = _peak(_distances_to_path(x[common], y[common], old))
-    new_now, old_now = sample(prof, age), sample(old, age + gap)
-    new_x, new_y = _out_of_frame(new_now.x, new_now.y, previous.offset)
-    along = ((new_x - old_now.x) * math.cos(old_now.yaw)
-             + (new_y - old_now.y) * math.sin(old_now.yaw))
+    lateral, along = offsets
     found = [Check('plan.shift_lateral', lateral <= traj.max_lateral_shift, lateral,
                    traj.max_lateral_shift, Reason.PLAN_SHIFT)]
     if previous.stopping:

@@ -66,15 +66,24 @@ def _vehicle(state: PlanState, odom: Optional[Odom], stamp: float,
 
 
 def _previous(state: PlanState, stamp: float, cfg: GateConfig) -> Optional[plan_checks.Previous]:
-    approved = state.approved
-    if approved is None:
+    if state.approved is None:
         return None
+    return placed(state.poses, state.approved, state.approved_profile, stamp, cfg,
+                  stopping=state.stop is not None)
+
+
+def placed(poses: Tuple[Tuple[float, Pose], ...], plan: Plan, prof: Profile, stamp: float,
+           cfg: GateConfig, stopping: bool = False) -> Optional[plan_checks.Previous]:
+    """Return ``plan`` as the one to compare a plan stamped ``stamp`` with, or None.
+
+    None when the odometry ``poses`` cannot place both stamps, so the two
+    frames cannot be related.
+    """
     hold = cfg.odom.timeout  # as in _vehicle
-    before, after = pose_at(state.poses, approved.stamp, hold), pose_at(state.poses, stamp, hold)
+    before, after = pose_at(poses, plan.stamp, hold), pose_at(poses, stamp, hold)
     if before is None or after is None:
         return None
-    return plan_checks.Previous(state.approved_profile, approved.stamp,
-                                relative_pose(before, after), state.stop is not None)
+    return plan_checks.Previous(prof, plan.stamp, relative_pose(before, after), stopping)
 
 
 def on_plan(state: PlanState, plan: Plan, odom: Optional[Odom], now: float,

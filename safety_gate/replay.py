@@ -6,7 +6,9 @@
 ordered by :mod:`safety_gate.verify` first. Each record's events are fed to
 ``core.step`` at their recorded node times, from a fresh state at every
 ``chain_start`` (a gate restart); the decision the last event produces must
-equal the record's verdict, reasons, output and clamps exactly. A step that
+equal the record's verdict, reasons, output and clamps exactly, and the
+candidate decisions of its shadow entries (``safety_gate.shadow``), each
+judged at its place among the events, must equal theirs. A step that
 decided more than once was recorded as one record with its events followed by
 one record without events per further decision, and is matched the same way.
 The config comes from the trace's config record at each chain start;
@@ -18,16 +20,19 @@ produced the trace nothing differs.
 import argparse
 from dataclasses import dataclass, field
 import json
+import math
 from pathlib import Path
 import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
-from safety_gate import core, spi, verify
+from safety_gate import core, shadow, spi, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
+from safety_gate.registry import EMPTY, of_config, Registry
 from safety_gate.trace_record import (
-    decision_summary, is_config, is_spi, record_events, record_summary)
+    decision_summary, event_from_dict, is_config, is_spi, record_events, record_registry,
+    record_summary, same_records, shadow_decision_to_dict)
 import yaml
 
 
@@ -50,6 +55,7 @@ class ReplayReport:
     """The outcome of a replay."""
 
     records: int = 0
+    shadow_entries: int = 0  # candidate events judged beside production, replayed too
     differences: List[Difference] = field(default_factory=list)
     other_configs: int = 0
     spi_records: int = 0
@@ -65,16 +71,22 @@ class ReplayReport:
 
 
 def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: dict,
-                   cfg: GateConfig):
+                   cfg: GateConfig,
+                   before: Optional[Callable[[float, core.GateState], None]] = None):
     """Return (state, decision, queued) after the record.
 
     ``queued`` holds the decisions the last step made after the one it was
     matched with; a record without events is the next of them. None if
-    nothing was decided.
+    nothing was decided. ``before(index, state)`` is called with the
+    production state before the record's event ``index`` and once after
+    them (index infinity), for the shadow's entries to run in their place.
     """
+    run_before = before or (lambda index, production: None)
     if queued and not record.get('events'):
+        run_before(math.inf, state)
         return state, queued[0], queued[1:]
     if record['trigger'] == 'shutdown':
+        run_before(math.inf, state)
         result = core.shutdown(state, record['t'])
         return result.state, result.decisions[0], ()
     events = record_events(record)
@@ -84,14 +96,45 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
     if internal and record['trigger'] != 'convert':
         events = events[:-1]
     decisions = ()
-    for now, event in events:
+    for index, (now, event) in enumerate(events):
+        run_before(index, state)
         result = core.step(state, event, now, cfg)
         state = result.state
         decisions = result.decisions or decisions
+    run_before(math.inf, state)
     if internal:
         result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
         state, decisions = result.state, result.decisions
     return state, (decisions[0] if decisions else None), decisions[1:]
+
+
+class _ShadowReplay:
+    """Run a record's shadow entries at their places among its events, as the node did."""
+
+    def __init__(self, record: dict, state: shadow.ShadowState, cfg: GateConfig) -> None:
+        self.entries = record.get('shadow', [])
+        self.state = state
+        self.cfg = cfg
+        self.replayed: List[object] = []
+
+    def before(self, index: float, production: core.GateState) -> None:
+        """Run the entries judged before production event ``index``."""
+        while len(self.replayed) < len(self.entries):
+            entry = self.entries[len(self.replayed)]
+            if entry['at'] > index:
+                return
+            self.replayed.append(self._run(entry, production))
+
+    def _run(self, entry: dict, production: core.GateState) -> object:
+        if 'error' in entry:  # the node's step failed and left the candidate's state as it was
+            return []
+        now, event = event_from_dict(entry['event'])
+        try:
+            result = shadow.step(self.state, event, now, production, self.cfg)
+        except Exception as exc:  # noqa: B902 - a difference to report, not a crash
+            return {'error': repr(exc)}
+        self.state = result.state
+        return [shadow_decision_to_dict(found) for found in result.decisions]
 
 
 @dataclass(frozen=True)
@@ -103,49 +146,59 @@ class Replayed:
     cfg: GateConfig  # in force at the record: the chain's config record's, or --config
     state: core.GateState  # after the record, as the node had it when it published
     decision: Optional[Decision]  # None for a config record, or if nothing was decided
+    shadow: Tuple[object, ...] = ()  # per shadow entry, the candidate decisions replayed
 
 
-def replay_records(integrity: verify.VerifyReport,
-                   override: Optional[GateConfig] = None) -> Iterator[Replayed]:
+def replay_records(integrity: verify.VerifyReport, override: Optional[GateConfig] = None,
+                   override_registry: Registry = EMPTY) -> Iterator[Replayed]:
     """Replay the records of a verified trace one by one, with its own config or ``override``.
 
+    The model registry is the config record's, or with ``override`` ``override_registry``.
     Raise ReplayError at a decision that has no config record before it and no override.
     """
-    cfg = override
-    state, queued = (None if cfg is None else core.initial_state(cfg)), ()
+    cfg, models = override, override_registry
+    state, queued = (None if cfg is None else core.initial_state(cfg, models)), ()
+    candidate = None if cfg is None else shadow.initial_state(cfg)
     for where, record in verify.read_records(integrity):
         if is_config(record):
-            cfg = override or _config_of(record, where)
-            state, queued = core.initial_state(cfg), ()
+            if override is None:
+                cfg, models = _config_of(record, where)
+            state, queued = core.initial_state(cfg, models), ()
+            candidate = shadow.initial_state(cfg)
             yield Replayed(where, record, cfg, state, None)
             continue
         if cfg is None:
             raise ReplayError(f'{where}: no config record before this decision (the '
                               'trace starts mid-chain): give --config FILE')
         if record.get('chain_start'):
-            state, queued = core.initial_state(cfg), ()
+            state, queued = core.initial_state(cfg, models), ()
+            candidate = shadow.initial_state(cfg)
         if is_spi(record):
             yield Replayed(where, record, cfg, state, None)
             continue
-        state, decision, queued = _replay_record(state, queued, record, cfg)
-        yield Replayed(where, record, cfg, state, decision)
+        shadowed = _ShadowReplay(record, candidate, cfg)
+        state, decision, queued = _replay_record(state, queued, record, cfg, shadowed.before)
+        candidate = shadowed.state
+        yield Replayed(where, record, cfg, state, decision, tuple(shadowed.replayed))
 
 
-def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> ReplayReport:
-    """Replay the trace in ``paths`` with its own config, or with ``override``.
+def replay(paths: Sequence[Path], override: Optional[GateConfig] = None,
+           override_registry: Registry = EMPTY) -> ReplayReport:
+    """Replay the trace in ``paths`` with its own config, or with ``override`` and its registry.
 
     Raise ReplayError if a chain has no config record and no override is given.
     """
     report = ReplayReport(integrity=verify.verify(paths))
-    report.replayed_with = None if override is None else config_sha256(override)
-    for step in replay_records(report.integrity, override):
+    report.replayed_with = None if override is None else config_sha256(
+        override, override_registry.sha256)
+    for step in replay_records(report.integrity, override, override_registry):
         where, record = step.where, step.record
         if is_config(record):
             report.trace_configs.append(f'{where}: {record.get("config_sha256")}')
             continue
         if record.get('lost_before') or record.get('events_dropped'):
             report.gaps.append(f'{where}: inputs were lost before this record')
-        if record.get('config_sha256') != config_sha256(step.cfg):
+        if record.get('config_sha256') != config_sha256(step.cfg, step.state.registry.sha256):
             report.other_configs += 1
         report.records += 1
         if is_spi(record):
@@ -159,15 +212,20 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None) -> Repl
         replayed = None if step.decision is None else decision_summary(step.decision)
         if replayed != recorded:
             report.differences.append(Difference(where, record['seq'], recorded, replayed))
+        candidates = [entry['decisions'] for entry in record.get('shadow', [])]
+        report.shadow_entries += len(candidates)
+        if not same_records(candidates, list(step.shadow)):
+            report.differences.append(Difference(where, record['seq'], {'shadow': candidates},
+                                                 {'shadow': list(step.shadow)}))
     return report
 
 
-def _config_of(record: dict, where: str) -> GateConfig:
-    """Return the config a config record holds."""
+def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
+    """Return the config and the model registry a config record holds."""
     try:
         cfg = build(record['config'])
         spi.baseline(cfg.spi)  # a baseline that cannot be read fails here, named
-        return cfg
+        return cfg, record_registry(record)
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
@@ -177,6 +235,8 @@ def format_report(report: ReplayReport, limit: int = 20) -> str:
     """Describe a replay for a person."""
     lines = [f'replayed {report.records} records ({report.spi_records} of SPIs): '
              f'{len(report.differences)} differ']
+    if report.shadow_entries:
+        lines.append(f'  with {report.shadow_entries} shadow (candidate) entries')
     if report.replayed_with is not None:
         lines.append(f'  replayed with --config, sha256 {report.replayed_with}; the trace '
                      'ran with:')
@@ -210,10 +270,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         override = None if args.config is None else load_yaml(args.config, args.namespace)
+        models = EMPTY if override is None else of_config(override, args.config)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return user_error('replay', f'--config {args.config}: {exc}')
     try:
-        report = replay(args.trace, override)
+        report = replay(args.trace, override, models)
     except (OSError, EOFError, ReplayError) as exc:
         return user_error('replay', str(exc))
     print(format_report(report))

@@ -9,12 +9,15 @@ core step into the windows of the model each names, and the limits of
 :func:`snapshot` and writes it to the trace, and replay recomputes it from
 the same decisions, so the actions replay exactly.
 
-What is counted, per model hash (the meta's ``model_sha256``; '' when none):
+What is counted, per model hash (the decision's model in charge: the meta's
+``model_sha256``, the planner's announcement or the hashed weight files; ''
+when none):
 
 * a *proposal* is a decision on a fresh proposal or plan (trigger ``proposal``,
   ``plan`` or ``pairing_timeout``); it is an *intervention* when the gate
-  refused it (FALLBACK or ESTOP), and each of its reasons counts once toward
-  that reason's fallback rate;
+  refused it (FALLBACK or ESTOP; a LIMIT is not, so the conservative mode a
+  drift alarm starts cannot keep that alarm up), and each of its reasons
+  counts once toward that reason's fallback rate;
 * its confidence (a fixed histogram of :data:`BINS` bins on [0, 1], its mean
   and quantiles, and the population-stability index against the baseline);
 * in trajectory mode the measured values of its ``plan.shift_lateral`` (plan
@@ -213,8 +216,7 @@ def _bucket(now: float, cfg: SpiConfig) -> int:
 
 
 def _model(decision: Decision) -> str:
-    meta = decision.meta
-    return (meta.model_sha256 or '') if meta is not None else ''
+    return '' if decision.model is None else decision.model.sha256
 
 
 def observe(state: SpiState, decisions: Sequence[Decision], measured_v: Optional[float],

@@ -20,18 +20,22 @@ records.
 """
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
 
+from safety_gate import registry
 from safety_gate.decision import Check, Clamp, Decision, Reason, Verdict
 from safety_gate.events import (
-    ClockStall, Estop, Event, Imu, Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick,
-    TraceHealth)
-from safety_gate.trace_format import ChainFields
+    ClockStall, ConservativeRequest, Estop, Event, Imu, Meta, ModelAnnouncement,
+    ModelFilesHashed, Odom, Plan, Proposal, Reasoning, Reset, Tick, TraceHealth)
+from safety_gate.registry import Registry
+from safety_gate.shadow import ShadowDecision
+from safety_gate.trace_format import ChainFields, encode_record
 
 EVENT_TYPES = {
     'proposal': Proposal, 'plan': Plan, 'reasoning': Reasoning, 'meta': Meta, 'odom': Odom,
     'imu': Imu, 'estop': Estop, 'reset': Reset, 'tick': Tick, 'trace_health': TraceHealth,
-    'clock_stall': ClockStall,
+    'clock_stall': ClockStall, 'model_announcement': ModelAnnouncement,
+    'model_files_hashed': ModelFilesHashed, 'conservative_request': ConservativeRequest,
 }
 EVENT_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 # Only numeric fields are read back from "NaN" and friends: the planner controls
@@ -78,6 +82,22 @@ class CommandRecord(TypedDict):
     w: float
 
 
+class ModelRecord(TypedDict):
+    """The model in charge: its sha256, where it came from, its registry entry (None: none)."""
+
+    sha256: str
+    source: str
+    name: Optional[str]
+    version: Optional[str]
+    stage: Optional[str]
+
+
+class ModelNote(TypedDict, total=False):
+    """The model in charge, when anything named one (absent from older traces)."""
+
+    model: ModelRecord
+
+
 class IntakeNotes(TypedDict, total=False):
     """Inputs that never became events since the previous record (only those not zero)."""
 
@@ -85,6 +105,54 @@ class IntakeNotes(TypedDict, total=False):
     proposals_shed: int
     metas_shed: int
     proposals_missed: int
+
+
+class DisagreementRecord(TypedDict):
+    """The candidate against the production planner (``shadow.Disagreement``)."""
+
+    output_dv: float
+    output_dw: float
+    proposal_dv: Optional[float]
+    proposal_dw: Optional[float]
+    lateral: Optional[float]
+    longitudinal: Optional[float]
+
+
+class ShadowDecisionRecord(TypedDict):
+    """What the gate would have decided for the candidate; never published to an actuator."""
+
+    trigger: str
+    verdict: Verdict
+    reasons: List[Reason]
+    output: CommandRecord
+    clamps: List[Clamp]
+    proposal: Optional[ProposalRecord]
+    model_sha256: str
+    production_verdict: Verdict
+    disagreement: DisagreementRecord
+
+
+class _ShadowEntry(TypedDict):
+    at: int
+    event: Union[Proposal, Plan, Reasoning, Meta, Tick]
+    decisions: List[ShadowDecisionRecord]
+
+
+class ShadowEntryRecord(_ShadowEntry, total=False):
+    """One candidate event the shadow judged, after ``at`` of the record's own events.
+
+    ``error``: the shadow step failed on it (the candidate's state is left as
+    it was, and a replay skips it); production is not affected.
+    """
+
+    error: str
+
+
+class ShadowNotes(TypedDict, total=False):
+    """The shadow stage since the previous record (only with ``shadow.enabled``)."""
+
+    shadow: List[ShadowEntryRecord]
+    shadow_shed: int
 
 
 class _Decision(TypedDict):
@@ -103,7 +171,7 @@ class _Decision(TypedDict):
     events: List[Event]
 
 
-class DecisionRecord(_Decision, IntakeNotes, ChainFields):
+class DecisionRecord(_Decision, ModelNote, IntakeNotes, ShadowNotes, ChainFields):
     """A decision as a trace line: the decision, the events before it, the writer's members."""
 
 
@@ -115,7 +183,14 @@ class _Config(TypedDict):
     config_sha256: str
 
 
-class ConfigRecord(_Config, ChainFields):
+class RegistryNote(TypedDict, total=False):
+    """The model registry in force: its entries and its file's sha256 (absent: none)."""
+
+    registry: List[Dict[str, Any]]
+    registry_sha256: str
+
+
+class ConfigRecord(_Config, RegistryNote, ChainFields):
     """The first record of every chain: every effective parameter and their hash."""
 
 
@@ -207,20 +282,37 @@ def decision_to_dict(decision: Decision, seq: int, events: Sequence[Tuple[float,
         'config_sha256': config_sha256,
         'events': [event_to_dict(now, event) for now, event in events],
     }
+    if decision.model is not None:
+        record['model'] = dict(decision.model.__dict__)
     if notes:
         record.update(notes)
     return record
 
 
 def config_to_dict(seq: int, t: float, wall_time: float, flat: Dict[str, Any],
-                   config_sha256: str) -> Dict[str, Any]:
-    """Build the config record: every effective parameter and the config hash.
+                   config_sha256: str, models: Registry = registry.EMPTY) -> Dict[str, Any]:
+    """Build the config record: every effective parameter, the model registry, the config hash.
 
     The node writes it at every start, as the first record of its chain, so a
-    trace says by itself what the gate ran with (``-p`` overrides included).
+    trace says by itself what the gate ran with (``-p`` overrides and the
+    registry's entries included).
     """
-    return {'seq': seq, 't': t, 'wall_time': wall_time, 'config': dict(flat),
-            'config_sha256': config_sha256}
+    record = {'seq': seq, 't': t, 'wall_time': wall_time, 'config': dict(flat),
+              'config_sha256': config_sha256}
+    if models.sha256:
+        record.update(registry=models.to_records(), registry_sha256=models.sha256)
+    return record
+
+
+def record_registry(record: Dict[str, Any]) -> Registry:
+    """Return the model registry a config record holds (the empty one if it has none).
+
+    Raise RegistryError if its entries do not validate.
+    """
+    if 'registry' not in record:
+        return registry.EMPTY
+    return registry.from_records(record['registry'], record.get('registry_sha256', ''),
+                                 "the config record's registry")
 
 
 def spi_to_dict(seq: int, t: float, wall_time: float, snapshot: Dict[str, Any],
@@ -266,3 +358,28 @@ def record_summary(record: Dict[str, Any]) -> Dict[str, Any]:
 def record_events(record: Dict[str, Any]) -> List[Tuple[float, object]]:
     """Return the input events of a record, in the order the core consumed them."""
     return [event_from_dict(e) for e in record.get('events', [])]
+
+
+def shadow_decision_to_dict(found: ShadowDecision) -> Dict[str, Any]:
+    """Return a candidate decision as its trace record, which a replay must reproduce exactly."""
+    decision = found.decision
+    return {'trigger': decision.trigger, **decision_summary(decision),
+            'proposal': _proposal(decision), 'model_sha256': found.model_sha256,
+            'production_verdict': found.production_verdict.value,
+            'disagreement': dict(found.disagreement.__dict__)}
+
+
+def shadow_entry_to_dict(at: int, now: float, event: Event,
+                         decisions: Sequence[ShadowDecision],
+                         error: Optional[str] = None) -> Dict[str, Any]:
+    """Build the record of one candidate event judged after ``at`` of the record's events."""
+    entry = {'at': at, 'event': event_to_dict(now, event),
+             'decisions': [shadow_decision_to_dict(found) for found in decisions]}
+    if error is not None:
+        entry['error'] = error
+    return entry
+
+
+def same_records(first: Any, second: Any) -> bool:
+    """Return True if two record values encode to the same trace bytes (NaN equals NaN)."""
+    return encode_record({'v': first}) == encode_record({'v': second})

@@ -47,6 +47,7 @@ import re
 import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from safety_gate import registry
 from safety_gate.config import config_sha256, load_yaml, NAMESPACE_HELP, params_sha256
 from safety_gate.errors import user_error
 from safety_gate.trace_file import GZIP_SUFFIX, open_trace
@@ -182,7 +183,9 @@ def _parse(line: _Line, raw: bytes, known_configs: Optional[Set[str]]) -> None:
     if 'config' in record:
         line.is_config = True
         params = record['config']
-        if not isinstance(params, dict) or params_sha256(params) != config:
+        registry_sha256 = record.get('registry_sha256', '')
+        if not isinstance(params, dict) or not isinstance(registry_sha256, str) or (
+                params_sha256(params, registry_sha256) != config):
             line.issue('bad-config', 'config_sha256 is not the hash of the parameters in '
                        'this record (edited, or written by another version)')
     if known_configs is not None:
@@ -537,7 +540,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             known.add(value.lower())
         for path in args.config:
             try:
-                known.add(config_sha256(load_yaml(path, args.namespace)))
+                cfg = load_yaml(path, args.namespace)
+                known.add(config_sha256(cfg, registry.of_config(cfg, path).sha256))
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 return _usage_error(f'--config {path}: {exc}')
     try:

@@ -11,7 +11,7 @@ tests repeat in another process (``python -c``), so it lives outside them.
 
 import json
 
-from safety_gate import config, core, trace_record
+from safety_gate import config, core, registry, trace_record
 from safety_gate.decision import Command, Decision, Reason, Verdict
 from safety_gate.events import Estop, Imu, Meta, Odom, Proposal, Reset, Tick
 
@@ -38,9 +38,9 @@ class Gate:
     feeds its own; with ``imu_bias`` set an IMU reports its yaw rate plus that.
     """
 
-    def __init__(self, params=None, follow=True):
+    def __init__(self, params=None, follow=True, models=registry.EMPTY):
         self.cfg = make_config(params)
-        self.state = core.initial_state(self.cfg)
+        self.state = core.initial_state(self.cfg, models)
         self.now = T0
         self.follow = follow
         self.x = 0.0
@@ -87,22 +87,25 @@ class Gate:
     def tick(self, dt=0.0) -> Decision:
         return self.decide(Tick(), dt)
 
-    def propose(self, v, w=0.0, confidence=CONFIDENT, stamp=None) -> Decision:
-        """Send a planner message pair at ``now``: the meta, then the command with its stamp."""
+    def propose(self, v, w=0.0, confidence=CONFIDENT, stamp=None, model='') -> Decision:
+        """Send a planner message pair at ``now``: the meta, then the command with its stamp.
+
+        ``model`` is the meta's ``model_sha256``.
+        """
         stamp = self.now if stamp is None else stamp
-        self.feed(Meta(stamp, confidence))
+        self.feed(Meta(stamp, confidence, model_sha256=model))
         return self.decide(Proposal(v, w, stamp))
 
-    def cycle(self, v, w=0.0, confidence=CONFIDENT) -> Decision:
+    def cycle(self, v, w=0.0, confidence=CONFIDENT, model='') -> Decision:
         """One planner period: the watchdog every TICK, then a proposal; return its decision."""
         for _ in range(TICKS_PER_PERIOD - 1):
             self.advance()
             self.tick()
         self.advance()
-        return self.propose(v, w, confidence)
+        return self.propose(v, w, confidence, model=model)
 
-    def cycles(self, count, v, w=0.0, confidence=CONFIDENT):
-        return [self.cycle(v, w, confidence) for _ in range(count)]
+    def cycles(self, count, v, w=0.0, confidence=CONFIDENT, model=''):
+        return [self.cycle(v, w, confidence, model) for _ in range(count)]
 
     def drive(self, v, w=0.0, max_cycles=40):
         """Cycle until the output has ramped up to (v, w)."""

@@ -11,7 +11,7 @@ own state). :func:`twist_run` and :func:`trajectory_run` are the fixed runs.
 from harness.core_driver import fail_once, Gate, TICK
 from harness.event_scripts import records_of, Step
 from harness.plans import straight
-from safety_gate import config, plan_output, trace_record, trace_writer
+from safety_gate import config, plan_output, registry, trace_record, trace_writer
 from safety_gate.decision import Verdict
 from safety_gate.events import Estop, Meta, Proposal
 
@@ -21,8 +21,8 @@ CONFIG_T = 99.0  # the node time of the config record
 class RecordedRun(Gate):
     """The core driver, keeping every step and, in trajectory mode, what the node publishes."""
 
-    def __init__(self, params=None):
-        super().__init__(params)
+    def __init__(self, params=None, models=registry.EMPTY):
+        super().__init__(params, models=models)
         self.steps = []
         self.published = []  # per decision: plan_output points, as node._publish_trajectory
 
@@ -31,12 +31,14 @@ class RecordedRun(Gate):
         self.steps.append(Step(self.now, event, result.decisions, result.reply))
         for decision in result.decisions:
             self.published.append(plan_output.points(
-                result.state.plans, decision.verdict is Verdict.APPROVE, decision.t, self.cfg))
+                result.state.plans, decision.verdict.approves, decision.t, self.cfg))
         return result
 
     def write_trace(self, path):
-        sha = config.config_sha256(self.cfg)
-        records = [trace_record.config_to_dict(0, CONFIG_T, 0.0, config.flatten(self.cfg), sha)]
+        models = self.state.registry
+        sha = config.config_sha256(self.cfg, models.sha256)
+        records = [trace_record.config_to_dict(0, CONFIG_T, 0.0, config.flatten(self.cfg), sha,
+                                               models)]
         for record in records_of(self.steps, sha):
             records.append({**record, 'seq': record['seq'] + 1})
         with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:

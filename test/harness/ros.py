@@ -242,6 +242,7 @@ class TestBench(GateRecorder):
         self.sent: List[SentProposal] = []
         super().__init__(name, context=context, namespace=namespace, twist_type=twist_type)
         self.stamped = stamped
+        self.model_sha256 = MODEL_SHA256  # the meta's model_sha256
         node = self.node
 
         self.cmd_pub = node.create_publisher(twist_type, 'planner/cmd_vel', COMMAND_QOS)
@@ -353,7 +354,7 @@ class TestBench(GateRecorder):
         """Publish planner/meta and then planner/cmd_vel with the same stamp (default: now)."""
         stamp = stamp_from_ns(self.now_ns() if stamp_ns is None else stamp_ns)
         if meta:
-            self.meta_pub.publish(String(data=meta_json(stamp, confidence, MODEL_SHA256,
+            self.meta_pub.publish(String(data=meta_json(stamp, confidence, self.model_sha256,
                                                         reasoning)))
         self.cmd_pub.publish(make_twist(self.stamped, v, w, stamp))
         sent = SentProposal(time.monotonic(), stamp_to_ns(stamp), v, w, confidence)

@@ -49,6 +49,14 @@ def test_reason_table_lists_every_reason_code_once():
     assert sorted(listed) == sorted(reason.value for reason in Reason)
 
 
+def _topic(name: ast.expr) -> str:
+    """Return a topic name as written; a variable part of an f-string as ``<variable>``."""
+    if isinstance(name, ast.Constant):
+        return name.value
+    return ''.join(part.value if isinstance(part, ast.Constant)
+                   else f'<{ast.unparse(part.value)}>' for part in name.values)
+
+
 def _endpoints():
     """Yield (topic, message class, QoS profile or None) for each endpoint node.py creates."""
     tree = ast.parse(Path(node.__file__).read_text())
@@ -57,7 +65,7 @@ def _endpoints():
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                 and call.func.attr in qos_position):
             continue
-        msg_type, topic = call.args[0], call.args[1].value
+        msg_type, topic = call.args[0], _topic(call.args[1])
         position = qos_position[call.func.attr]
         qos = None if position is None else getattr(node, call.args[position].id)
         # A type chosen at start (the command's by enable_stamped_cmd_vel, the

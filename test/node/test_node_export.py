@@ -40,7 +40,8 @@ def test_a_gate_trace_exports_whole_to_mcap_and_rosbag2(bench, start_gate, tmp_p
     found = read_mcap(out)
     assert [message for _, message in found['/safety_gate/config']] == records[:1]
     assert [message for _, message in found['/safety_gate/decision']] == decisions
-    assert [message for _, message in found['/safety_gate/spi']] == [
+    # One a second: a short run may have none.
+    assert [message for _, message in found.get('/safety_gate/spi', [])] == [
         record for record in records if is_spi(record)]
     outputs = [(t, message['twist']['linear']['x'], message['twist']['angular']['z'])
                for t, message in found['/safety_gate/output/cmd_vel']]

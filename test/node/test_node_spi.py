@@ -84,7 +84,6 @@ def test_a_withdraw_alarm_stops_the_robot_until_a_reset(bench, start_gate):
     bench.drive(V, confidence=0.9)
     bench.spin_for(1.5)
     assert bench.cmd[-1].is_zero and bench.decisions[-1].data['verdict'] == 'FALLBACK'
-    assert bench.call_reset() == (
-        True, 'released the held DRIFT_WITHDRAWN: the checks are re-armed')
+    assert bench.call_reset() == (True, 'cleared the drift withdrawal')
     assert bench.wait_for_cmd(V), gate.output()
     assert snapshots[-1]['drift'] == 'none'

@@ -84,6 +84,12 @@ def test_a_valid_file_loads(tmp_path):
     ({'vehicle_params': {'publish_clock': 0}}, 'unknown publish_clock'),
     ({'route': {'segments': [[0.0, 0.5, 0.0]]}}, 'duration must be > 0'),
     ({'id': 'Example'}, 'lower_snake_case'),
+    ({'candidate': {'route': VALID['route'], 'faults': [
+        {'kind': 'estop', 't_start': 1, 't_end': 2}]}}, 'a candidate has only planner faults'),
+    ({'candidate': {'route': VALID['route'], 'faults': [
+        {'kind': 'kink', 't_start': 1, 't_end': 2}]}}, 'candidate fault 0 (kink) acts on plans'),
+    ({'candidate': {'route': VALID['route']}, 'gate_params': {'shadow.enabled': True}},
+     'shadow.enabled comes from candidate'),
 ])
 def test_invalid_scenarios_are_refused_naming_file_and_field(tmp_path, change, message):
     path = write(tmp_path, {**VALID, **change})
@@ -91,6 +97,17 @@ def test_invalid_scenarios_are_refused_naming_file_and_field(tmp_path, change, m
         model.load(path)
     text = str(error.value)
     assert str(path) in text and message in text, text
+
+
+def test_a_candidate_enables_the_shadow_stage(tmp_path):
+    scenario = model.load(write(tmp_path, {**VALID, 'candidate': {
+        'route': {'segments': [[6.0, 0.8, -0.2]]},
+        'faults': [{'kind': 'overspeed', 't_start': 1, 't_end': 2, 'value': 3.0}],
+        'expect': {'reasons': ['OVER_SPEED']}}}))
+    assert scenario.gate_overrides() == {'shadow.enabled': True}
+    assert scenario.candidate.planner_script().faults[0].amount == 3.0
+    assert scenario.candidate.expect.min_decisions == 20
+    assert model.load(write(tmp_path, VALID)).gate_overrides() == {}
 
 
 def test_the_id_must_match_the_file_name(tmp_path):

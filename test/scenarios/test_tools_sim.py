@@ -8,8 +8,8 @@ from geometry_msgs.msg import TwistStamped
 from harness.ros import NodeProcess, write_params
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
-from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, SENSOR_QOS, stamp_from_ns,
-                                           stamp_to_ns)
+from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, RECORD_QOS, SENSOR_QOS,
+                                           stamp_from_ns, stamp_to_ns)
 from std_msgs.msg import String
 
 CLOCK_START = 1000.0
@@ -62,3 +62,40 @@ def _frozen(messages):
     key = [(m.pose.pose.position.x, m.twist.twist.linear.x) for m in messages]
     stamps = [stamp_to_ns(m.header.stamp) for m in messages]
     return len(set(key)) == 1 and stamps == sorted(set(stamps))
+
+
+def test_odometry_noise_and_lag(bench, tmp_path):
+    # Campaigns vary these: the odometry reports the state of odom_lag ago, stamped with
+    # its time, plus seeded noise; the ground truth stays exact and current.
+    lag, noise = 0.2, 0.05
+    params = write_params(tmp_path, {'odom_lag': lag, 'odom_noise_std': noise, 'seed': 3},
+                          node_name='sim_vehicle')
+    sim = NodeProcess('safety_gate.kit.world.sim_vehicle', params, tmp_path)
+    bench.set_odom(None)
+    node = bench.node
+    truth, odom_arrivals = {}, []
+    node.create_subscription(Odometry, 'sim_vehicle/ground_truth',
+                             lambda m: truth.__setitem__(stamp_to_ns(m.header.stamp), m),
+                             RECORD_QOS)
+    node.create_subscription(Odometry, 'odom',
+                             lambda m: odom_arrivals.append((max(truth, default=0), m)),
+                             SENSOR_QOS)
+    cmd_pub = node.create_publisher(TwistStamped, 'cmd_vel', COMMAND_QOS)
+    node.create_timer(0.05, lambda: cmd_pub.publish(
+        make_twist(True, 0.5, 0.0, stamp_from_ns(0))))
+    try:
+        assert bench.wait_for(lambda: len(odom_arrivals) > 150, timeout=30.0), sim.output()
+        errors, delays = [], []
+        for newest_truth, m in odom_arrivals[50:]:
+            stamp = stamp_to_ns(m.header.stamp)
+            assert stamp in truth  # a state the vehicle was in, stamped with its time
+            errors.append(m.twist.twist.linear.x - truth[stamp].twist.twist.linear.x)
+            delays.append((newest_truth - stamp) / 1e9)
+        delays.sort()
+        # The median arrival: lag behind the newest truth (a step either way: arrival order).
+        assert lag - 0.03 <= delays[len(delays) // 2] <= lag + 0.03, delays
+        mean = sum(errors) / len(errors)
+        std = (sum((e - mean) ** 2 for e in errors) / len(errors)) ** 0.5
+        assert abs(mean) < 0.02 and 0.6 * noise < std < 1.4 * noise, (mean, std)
+    finally:
+        assert sim.stop() == 0, sim.output()

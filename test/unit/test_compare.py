@@ -54,13 +54,14 @@ def test_a_stricter_threshold_loses_every_approval_between_the_thresholds(tmp_pa
     code, result, text = run(tmp_path, trace, '--config', str(strict))
     assert code == 1 and result['gained'] == 0 and result['lost'] > 0
     lost = {(c['where'], c['seq']) for c in result['changes']
-            if c['before']['verdict'] == 'APPROVE' and c['after']['verdict'] != 'APPROVE'}
+            if c['before']['verdict'] in compare.APPROVALS
+            and c['after']['verdict'] not in compare.APPROVALS}
     assert len(lost) == result['lost']
     between = set()
     for number, line in enumerate(trace.read_text().splitlines(), start=1):
         record = json.loads(line)
         if (is_decision(record) and record['trigger'] == 'proposal'
-                and record['verdict'] == 'APPROVE'
+                and record['verdict'] in compare.APPROVALS
                 and 0.5 <= record['proposal']['confidence'] < 0.6):
             between.add((f'{trace}:{number}', record['seq']))
     assert between and between <= lost

@@ -68,12 +68,15 @@ def test_gazebo_profile_changes_only_the_start_latch():
     assert loaded == {**config.defaults(), 'require_reset_on_start': False}
 
 
-def test_hardware_bench_profile_requires_the_estop_the_trace_and_a_reset():
+def test_hardware_bench_profile_requires_the_estop_the_trace_a_reset_and_an_approved_model():
     loaded = config.flatten(config.load_yaml(ROOT / 'config' / 'hil_bench.yaml'))
     changed = {name: value for name, value in loaded.items()
                if value != config.defaults()[name]}
     assert changed == {'estop.required': True, 'estop.heartbeat_timeout': 0.5,
-                       'trace.required': True, 'imu.enabled': True}
+                       'trace.required': True, 'imu.enabled': True,
+                       'provenance.required': True,
+                       'provenance.registry_file': 'model_registry.yaml'}
+    assert (ROOT / 'config' / 'model_registry.yaml').is_file()
     assert loaded['require_reset_on_start'] is True
 
 
@@ -177,6 +180,7 @@ def test_the_most_specific_params_section_wins(tmp_path):
 RECORDING_ONLY = {'confidence.max_reasoning_chars', 'monitor.warn_late', 'trace.enabled',
                   'trace.path', 'trace.max_file_bytes', 'trace.max_files', 'trace.queue_size',
                   'trace.hmac_key_file', 'markers.enabled', 'markers.max_rate_hz',
+                  'shadow.enabled', 'shadow.namespace', 'shadow.max_rate_hz',
                   'spi.baseline_file'}
 
 

@@ -80,10 +80,26 @@ def test_the_parsed_meta_is_held_to_the_configured_reasoning_length():
     assert convert.meta(text.encode(), NOW, cfg, bytes.decode).reasoning == 'abc'
 
 
-def odometry(q, position=(1.5, -2.0)):
+def odometry(q, position=(1.5, -2.0), covariance=(0.0,) * 36):
     pose = Msg(position=vector(*position), orientation=Msg(x=q[0], y=q[1], z=q[2], w=q[3]))
-    return Msg(header=header(), pose=Msg(pose=pose),
+    return Msg(header=header(), pose=Msg(pose=pose, covariance=list(covariance)),
                twist=Msg(twist=twist((0.7, 0.1, 0.0), (0.0, 0.0, 0.2))))
+
+
+@pytest.mark.parametrize('xx, yy, variance', [
+    (0.0, 0.0, 0.0), (0.04, 0.25, 0.25), (0.3, 0.1, 0.3)])
+def test_odometry_carries_the_larger_position_variance_of_its_covariance(xx, yy, variance):
+    covariance = [0.0] * 36
+    covariance[0], covariance[7], covariance[14] = xx, yy, 99.0  # z is not the ground plane
+    found = convert.odom(odometry((0.0, 0.0, 0.0, 1.0), covariance=covariance), NOW, CFG)
+    assert found.position_variance == variance
+
+
+def test_a_non_finite_position_variance_is_kept_as_nan():
+    covariance = [0.0] * 36
+    covariance[7] = math.inf
+    found = convert.odom(odometry((0.0, 0.0, 0.0, 1.0), covariance=covariance), NOW, CFG)
+    assert math.isnan(found.position_variance)
 
 
 @pytest.mark.parametrize('yaw', [0.0, 0.5, -1.2, 3.0])
@@ -107,3 +123,16 @@ def test_the_yaw_of_a_tilted_quaternion_uses_every_component():
 def test_an_imu_gives_its_yaw_rate_and_stamp():
     msg = Msg(header=header(3, 250_000_000), angular_velocity=vector(0.1, 0.2, -0.6))
     assert convert.imu(msg, NOW, CFG) == Imu(-0.6, 3.25)
+
+
+def test_a_model_announcement_is_capped_before_it_is_decoded():
+    cap = CFG.confidence.max_meta_bytes
+    text = '{"sha256": "' + 'a' * 64 + '", "name": "m", "version": "1"}'
+    assert convert.model_announcement(text.encode(), NOW, CFG, bytes.decode).sha256 == 'a' * 64
+
+    def refuse(raw):
+        raise AssertionError('decoded an oversized message')
+    oversized = convert.model_announcement(b'x' * (cap + 13), NOW, CFG, refuse)
+    assert (oversized.sha256, oversized.error) == ('', f'oversized: more than {cap} bytes')
+    broken = convert.model_announcement(b'\xff', NOW, CFG, bytes.decode)
+    assert broken.error == 'malformed: undecodable (UnicodeDecodeError)'

@@ -7,15 +7,15 @@ import math
 
 import pytest
 
-from safety_gate import config, core
-from safety_gate.decision import Decision, Reason, Verdict, ZERO
+from safety_gate import config, core, registry
+from safety_gate.decision import Decision, Model, Reason, Verdict, ZERO
 from safety_gate.diagnostics import (
-    age, gate_status, Level, Status, status, timing_status, trace_status)
+    age, gate_status, Level, model_status, Status, status, timing_status, trace_status)
 from safety_gate.sensors import SensorState
 from safety_gate.trace_writer import TraceStats
 
 MONITOR = config.build({}).monitor
-COUNTS = {'APPROVE': 7, 'FALLBACK': 2, 'ESTOP': 1}
+COUNTS = {'APPROVE': 7, 'LIMIT': 3, 'FALLBACK': 2, 'ESTOP': 1}
 NO_INTAKE = {'proposals_shed': 0, 'metas_shed': 0, 'proposals_missed': 0}
 HEALTHY = TraceStats(submitted=10, written=10, lost=0, queue_depth=0, healthy=True,
                      stalled=False, last_error='', bytes_written=1000,
@@ -53,8 +53,8 @@ def test_age_is_rounded_and_never_for_nothing_received():
 
 
 @pytest.mark.parametrize('verdict, level', [
-    (Verdict.APPROVE, Level.OK), (Verdict.FALLBACK, Level.WARN), (Verdict.ESTOP, Level.ERROR),
-    (None, Level.WARN)])
+    (Verdict.APPROVE, Level.OK), (Verdict.LIMIT, Level.WARN), (Verdict.FALLBACK, Level.WARN),
+    (Verdict.ESTOP, Level.ERROR), (None, Level.WARN)])
 def test_the_gate_level_follows_the_published_verdict(verdict, level):
     assert gate(verdict).level is level
     assert gate(verdict).values['verdict'] == (verdict or Verdict.FALLBACK).value
@@ -70,7 +70,8 @@ def test_the_gate_status_names_the_last_reasons_counts_and_input_ages():
     assert built.values == {
         'verdict': 'FALLBACK', 'reasons': 'ODOM_STALE PROPOSAL_STALE',
         'config_sha256': 'c' * 64, 'model_sha256': 'm' * 8,
-        'decisions_approve': '7', 'decisions_fallback': '2', 'decisions_estop': '1',
+        'decisions_approve': '7', 'decisions_limit': '3', 'decisions_fallback': '2',
+        'decisions_estop': '1',
         'proposal_age_s': '0.5', 'odom_age_s': '0.02', 'imu_age_s': 'never',
         'incompatible_qos': '{"cmd_vel": 1}'}
 
@@ -131,3 +132,24 @@ def test_a_stopped_node_clock_is_an_error_whatever_else_happens():
     assert (built.level, built.message) == (Level.ERROR,
                                             'node clock not advancing (CLOCK_STALLED)')
     assert timing(since_tick=0.1).level is Level.OK  # at the limit: not yet
+
+
+def test_the_model_status_names_the_model_its_entry_and_the_hashing_progress():
+    models = registry.from_records([{
+        'sha256': 'a' * 64, 'name': 'alpamayo-r1', 'version': '1.1', 'approved_by': 'b',
+        'evidence': 'e', 'stage': 'canary', 'envelope_scale': 0.5}], 'r' * 64)
+    cfg = config.build({'provenance.required': True}).provenance
+    known = dataclasses.replace(decision(Verdict.LIMIT, Reason.MODEL_CANARY),
+                                model=Model('a' * 64, 'meta', 'alpamayo-r1', '1.1', 'canary'))
+    built = model_status(known, models, cfg, None)
+    assert (built.name, built.level, built.message) == (
+        'safety_gate: model', Level.OK, 'alpamayo-r1 1.1 (canary)')
+    assert built.values['stage'] == 'canary' and built.values['registry_entries'] == '1'
+    hashing = model_status(None, models, cfg, (2**29, 2**31))
+    assert hashing.level is Level.WARN and hashing.message == 'hashing the model files: 25 %'
+    assert hashing.values['files_total_bytes'] == str(2**31)
+    refused = dataclasses.replace(decision(Verdict.FALLBACK, Reason.MODEL_NOT_APPROVED),
+                                  model=Model('c' * 64, 'announcement'))
+    built = model_status(refused, models, cfg, None)
+    assert built.level is Level.ERROR and built.message == 'no authority: MODEL_NOT_APPROVED'
+    assert model_status(None, models, cfg, None).message == 'no model named'

@@ -9,8 +9,8 @@ from harness.meta_caps import MAX_BYTES, MAX_REASONING
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from safety_gate.events import Meta, stamp_to_seconds
-from safety_gate.meta import parse_meta
+from safety_gate.events import Meta, ModelAnnouncement, stamp_to_seconds
+from safety_gate.meta import parse_meta, parse_model_announcement
 
 STAMP = {'sec': 1700000000, 'nanosec': 250000000}
 
@@ -197,3 +197,25 @@ def test_a_model_hash_or_reasoning_that_is_no_string_is_named_and_dropped():
     assert meta.error == ('malformed: model_sha256 is not a string; '
                           'reasoning is not a string')
     assert (meta.model_sha256, meta.reasoning, meta.confidence) == ('', '', 0.8)
+
+
+def test_a_model_announcement_parses_and_keeps_its_strings_capped():
+    text = json.dumps({'sha256': 'a' * 64, 'name': 'alpamayo-r1', 'version': '1.1',
+                       'other': 1})
+    assert parse_model_announcement(text, MAX_BYTES) == ModelAnnouncement(
+        'a' * 64, 'alpamayo-r1', '1.1')
+    long = parse_model_announcement(json.dumps({'sha256': 'a' * 500, 'name': 'n' * 500}),
+                                    MAX_BYTES)
+    assert len(long.sha256) == 128 and len(long.name) == 256 and long.error is None
+
+
+@pytest.mark.parametrize('text, error', [
+    ('{"name": "x"}', 'malformed: no sha256'),
+    ('{"sha256": 5}', 'malformed: sha256 not a string'),
+    ('{"sha256": "ab", "version": 1.1}', 'malformed: version not a string'),
+    ('[1]', 'malformed: not a JSON object'),
+    ('{"sha256": ', 'malformed: Expecting value'),
+    ('{"sha256": "' + 'a' * MAX_BYTES + '"}', f'oversized: more than {MAX_BYTES} bytes'),
+])
+def test_a_bad_model_announcement_names_no_model_and_says_why(text, error):
+    assert parse_model_announcement(text, MAX_BYTES) == ModelAnnouncement('', error=error)

@@ -20,7 +20,7 @@ import numpy
 import pytest
 
 from safety_gate import config, diagnostics, replay, spi, trace_record, trace_writer, verify
-from safety_gate.decision import Check, Command, Decision, Reason, Verdict
+from safety_gate.decision import Check, Command, Decision, Model, Reason, Verdict
 from safety_gate.events import Estop, Meta, Reset
 from safety_gate.kit.bench import synthetic_trace
 
@@ -31,7 +31,7 @@ def decision(verdict=Verdict.APPROVE, reasons=(), confidence=0.9, trigger='propo
              model=MODEL, checks=(), v=0.0):
     meta = Meta(0.0, confidence, model)
     return Decision(0.0, trigger, verdict, tuple(reasons), tuple(checks), None, meta,
-                    Command(v, 0.0))
+                    Command(v, 0.0), model=Model(model, 'meta'))
 
 
 def spi_config(**params):
@@ -229,7 +229,7 @@ def test_the_core_sets_drift_and_a_withdrawal_refuses_authority_until_a_reset():
     gate.cycles(20, 0.5)
     assert gate.decisions[-1].reasons == (Reason.DRIFT_WITHDRAWN,)
     result = gate.feed(Reset())
-    assert result.reply == (True, 'released the held DRIFT_WITHDRAWN: the checks are re-armed')
+    assert result.reply == (True, 'cleared the drift withdrawal')
     assert gate.state.drift == 'none'
     assert current(gate.state.spi, gate.cfg.spi)['proposals'] == 0  # the windows start afresh
     gate.cycles(5, 0.5)

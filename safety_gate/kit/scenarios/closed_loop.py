@@ -17,6 +17,7 @@ everything on the run clock.
 """
 
 from dataclasses import dataclass, field
+import hashlib
 import os
 from pathlib import Path
 import signal
@@ -24,7 +25,7 @@ import time
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from safety_gate.config import write_params_file
-from safety_gate.kit.scenarios.model import Scenario, VEHICLE_FAULT_PAYLOADS
+from safety_gate.kit.scenarios.model import effective_config, Scenario, VEHICLE_FAULT_PAYLOADS
 from safety_gate.kit.scenarios.recording import Recording
 from safety_gate.kit.scenarios.scenario_operator import Operator
 from safety_gate.kit.world.process import ChildProcess, python_command
@@ -36,6 +37,8 @@ STARTUP_TIMEOUT_S = 30.0
 CLOCK_STALL_S = 10.0
 SERVICE_TIMEOUT_S = 15.0
 RESET_RETRY_S = 0.3
+# The candidate planner's model hash (shadow stage): another model than the production one's.
+CANDIDATE_MODEL_SHA256 = hashlib.sha256(b'safety_gate scripted candidate planner').hexdigest()
 # Reason codes that make the gate refuse a reset; the operator waits them out.
 _SENSOR_PREFIXES = ('ODOM_', 'IMU_')
 
@@ -69,14 +72,20 @@ class _Loop:
     """The processes of one run and the operator that drives them."""
 
     def __init__(self, scenario: Scenario, workdir: Path, config_file: Path,
-                 sim_rate: float) -> None:
+                 sim_rate: float, domain: Optional[int]) -> None:
         self.workdir = workdir
         self.trace_path = workdir / 'trace.jsonl'
-        domain = pick_domain_id()
+        domain = pick_domain_id() if domain is None else domain
         self.env = loopback_env(workdir, domain)
         _confine_this_process(self.env)
+        registry_params = {}
+        if scenario.models:
+            registry_file = workdir / 'model_registry.yaml'
+            registry_file.write_text(yaml.safe_dump({'models': scenario.models}))
+            registry_params = {'provenance.registry_file': str(registry_file)}
         gate_file = write_params_file(workdir / 'gate_params.yaml', {
-            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides()})
+            'use_sim_time': True, 'trace.path': str(self.trace_path), **scenario.gate_overrides(),
+            **registry_params})
         self.gate_argv = ['-m', 'safety_gate.node', '--ros-args', '--params-file',
                           str(config_file), '--params-file', str(gate_file)]
         script_file = workdir / 'planner_script.yaml'
@@ -94,7 +103,8 @@ class _Loop:
             'sim_vehicle')
         self.gate_exit_codes: List[Optional[int]] = []
         self.restarted_at: Optional[float] = None
-        self.operator = Operator(scenario.id, domain, None if plan is None else plan.input)
+        self.operator = Operator(scenario.id, domain, None if plan is None else plan.input,
+                                 planners=1 if scenario.candidate is None else 2)
         self._started: List[ChildProcess] = []
         try:
             self.vehicle = self._start('vehicle', ['-m', 'safety_gate.kit.world.sim_vehicle',
@@ -104,10 +114,32 @@ class _Loop:
             self.planner = self._start('planner', ['-m', 'safety_gate.kit.world.planner',
                                                    '--ros-args', '--params-file',
                                                    str(planner_file)])
+            self.candidate = None
+            if scenario.candidate is not None:
+                self.candidate = self._start('candidate', self._candidate_argv(
+                    scenario, config_file, plan_params))
         except BaseException:
             self._stop_all()
             self.operator.destroy()
             raise
+
+    def _candidate_argv(self, scenario: Scenario, config_file: Path,
+                        plan_params: Mapping[str, object]) -> List[str]:
+        """Return the arguments of a second scripted planner on the gate's shadow namespace.
+
+        It is the planner node renamed, its planner topics remapped there; it
+        listens to the same ``planner/start``, so its script time is the production one's.
+        """
+        script_file = self.workdir / 'candidate_script.yaml'
+        script_file.write_text(yaml.safe_dump(scenario.candidate.planner_script().to_mapping()))
+        params = write_params_file(self.workdir / 'candidate_params.yaml', {
+            'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file),
+            'model_sha256': CANDIDATE_MODEL_SHA256, **plan_params}, 'candidate')
+        namespace = effective_config(config_file, scenario).shadow.namespace
+        remaps = [arg for topic in ('cmd_vel', 'meta', 'trajectory')
+                  for arg in ('-r', f'planner/{topic}:={namespace}/{topic}')]
+        return ['-m', 'safety_gate.kit.world.planner', '--ros-args', '-r', '__node:=candidate',
+                *remaps, '--params-file', str(params)]
 
     def _start(self, name: str, argv: Sequence[str]) -> ChildProcess:
         process = ChildProcess(name, python_command(*argv), self.workdir / f'{name}.log',
@@ -117,8 +149,8 @@ class _Loop:
 
     def check_alive(self) -> None:
         """Raise RuntimeError if a process died on its own."""
-        for process in (self.vehicle, self.gate, self.planner):
-            if not process.alive():
+        for process in (self.vehicle, self.gate, self.planner, self.candidate):
+            if process is not None and not process.alive():
                 # The last line says why (the gate's refusal names the parameter); the
                 # runner shows only the first line of the error.
                 log = process.output()
@@ -165,6 +197,8 @@ class _Loop:
             self.operator.destroy()
         finally:
             self.planner.stop()
+            if self.candidate is not None:
+                self.candidate.stop()
             self.gate_exit_codes.append(self.gate.stop())
             self._stop_all()
 
@@ -215,16 +249,18 @@ def _schedule(scenario: Scenario, loop: _Loop) -> List[Tuple[float, Callable[[],
 
 
 def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
-        progress: Optional[Callable[[float], None]] = None) -> Run:
+        progress: Optional[Callable[[float], None]] = None,
+        domain: Optional[int] = None) -> Run:
     """Run ``scenario`` against the gate configured by ``config_file`` and record it.
 
-    ``progress`` gets the script time as the run advances. Raise TimeoutError
+    ``progress`` gets the script time as the run advances; ``domain`` is the
+    ROS domain id (None: a random one, see ``ros_env``). Raise TimeoutError
     or RuntimeError when the run itself fails (a process that does not come
     up or dies, a simulation that stops).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    loop = _Loop(scenario, workdir, config_file, sim_rate)
+    loop = _Loop(scenario, workdir, config_file, sim_rate, domain)
     operator = loop.operator
     try:
         operator.wait_until(loop.ready, STARTUP_TIMEOUT_S,
@@ -239,8 +275,13 @@ def run(scenario: Scenario, workdir: Path, config_file: Path, sim_rate: float,
             operator.spin_for(RESET_RETRY_S)
         # The planner holds position until started: once the gate approves that, the
         # whole chain (planner, gate, recorder) is connected.
-        operator.wait_until(lambda: any(d.verdict == 'APPROVE' for d in operator.rec.decisions),
+        operator.wait_until(lambda: any(d.verdict in ('APPROVE', 'LIMIT')
+                                        for d in operator.rec.decisions),
                             STARTUP_TIMEOUT_S, "the gate to approve the planner's hold")
+        if scenario.candidate is not None:
+            # A shadow candidate's hold judged too: the gate hears it before the script starts.
+            operator.wait_until(lambda: operator.candidate_judged, STARTUP_TIMEOUT_S,
+                                "the gate to judge the candidate's hold")
         operator.start_planner()
         operator.wait_until(lambda: operator.script_start is not None, STARTUP_TIMEOUT_S,
                             'the planner to start')

@@ -293,6 +293,9 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
         return abs(amount) > traj.max_curvature
     if kind == 'malformed_meta':
         return True
+    if kind == 'model_swap':
+        return cfg.provenance.required and scenario.model_registry().lookup(
+            planner_script.SWAPPED_MODEL_SHA256) is None
     if kind in ('no_meta', 'stamp_mismatch'):
         return conf.required
     if kind == 'late_meta':

@@ -12,7 +12,8 @@ criteria. Faults come in three families, told apart by ``kind``:
   t_end: ``odom_stale`` (no odometry), ``odom_stuck`` (frozen values, fresh
   stamps), ``odom_jump`` (one sample value [5] m/s off), ``imu_bias`` (value
   [0.8] rad/s added to the IMU yaw rate), ``clock_reset`` (/clock back to its
-  start);
+  start), ``odom_covariance`` (the odometry's x and y position variances set
+  to value [1.0] m^2, zero again at t_end);
 * latching faults, which only an operator reset ends: ``estop`` (engaged at
   t_start, the input released at t_end) and ``gate_restart`` (the gate process
   is killed and started again at t_start).
@@ -22,21 +23,24 @@ pydantic 2 ships as ``pydantic.v1``.
 """
 
 import enum
+import json
 from pathlib import Path
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 try:
     import pydantic.v1 as pydantic
 except ImportError:  # pydantic < 1.10.17 has no v1 alias
     import pydantic
 
-from safety_gate import config
+from safety_gate import config, registry
 from safety_gate.decision import Reason
+from safety_gate.kit.scenarios.variations import apply, Distribution, draw, extremes, RunId
 from safety_gate.kit.world.alpamayo_plans import VARIANTS
 from safety_gate.kit.world.plan_script import PlanSpec
 from safety_gate.kit.world.planner_script import (FaultKind as PlannerFault, PLAN_KINDS,
                                                   PLAN_ONLY, Script)
+from safety_gate.registry import Registry
 import yaml
 
 
@@ -83,13 +87,15 @@ VEHICLE_FAULT_PAYLOADS = {
     'imu_bias': lambda value: ({'imu_bias': IMU_BIAS_DEFAULT if value is None else value},
                                {'imu_bias': 0.0}),
     'clock_reset': lambda value: ({'clock': 'reset'}, None),
+    'odom_covariance': lambda value: ({'position_variance': 1.0 if value is None else value},
+                                      {'position_variance': 0.0}),
 }
 VEHICLE_FAULTS = tuple(VEHICLE_FAULT_PAYLOADS)
 LATCHING_FAULTS = ('estop', 'gate_restart')
 FAULT_KINDS = tuple(k.value for k in PlannerFault) + VEHICLE_FAULTS + LATCHING_FAULTS
 # What the runner may set on the simulated vehicle; the clock parameters are its own.
 VEHICLE_PARAMS = ('max_accel', 'max_yaw_accel', 'max_speed', 'max_yaw_rate', 'tau',
-                  'cmd_timeout', 'imu_noise_std', 'seed')
+                  'cmd_timeout', 'imu_noise_std', 'odom_noise_std', 'odom_lag', 'seed')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 
 
@@ -208,6 +214,36 @@ class Plan(_Model):
         return PlanSpec(self.variant, tuple(self.period), self.latency)
 
 
+class CandidateExpect(_Model):
+    """What the shadow stage must show of the candidate (``safety-gate shadow-report``)."""
+
+    min_decisions: pydantic.conint(ge=1) = pydantic.Field(
+        20, description='candidate decisions the trace must hold')
+    reasons: List[Reason] = pydantic.Field(
+        [], description="reason codes that must appear among the candidate's own would-be "
+        'interventions (production not refused at the time)')
+
+
+class Candidate(_Model):
+    """A second, scripted planner on ``shadow.namespace``: judged and traced, never actuated."""
+
+    route: Route
+    faults: List[Fault] = pydantic.Field(
+        [], description='planner faults of the candidate, as for the production planner')
+    expect: CandidateExpect = CandidateExpect()
+
+    @pydantic.validator('faults')
+    def _planner_faults(cls, faults):
+        others = [fault.kind for fault in faults if not fault.planner]
+        if others:
+            raise ValueError(f'a candidate has only planner faults, not {", ".join(others)}')
+        return faults
+
+    def planner_script(self) -> Script:
+        """Return the candidate planner's script."""
+        return planner_script(self.route, self.faults)
+
+
 class Expect(_Model):
     """Scenario-wide pass criteria (unsafe commands must always be zero)."""
 
@@ -236,7 +272,16 @@ class Scenario(_Model):
     gate_params: Dict[str, Any] = pydantic.Field(
         {}, description='dotted gate parameters set on top of the configuration under test')
     vehicle_params: Dict[str, float] = {}
+    models: List[Dict[str, Any]] = pydantic.Field(
+        [], description='model registry entries (see README): the runner writes them as the '
+        "gate's provenance.registry_file")
+    candidate: Optional[Candidate] = pydantic.Field(
+        None, description='a shadow candidate planner beside the production one '
+        '(shadow.enabled)')
     expect: Expect = Expect()
+    variations: Dict[str, Distribution] = pydantic.Field(
+        {}, description='parameter distributions for campaigns: {dotted path: {uniform: '
+        '[low, high]} or {choice: [...]}} (safety_gate.kit.scenarios.variations)')
 
     @pydantic.validator('id')
     def _id_format(cls, value):
@@ -251,6 +296,19 @@ class Scenario(_Model):
         except config.ConfigError as exc:
             raise ValueError(str(exc)) from None
         return params
+
+    @pydantic.validator('models')
+    def _models_valid(cls, models):
+        try:
+            registry.from_records(models, where='models')
+        except registry.RegistryError as exc:
+            raise ValueError(str(exc)) from None
+        return models
+
+    def model_registry(self) -> Registry:
+        """Return the scenario's model registry (empty without ``models``)."""
+        return registry.from_records(self.models, where='models') if self.models else (
+            registry.EMPTY)
 
     @pydantic.validator('vehicle_params')
     def _vehicle_params_known(cls, params):
@@ -282,33 +340,84 @@ class Scenario(_Model):
                 problems.append(f'{fault.kind} at {fault.t_start} must resume but no reset '
                                 'follows it')
         plan = values.get('plan')
-        for i, fault in enumerate(faults):
-            if not fault.planner:
-                continue
-            kind = PlannerFault(fault.kind)
-            if plan is None and kind in PLAN_ONLY:
-                problems.append(f'fault {i} ({fault.kind}) acts on plans: it needs `plan`')
-            if plan is not None and kind not in PLAN_KINDS:
-                problems.append(f'fault {i} ({fault.kind}) acts on commands, not plans')
+        problems += _planner_problems(values['route'], faults, plan, '')
         if plan is not None and 'planner.input' in values['gate_params']:
             problems.append('planner.input comes from plan.input, not gate_params')
-        try:
-            planner_script(values['route'], faults)
-        except ValueError as exc:
-            problems.append(str(exc))
+        candidate = values.get('candidate')
+        if candidate is not None:
+            problems += _planner_problems(candidate.route, candidate.faults, plan, 'candidate ')
+            if 'shadow.enabled' in values['gate_params']:
+                problems.append('shadow.enabled comes from candidate, not gate_params')
         if problems:
             raise ValueError('; '.join(problems))
         return values
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _variations_apply(cls, values):
+        # Both extremes must make valid scenarios; a campaign checks every draw it runs.
+        if not values['variations']:
+            return values
+        base = cls.construct(**values)
+        for name, assignment in zip(('lowest', 'highest'), extremes(values['variations'])):
+            try:
+                base._with(assignment)
+            except ValueError as exc:
+                raise ValueError(f'variations at their {name}: {_why(exc)}') from None
+        return values
+
+    def _with(self, assignment: Dict[str, Any]) -> 'Scenario':
+        data = json.loads(self.json(exclude={'variations'}))
+        return Scenario.parse_obj(apply(data, assignment))
+
+    def varied(self, run: RunId) -> Tuple['Scenario', Dict[str, Any]]:
+        """Return run ``run`` of this scenario (without variations) and its drawn values.
+
+        Raise ScenarioError naming the run if the draw makes an invalid scenario.
+        """
+        values = draw(self.variations, run)
+        try:
+            return self._with(values), values
+        except ValueError as exc:
+            raise ScenarioError(f'run {run}: {values}: {_why(exc)}') from None
 
     def planner_script(self) -> Script:
         """Return the planner's script: the route and the planner faults."""
         return planner_script(self.route, self.faults)
 
     def gate_overrides(self) -> Dict[str, Any]:
-        """Return the gate parameters the scenario sets: its own, and plan.input."""
-        if self.plan is None:
-            return dict(self.gate_params)
-        return {**self.gate_params, 'planner.input': self.plan.input}
+        """Return the gate parameters the scenario sets: its own, plan.input, shadow.enabled."""
+        overrides = dict(self.gate_params)
+        if self.plan is not None:
+            overrides['planner.input'] = self.plan.input
+        if self.candidate is not None:
+            overrides['shadow.enabled'] = True
+        return overrides
+
+
+def _planner_problems(route: Route, faults: Sequence[Fault], plan: Optional[Plan],
+                      whose: str) -> List[str]:
+    """Return what is wrong with a planner's route and faults in the scenario's mode."""
+    problems = []
+    for i, fault in enumerate(faults):
+        if not fault.planner:
+            continue
+        kind = PlannerFault(fault.kind)
+        if plan is None and kind in PLAN_ONLY:
+            problems.append(f'{whose}fault {i} ({fault.kind}) acts on plans: it needs `plan`')
+        if plan is not None and kind not in PLAN_KINDS:
+            problems.append(f'{whose}fault {i} ({fault.kind}) acts on commands, not plans')
+    try:
+        planner_script(route, faults)
+    except ValueError as exc:
+        problems.append(f'{whose}{exc}' if whose else str(exc))
+    return problems
+
+
+def effective_config(config_path: Path, scenario: Scenario,
+                     namespace: str = '') -> config.GateConfig:
+    """Return the gate configuration a scenario runs with: the file plus its overrides."""
+    flat = config.flatten(config.load_yaml(config_path, namespace))
+    return config.build({**flat, **scenario.gate_overrides()})
 
 
 def script_end(fault: Fault, resets: Sequence[float], duration: float) -> float:
@@ -336,6 +445,13 @@ def _describe(error: Dict[str, Any]) -> str:
     return f'{where}: {error["msg"]}' if where else error['msg']
 
 
+def _why(exc: ValueError) -> str:
+    """Return what a validation error says, without pydantic's framing."""
+    if isinstance(exc, pydantic.ValidationError):
+        return '; '.join(_describe(e) for e in exc.errors())
+    return str(exc)
+
+
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file; raise ScenarioError naming what is wrong."""
     path = Path(path)
@@ -348,8 +464,7 @@ def load(path: Path) -> Scenario:
     try:
         scenario = Scenario.parse_obj(data)
     except pydantic.ValidationError as exc:
-        raise ScenarioError(f'{path}: ' + '; '.join(_describe(e) for e in exc.errors())) \
-            from None
+        raise ScenarioError(f'{path}: {_why(exc)}') from None
     if scenario.id != path.stem:
         raise ScenarioError(f'{path}: id {scenario.id!r} must match the file name')
     return scenario

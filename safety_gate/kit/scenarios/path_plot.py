@@ -17,7 +17,8 @@ from typing import List, Optional, Sequence, Tuple
 
 from safety_gate.kit.scenarios.recording import DecisionSample, PlanSample, PoseSample, Recording
 
-_VERDICT_COLORS = {'APPROVE': '#222222', 'FALLBACK': '#f28e2b', 'ESTOP': '#d62728'}
+_VERDICT_COLORS = {'APPROVE': '#222222', 'LIMIT': '#1f77b4', 'FALLBACK': '#f28e2b',
+                   'ESTOP': '#d62728'}
 _PLAN_COLOR, _FAULT_PLAN_COLOR = '#9e9e9e', '#9467bd'
 _MAX_PLANS = 60  # drawn per run, evenly picked: keeps the page small at 10 plans/s
 _REACH_M = 12.0  # the view extends at most this far beyond the driven path
@@ -126,6 +127,7 @@ def path_plot(rec: Recording, fault_spans: Sequence[Tuple[float, float]],
     svg.append(f'<rect x="{margin}" y="40" width="{width - 2 * margin}" height="{plot_h:.1f}" '
                'fill="none" stroke="#444"/>')
     legend = [('driven (APPROVE)', _VERDICT_COLORS['APPROVE']),
+              ('driven (LIMIT)', _VERDICT_COLORS['LIMIT']),
               ('driven (FALLBACK)', _VERDICT_COLORS['FALLBACK']),
               ('driven (ESTOP)', _VERDICT_COLORS['ESTOP']), ('plans', _PLAN_COLOR),
               ('plans in a fault window', _FAULT_PLAN_COLOR)]

@@ -27,7 +27,8 @@ COLUMNS = ('scenario', 'S', 'E', 'result', 'unsafe', 'reaction s', 'standstill s
            'hold-stop %', 'resume s', 'false interv.', 'max v m/s', 'max lat m/s²')
 _GAP_S = 0.25  # no message for this long (s) breaks a plotted line
 _COLORS = {'proposal': '#7f7f7f', 'output': '#1f77b4', 'actual': '#2ca02c',
-           'odom': '#ff7f0e', 'FALLBACK': '#fdd49e', 'ESTOP': '#fcae91', 'fault': '#9467bd',
+           'odom': '#ff7f0e', 'LIMIT': '#c6dbef', 'FALLBACK': '#fdd49e', 'ESTOP': '#fcae91',
+           'fault': '#9467bd',
            'limit': '#d62728', 'confidence': '#17becf', 'operator': '#222222'}
 
 
@@ -382,8 +383,8 @@ def plot(rec: Recording, metrics: Metrics, limits: Dict[str, float],
                    f'stroke-width="2" stroke-dasharray="{dash}"/>'
                    f'<text x="{lx + 26}" y="20">{label}</text>')
         lx += 34 + 5.6 * len(label)
-    for label, color in (('FALLBACK', _COLORS['FALLBACK']), ('ESTOP', _COLORS['ESTOP']),
-                         ('fault window', _COLORS['fault'])):
+    for label, color in (('LIMIT', _COLORS['LIMIT']), ('FALLBACK', _COLORS['FALLBACK']),
+                         ('ESTOP', _COLORS['ESTOP']), ('fault window', _COLORS['fault'])):
         svg.append(f'<rect x="{lx}" y="10" width="14" height="12" fill="{color}"/>'
                    f'<text x="{lx + 18}" y="20">{label}</text>')
         lx += 30 + 5.6 * len(label)

@@ -21,12 +21,13 @@ import sys
 import time
 from typing import Callable, List, Optional, Sequence
 
-from safety_gate import config, verify
+from safety_gate import config, replay, verify
 from safety_gate.errors import user_error
-from safety_gate.kit.scenarios import closed_loop, model, report
+from safety_gate.kit.scenarios import closed_loop, model, report, shadow_report
 from safety_gate.kit.scenarios.metrics import (Criterion, host_limited, judge, measure, Metrics,
                                                Outcome)
-from safety_gate.kit.scenarios.model import Scenario, Severity
+from safety_gate.kit.scenarios.model import (
+    CandidateExpect, effective_config, Scenario, Severity)
 from safety_gate.paths import config_file, share_dir
 import yaml
 
@@ -69,17 +70,12 @@ def library_dir() -> Path:
     return share_dir() / 'scenarios'
 
 
-def effective_config(config_path: Path, scenario: Scenario,
-                     namespace: str = '') -> config.GateConfig:
-    """Return the gate configuration a scenario runs with: the file plus its overrides."""
-    flat = config.flatten(config.load_yaml(config_path, namespace))
-    return config.build({**flat, **scenario.gate_overrides()})
-
-
 def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate: float,
                  progress: Optional[Callable[[float], None]] = None,
-                 retry: bool = True) -> Result:
+                 retry: bool = True, domain: Optional[int] = None) -> Result:
     """Run, measure and judge one scenario; a run that fails becomes an error outcome.
+
+    ``domain`` is the ROS domain id of the run (None: a random one).
 
     A run in which the gate reports that the host did not keep up (see
     :func:`~safety_gate.kit.scenarios.metrics.host_limited`) is repeated once at
@@ -89,14 +85,14 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
         shutil.rmtree(workdir)
     started = time.monotonic()
     try:
-        run = closed_loop.run(scenario, workdir, config_path, sim_rate, progress)
+        run = closed_loop.run(scenario, workdir, config_path, sim_rate, progress, domain)
     except (TimeoutError, RuntimeError, OSError) as exc:
         return Result(scenario, Outcome(error=f'{type(exc).__name__}: {exc}'), None, workdir,
                       time.monotonic() - started, sim_rate)
     overloaded = host_limited(scenario, run.recording)
     if overloaded and retry:
         return run_scenario(scenario, config_path, workdir, sim_rate * RETRY_RATE_FACTOR,
-                            progress, retry=False)
+                            progress, retry=False, domain=domain)
     cfg = effective_config(config_path, scenario)
     metrics = measure(scenario, run.recording, cfg)
     criteria = judge(scenario, metrics, cfg)
@@ -110,6 +106,8 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
     except OSError as exc:
         trace_ok, detail = False, str(exc)
     criteria.append(Criterion('trace verifies (hash chain)', trace_ok, detail, 'no problems'))
+    if scenario.candidate is not None and trace_ok:
+        criteria += shadow_criteria(scenario.candidate.expect, run.trace_path)
     recording_path = workdir / 'recording.json'
     run.recording.save(recording_path)
     error = None
@@ -119,6 +117,25 @@ def run_scenario(scenario: Scenario, config_path: Path, workdir: Path, sim_rate:
                  '--sim-rate')
     return Result(scenario, Outcome(criteria, error), metrics, workdir, run.wall_s, sim_rate,
                   cfg, recording_path, run.trace_path, trace)
+
+
+def shadow_criteria(expect: CandidateExpect, trace_path: Path) -> List[Criterion]:
+    """Judge the shadow stage in a verified trace: the candidate judged, its refusals, replay."""
+    found = shadow_report.Slice(str(trace_path))
+    shadow_report.read_slice(found, [trace_path])
+    own = sorted({reason for sample in found.samples if sample.excess
+                  for reason in sample.reasons})
+    replayed = replay.replay([trace_path])
+    return [
+        Criterion('shadow: candidate decisions traced', len(found.samples) >= expect.min_decisions,
+                  str(len(found.samples)), f'>= {expect.min_decisions}'),
+        Criterion("shadow: reasons of the candidate's own would-be interventions",
+                  set(expect.reasons) <= set(own), ' '.join(own) or '–',
+                  'include ' + (' '.join(r.value for r in expect.reasons) or 'nothing')),
+        Criterion('shadow: trace replays exactly, shadow entries too', replayed.ok,
+                  f'{len(replayed.differences)} differences in {replayed.shadow_entries} '
+                  'shadow entries', '0 differences'),
+    ]
 
 
 def run_suite(scenarios: Sequence[Scenario], config_path: Path, report_dir: Path,

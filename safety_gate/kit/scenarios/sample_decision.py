@@ -25,6 +25,7 @@ _EFFECT = {
                 'slows down from the last output',
     'ESTOP': 'the output is zero',
 }
+_LIMITED_BY = 'a reduced envelope (conservative mode or a canary model)'
 
 
 class Sample(NamedTuple):
@@ -66,6 +67,11 @@ def sentences(sample: DecisionSample, t0: float) -> List[str]:
         clamps = record.get('clamps') or []
         out.append(f'All {len(checks)} checks passed, so the proposal went through' + (
             f', rate-limited ({", ".join(clamps)}).' if clamps else '.'))
+    elif record['verdict'] == 'LIMIT':
+        out.append(f'No check refused the proposal; it went through clamped into {_LIMITED_BY}. '
+                   'Its reasons:')
+        out += [f'{text}.' for text in explain.sentences(
+            [Reason(r) for r in record['reasons']], checks)]
     else:
         out.append(f'{len(failed)} of its {len(checks)} checks failed; {record["verdict"]} '
                    f'means {_EFFECT[record["verdict"]]}. Its reasons:')

@@ -43,8 +43,14 @@ class Operator(GateRecorder):
     """Records one run into ``self.rec`` and performs the operator's actions."""
 
     def __init__(self, scenario_id: str, domain_id: int,
-                 plan_input: Optional[str] = None) -> None:
-        """Record a run; ``plan_input`` (path, autoware_trajectory) records plans."""
+                 plan_input: Optional[str] = None, planners: int = 1) -> None:
+        """Record a run; ``plan_input`` (path, autoware_trajectory) records plans.
+
+        ``planners``: how many planners ``planner/start`` starts (a shadow
+        candidate is the second), all of which must be connected first.
+        """
+        self._planners = planners
+        self.candidate_judged = False  # a decision record carried a shadow entry
         self.rec = Recording(scenario_id)
         self.gate_state: Optional[str] = None
         self.script_start: Optional[float] = None  # raw clock of script time 0
@@ -165,6 +171,7 @@ class Operator(GateRecorder):
         """Record a decision, timed by the time in it."""
         if self._now is None:
             return
+        self.candidate_judged = self.candidate_judged or bool(record.get('shadow'))
         self.rec.decisions.append(DecisionSample.of(self.rec.at(float(record['t']), self._now),
                                                     record))
 
@@ -177,10 +184,10 @@ class Operator(GateRecorder):
         return time.monotonic() - self._last_odom_wall < _ODOM_FRESH_S
 
     def connected(self) -> bool:
-        """Return True once the gate, the vehicle and the planner are discovered."""
+        """Return True once the gate, the vehicle and the planners are discovered."""
         return (self._estop.get_subscription_count() > 0
                 and self._fault.get_subscription_count() > 0
-                and self._start.get_subscription_count() > 0
+                and self._start.get_subscription_count() >= self._planners
                 and self.node.count_subscribers(self._planner_topic) >= 2
                 and self._reset.service_is_ready())
 

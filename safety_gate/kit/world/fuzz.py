@@ -31,7 +31,7 @@ import time
 from typing import Callable, Counter, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from safety_gate import config, core, plan_mode
-from safety_gate.decision import Clamp, Decision, Reason, Verdict
+from safety_gate.decision import Clamp, Decision, Reason
 from safety_gate.events import (
     ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 from safety_gate.kit.world import faults
@@ -116,6 +116,8 @@ class Invariant:
                 found.append(f'a superseded proposal moved the output: {previous[2:]} -> '
                              f'({v}, {w})')
             return found
+        # A LIMIT may cut the output into its reduced envelope at once (entering
+        # conservative mode): it is held to the envelope alone.
         if verdict == 'APPROVE' and previous is not None and not found:
             found += self._check_approval(previous, t, v, w,
                                           Clamp.ENVELOPE.value in clamps)
@@ -241,7 +243,7 @@ class ProposalAudit:
 
     def _decision(self, decision: Decision) -> List[str]:
         found = []
-        approved = decision.verdict is Verdict.APPROVE
+        approved = decision.verdict.approves
         if approved and decision.meta is not None and decision.meta.error is not None:
             found.append(f'approved with a faulty meta ({decision.meta.error})')
         proposal = decision.proposal

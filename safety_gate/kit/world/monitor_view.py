@@ -36,7 +36,7 @@ VALUES_INDENT = ' ' * 8
 HASH_SHOWN = 12  # characters of a sha256 in a diagnostic value, as git abbreviates
 _ANSI = {'green': '\x1b[32m', 'yellow': '\x1b[33m', 'red': '\x1b[31m', 'bold': '\x1b[1m'}
 _RESET = '\x1b[0m'
-_COLOUR_OF = {'APPROVE': 'green', 'FALLBACK': 'yellow', 'ESTOP': 'red',
+_COLOUR_OF = {'APPROVE': 'green', 'LIMIT': 'yellow', 'FALLBACK': 'yellow', 'ESTOP': 'red',
               Level.OK.name: 'green', Level.WARN.name: 'yellow', Level.ERROR.name: 'red'}
 
 

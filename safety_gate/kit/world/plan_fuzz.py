@@ -436,7 +436,7 @@ class PlanAudit:
         if self.newest is not None and not plan.stamp > self.newest:
             refuse.append(f'stamp {plan.stamp} after {self.newest}')
         self._decided(plan.stamp, now)
-        approved = decision.verdict is Verdict.APPROVE
+        approved = decision.verdict.approves
         self.in_force = plan if approved else None
         self.regions['plans must refuse' if refuse else 'plans may approve'] += 1
         self.regions['plans approved'] += approved
@@ -455,7 +455,7 @@ class PlanAudit:
                 decision.output.v, decision.output.w) != (0.0, 0.0)):
             found.append(f'{decision.verdict.value} {decision.output} while the e-stop input '
                          'is held')
-        if decision.verdict is Verdict.APPROVE and decision.trigger != 'plan':
+        if decision.verdict.approves and decision.trigger != 'plan':
             plan = self.in_force
             if plan is None:
                 found.append(f'{decision.trigger} approved with no plan in force')

@@ -54,7 +54,8 @@ from rclpy.node import Node
 from safety_gate.kit.world.alpamayo_plans import PlanPoint
 from safety_gate.kit.world.alpamayo_standin import path_message, trajectory_message
 from safety_gate.kit.world.plan_script import PlanScript, PlanSpec
-from safety_gate.kit.world.planner_script import Fault, FaultKind, Script, SHOWCASE
+from safety_gate.kit.world.planner_script import (
+    Fault, FaultKind, Script, SHOWCASE, SWAPPED_MODEL_SHA256)
 from safety_gate.kit.world.rosutil import (COMMAND_QOS, make_twist, meta_json, MonotonicTime,
                                            run_node, stamp_from_ns)
 from safety_gate.wrapper_types import load_wrapper_types
@@ -215,7 +216,8 @@ class ScriptedPlanner(Node):
             return None
         if FaultKind.STAMP_MISMATCH in faults:
             stamp_ns += int(faults[FaultKind.STAMP_MISMATCH].amount * 1e9)
-        text = meta_json(stamp_from_ns(stamp_ns), confidence, self._model, reasoning, extra)
+        model = SWAPPED_MODEL_SHA256 if FaultKind.MODEL_SWAP in faults else self._model
+        text = meta_json(stamp_from_ns(stamp_ns), confidence, model, reasoning, extra)
         if FaultKind.MALFORMED_META in faults:
             text = text[:len(text) // 2]  # cut mid-document: not parseable JSON
         return String(data=text)

@@ -27,6 +27,8 @@ Fault kinds and what ``value`` means (default in brackets):
   first one goes backwards
 * ``burst``: every tick sends value [5] meta + command pairs at once, all with
   that tick's stamp (so all but the first are duplicates)
+* ``model_swap``: the meta names another model, :data:`SWAPPED_MODEL_SHA256`
+  (the planner loaded other weights mid-run)
 
 Faults that act on plans only (``safety_gate.kit.world.plan_script``, which
 also gives ``nan``, ``overspeed``, ``yaw_rate`` and ``backwards_stamp`` their
@@ -37,6 +39,7 @@ meaning for a plan): ``time_order`` [-], ``kink`` [0.8 rad],
 
 from dataclasses import dataclass
 import enum
+import hashlib
 import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -68,15 +71,18 @@ class FaultKind(str, enum.Enum):
     CURVATURE = 'curvature'
     FLIP = 'flip'
     PERIOD = 'period'
+    MODEL_SWAP = 'model_swap'
 
 
+# The model a ``model_swap`` fault names in the meta instead of the planner's own.
+SWAPPED_MODEL_SHA256 = hashlib.sha256(b'safety_gate scripted planner, swapped').hexdigest()
 # The kinds only a plan can carry, and those of the twist planner a plan carries too.
 PLAN_ONLY = frozenset({FaultKind.TIME_ORDER, FaultKind.KINK, FaultKind.BACKWARD_SWEEP,
                        FaultKind.START_FAR, FaultKind.CURVATURE, FaultKind.FLIP,
                        FaultKind.PERIOD})
 PLAN_KINDS = PLAN_ONLY | {FaultKind.FREEZE, FaultKind.NAN, FaultKind.OVERSPEED,
                           FaultKind.YAW_RATE, FaultKind.BACKWARDS_STAMP,
-                          FaultKind.LOW_CONFIDENCE, FaultKind.NO_META}
+                          FaultKind.LOW_CONFIDENCE, FaultKind.NO_META, FaultKind.MODEL_SWAP}
 
 
 DEFAULT_VALUES = {

@@ -23,6 +23,11 @@ Parameters (all optional):
 * ``stamped`` (true): ``cmd_vel`` is TwistStamped, else Twist.
 * ``publish_imu`` (true), ``imu_noise_std`` (0.0 rad/s), ``seed`` (0): the IMU
   yaw rate is the true yaw rate plus seeded gaussian noise.
+* ``odom_noise_std`` (0.0): seeded gaussian noise on the odometry's speed (m/s)
+  and yaw rate (rad/s); the ground truth stays exact.
+* ``odom_lag`` (0.0 s): odometry arrives this late, with the stamp of the state
+  it reports (a driver that stamps its measurements, behind a slow link);
+  rounded to whole steps, none published until the first one is due.
 * ``publish_clock`` (false), ``sim_rate`` (1.0), ``clock_start`` (1.0 s): drive
   ``/clock``. The vehicle then steps on a wall timer at ``rate_hz * sim_rate``,
   advances its own simulated time by ``1 / rate_hz`` per step, publishes it on
@@ -34,17 +39,20 @@ Faults are injected at runtime with a JSON std_msgs/String on
 ``sim_vehicle/fault``; keys are optional::
 
     {"odom": "ok" | "freeze" | "stop" | "jump", "jump_speed": 5.0, "imu_bias": 0.3,
+     "position_variance": 0.5,
      "clock": "reset"}
 
 ``freeze`` republishes the last odometry values with fresh stamps, ``stop``
 publishes no odometry, ``jump`` adds ``jump_speed`` (default 5 m/s) to the
 reported speed of the next message only; ``imu_bias`` (rad/s) is added to the
-IMU yaw rate until changed.
+IMU yaw rate until changed; ``position_variance`` (m^2) is the x and y
+variance of the odometry's pose covariance until changed (0: not filled).
 ``clock: reset`` sends ``/clock`` back to ``clock_start``, as a simulator
 reset does (only with ``publish_clock``); the vehicle keeps moving, so the
 clock is the only thing that changes.
 """
 
+from collections import deque
 from dataclasses import dataclass
 import json
 import math
@@ -110,7 +118,8 @@ class SimVehicle(Node):
             ('max_yaw_accel', Unicycle.max_yaw_accel), ('tau', Unicycle.tau),
             ('max_speed', Unicycle.max_speed), ('max_yaw_rate', Unicycle.max_yaw_rate),
             ('cmd_timeout', 0.5), ('stamped', True), ('publish_imu', True),
-            ('imu_noise_std', 0.0), ('seed', 0), ('publish_clock', False),
+            ('imu_noise_std', 0.0), ('seed', 0), ('odom_noise_std', 0.0), ('odom_lag', 0.0),
+            ('publish_clock', False),
             ('sim_rate', 1.0), ('clock_start', 1.0))}
         self._dt = 1.0 / p['rate_hz']
         self._vehicle = Unicycle(max_accel=p['max_accel'], max_yaw_accel=p['max_yaw_accel'],
@@ -118,7 +127,10 @@ class SimVehicle(Node):
                                  max_yaw_rate=p['max_yaw_rate'])
         self._cmd_timeout = p['cmd_timeout']
         self._noise_std = p['imu_noise_std']
+        self._odom_noise_std = p['odom_noise_std']
         self._rng = random.Random(p['seed'])
+        # The measured odometry of the last steps; the oldest is the one published.
+        self._measured = deque(maxlen=1 + max(0, round(p['odom_lag'] / self._dt)))
 
         self._cmd = (0.0, 0.0)
         self._elapsed = 0.0  # simulated seconds since start, for the command age
@@ -126,6 +138,7 @@ class SimVehicle(Node):
         self._odom_fault = 'ok'
         self._jump_speed = JUMP_SPEED
         self._imu_bias = 0.0
+        self._position_variance = 0.0  # m^2, in the odometry's pose covariance
         self._last_odom: Optional[Odometry] = None
 
         self.create_subscription(TwistStamped if p['stamped'] else Twist, 'cmd_vel',
@@ -163,17 +176,20 @@ class SimVehicle(Node):
             fault = json.loads(msg.data)
             odom = fault.get('odom', self._odom_fault)
             bias = float(fault.get('imu_bias', self._imu_bias))
+            variance = float(fault.get('position_variance', self._position_variance))
             jump = float(fault.get('jump_speed', JUMP_SPEED))
             clock = fault.get('clock')
-            if odom not in ODOM_FAULTS or not (math.isfinite(bias) and math.isfinite(jump)):
-                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias and jump_speed '
-                                 'finite')
+            if odom not in ODOM_FAULTS or not all(
+                    math.isfinite(x) for x in (bias, jump, variance)):
+                raise ValueError(f'odom must be one of {ODOM_FAULTS}, imu_bias, jump_speed and '
+                                 'position_variance finite')
             if clock is not None and (clock not in CLOCK_FAULTS or self._clock_pub is None):
                 raise ValueError(f'clock must be one of {CLOCK_FAULTS}, with publish_clock')
         except (ValueError, TypeError, AttributeError) as exc:
             self.get_logger().warning(f'ignored fault {msg.data!r}: {exc}')
             return
         self._odom_fault, self._imu_bias, self._jump_speed = odom, bias, jump
+        self._position_variance = variance
         if clock == 'reset':
             self._sim_ns = self._clock_start_ns
         self.get_logger().info(f'fault: odom={odom} imu_bias={bias} clock={clock}')
@@ -194,7 +210,13 @@ class SimVehicle(Node):
         vehicle = self._vehicle
         truth = make_odom(stamp, vehicle.pose, vehicle.v, vehicle.w)
         self._truth_pub.publish(truth)
-        self._publish_odom(stamp, truth)
+        noise = self._odom_noise_std
+        self._measured.append(truth if noise <= 0.0 else make_odom(
+            stamp, vehicle.pose, vehicle.v + self._rng.gauss(0.0, noise),
+            vehicle.w + self._rng.gauss(0.0, noise)))
+        if len(self._measured) == self._measured.maxlen:
+            measured = self._measured[0]
+            self._publish_odom(measured.header.stamp, measured)
         if self._imu_pub is not None:
             imu = Imu()
             imu.header.stamp = stamp
@@ -207,8 +229,9 @@ class SimVehicle(Node):
     def _publish_odom(self, stamp: Time, truth: Odometry) -> None:
         """Publish the odometry of this step; ``truth`` is it when no fault changes it.
 
-        Publishing serialises a message at once, so the ground truth message may
-        be kept as the last odometry, and restamped in place while frozen.
+        ``truth`` is the measurement due now (``odom_lag`` old, with noise).
+        Publishing serialises a message at once, so that message may be kept
+        as the last odometry, and restamped in place while frozen.
         """
         if self._odom_fault == 'stop':
             return
@@ -221,6 +244,7 @@ class SimVehicle(Node):
             msg = make_odom(stamp, vehicle.pose, vehicle.v + self._jump_speed, vehicle.w)
         else:
             msg = self._last_odom = truth
+        msg.pose.covariance[0] = msg.pose.covariance[7] = self._position_variance
         self._odom_pub.publish(msg)
 
 

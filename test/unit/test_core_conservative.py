@@ -1,0 +1,211 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Core tests of conservative mode: triggers, the reduced envelope, entry, exit, drift actions."""
+
+import math
+
+from harness.core_driver import Gate, TICK
+from harness.plans import straight
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from safety_gate import config, conservative, core, limits, registry
+from safety_gate.decision import Command, Reason, Verdict
+from safety_gate.events import ConservativeRequest, Estop, Odom, Reset, Tick
+
+CONS = config.build({}).conservative
+ENVELOPE = conservative.envelope(config.build({}))
+ON = ConservativeRequest(True)
+OFF = ConservativeRequest(False)
+
+
+def inside(decision, env=ENVELOPE):
+    return limits.inside_envelope(decision.output.v, decision.output.w, env, 1e-12)
+
+
+def test_the_conservative_envelope_is_the_configured_one_inside_the_full_envelope():
+    assert (ENVELOPE.max_linear_speed, ENVELOPE.max_reverse_speed, ENVELOPE.max_angular_speed,
+            ENVELOPE.max_lateral_accel, ENVELOPE.max_linear_accel) == (
+        CONS.max_linear_speed, CONS.max_reverse_speed, CONS.max_angular_speed,
+        CONS.max_lateral_accel, CONS.max_linear_accel)
+    no_reverse = conservative.envelope(config.build({'envelope.max_reverse_speed': 0.0}))
+    assert no_reverse.max_reverse_speed == 0.0
+
+
+def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteresis():
+    g = Gate()
+    g.drive(0.9, 0.0)
+    entered = g.decide(ON)
+    assert entered.verdict is Verdict.LIMIT and entered.trigger == 'conservative'
+    assert entered.reasons == (Reason.CONSERVATIVE_OPERATOR,)
+    assert entered.output == Command(CONS.max_linear_speed, 0.0) and inside(entered)
+    steady = g.cycles(10, 0.9, 0.3)
+    assert all(d.verdict is Verdict.LIMIT and inside(d) for d in steady)
+    # The proposal itself is clamped into the reduced envelope: the output
+    # reaches it without the final guard having to cut anything.
+    assert steady[-1].output == Command(CONS.max_linear_speed, 0.3)
+    assert steady[-1].clamps == ()
+    g.feed(OFF)
+    released = g.now
+    limited = []
+    while True:
+        decision = g.cycle(0.9)
+        if decision.verdict is Verdict.APPROVE:
+            break
+        limited.append(decision)
+        assert decision.verdict is Verdict.LIMIT and inside(decision)
+        assert decision.reasons == (Reason.CONSERVATIVE_OPERATOR,)
+        assert any(c.name == 'conservative.hysteresis' for c in decision.checks)
+    assert len(limited) >= g.cfg.confidence.recover_count - 1
+    assert g.now - released >= g.cfg.confidence.min_dwell
+    g.drive(0.9, 0.0)
+
+
+def test_a_confidence_between_threshold_and_confidence_below_limits_and_below_falls_back():
+    g = Gate({'conservative.confidence_below': 0.7})
+    g.drive(0.9, 0.0)
+    limited = g.cycle(0.9, confidence=0.6)
+    assert limited.verdict is Verdict.LIMIT
+    assert limited.reasons == (Reason.CONSERVATIVE_CONFIDENCE,)
+    check = next(c for c in limited.checks if c.name == 'conservative.confidence')
+    assert (check.value, check.limit) == (0.6, 0.7)
+    # The fallback still wins when a check fails.
+    assert g.cycle(0.9, confidence=0.4).verdict is Verdict.FALLBACK
+    # Off by default: confidence_below equals the threshold.
+    plain = Gate()
+    plain.drive(0.9, 0.0)
+    assert plain.cycle(0.9, confidence=0.55).verdict is Verdict.APPROVE
+
+
+def test_the_fallback_wins_over_conservative_mode():
+    g = Gate()
+    g.drive(0.5, 0.0)
+    g.feed(ON)
+    over = g.cycle(1.5)
+    assert over.verdict is Verdict.FALLBACK and over.reasons == (Reason.OVER_SPEED,)
+
+
+def localised(variance, limit=0.25):
+    g = Gate({'conservative.max_position_variance': limit}, follow=False)
+    for _ in range(8):
+        g.now += TICK
+        g.feed(Odom(g.output.v, 0.0, g.x, 0.0, g.now, 0.0, variance))
+        g.x += g.output.v * TICK
+        decision = g.propose(0.9) if _ % 4 == 3 else g.tick()
+    return decision
+
+
+@pytest.mark.parametrize('variance, limit, verdict', [
+    (0.0, 0.25, Verdict.APPROVE),  # not filled
+    (0.2, 0.25, Verdict.APPROVE), (0.25, 0.25, Verdict.APPROVE),
+    (0.3, 0.25, Verdict.LIMIT), (math.nan, 0.25, Verdict.LIMIT),
+    (5.0, 0.0, Verdict.APPROVE),  # off
+])
+def test_a_localisation_variance_above_the_limit_limits(variance, limit, verdict):
+    decision = localised(variance, limit)
+    assert decision.verdict is verdict
+    if verdict is Verdict.LIMIT:
+        assert decision.reasons == (Reason.CONSERVATIVE_LOCALIZATION,)
+
+
+# A confidence mean below 0.8 over 10 proposals is a drift alarm (safety_gate.spi).
+DRIFT = {'spi.min_samples': 10, 'spi.window': 30.0, 'spi.confidence_mean_limit': 0.8}
+
+
+def drifting(action: str) -> Gate:
+    """Return a gate driving whose SPIs have just raised ``action``.
+
+    Its planner's confidence, 0.6, passes the gate's threshold on every proposal.
+    """
+    g = Gate({**DRIFT, 'spi.confidence_mean_action': action})
+    g.drive(0.9, 0.0)
+    for _ in range(40):
+        g.cycle(0.9, confidence=0.6)
+        if g.state.drift != 'none':
+            break
+    assert g.state.drift == action
+    return g
+
+
+def test_the_drift_hook_limits_or_withdraws_authority_until_an_accepted_reset():
+    drifted = drifting('conservative').cycle(0.9, confidence=0.6)
+    assert drifted.verdict is Verdict.LIMIT and drifted.reasons == (Reason.CONSERVATIVE_DRIFT,)
+    g = drifting('withdraw')
+    for decision in g.cycles(10, 0.3):
+        assert decision.verdict is Verdict.FALLBACK
+        assert Reason.DRIFT_WITHDRAWN in decision.reasons
+    reply = g.feed(Reset()).reply
+    assert reply == (True, 'cleared the drift withdrawal') and g.state.drift == 'none'
+    assert any(g.cycle(0.3).verdict.approves for _ in range(20))
+    # With nothing withdrawn a reset still has nothing to do.
+    assert g.feed(Reset()).reply[1].endswith('nothing to reset')
+
+
+def test_a_latched_reset_clears_the_drift_withdrawal_too():
+    g = drifting('withdraw')
+    g.feed(Estop(True))
+    g.feed(Estop(False))
+    g.advance()
+    assert g.state.latched and g.feed(Reset()).reply[0] and g.state.drift == 'none'
+
+
+def test_conservative_mode_and_a_canary_limit_to_the_envelope_inside_both():
+    canary = 'b' * 64
+    models = registry.from_records([{
+        'sha256': canary, 'name': 'm', 'version': '1', 'approved_by': 'x', 'evidence': 'x',
+        'stage': 'canary', 'envelope_scale': 0.4}])
+    g = Gate(models=models)
+    g.feed(ON)
+    decisions = g.cycles(40, 0.6, 1.2, model=canary)
+    assert decisions[-1].reasons == (Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR)
+    # The canary's 0.4 of 1 m/s and 1.5 rad/s are inside conservative mode's 0.5 and 0.75.
+    assert (g.output.v, g.output.w) == (pytest.approx(0.4), pytest.approx(0.6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(['propose', 'tick', 'on', 'off']),
+                          st.floats(-0.4, 1.2), st.floats(-1.6, 1.6),
+                          st.floats(0.4, 1.0)), min_size=5, max_size=80))
+def test_every_limit_output_stays_inside_the_conservative_envelope(script):
+    g = Gate({'conservative.confidence_below': 0.7})
+    g.feed(ON)
+    for action, v, w, confidence in script:
+        g.advance()
+        if action == 'propose':
+            g.propose(v, w, confidence)
+        elif action == 'tick':
+            g.tick()
+        else:
+            g.feed(ON if action == 'on' else OFF)
+    limited = [d for d in g.decisions if d.verdict is Verdict.LIMIT]
+    assert all(inside(d) for d in limited), [d.output for d in limited if not inside(d)]
+
+
+def test_in_trajectory_mode_plans_are_judged_against_the_conservative_envelope():
+    cfg = config.build({'require_reset_on_start': False, 'planner.input': 'path',
+                        'confidence.required': False, 'confidence.pairing_wait': 0.0})
+    state = core.step(core.initial_state(cfg), ON, 100.0, cfg).state
+    now = 100.0
+    for plan_speed, verdict in ((0.4, Verdict.LIMIT), (0.8, Verdict.FALLBACK)):
+        now += TICK
+        state = core.step(state, Odom(0.0, 0.0, 0.0, 0.0, now, 0.0), now, cfg).state
+        result = core.step(state, straight(plan_speed, stamp=now), now, cfg)
+        state = result.state
+        decision = result.decisions[-1]
+        assert decision.verdict is verdict, decision.reasons
+        if verdict is Verdict.FALLBACK:
+            assert Reason.OVER_SPEED in decision.reasons
+        state = core.step(state, Tick(), now + TICK, cfg).state
+
+
+def test_a_fallback_after_a_limit_starts_from_the_measured_speed_as_after_an_approval():
+    g = Gate()
+    g.drive(0.4, 0.0)
+    g.feed(ON)
+    g.cycles(3, 0.4)
+    # The vehicle lags: it measures 0.1 m/s while the limited output is 0.4 m/s.
+    g.follow = False
+    g.now += TICK
+    g.odom(v=0.1)
+    failed = g.propose(0.4, confidence=0.1)
+    assert failed.verdict is Verdict.FALLBACK and failed.output.v <= 0.1 + 1e-9
