@@ -4,8 +4,9 @@
 
 The planner's confidence stays above the gate's threshold (every proposal is
 approved on its own) but its mean falls below ``spi.confidence_mean_limit``:
-with ``warn`` the gate goes on driving and says so, with ``withdraw`` it
-stops (DRIFT_WITHDRAWN) until an accepted reset.
+with ``warn`` the gate goes on driving and says so, with ``conservative`` it
+limits the output to the conservative envelope (LIMIT, CONSERVATIVE_DRIFT),
+with ``withdraw`` it stops (DRIFT_WITHDRAWN) until an accepted reset.
 """
 
 import json
@@ -13,9 +14,11 @@ import json
 from harness.ros import UNLATCHED
 import pytest
 from safety_gate import node
+from safety_gate.config import ConservativeConfig
 from std_msgs.msg import String
 
 V = 0.5
+CONSERVATIVE = ConservativeConfig()
 SAMPLES = 20  # two seconds of proposals at 10 Hz
 LOW = 0.65  # above confidence.recover_threshold (0.6), below the SPI limit
 
@@ -87,3 +90,26 @@ def test_a_withdraw_alarm_stops_the_robot_until_a_reset(bench, start_gate):
     assert bench.call_reset() == (True, 'cleared the drift withdrawal')
     assert bench.wait_for_cmd(V), gate.output()
     assert snapshots[-1]['drift'] == 'none'
+
+
+@pytest.mark.slow
+def test_a_conservative_alarm_engages_conservative_mode(bench, start_gate):
+    """At the configured threshold the gate limits the output to the conservative envelope."""
+    snapshots = _listen(bench)
+    gate = start_gate(_params('conservative'))
+    fast = 0.8  # inside the envelope, beyond conservative.max_linear_speed
+    bench.drive(fast, confidence=0.9)
+    assert bench.wait_for_cmd(fast), gate.output()
+    bench.drive(fast, confidence=LOW)
+    assert bench.wait_for(lambda: snapshots and snapshots[-1]['drift'] == 'conservative',
+                          timeout=20.0), gate.output()
+    assert snapshots[-1]['alarms'][0]['limit'] == 0.8
+    limited = bench.wait_for_decision(lambda r: 'CONSERVATIVE_DRIFT' in r['reasons'],
+                                      bench.cmd[-1].t)
+    assert limited is not None and limited.data['verdict'] == 'LIMIT', gate.output()
+    assert bench.wait_for_cmd(CONSERVATIVE.max_linear_speed), bench.cmd[-1]
+    bench.spin_for(1.0)
+    assert all(c.v <= CONSERVATIVE.max_linear_speed + 1e-9 for c in bench.cmd_since(
+        bench.cmd[-1].t - 0.5))
+    assert bench.wait_for(lambda: _spi_status(bench) is not None
+                          and _spi_status(bench).level == b'\x01', timeout=5.0)
