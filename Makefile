@@ -24,8 +24,9 @@ TOOLS := 'setuptools>=64' pydantic pyyaml numpy hypothesis 'pytest<8.4' psutil \
 	colcon-core colcon-ros colcon-output colcon-package-selection colcon-test-result
 # `safety-gate export` writes with mcap and rosbags (setup.py's extra `export`; the gate does
 # not need them); its tests read back with mcap-ros2-support's decoder, rosbags' AnyReader
-# and validate the records with jsonschema.
-EXPORT := mcap rosbags mcap-ros2-support jsonschema
+# and validate the records with jsonschema. `safety-gate spi`, `baseline` and `export --parquet`
+# read traces with DuckDB (setup.py's extra `fleet`).
+EXPORT := mcap rosbags mcap-ros2-support jsonschema duckdb
 # `safety-gate campaign` stores its results with pyarrow (setup.py's extra `campaign`) and runs
 # on a cluster with ray (extra `cluster`, about 70 MB; its test starts a local head and worker).
 CAMPAIGN := pyarrow ray

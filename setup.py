@@ -25,9 +25,10 @@ setup(
     ],
     install_requires=['setuptools'],
     # Tools only; the gate never imports them: `safety-gate export`, `safety-gate campaign`
-    # (its results) and `safety-gate campaign --ray` (a cluster).
+    # (its results), `safety-gate campaign --ray` (a cluster) and `safety-gate spi`, `baseline`
+    # and `export --parquet` (duckdb).
     extras_require={'export': ['mcap', 'rosbags'], 'campaign': ['pyarrow'],
-                    'cluster': ['ray']},
+                    'cluster': ['ray'], 'fleet': ['duckdb']},
     zip_safe=True,
     maintainer='safety_gate maintainers',
     maintainer_email='safety-gate@example.com',

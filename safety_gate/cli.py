@@ -31,6 +31,14 @@ COMMANDS = {
                       "a shadow candidate's disagreement and would-be interventions, go/no-go"),
     'campaign': ('safety_gate.kit.scenarios.campaign',
                  'run many varied runs of every scenario, locally in parallel or on Ray'),
+    'baseline': ('safety_gate.baseline',
+                 'write the confidence baseline histogram of accepted runs (spi.baseline_file)'),
+    'spi': ('safety_gate.spi_report',
+            'safety performance indicators of many traces by model, config, hour or scenario'),
+    'compare': ('safety_gate.compare',
+                'replay recorded traces under a candidate config: every decision that changes'),
+    'evidence': ('safety_gate.evidence',
+                 'one go/no-go document: config, registry, scenarios, compare, SPIs'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13

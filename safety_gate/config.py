@@ -450,6 +450,75 @@ class ShadowConfig(_Section):
 
 # A relative ROS namespace: tokens that start with a letter, joined by '/'.
 _RELATIVE_NAMESPACE = r'[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*'
+_ACTIONS = ('warn', 'conservative', 'withdraw')
+_ACTION_DOC = ('What crossing it does: `warn` (diagnostics WARN, a log line, a trace record), '
+               '`conservative` (conservative mode) or `withdraw` (FALLBACK, DRIFT_WITHDRAWN, '
+               'until an accepted reset).')
+
+
+def _limit(doc: str, unit: str = '', le: float = 1.0):
+    return _param(0.0, unit, doc + ' 0 turns it off.', ge=0.0, le=le)
+
+
+def _action():
+    return _param('warn', '', _ACTION_DOC, choices=_ACTIONS)
+
+
+class SpiConfig(_Section):
+    """Safety performance indicators: rolling windows per model and the drift actions.
+
+    Each indicator is computed over the last `window` seconds of node time, per
+    model hash; its limit, once `min_samples` proposals are in the window of
+    the model in charge, sets the drift action the next decision honours.
+    """
+
+    window: float = _param(
+        300.0, 's', 'The rolling window of every indicator, on the node clock.',
+        ge=1.0, le=86400.0)
+    min_samples: int = _param(
+        100, '', 'Proposals a model needs in the window before any limit can raise an alarm.',
+        ge=1, le=1_000_000)
+    baseline_file: str = _param(
+        '', '', 'Confidence baseline histogram (YAML, written by `safety-gate baseline`) the '
+        'population-stability index compares against; empty: no PSI. Its content is pinned '
+        'by `spi.baseline_sha256`.', decides=False)
+    baseline_sha256: str = _param(
+        '', '', 'sha256 of `spi.baseline_file` (printed by `safety-gate baseline`); the gate '
+        'refuses to start if the file has another.')
+    intervention_rate_limit: float = _limit(
+        'Alarm when the share of proposals not approved exceeds this.')
+    intervention_rate_action: str = _action()
+    fallback_rate_limit: float = _limit(
+        'Alarm when the share of proposals refused for any one reason exceeds this.')
+    fallback_rate_action: str = _action()
+    confidence_mean_limit: float = _limit('Alarm when the mean confidence falls below this.')
+    confidence_mean_action: str = _action()
+    confidence_p10_limit: float = _limit(
+        "Alarm when the confidence's 10th percentile falls below this.")
+    confidence_p10_action: str = _action()
+    psi_limit: float = _limit(
+        'Alarm when the population-stability index of confidence against the baseline '
+        'exceeds this (0.1 a shift, 0.25 a large one); needs `spi.baseline_file`.', le=100.0)
+    psi_action: str = _action()
+    plan_shift_limit: float = _limit(
+        'Trajectory mode: alarm when the mean lateral shift between consecutive plans '
+        '(the plan.shift_lateral check) exceeds this.', 'm', le=100.0)
+    plan_shift_action: str = _action()
+    ego_start_limit: float = _limit(
+        "Trajectory mode: alarm when the mean distance of the plan's point for now from the "
+        'vehicle (the plan.start check) exceeds this.', 'm', le=100.0)
+    ego_start_action: str = _action()
+    tracking_error_limit: float = _limit(
+        'Alarm when the mean |commanded - measured| forward speed exceeds this.', 'm/s',
+        le=100.0)
+    tracking_error_action: str = _action()
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _psi_needs_a_baseline(cls, values):
+        if values['psi_limit'] > 0.0 and not values['baseline_file']:
+            raise ValueError(f"spi.psi_limit = {values['psi_limit']!r}: needs "
+                             'spi.baseline_file')
+        return values
 
 
 class GateConfig(_Section):
@@ -481,6 +550,7 @@ class GateConfig(_Section):
     provenance: ProvenanceConfig = ProvenanceConfig()
     conservative: ConservativeConfig = ConservativeConfig()
     shadow: ShadowConfig = ShadowConfig()
+    spi: SpiConfig = SpiConfig()
 
     @pydantic.root_validator(skip_on_failure=True)
     def _cross_field_rules(cls, values):
@@ -593,8 +663,8 @@ def _describe_error(error: Mapping[str, Any], flat: Mapping[str, Any]) -> str:
         value = flat.get(name, '<missing>')
         return (f'invalid parameter {name!r} = {value!r}: {error["msg"]} '
                 f'(allowed: {allowed_range(fields[name])})')
-    if loc:  # an unknown name inside a section
-        return f'unknown parameter {name!r}: {error["msg"]}'
+    if loc and not any(known.startswith(name + '.') for known in fields):
+        return f'unknown parameter {name!r}: {error["msg"]}'  # an unknown name in a section
     return f'invalid configuration: {error["msg"]}'
 
 

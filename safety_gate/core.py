@@ -30,7 +30,7 @@ from typing import List, NamedTuple, Optional, Tuple, Union
 
 from safety_gate import (
     checks, conservative, fallback, hysteresis, limits, plan_mode, provenance, registry,
-    sensors)
+    sensors, spi)
 from safety_gate.config import EnvelopeConfig, GateConfig
 from safety_gate.decision import (
     Check, Clamp, Command, Decision, evolve, Model, Reason, Verdict, ZERO)
@@ -40,6 +40,7 @@ from safety_gate.events import (
 from safety_gate.hysteresis import Authority
 from safety_gate.registry import Registry
 from safety_gate.sensors import SensorState
+from safety_gate.spi import SpiState
 
 # Metas kept for pairing with a command that arrives after them: a few planner
 # periods, so a burst cannot grow memory.
@@ -100,6 +101,7 @@ class GateState:
     conservative_request: bool = False
     conservative_reasons: Tuple[Reason, ...] = ()
     drift: str = 'none'
+    spi: SpiState = SpiState()  # the indicators behind ``drift``
 
 
 class StepResult(NamedTuple):
@@ -138,7 +140,19 @@ def step(state: GateState, event: Event, now: float, cfg: GateConfig) -> StepRes
         # output clears the flag, and a refused pending proposal is no output).
         jump_state, decision = _decide(result.state, now, cfg, 'clock_jump')
         result = StepResult(jump_state, result.decisions + (decision,), result.reply)
+    if result.decisions:
+        result = _observed(result, now, cfg)
     return result
+
+
+def _observed(result: StepResult, now: float, cfg: GateConfig) -> StepResult:
+    """Fold the step's decisions into the SPIs; their limits set the drift action."""
+    state = result.state
+    odom = state.sensors.odom
+    indicators = spi.observe(state.spi, result.decisions, None if odom is None else odom.v,
+                             now, cfg.spi)
+    return StepResult(evolve(state, spi=indicators, drift=spi.drift(indicators)),
+                      result.decisions, result.reply)
 
 
 def internal_error(state: GateState, now: float, cfg: GateConfig, trigger: str,
@@ -276,7 +290,8 @@ def _on_reset(state: GateState, reset: Reset, now: float, cfg: GateConfig) -> St
             value=estop.value, limit=estop.limit)))
     withdrawn = state.drift == conservative.DRIFT_WITHDRAW
     if withdrawn:
-        rearmed = evolve(rearmed, drift='none')
+        # The indicators start afresh too: their latched withdrawal would set it again.
+        rearmed = evolve(rearmed, drift='none', spi=spi.reset(state.spi))
     if not state.latched:
         if not (held or withdrawn):
             return StepResult(state, (), (True, 'not latched, no held sensor fault and no '

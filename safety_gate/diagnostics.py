@@ -118,6 +118,34 @@ def model_status(last_decision: Optional[Decision], models: Registry, cfg: Prove
 
 _MODEL_REFUSALS = frozenset((Reason.MODEL_NOT_APPROVED, Reason.MODEL_UNVERIFIED,
                              Reason.MODEL_CHANGED, Reason.MODEL_SHADOW_ONLY))
+_LEVEL_OF_DRIFT = {'none': Level.OK, 'warn': Level.WARN, 'conservative': Level.WARN,
+                   'withdraw': Level.ERROR}
+
+
+def spi_status(snapshot: Mapping[str, Any]) -> Status:
+    """Report the safety performance indicators of the model in charge and the drift action.
+
+    ``snapshot`` is :func:`safety_gate.spi.snapshot`'s: the level follows the
+    action (warn and conservative WARN, withdraw ERROR) and the message names
+    each alarm, its value and its limit.
+    """
+    drift, model = snapshot['drift'], snapshot['model']
+    current = snapshot['models'].get(model, {}) if model is not None else {}
+    alarms = snapshot['alarms']
+    values = {'drift': drift, 'model_sha256': model or '', 'window_s': snapshot['window_s'],
+              **{name: _rounded(current.get(name)) for name in (
+                  'proposals', 'intervention_rate', 'fallback_rate_max', 'confidence_mean',
+                  'confidence_p10', 'psi', 'plan_shift', 'ego_start', 'tracking_error')},
+              'alarms': json.dumps(alarms)}
+    message = 'no drift alarm' if not alarms else f'drift {drift}: ' + '; '.join(
+        f"{a['spi']} {a['value']:.3g} (limit {a['limit']:.3g}, {a['action']})" for a in alarms)
+    if drift == 'withdraw' and not alarms:
+        message = 'drift withdraw: authority withdrawn until an accepted reset'
+    return status('safety_gate: spi', _LEVEL_OF_DRIFT[drift], message, values)
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else ('' if value is None else value)
 
 
 def trace_status(stats: TraceStats, path: Optional[str]) -> Status:

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Write a trace as MCAP or a rosbag2 bag, for Foxglove, PlotJuggler and the ``ros2 bag`` tools.
 
-``safety-gate export TRACE... --mcap OUT.mcap --rosbag2 DIR``. The trace is
+``safety-gate export TRACE... --mcap OUT.mcap --rosbag2 DIR``, or ``--parquet
+OUT.parquet`` (every record one row, by :mod:`safety_gate.fleet`: what
+``safety-gate spi`` and ``baseline`` read again without parsing JSON). The trace is
 checked and read by :mod:`safety_gate.verify` and replayed by
 :mod:`safety_gate.replay` (the gate's state at each record gives the
 trajectory it published). Every message is logged at the node time of what
 it shows:
 
-* ``/safety_gate/decision`` and ``/safety_gate/config``: the records, in MCAP
+* ``/safety_gate/decision``, ``/safety_gate/config`` and ``/safety_gate/spi``: the records, in MCAP
   as JSON with the JSON Schema ``safety_gate.trace_schema`` generates, in a
   rosbag2 bag as ``std_msgs/msg/String`` holding the JSON line (as the gate
   publishes them);
@@ -43,18 +45,19 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy
-from safety_gate import plan_output, replay, verify
+from safety_gate import fleet, plan_output, replay, verify
 from safety_gate.config import load_yaml, NAMESPACE_HELP
 from safety_gate.errors import user_error
 from safety_gate.events import Odom, Plan, Proposal
 from safety_gate.trace_format import encode_record
 from safety_gate.trace_record import (
-    decision_summary, event_from_dict, is_config, record_summary)
-from safety_gate.trace_schema import config_schema, decision_schema
+    decision_summary, event_from_dict, is_config, is_spi, record_summary)
+from safety_gate.trace_schema import config_schema, decision_schema, spi_schema
 import yaml
 
 DECISION_TOPIC = '/safety_gate/decision'
 CONFIG_TOPIC = '/safety_gate/config'
+SPI_TOPIC = '/safety_gate/spi'
 PROPOSAL_CMD_TOPIC = '/safety_gate/proposal/cmd_vel'
 PROPOSAL_PLAN_TOPIC = '/safety_gate/proposal/trajectory'
 ODOM_TOPIC = '/safety_gate/odom'
@@ -81,7 +84,8 @@ AUTOWARE_DEFINITIONS = {
                                        'autoware_planning_msgs/TrajectoryPoint[] points\n',
 }
 JSON_SCHEMAS = {DECISION_TOPIC: ('safety_gate/DecisionRecord', decision_schema),
-                CONFIG_TOPIC: ('safety_gate/ConfigRecord', config_schema)}
+                CONFIG_TOPIC: ('safety_gate/ConfigRecord', config_schema),
+                SPI_TOPIC: ('safety_gate/SpiRecord', spi_schema)}
 STORAGES = ('mcap', 'sqlite3')
 MISSING_LIBRARIES = ("needs the Python packages 'mcap' and 'rosbags' (not needed by the gate): "
                      "pip install mcap rosbags, or pip install 'safety_gate[export]'")
@@ -176,6 +180,9 @@ class _Messages:
         record = step.record
         if is_config(record):
             self.publish(CONFIG_TOPIC, STRING, record['t'], record)
+            return
+        if is_spi(record):
+            self.publish(SPI_TOPIC, STRING, record['t'], record)
             return
         plan_type = PLAN_TYPES.get(step.cfg.planner.input)
         for event in record.get('events', []):
@@ -366,6 +373,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--mcap', type=Path, metavar='OUT.mcap', help='the MCAP file to write')
     parser.add_argument('--rosbag2', type=Path, metavar='DIR',
                         help='the rosbag2 bag directory to write')
+    parser.add_argument('--parquet', type=Path, metavar='OUT.parquet',
+                        help='write every record as a row of one Parquet file (DuckDB), for '
+                             'repeated analysis with safety-gate spi and baseline')
     parser.add_argument('--storage', choices=STORAGES,
                         help='the storage of the rosbag2 bag (default: mcap)')
     parser.add_argument('--config', type=Path, metavar='FILE',
@@ -380,9 +390,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    if args.parquet is not None:
+        if args.mcap is not None or args.rosbag2 is not None:
+            return user_error('export', '--parquet is written on its own: export again for '
+                              '--mcap or --rosbag2')
+        try:
+            rows = fleet.export_parquet(args.traces, args.parquet)
+        except (OSError, fleet.FleetError) as exc:
+            return user_error('export', str(exc))
+        print(f'wrote {args.parquet}: {rows} records')
+        return 0
     if args.mcap is None and args.rosbag2 is None:
-        return user_error('export', 'nothing to write: give --mcap OUT.mcap, --rosbag2 DIR '
-                          'or both')
+        return user_error('export', 'nothing to write: give --mcap OUT.mcap, --rosbag2 DIR, '
+                          '--parquet OUT.parquet')
     if args.storage is not None and args.rosbag2 is None:
         return user_error('export', '--storage is the storage of a rosbag2 bag: give '
                           '--rosbag2 DIR')

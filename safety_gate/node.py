@@ -48,7 +48,7 @@ from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
 from safety_gate import (
     config, convert, core, diagnostics, markers, plan_mode, plan_output, registry,
-    ros_parameters, shadow, trace_record)
+    ros_parameters, shadow, spi, trace_record)
 from safety_gate.decision import Decision, Verdict
 from safety_gate.events import ClockStall, ConservativeRequest, Estop, Reset, Tick, TraceHealth
 from safety_gate.executor import ReusedWaitSetExecutor
@@ -83,6 +83,8 @@ MODEL_QOS = STATE_QOS
 DECISION_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                           durability=DurabilityPolicy.VOLATILE)
 DIAGNOSTICS_QOS = QoSProfile(depth=10)
+# Latched like the state: a monitor that starts later sees the indicators at once.
+SPI_QOS = STATE_QOS
 # The live view: only the newest matters, and a late joiner waits for the next one.
 MARKERS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
@@ -150,6 +152,10 @@ class SafetyGateNode(Node):
             self.models = registry.load(self._registry_path())
         except registry.RegistryError as exc:
             raise config.ConfigError(f'provenance.registry_file: {exc}') from None
+        try:
+            spi.baseline(self.cfg.spi)
+        except spi.BaselineError as exc:
+            raise config.ConfigError(str(exc)) from None
         self.config_sha256 = config.config_sha256(self.cfg, self.models.sha256)
         # Before any publisher, so a refusal leaves nothing behind to configure again.
         self._plans: Optional[PlanInput] = (plan_input(self.cfg.planner.input)
@@ -182,6 +188,7 @@ class SafetyGateNode(Node):
         self._decision_pub = self._advertise(String, 'safety_gate/decision', DECISION_QOS)
         self._state_pub = self._advertise(String, 'safety_gate/state', STATE_QOS)
         self._diag_pub = self._advertise(DiagnosticArray, '/diagnostics', DIAGNOSTICS_QOS)
+        self._spi_pub = self._advertise(String, 'safety_gate/spi', SPI_QOS)
         self._trajectory_pub = None
         if self._plans is not None and self.cfg.trajectory.publish:
             plan_type = self._plans.plan_type
@@ -198,6 +205,7 @@ class SafetyGateNode(Node):
         """Start from the initial state (latched if so configured) and output at rate_hz."""
         self.state = core.initial_state(self.cfg, self.models)
         self.shadow_state = shadow.initial_state(self.cfg)
+        self._drift = 'none'  # the drift action as last written to the trace
         self._last_tick_now: Optional[float] = None
         self._last_tick_late = 0.0
         self._last_tick_wall = time.monotonic()
@@ -247,7 +255,7 @@ class SafetyGateNode(Node):
         """Close the trace and remove the outputs: back to an unconfigured gate."""
         self.trace.close(timeout=2.0)
         for publisher in (self._cmd_pub, self._decision_pub, self._state_pub, self._diag_pub,
-                          self._trajectory_pub, self._markers_pub):
+                          self._spi_pub, self._trajectory_pub, self._markers_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
 
@@ -605,6 +613,8 @@ class SafetyGateNode(Node):
         if result.decisions and result.decisions[-1].verdict is not self._verdict:
             last = result.decisions[-1]
             self._publish_state(last.verdict, last.reasons)
+        if self.state.drift != self._drift:
+            self._publish_spi()
 
     def _emit(self, decision: Decision, started: float) -> None:
         self._publish_command(decision.output.v, decision.output.w)
@@ -699,7 +709,25 @@ class SafetyGateNode(Node):
         detail = explain(decision)
         self.get_logger().warning(f'{decision.verdict.value}: {detail}{suppressed}')
 
-    # ------------------------------------------------------------ diagnostics
+    # ------------------------------------------------------------ indicators and diagnostics
+
+    def _publish_spi(self) -> Dict[str, Any]:
+        """Publish the SPIs and write them to the trace; log a change of the drift action."""
+        snapshot = spi.snapshot(self.state.spi, self.cfg.spi)
+        if self.state.drift != self._drift:
+            change = (f'drift action {self._drift} -> {self.state.drift}: '
+                      f'{diagnostics.spi_status(snapshot).message}')
+            # rclpy refuses two severities from one call site.
+            if self.state.drift == 'none':
+                self.get_logger().info(change)
+            else:
+                self.get_logger().warning(change)
+            self._drift = self.state.drift
+        self.trace.submit(trace_record.spi_to_dict(self._seq, self._now(), time.time(), snapshot,
+                                                   self.config_sha256))
+        self._seq += 1
+        self._spi_pub.publish(String(data=json.dumps(snapshot)))
+        return snapshot
 
     def _publish_diagnostics(self) -> None:
         # The maxima are over one diagnostics period: each publish starts them afresh.
@@ -707,6 +735,7 @@ class SafetyGateNode(Node):
         self._late_window = self._latency_window = 0.0
         planner_topic = 'planner/trajectory' if self._plans else 'planner/cmd_vel'
         planner_publishers = self.count_publishers(self.resolve_topic_name(planner_topic))
+        snapshot = self._publish_spi()
         statuses = (
             diagnostics.gate_status(
                 self._verdict, self._last_decision, self._counts, self.state, self._now(),
@@ -717,7 +746,8 @@ class SafetyGateNode(Node):
             diagnostics.timing_status(
                 late, latency, time.monotonic() - self._last_tick_wall, self._silence_limit,
                 {**self._intake.totals(), **(self._shadow.totals() if self._shadow else {})},
-                planner_publishers, self.cfg.monitor))
+                planner_publishers, self.cfg.monitor),
+            diagnostics.spi_status(snapshot))
         msg = DiagnosticArray(status=[_status_msg(status, self.get_fully_qualified_name())
                                       for status in statuses])
         msg.header.stamp = self.get_clock().now().to_msg()

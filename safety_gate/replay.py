@@ -25,13 +25,13 @@ from pathlib import Path
 import sys
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
-from safety_gate import core, shadow, verify
+from safety_gate import core, shadow, spi, verify
 from safety_gate.config import build, config_sha256, GateConfig, load_yaml, NAMESPACE_HELP
 from safety_gate.decision import Decision, Reason
 from safety_gate.errors import user_error
 from safety_gate.registry import EMPTY, of_config, Registry
 from safety_gate.trace_record import (
-    decision_summary, event_from_dict, is_config, record_events, record_registry,
+    decision_summary, event_from_dict, is_config, is_spi, record_events, record_registry,
     record_summary, same_records, shadow_decision_to_dict)
 import yaml
 
@@ -58,6 +58,7 @@ class ReplayReport:
     shadow_entries: int = 0  # candidate events judged beside production, replayed too
     differences: List[Difference] = field(default_factory=list)
     other_configs: int = 0
+    spi_records: int = 0
     trace_configs: List[str] = field(default_factory=list)
     replayed_with: Optional[str] = None
     gaps: List[str] = field(default_factory=list)
@@ -172,6 +173,9 @@ def replay_records(integrity: verify.VerifyReport, override: Optional[GateConfig
         if record.get('chain_start'):
             state, queued = core.initial_state(cfg, models), ()
             candidate = shadow.initial_state(cfg)
+        if is_spi(record):
+            yield Replayed(where, record, cfg, state, None)
+            continue
         shadowed = _ShadowReplay(record, candidate, cfg)
         state, decision, queued = _replay_record(state, queued, record, cfg, shadowed.before)
         candidate = shadowed.state
@@ -197,6 +201,13 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None,
         if record.get('config_sha256') != config_sha256(step.cfg, step.state.registry.sha256):
             report.other_configs += 1
         report.records += 1
+        if is_spi(record):
+            report.spi_records += 1
+            replayed_spi = json.loads(json.dumps(spi.snapshot(step.state.spi, step.cfg.spi)))
+            if replayed_spi != record['spi']:
+                report.differences.append(Difference(where, record['seq'], record['spi'],
+                                                     replayed_spi))
+            continue
         recorded = record_summary(record)
         replayed = None if step.decision is None else decision_summary(step.decision)
         if replayed != recorded:
@@ -212,7 +223,9 @@ def replay(paths: Sequence[Path], override: Optional[GateConfig] = None,
 def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
     """Return the config and the model registry a config record holds."""
     try:
-        return build(record['config']), record_registry(record)
+        cfg = build(record['config'])
+        spi.baseline(cfg.spi)  # a baseline that cannot be read fails here, named
+        return cfg, record_registry(record)
     except (ValueError, TypeError, AttributeError) as exc:
         raise ReplayError(f'{where}: the config record does not load here ({exc}): '
                           'give --config FILE') from None
@@ -220,7 +233,8 @@ def _config_of(record: dict, where: str) -> Tuple[GateConfig, Registry]:
 
 def format_report(report: ReplayReport, limit: int = 20) -> str:
     """Describe a replay for a person."""
-    lines = [f'replayed {report.records} records: {len(report.differences)} differ']
+    lines = [f'replayed {report.records} records ({report.spi_records} of SPIs): '
+             f'{len(report.differences)} differ']
     if report.shadow_entries:
         lines.append(f'  with {report.shadow_entries} shadow (candidate) entries')
     if report.replayed_with is not None:

@@ -194,6 +194,18 @@ class ConfigRecord(_Config, RegistryNote, ChainFields):
     """The first record of every chain: every effective parameter and their hash."""
 
 
+class _Spi(TypedDict):
+    seq: int
+    t: float
+    wall_time: float
+    spi: Dict[str, Any]
+    config_sha256: str
+
+
+class SpiRecord(_Spi, ChainFields):
+    """The safety performance indicators (``safety_gate.spi.snapshot``) after the record before."""
+
+
 def event_to_dict(now: float, event: Event) -> Dict[str, Any]:
     """Serialise one input event with the node time it was consumed at."""
     # Event fields are scalars and events have no slots (types.evolve relies on
@@ -303,9 +315,30 @@ def record_registry(record: Dict[str, Any]) -> Registry:
                                  "the config record's registry")
 
 
+def spi_to_dict(seq: int, t: float, wall_time: float, snapshot: Dict[str, Any],
+                config_sha256: str) -> Dict[str, Any]:
+    """Build an SPI record: the indicators as the decisions before it left them.
+
+    The node writes one a second and whenever the drift action changes; replay
+    recomputes the snapshot at the same place and compares.
+    """
+    return {'seq': seq, 't': t, 'wall_time': wall_time, 'spi': snapshot,
+            'config_sha256': config_sha256}
+
+
 def is_config(record: Dict[str, Any]) -> bool:
-    """Return True for a config record, False for a decision record."""
+    """Return True for a config record, False for a decision or SPI record."""
     return 'config' in record
+
+
+def is_spi(record: Dict[str, Any]) -> bool:
+    """Return True for an SPI record, False for a decision or config record."""
+    return 'spi' in record
+
+
+def is_decision(record: Dict[str, Any]) -> bool:
+    """Return True for a decision record, False for a config or SPI record."""
+    return not (is_config(record) or is_spi(record))
 
 
 def decision_summary(decision: Decision) -> Dict[str, Any]:

@@ -19,7 +19,7 @@ import enum
 from typing import Any, Dict, get_args, get_origin, get_type_hints, is_typeddict, Union
 
 from safety_gate.trace_record import ConfigRecord, DecisionRecord, EVENT_NAMES, \
-    NON_FINITE_SPELLINGS
+    NON_FINITE_SPELLINGS, SpiRecord
 
 DIALECT = 'https://json-schema.org/draft/2020-12/schema'
 _FLOAT = {'anyOf': [{'type': 'number'}, {'enum': list(NON_FINITE_SPELLINGS)}]}
@@ -35,6 +35,11 @@ def decision_schema() -> Dict[str, Any]:
 def config_schema() -> Dict[str, Any]:
     """Return the JSON Schema of a config record."""
     return _document(ConfigRecord)
+
+
+def spi_schema() -> Dict[str, Any]:
+    """Return the JSON Schema of an SPI record."""
+    return _document(SpiRecord)
 
 
 def _document(record_type: type) -> Dict[str, Any]:

@@ -127,6 +127,7 @@ class _Line:
     signed: bool = False
     config_sha256: Optional[str] = None
     is_config: bool = False
+    is_spi: bool = False
     issues: Optional[List[Tuple[str, str]]] = None
 
     def issue(self, kind: str, detail: str) -> None:
@@ -178,6 +179,7 @@ def _parse(line: _Line, raw: bytes, known_configs: Optional[Set[str]]) -> None:
     line.signed = 'hmac_sha256' in record
     config = record.get('config_sha256')
     line.config_sha256 = config if isinstance(config, str) else None
+    line.is_spi = 'spi' in record
     if 'config' in record:
         line.is_config = True
         params = record['config']
@@ -416,7 +418,8 @@ def verify(paths: Sequence[Path], known_configs: Optional[Iterable[str]] = None,
     chain = _Chain(lines)
     report = VerifyReport(files=order, records=len(lines), hmac_checked=hmac_key is not None)
     report.configs = _check_configs(lines)
-    report.decisions = sum(line.seq is not None and not line.is_config for line in lines)
+    report.decisions = sum(line.seq is not None and not (line.is_config or line.is_spi)
+                           for line in lines)
     report.problems = _collect(lines, chain.run())
     report.notes = chain.notes
     if not report.configs:

@@ -16,6 +16,7 @@ import time
 from harness.faults import Campaign, read_trace, SLACK, trace_loss
 import pytest
 from safety_gate.config import GateConfig
+from safety_gate.trace_record import is_decision
 
 CFG = GateConfig()
 V = 0.5
@@ -105,7 +106,8 @@ def test_restart_comes_up_latched_and_signals_end_in_zero(bench, start_gate, tmp
     report, records = read_trace([trace])
     assert report.chain_starts == 3
     second_start = next(i for i, r in enumerate(records) if i and r.get('chain_start'))
-    unrecorded = _unrecorded(bench.cmd, records[second_start - 1], restarted)
+    last_decision = next(r for r in reversed(records[:second_start]) if is_decision(r))
+    unrecorded = _unrecorded(bench.cmd, last_decision, restarted)
     lost, problems = trace_loss(report, records)
     campaign.finish(gate, [], counted_lost=lost + unrecorded)
     # A SIGKILL during a write leaves that line cut (the restarted writer ends it, and verify

@@ -26,7 +26,7 @@ from harness.faults import (
 from harness.ros import UNLATCHED
 import pytest
 from safety_gate.config import GateConfig
-from safety_gate.trace_record import is_config
+from safety_gate.trace_record import is_decision
 
 CFG = GateConfig()
 V = 0.5
@@ -173,4 +173,4 @@ def test_a_trace_nobody_reads_fails_closed(bench, start_gate, tmp_path):
 def _complete_records(data: bytes):
     """Return the decision records among the complete lines (a chain starts with its config)."""
     records = [json.loads(line) for line in bytes(data).split(b'\n')[:-1] if line.strip()]
-    return [r for r in records if not is_config(r)]
+    return [r for r in records if is_decision(r)]

@@ -33,7 +33,7 @@ from safety_gate.kit.world import faults
 from safety_gate.kit.world.fuzz import Invariant
 from safety_gate.kit.world.rosutil import COMMAND_QOS, make_twist, meta_json, stamp_from_ns
 from safety_gate.trace_file import open_trace
-from safety_gate.trace_record import is_config
+from safety_gate.trace_record import is_config, is_decision, is_spi
 from safety_gate.verify import verify, VerifyReport
 from std_msgs.msg import String
 import yaml
@@ -186,6 +186,8 @@ def unsafe_outputs(bench: TestBench, cfg: GateConfig,
         if last_seq is None or record['seq'] != last_seq + 1:
             invariant.reset()
         last_seq = record['seq']
+        if is_spi(record):
+            continue
         output = record['output']
         found += [(t, f'seq {record["seq"]}: {problem}') for problem in invariant.check(
             record['t'], record['verdict'], record['reasons'], float(output['v']),
@@ -336,7 +338,7 @@ def read_trace(paths: Sequence[Path]) -> Tuple[VerifyReport, List[dict]]:
 
 def trace_lines(paths: Sequence[Path]) -> List[dict]:
     """Return the decision records of trace files and their rotated ones, oldest first."""
-    return [r for r in read_trace(paths)[1] if not is_config(r)]
+    return [r for r in read_trace(paths)[1] if is_decision(r)]
 
 
 def trace_loss(report: VerifyReport, records: Sequence[dict]) -> Tuple[int, List[str]]:

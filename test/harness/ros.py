@@ -236,6 +236,7 @@ class TestBench(GateRecorder):
         self.cmd: List[ReceivedCommand] = []
         self.decisions: List[Received] = []
         self.configs: List[Received] = []  # the config record a gate publishes when it starts
+        self.spis: List[Received] = []  # the SPI records, from safety_gate/decision
         self.states: List[Received] = []
         self.diagnostics: List[Received] = []
         self.sent: List[SentProposal] = []
@@ -462,6 +463,10 @@ class TestBench(GateRecorder):
     def on_config(self, record: dict) -> None:
         """Keep a config record."""
         self.configs.append(Received(time.monotonic(), record))
+
+    def on_spi(self, record: dict) -> None:
+        """Keep an SPI record."""
+        self.spis.append(Received(time.monotonic(), record))
 
     def on_state(self, state: dict) -> None:
         """Keep a state message."""

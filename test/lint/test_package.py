@@ -21,9 +21,10 @@ ROSDEP_KEYS = {'yaml': 'python3-yaml', 'pydantic': 'python3-pydantic',
 # `safety-gate export`'s writers, imported lazily (the gate never needs them), and the readers
 # its tests check the output with: pip installs them (setup.py's extra `export`, the
 # Makefile's EXPORT), as rosdep has no keys for them. Likewise `safety-gate campaign`'s
-# results (pyarrow) and cluster (ray): setup.py's extras `campaign` and `cluster`.
+# results (pyarrow) and cluster (ray): setup.py's extras `campaign` and `cluster`; and duckdb,
+# which the offline SPI tools read traces with (setup.py's extra `fleet`).
 OPTIONAL = {'autoware_planning_msgs', 'autoware_internal_debug_msgs',
-            'mcap', 'rosbags', 'mcap_ros2', 'jsonschema', 'pyarrow', 'ray'}
+            'mcap', 'rosbags', 'mcap_ros2', 'jsonschema', 'pyarrow', 'ray', 'duckdb'}
 # Declared for what they run, not what the sources import.
 NOT_IMPORTED = {
     'exec_depend': {'ros2launch'},  # `ros2 launch safety_gate safety_gate.launch.py`

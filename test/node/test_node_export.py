@@ -15,7 +15,7 @@ import sys
 
 from harness.exports import MISSING, read_bag, read_mcap
 from harness.ros import skip_or_fail, UNLATCHED
-from safety_gate.trace_record import is_config
+from safety_gate.trace_record import is_decision, is_spi
 
 skip_or_fail(MISSING)
 
@@ -36,10 +36,13 @@ def test_a_gate_trace_exports_whole_to_mcap_and_rosbag2(bench, start_gate, tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
 
     records = [json.loads(line) for line in trace.read_bytes().splitlines()]
-    decisions = [record for record in records if not is_config(record)]
+    decisions = [record for record in records if is_decision(record)]
     found = read_mcap(out)
     assert [message for _, message in found['/safety_gate/config']] == records[:1]
     assert [message for _, message in found['/safety_gate/decision']] == decisions
+    # One a second: a short run may have none.
+    assert [message for _, message in found.get('/safety_gate/spi', [])] == [
+        record for record in records if is_spi(record)]
     outputs = [(t, message['twist']['linear']['x'], message['twist']['angular']['z'])
                for t, message in found['/safety_gate/output/cmd_vel']]
     assert outputs == [(round(r['t'] * 1e9), r['output']['v'], r['output']['w'])

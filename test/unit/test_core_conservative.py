@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from safety_gate import config, conservative, core, limits, registry
-from safety_gate.decision import Command, evolve, Reason, Verdict
-from safety_gate.events import ConservativeRequest, Odom, Reset, Tick
+from safety_gate.decision import Command, Reason, Verdict
+from safety_gate.events import ConservativeRequest, Estop, Odom, Reset, Tick
 
 CONS = config.build({}).conservative
 ENVELOPE = conservative.envelope(config.build({}))
@@ -108,13 +108,29 @@ def test_a_localisation_variance_above_the_limit_limits(variance, limit, verdict
         assert decision.reasons == (Reason.CONSERVATIVE_LOCALIZATION,)
 
 
-def test_the_drift_hook_limits_or_withdraws_authority_until_an_accepted_reset():
-    g = Gate()
+# A confidence mean below 0.8 over 10 proposals is a drift alarm (safety_gate.spi).
+DRIFT = {'spi.min_samples': 10, 'spi.window': 30.0, 'spi.confidence_mean_limit': 0.8}
+
+
+def drifting(action: str) -> Gate:
+    """Return a gate driving whose SPIs have just raised ``action``.
+
+    Its planner's confidence, 0.6, passes the gate's threshold on every proposal.
+    """
+    g = Gate({**DRIFT, 'spi.confidence_mean_action': action})
     g.drive(0.9, 0.0)
-    g.state = evolve(g.state, drift='conservative')
-    drifted = g.cycle(0.9)
+    for _ in range(40):
+        g.cycle(0.9, confidence=0.6)
+        if g.state.drift != 'none':
+            break
+    assert g.state.drift == action
+    return g
+
+
+def test_the_drift_hook_limits_or_withdraws_authority_until_an_accepted_reset():
+    drifted = drifting('conservative').cycle(0.9, confidence=0.6)
     assert drifted.verdict is Verdict.LIMIT and drifted.reasons == (Reason.CONSERVATIVE_DRIFT,)
-    g.state = evolve(g.state, drift='withdraw')
+    g = drifting('withdraw')
     for decision in g.cycles(10, 0.3):
         assert decision.verdict is Verdict.FALLBACK
         assert Reason.DRIFT_WITHDRAWN in decision.reasons
@@ -126,10 +142,11 @@ def test_the_drift_hook_limits_or_withdraws_authority_until_an_accepted_reset():
 
 
 def test_a_latched_reset_clears_the_drift_withdrawal_too():
-    g = Gate({'require_reset_on_start': True})
-    g.state = evolve(g.state, drift='withdraw')
+    g = drifting('withdraw')
+    g.feed(Estop(True))
+    g.feed(Estop(False))
     g.advance()
-    assert g.feed(Reset()).reply[0] and g.state.drift == 'none'
+    assert g.state.latched and g.feed(Reset()).reply[0] and g.state.drift == 'none'
 
 
 def test_conservative_mode_and_a_canary_limit_to_the_envelope_inside_both():

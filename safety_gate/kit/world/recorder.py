@@ -21,7 +21,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from safety_gate.kit.world.rosutil import LATCHED_QOS, RECORD_QOS, spin_until
-from safety_gate.trace_record import is_config
+from safety_gate.trace_record import is_config, is_spi
 from std_msgs.msg import String
 
 # What a recorder can subscribe to.
@@ -32,9 +32,9 @@ GATE_OUTPUTS = (COMMAND, DECISION, STATE, DIAGNOSTICS)
 class GateRecorder:
     """A node that subscribes to the gate's outputs it is told to :meth:`record`.
 
-    The decision topic carries decision records and, when a gate starts, its
-    config record: they arrive decoded at :meth:`on_decision` and
-    :meth:`on_config`; a state message at :meth:`on_state`, decoded; a command
+    The decision topic carries decision records, SPI records and, when a gate
+    starts, its config record: they arrive decoded at :meth:`on_decision`,
+    :meth:`on_spi` and :meth:`on_config`; a state message at :meth:`on_state`, decoded; a command
     (of ``twist_type``) at :meth:`on_command` and a diagnostics array at
     :meth:`on_diagnostics` as they are. The hooks keep nothing here.
     """
@@ -83,6 +83,9 @@ class GateRecorder:
     def on_config(self, record: dict) -> None:
         """Take the config record a gate publishes when it starts."""
 
+    def on_spi(self, record: dict) -> None:
+        """Take one SPI record (the gate writes one a second to its trace and topic)."""
+
     def on_state(self, state: dict) -> None:
         """Take one state message of the gate."""
 
@@ -93,6 +96,8 @@ class GateRecorder:
         record = json.loads(msg.data)
         if is_config(record):
             self.on_config(record)
+        elif is_spi(record):
+            self.on_spi(record)
         else:
             self.on_decision(record)
 

@@ -1,0 +1,304 @@
+# Copyright 2026 The safety_gate Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The safety performance indicators, their limits and actions, and the core honouring them.
+
+Each indicator against an independent computation, each limit with each
+action, the rolling window, the baseline, the SPI records in a trace.
+
+The decisions fed to :func:`spi.observe` are built by hand, so each indicator is
+checked against what the test computes itself from the same inputs (numpy's
+quantiles of the confidences, the textbook PSI formula).
+"""
+
+import hashlib
+import json
+import math
+import random
+
+from harness.core_driver import CONFIDENT, driving, Gate, reset
+import numpy
+import pytest
+
+from safety_gate import config, diagnostics, replay, spi, trace_record, trace_writer, verify
+from safety_gate.decision import Check, Command, Decision, Model, Reason, Verdict
+from safety_gate.events import Estop, Meta, Reset
+from safety_gate.kit.bench import synthetic_trace
+
+MODEL = 'a' * 64
+
+
+def decision(verdict=Verdict.APPROVE, reasons=(), confidence=0.9, trigger='proposal',
+             model=MODEL, checks=(), v=0.0):
+    meta = Meta(0.0, confidence, model)
+    return Decision(0.0, trigger, verdict, tuple(reasons), tuple(checks), None, meta,
+                    Command(v, 0.0), model=Model(model, 'meta'))
+
+
+def spi_config(**params):
+    return config.build({f'spi.{name}': value for name, value in params.items()}).spi
+
+
+def feed(decisions, cfg, start=0.0, dt=0.1, measured=None, state=None):
+    """Observe each decision at its own time, ``dt`` apart; return the state."""
+    state = spi.SpiState() if state is None else state
+    for index, one in enumerate(decisions):
+        state = spi.observe(state, [one], measured, start + index * dt, cfg)
+    return state
+
+
+def current(state, cfg):
+    return spi.snapshot(state, cfg)['models'][state.model]
+
+
+def test_each_indicator_matches_an_independent_computation():
+    rng = random.Random(14)
+    cfg = spi_config(window=1000.0)
+    confidences = [rng.random() for _ in range(400)]
+    refused = [c < 0.3 for c in confidences]
+    shifts = [rng.uniform(0.0, 2.0) for _ in confidences]
+    starts = [rng.uniform(0.0, 1.0) for _ in confidences]
+    decisions = [
+        decision(Verdict.FALLBACK if bad else Verdict.APPROVE,
+                 (Reason.LOW_CONFIDENCE, Reason.PLAN_SHIFT) if bad else (), c,
+                 checks=(Check('plan.shift_lateral', True, s, 1.0, Reason.PLAN_SHIFT),
+                         Check('plan.start', True, e, 1.0, Reason.PLAN_START_FAR)))
+        for c, bad, s, e in zip(confidences, refused, shifts, starts)]
+    # A tick adds only a tracking sample, never a proposal.
+    decisions.append(decision(trigger='tick', confidence=0.0))
+    state = feed(decisions, cfg, measured=0.25)
+    got = current(state, cfg)
+    assert got['proposals'] == len(confidences)
+    assert got['intervention_rate'] == pytest.approx(sum(refused) / len(refused))
+    assert got['fallback_rate'] == pytest.approx({'LOW_CONFIDENCE': sum(refused) / 400,
+                                                  'PLAN_SHIFT': sum(refused) / 400})
+    assert got['confidence_mean'] == pytest.approx(numpy.mean(confidences), abs=1e-6)
+    # The quantiles come from a histogram of 20 bins: within one bin of the exact ones.
+    for q in (10, 50, 90):
+        assert got[f'confidence_p{q}'] == pytest.approx(
+            numpy.percentile(confidences, q), abs=1 / spi.BINS)
+    assert got['confidence_histogram'] == list(numpy.histogram(
+        numpy.minimum(confidences, 1 - 1e-12), bins=spi.BINS, range=(0, 1))[0])
+    assert got['plan_shift'] == pytest.approx(numpy.mean(shifts), abs=1e-6)
+    assert got['ego_start'] == pytest.approx(numpy.mean(starts), abs=1e-6)
+    # |previous output (0 throughout) - measured 0.25| at every decision but the first.
+    assert got['tracking_error'] == pytest.approx(0.25)
+    assert got['psi'] is None
+
+
+def test_quantiles_interpolate_within_their_bin():
+    histogram = [0] * spi.BINS
+    histogram[10] = 4  # every sample in [0.5, 0.55)
+    assert spi.quantile(histogram, 0.5) == pytest.approx(0.525)
+    assert spi.quantile(histogram, 0.25) == pytest.approx(0.5125)
+    assert spi.quantile([0] * spi.BINS, 0.5) is None
+
+
+def test_psi_is_the_textbook_index_and_zero_against_itself():
+    actual = [5, 0, 10, 85] + [0] * (spi.BINS - 4)
+    expected_shares = [0.25] * 4 + [0.0] * (spi.BINS - 4)
+    floor = 1e-4
+    textbook = sum((max(a / 100, floor) - max(e, floor)) * math.log(
+        max(a / 100, floor) / max(e, floor)) for a, e in zip(actual, expected_shares))
+    assert spi.psi(actual, expected_shares) == pytest.approx(textbook)
+    assert spi.psi(actual, [a / 100 for a in actual]) == pytest.approx(0.0)
+
+
+def test_the_window_forgets_what_left_it_and_its_totals_stay_exact():
+    cfg = spi_config(window=10.0)
+    rng = random.Random(3)
+    state = spi.SpiState()
+    for step in range(2000):
+        state = spi.observe(state, [decision(confidence=rng.random())], None, step * 0.05, cfg)
+        (_, window), = state.models
+        assert len(window.buckets) <= spi.BUCKETS
+        summed = [sum(counts) for counts in zip(*(b[1] for b in window.buckets))]
+        assert list(window.totals) == summed
+    # 10 s at 20 decisions a second, less at most the bucket being filled.
+    assert 190 <= current(state, cfg)['proposals'] <= 200
+
+
+def test_a_clock_stepped_back_starts_the_window_afresh():
+    cfg = spi_config(window=10.0)
+    state = feed([decision()] * 50, cfg, start=100.0)
+    state = spi.observe(state, [decision()], None, 50.0, cfg)
+    assert current(state, cfg)['proposals'] == 1
+
+
+def test_each_model_has_its_own_window_and_the_one_in_charge_decides():
+    cfg = spi_config(min_samples=10, confidence_mean_limit=0.5)
+    state = feed([decision(confidence=0.1, model='b' * 64)] * 20, cfg)
+    assert spi.drift(state) == 'warn'
+    state = feed([decision(confidence=0.9)] * 20, cfg, start=10.0, state=state)
+    assert spi.drift(state) == 'none'
+    assert set(spi.snapshot(state, cfg)['models']) == {'b' * 64, MODEL}
+
+
+# (limit name, value giving an alarm, value giving none, how a decision carries the value)
+CROSSINGS = {
+    'intervention_rate': (0.5, 0.3, lambda bad: decision(
+        Verdict.FALLBACK if bad else Verdict.APPROVE, (Reason.ODOM_STALE,) if bad else ())),
+    'fallback_rate': (0.5, 0.3, lambda bad: decision(
+        Verdict.FALLBACK if bad else Verdict.APPROVE, (Reason.ODOM_STALE,) if bad else ())),
+    'confidence_mean': (0.5, 0.3, lambda bad: decision(confidence=0.2 if bad else 0.9)),
+    'confidence_p10': (0.5, 0.0, lambda bad: decision(confidence=0.2 if bad else 0.9)),
+    'psi': (0.2, 0.0, lambda bad: decision(confidence=0.05 if bad else 0.95)),
+    'plan_shift': (0.5, 0.3, lambda bad: decision(checks=(Check(
+        'plan.shift_lateral', True, 1.0 if bad else 0.1, 1.0, Reason.PLAN_SHIFT),))),
+    'ego_start': (0.5, 0.3, lambda bad: decision(checks=(Check(
+        'plan.start', True, 1.0 if bad else 0.1, 1.0, Reason.PLAN_START_FAR),))),
+    'tracking_error': (0.5, 0.3, lambda bad: decision(v=1.0 if bad else 0.0)),
+}
+
+
+def baseline_file(tmp_path, histogram):
+    path = tmp_path / 'baseline.yaml'
+    path.write_text(spi.baseline_yaml(histogram, ['test']))
+    return {'baseline_file': str(path),
+            'baseline_sha256': hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+@pytest.mark.parametrize('name', sorted(CROSSINGS))
+@pytest.mark.parametrize('action', ['warn', 'conservative', 'withdraw'])
+def test_each_limit_raises_its_action_once_min_samples_are_in_the_window(
+        tmp_path, name, action):
+    limit, share_ok, make = CROSSINGS[name]
+    params = {f'{name}_limit': limit, f'{name}_action': action, 'min_samples': 50}
+    if name == 'psi':
+        params.update(baseline_file(tmp_path, [0] * (spi.BINS - 1) + [100]))
+    cfg = spi_config(**params)
+    # Decisions with and without the fault mixed: the share with it stays inside the limit.
+    healthy = [make(index % 10 < 10 * share_ok) for index in range(200)]
+    assert spi.drift(feed(healthy, cfg, measured=0.0)) == 'none'
+    state = feed([make(True) for _ in range(49)], cfg, measured=0.0)
+    assert spi.drift(state) == 'none', 'an alarm before min_samples proposals'
+    state = spi.observe(state, [make(True)], 0.0, 5.0, cfg)
+    assert spi.drift(state) == action, current(state, cfg)
+    (alarm,) = state.alarms
+    assert (alarm.limit, alarm.action) == (limit, action)
+
+
+def test_a_withdrawal_latches_and_the_others_follow_the_indicator():
+    for action, after in (('warn', 'none'), ('conservative', 'none'), ('withdraw', 'withdraw')):
+        cfg = spi_config(min_samples=10, window=10.0, confidence_mean_limit=0.5,
+                         confidence_mean_action=action)
+        state = feed([decision(confidence=0.1)] * 20, cfg)
+        assert spi.drift(state) == action
+        state = feed([decision(confidence=0.9)] * 200, cfg, start=20.0, state=state)
+        assert spi.drift(state) == after
+    assert spi.drift(spi.reset(state)) == 'none'
+
+
+def test_the_baseline_is_pinned_by_its_hash(tmp_path):
+    pinned = baseline_file(tmp_path, [1] * spi.BINS)
+    assert sum(spi.load_baseline(pinned['baseline_file'], pinned['baseline_sha256'])) == (
+        pytest.approx(1.0))
+    with pytest.raises(spi.BaselineError, match='has sha256'):
+        spi.load_baseline(pinned['baseline_file'], '0' * 64)
+    (tmp_path / 'bad.yaml').write_text('confidence_histogram: [1, 2]\n')
+    bad = str(tmp_path / 'bad.yaml')
+    with pytest.raises(spi.BaselineError, match='20 counts'):
+        spi.load_baseline(bad, hashlib.sha256((tmp_path / 'bad.yaml').read_bytes()).hexdigest())
+    with pytest.raises(spi.BaselineError, match='No such file'):
+        spi.load_baseline(str(tmp_path / 'missing.yaml'), '0' * 64)
+
+
+def test_a_psi_limit_without_baseline_is_refused():
+    with pytest.raises(config.ConfigError, match='spi.psi_limit = 0.2: needs spi.baseline_file'):
+        config.build({'spi.psi_limit': 0.2})
+
+
+# ---------------------------------------------------------------- through the core
+
+WITHDRAW_ON_LOW_CONFIDENCE = {'spi.min_samples': 20, 'spi.confidence_mean_limit': 0.7,
+                              'spi.confidence_mean_action': 'withdraw',
+                              'confidence.threshold': 0.3, 'confidence.recover_threshold': 0.3}
+
+
+def test_the_core_sets_drift_and_a_withdrawal_refuses_authority_until_a_reset():
+    gate = driving(0.5, params=WITHDRAW_ON_LOW_CONFIDENCE)
+    assert gate.state.drift == 'none'
+    # Confidence 0.5 passes the gate's threshold, but drags the mean below the SPI limit.
+    for _ in range(60):
+        decided = gate.cycle(0.5, confidence=0.5)
+        if gate.state.drift != 'none':
+            break
+    assert gate.state.drift == 'withdraw'
+    assert decided.verdict is Verdict.APPROVE  # the decision that raised it is not undone
+    after = gate.cycle(0.5, confidence=CONFIDENT)
+    assert after.verdict is Verdict.FALLBACK and Reason.DRIFT_WITHDRAWN in after.reasons
+    gate.cycles(20, 0.5)
+    assert gate.decisions[-1].reasons == (Reason.DRIFT_WITHDRAWN,)
+    result = gate.feed(Reset())
+    assert result.reply == (True, 'cleared the drift withdrawal')
+    assert gate.state.drift == 'none'
+    assert current(gate.state.spi, gate.cfg.spi)['proposals'] == 0  # the windows start afresh
+    gate.cycles(5, 0.5)
+    assert gate.decisions[-1].verdict is Verdict.APPROVE
+
+
+def test_without_limits_the_core_decides_as_before_and_only_counts():
+    limited, plain = Gate(WITHDRAW_ON_LOW_CONFIDENCE), Gate()
+    for gate in (limited, plain):
+        gate.drive(0.5)
+        gate.cycles(30, 0.5, confidence=0.5)
+    assert plain.state.drift == 'none'
+    assert current(plain.state.spi, plain.cfg.spi)['confidence_mean'] < 0.7
+    assert limited.summaries() != plain.summaries()
+
+
+def test_a_latched_gate_reset_still_clears_a_withdrawal():
+    gate = driving(0.5, params=WITHDRAW_ON_LOW_CONFIDENCE)
+    gate.cycles(40, 0.5, confidence=0.5)
+    assert gate.state.drift == 'withdraw'
+    gate.decide(Estop(True))
+    reset(gate)
+    assert gate.state.drift == 'none'
+    assert current(gate.state.spi, gate.cfg.spi)['proposals'] == 0
+
+
+# ---------------------------------------------------------------- in the trace
+
+DRIFT_PARAMS = {'require_reset_on_start': False, 'spi.window': 30.0, 'spi.min_samples': 50,
+                'spi.confidence_mean_limit': 0.7, 'spi.confidence_mean_action': 'warn'}
+
+
+def drift_trace(tmp_path, params=DRIFT_PARAMS, seconds=60.0):
+    path = tmp_path / 'trace.jsonl'
+    cfg = config.build(params)
+    synthetic_trace.write(path, cfg, seconds, synthetic_trace.drifting(10.0, 40.0))
+    return path
+
+
+def test_a_trace_with_spi_records_replays_exactly_and_a_changed_snapshot_is_found(tmp_path):
+    path = drift_trace(tmp_path)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    spis = [r for r in records if trace_record.is_spi(r)]
+    assert len(spis) >= 60
+    drifts = [r['spi']['drift'] for r in spis]
+    assert 'warn' in drifts and drifts[0] == 'none'
+    report = replay.replay([path])
+    assert report.ok and report.spi_records == len(spis), replay.format_report(report)
+    assert verify.verify([path]).decisions == len(records) - len(spis) - 1
+    # The same records with one indicator changed (and chained again) no longer replay.
+    tampered = next(r for r in spis if r['spi']['drift'] == 'warn')
+    tampered['spi']['models']['cd' * 32]['confidence_mean'] += 1e-9
+    again = tmp_path / 'tampered.jsonl'
+    with trace_writer.TraceWriter(again, 10**9, 1, len(records) + 1) as writer:
+        for record in records:
+            writer.submit(record)
+    report = replay.replay([again])
+    assert [d.seq for d in report.differences] == [tampered['seq']], replay.format_report(report)
+
+
+@pytest.mark.parametrize('action, level', [('warn', diagnostics.Level.WARN),
+                                           ('conservative', diagnostics.Level.WARN),
+                                           ('withdraw', diagnostics.Level.ERROR)])
+def test_the_diagnostics_status_follows_the_action(action, level):
+    cfg = spi_config(min_samples=10, confidence_mean_limit=0.5, confidence_mean_action=action)
+    assert diagnostics.spi_status(spi.snapshot(spi.SpiState(), cfg)).level is (
+        diagnostics.Level.OK)
+    status = diagnostics.spi_status(spi.snapshot(feed([decision(confidence=0.2)] * 10, cfg),
+                                                 cfg))
+    assert status.level is level
+    assert status.message == f'drift {action}: confidence_mean 0.2 (limit 0.5, {action})'
+    assert status.values['confidence_mean'] == '0.2' and status.values['drift'] == action
