@@ -4,7 +4,7 @@
 
 import math
 
-from harness.core_driver import Gate, TICK
+from harness.core_driver import driving, Gate, TICK
 from harness.plans import straight
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -167,18 +167,29 @@ def test_conservative_mode_and_a_canary_limit_to_the_envelope_inside_both():
                           st.floats(-0.4, 1.2), st.floats(-1.6, 1.6),
                           st.floats(0.4, 1.0)), min_size=5, max_size=80))
 def test_every_limit_output_stays_inside_the_conservative_envelope(script):
-    g = Gate({'conservative.confidence_below': 0.7})
+    # The oracle is the operator's request as sent, not the gate's verdicts:
+    # while it is on nothing is APPROVE, and every output that is not a
+    # fallback's (which ramps down from where the vehicle is) stays inside.
+    # Driving fast first, so entering must cut the output at once.
+    g = driving(0.9, 0.0, {'conservative.confidence_below': 0.7})
+    before = len(g.decisions)
     g.feed(ON)
+    requested, judged = True, g.decisions[before:]
     for action, v, w, confidence in script:
         g.advance()
+        before = len(g.decisions)
         if action == 'propose':
             g.propose(v, w, confidence)
         elif action == 'tick':
             g.tick()
         else:
-            g.feed(ON if action == 'on' else OFF)
-    limited = [d for d in g.decisions if d.verdict is Verdict.LIMIT]
-    assert all(inside(d) for d in limited), [d.output for d in limited if not inside(d)]
+            requested = action == 'on'
+            g.feed(ON if requested else OFF)
+        if requested:
+            judged += g.decisions[before:]
+    assert Verdict.APPROVE not in {d.verdict for d in judged}
+    moving = [d for d in judged + g.decisions if d.verdict is Verdict.LIMIT]
+    assert all(inside(d) for d in moving), [d.output for d in moving if not inside(d)]
 
 
 def test_in_trajectory_mode_plans_are_judged_against_the_conservative_envelope():
