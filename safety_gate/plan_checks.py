@@ -24,7 +24,7 @@ from safety_gate.decision import Check, Reason
 from safety_gate.ego_motion import Pose, wrap
 from safety_gate.events import Plan
 from safety_gate.plan_profile import (
-    diff, jerks, kink_angles, Profile, profile, speed_change_rates)
+    diff, jerks, kink_angles, points_of, Profile, profile, speed_change_rates)
 from safety_gate.plan_tracking import remaining_stop_feasible, sample
 
 
@@ -48,13 +48,19 @@ class Previous:
 
 def _peak(values: np.ndarray) -> float:
     """Return the largest value, 0 for none: a check with nothing to measure passes."""
-    return float(values.max(initial=0.0))
+    # The ufunc itself: ndarray.max's Python wrapper costs more than the
+    # reduction on a plan's 64 values, and a plan's checks take about a dozen.
+    return float(np.maximum.reduce(values, initial=0.0))
 
 
-def structure(plan: Plan, now: float, cfg: GateConfig) -> List[Check]:
-    """Check finiteness, point count, time order and spacing, frame, age and future stamp."""
+def structure(plan: Plan, now: float, cfg: GateConfig,
+              points: Optional[np.ndarray] = None) -> List[Check]:
+    """Check finiteness, point count, time order and spacing, frame, age and future stamp.
+
+    ``points``: the plan's :func:`points_of`, when the caller has them already.
+    """
     traj = cfg.trajectory
-    points = np.asarray(plan.points, dtype=float).reshape(-1, 4)
+    points = points_of(plan) if points is None else points
     bad = np.flatnonzero(~np.isfinite(points).all(axis=1)).tolist()
     finite = not bad and math.isfinite(plan.stamp)
     count = len(points)
@@ -239,12 +245,13 @@ def judge(plan: Plan, now: float, vehicle: Optional[Ego], previous: Optional[Pre
     Without the vehicle's pose in the plan's frame (no odometry at the stamp
     or now) the plan cannot be placed, which fails PLAN_EGO_UNKNOWN.
     """
-    found = structure(plan, now, cfg)
+    points = points_of(plan)
+    found = structure(plan, now, cfg, points)
     measurable = {c.name: c.ok for c in found}
     if not (measurable['plan.finite'] and len(plan.points) >= 2
             and measurable['plan.time_order']):
         return found, None
-    prof = profile(plan, cfg.trajectory.min_segment_length)
+    prof = profile(plan, cfg.trajectory.min_segment_length, points)
     age = now - plan.stamp
     found += kinematics(prof, cfg)
     if vehicle is None:

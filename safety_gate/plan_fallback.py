@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import math
 from typing import Tuple
 
-import numpy as np
 from safety_gate.config import GateConfig
 from safety_gate.decision import Command, evolve
 from safety_gate.ego_motion import Pose
-from safety_gate.plan_profile import Profile, segment_at
+from safety_gate.plan_profile import Profile, segment_at, value_at
 
 # One point of a published stop trajectory: (time from its start s, x m, y m,
 # yaw rad, speed m/s) in the approved plan's frame.
@@ -81,7 +80,7 @@ def _target(stop: Stop, cfg: GateConfig) -> float:
 
 def start(path: Profile, t: float, speed: float, cfg: GateConfig) -> Stop:
     """Begin a stop on ``path`` at its time ``t`` with signed ``speed`` (the last output)."""
-    arc = float(np.interp(t, path.t, path.arc))
+    arc = value_at(path.t, path.arc, t)
     stop = Stop(path=path, arc=arc, speed=abs(speed), direction=1.0 if speed >= 0.0 else -1.0,
                 braking=0.0, decel=cfg.fallback.decel)
     return evolve(stop, decel=_target(stop, cfg))

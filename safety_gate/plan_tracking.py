@@ -23,12 +23,11 @@ vehicle (``plan_checks.ego``) and stops when plans stop coming.
 
 from dataclasses import dataclass
 
-import numpy as np
 from safety_gate.config import GateConfig
 from safety_gate.decision import Check, Command, Reason
 from safety_gate.ego_motion import wrap
 from safety_gate.plan_fallback import stopping
-from safety_gate.plan_profile import Profile, segment_at
+from safety_gate.plan_profile import Profile, segment_at, value_at
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,8 @@ def sample(prof: Profile, t: float) -> Sample:
     x0, y0, yaw0 = float(prof.x[i]), float(prof.y[i]), float(prof.yaw[i])
     yaw = yaw0 + f * wrap(float(prof.yaw[i + 1]) - yaw0)
     return Sample(x0 + f * (float(prof.x[i + 1]) - x0), y0 + f * (float(prof.y[i + 1]) - y0),
-                  wrap(yaw), float(np.interp(t, prof.mid, prof.speed)),
-                  float(np.interp(t, prof.mid, prof.curvature)))
+                  wrap(yaw), value_at(prof.mid, prof.speed, t),
+                  value_at(prof.mid, prof.curvature, t))
 
 
 def command(prof: Profile, age: float, cfg: GateConfig) -> Command:
@@ -85,7 +84,7 @@ def remaining_stop_feasible(prof: Profile, age: float, speed: float,
     speed = abs(speed)
     stop_time, stop_distance = stopping(speed, cfg.fallback.decel, traj.stop_jerk)
     left = [float(prof.t[-1] - start),
-            float(prof.arc[-1] - np.interp(start, prof.t, prof.arc))]
+            float(prof.arc[-1]) - value_at(prof.t, prof.arc, start)]
     margin = 0.0 if prof.length[-1] <= AT_REST else traj.horizon_margin
     needed = [stop_time + margin, stop_distance + speed * margin]
     return Check('plan.horizon', left[0] >= needed[0] and left[1] >= needed[1], left, needed,

@@ -68,8 +68,8 @@ def _skips_a_kinematic_check(name):
 
 def _skips_the_age_check(monkeypatch):
     structure = plan_checks.structure
-    monkeypatch.setattr(plan_checks, 'structure', lambda plan, now, cfg: [
-        check for check in structure(plan, now, cfg) if check.name != 'plan.age'])
+    monkeypatch.setattr(plan_checks, 'structure', lambda plan, now, cfg, points=None: [
+        check for check in structure(plan, now, cfg, points) if check.name != 'plan.age'])
 
 
 def _ignores_the_horizon(monkeypatch):

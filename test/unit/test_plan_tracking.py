@@ -5,11 +5,13 @@
 import math
 
 from harness.plans import ALPAMAYO_15, DT, polyline, straight, wrapper_plan
+from hypothesis import given, settings, strategies as st
+import numpy as np
 import pytest
 from safety_gate import config, plan_tracking
 from safety_gate.decision import Reason
 from safety_gate.plan_fallback import stopping
-from safety_gate.plan_profile import profile
+from safety_gate.plan_profile import profile, value_at
 
 CFG = config.GateConfig()
 DELAY = CFG.trajectory.actuation_delay
@@ -162,3 +164,14 @@ def test_the_time_left_exactly_on_the_reserve_passes():
         more = math.nextafter(more, math.inf)
     beyond = config.build({'trajectory.horizon_margin': more})
     assert not plan_tracking.remaining_stop_feasible(prof, age, 0.8, beyond).ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(1e-6, 10.0), min_size=1, max_size=64),
+       st.lists(st.floats(-50.0, 50.0), min_size=64, max_size=64),
+       st.floats(-0.1, 1.1), st.floats(-20.0, 20.0))
+def test_value_at_is_numpys_interp_bit_for_bit(steps, values, where, origin):
+    knots = origin + np.cumsum(steps)
+    values = np.array(values[:len(knots)])
+    for t in (float(knots[0] + where * (knots[-1] - knots[0])), *map(float, knots)):
+        assert value_at(knots, values, t) == float(np.interp(t, knots, values))
