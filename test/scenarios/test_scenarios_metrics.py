@@ -196,6 +196,8 @@ def test_speeding_up_on_a_rejected_proposal_is_unsafe():
     ({'kind': 'freeze'}, False),
     ({'kind': 'burst'}, False),
     ({'kind': 'confidence_flicker'}, False),
+    ({'kind': 'confidence_ramp', 'value': 0.45, 'alt_value': 0.3}, True),
+    ({'kind': 'confidence_ramp', 'value': 0.3, 'alt_value': 0.55}, False),
 ])
 def test_which_planner_faults_the_default_config_must_reject_entirely(fault, rejected):
     sc = scenario([{'t_start': 2.0, 't_end': 3.0, **fault}])

@@ -272,12 +272,13 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
     """Return True if ``cfg`` must reject every proposal a planner fault produces.
 
     Freeze sends nothing, a burst's first pair per tick is valid, a flicker
-    is valid every other tick, a flipping plan every other plan and plans sent
+    is valid every other tick, a ramp wherever it is at the threshold or above, a flipping plan every other plan and plans sent
     too rarely are each valid, so those never qualify.
     """
     kind, conf, env = fault.kind, cfg.confidence, cfg.envelope
-    amount = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
-                                  fault.value).amount
+    scripted = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
+                                    fault.value, fault.alt_value)
+    amount = scripted.amount
     traj = cfg.trajectory
     if kind in ('nan', 'inf', 'duplicate_stamp', 'time_order', 'backward_sweep'):
         return True
@@ -302,6 +303,8 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
         return conf.required and amount > conf.pairing_wait
     if kind == 'low_confidence':
         return amount < conf.threshold
+    if kind == 'confidence_ramp':
+        return max(amount, scripted.alt_amount) < conf.threshold
     if kind == 'overspeed':
         return amount > env.max_linear_speed
     if kind == 'yaw_rate':
