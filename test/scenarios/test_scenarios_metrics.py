@@ -327,11 +327,11 @@ def test_conservative_mode_at_the_crossing_of_the_confidence_mean_passes():
 
 
 @pytest.mark.parametrize('gate, failing', [
-    (dict(enter=18.0), DRIFT_AT),  # a second after the crossing
-    (dict(enter=15.0), DRIFT_AT),  # before the mean crossed
-    (dict(enter=40.0), DRIFT_AT),  # never
-    (dict(fallback_at=10.0), DRIFT_BEFORE),
-    (dict(limited_v=0.6), DRIFT_AFTER),  # LIMIT, but above conservative.max_linear_speed
+    ({'enter': 18.0}, DRIFT_AT),  # a second after the crossing
+    ({'enter': 15.0}, DRIFT_AT),  # before the mean crossed
+    ({'enter': 40.0}, DRIFT_AT),  # never
+    ({'fallback_at': 10.0}, DRIFT_BEFORE),
+    ({'limited_v': 0.6}, DRIFT_AFTER),  # LIMIT, but above conservative.max_linear_speed
 ])
 def test_a_gate_that_misses_the_drift_fails_its_criterion(gate, failing):
     _, criteria = drift_judged(drift_gate(**gate))

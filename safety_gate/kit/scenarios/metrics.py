@@ -285,8 +285,9 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
     """Return True if ``cfg`` must reject every proposal a planner fault produces.
 
     Freeze sends nothing, a burst's first pair per tick is valid, a flicker
-    is valid every other tick, a ramp wherever it is at the threshold or above, a flipping plan every other plan and plans sent
-    too rarely are each valid, so those never qualify.
+    is valid every other tick, a flipping plan every other plan and plans
+    sent too rarely are each valid, so those never qualify; a confidence
+    ramp qualifies only if both its ends are below the threshold.
     """
     kind, conf, env = fault.kind, cfg.confidence, cfg.envelope
     scripted = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
