@@ -38,7 +38,7 @@ COMMANDS = {
     'compare': ('safety_gate.compare',
                 'replay recorded traces under a candidate config: every decision that changes'),
     'evidence': ('safety_gate.evidence',
-                 'one go/no-go document: config, registry, scenarios, compare, SPIs'),
+                 'one go/no-go document: config, registry, scenarios, compare, SPIs, shadow'),
 }
 # What a shell reports for a process killed by SIGPIPE: the reader went away.
 EXIT_BROKEN_PIPE = 128 + 13

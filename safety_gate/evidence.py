@@ -7,9 +7,10 @@ configuration (``--config``: its hash), the model registry (``--registry``:
 its entries, and every model the SPIs saw checked against it), the scenario
 report (``--scenarios``: ``summary.json`` of ``safety-gate scenarios``), the
 change-control comparison (``--compare``: the JSON ``safety-gate compare``
-writes beside its Markdown) and the fleet's SPIs (``--spi``: ``spi.json`` of
-``safety-gate spi``). Each finding is GO, REVIEW (a person must sign it off)
-or NO-GO; the document's verdict is the worst of them.
+writes beside its Markdown), the fleet's SPIs (``--spi``: ``spi.json`` of
+``safety-gate spi``) and the shadow stage (``--shadow``: ``shadow_report.json``
+of ``safety-gate shadow-report``). Each finding is GO, REVIEW (a person must
+sign it off) or NO-GO; the document's verdict is the worst of them.
 """
 
 import argparse
@@ -80,6 +81,16 @@ def indicators(summary: Dict[str, Any], registry: Optional[Dict[str, Any]]) -> L
                       'drift action recorded, no large PSI')]
 
 
+def shadow(report: Dict[str, Any]) -> List[Finding]:
+    """Take the shadow report's pooled go/no-go rows: a NO-GO row is a NO-GO finding.
+
+    A row that does not apply (n/a) is left out.
+    """
+    return [(row['verdict'], 'shadow', f'{row["criterion"]}: {row["measured"]} '
+             f'(limit {row["limit"]})') for row in report['criteria']
+            if row['verdict'] != 'n/a']
+
+
 def document(findings: List[Finding], facts: List[str]) -> str:
     """Return the go/no-go Markdown: verdict, facts, then every finding, worst first."""
     verdict = max((level for level, _, _ in findings), key=LEVELS.index, default='GO')
@@ -94,8 +105,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``safety-gate evidence``: 0 GO, 1 REVIEW or NO-GO, 2 on an error."""
     parser = argparse.ArgumentParser(
         prog='safety-gate evidence', description='Combine config hash, model registry, '
-        'scenario results, the change-control comparison and fleet SPIs into one go/no-go '
-        'document. Exit 0 for GO, 1 for REVIEW or NO-GO, 2 on an error.')
+        'scenario results, the change-control comparison, fleet SPIs and the shadow stage '
+        'into one go/no-go document. Exit 0 for GO, 1 for REVIEW or NO-GO, 2 on an error.')
     parser.add_argument('--config', type=Path, metavar='NEW.yaml', help='the candidate config')
     parser.add_argument('--namespace', default='', metavar='NS', help=NAMESPACE_HELP)
     parser.add_argument('--registry', type=Path, metavar='FILE',
@@ -106,6 +117,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='the JSON safety-gate compare wrote')
     parser.add_argument('--spi', type=Path, metavar='DIR',
                         help="safety-gate spi's report directory or its spi.json")
+    parser.add_argument('--shadow', type=Path, metavar='DIR',
+                        help="safety-gate shadow-report's output directory or its "
+                        'shadow_report.json')
     parser.add_argument('-o', '--out', type=Path, default=Path('evidence.md'))
     args = parser.parse_args(argv)
     findings: List[Finding] = []
@@ -130,11 +144,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             findings += comparison(result)
         if args.spi is not None:
             findings += indicators(_json(args.spi, 'spi.json'), registry)
+        if args.shadow is not None:
+            report = _json(args.shadow, 'shadow_report.json')
+            facts.append(f'- shadow stage: {report["verdict"]} over {len(report["slices"])} '
+                         f'slice(s), {report["decisions"]} candidate decisions')
+            findings += shadow(report)
     except (OSError, ValueError, KeyError, AttributeError, yaml.YAMLError) as exc:
         return user_error('evidence', f'{type(exc).__name__}: {exc}')
     if not (findings or facts):
         return user_error('evidence', 'nothing to judge: give --config, --registry, '
-                          '--scenarios, --compare or --spi')
+                          '--scenarios, --compare, --spi or --shadow')
     text = document(findings, facts)
     args.out.write_text(text)
     print(text, end='')

@@ -196,6 +196,8 @@ def test_speeding_up_on_a_rejected_proposal_is_unsafe():
     ({'kind': 'freeze'}, False),
     ({'kind': 'burst'}, False),
     ({'kind': 'confidence_flicker'}, False),
+    ({'kind': 'confidence_ramp', 'value': 0.45, 'alt_value': 0.3}, True),
+    ({'kind': 'confidence_ramp', 'value': 0.3, 'alt_value': 0.55}, False),
 ])
 def test_which_planner_faults_the_default_config_must_reject_entirely(fault, rejected):
     sc = scenario([{'t_start': 2.0, 't_end': 3.0, **fault}])
@@ -279,3 +281,68 @@ def test_recordings_round_trip_through_json(tmp_path):
     assert back.offsets == rec.offsets
     assert math.isnan(back.outputs[-1].v) and back.outputs[-1].w == math.inf
     assert back.outputs[:-1] == rec.outputs[:-1]
+
+
+DRIFT_PARAMS = {'spi.window': 4.0, 'spi.min_samples': 20, 'spi.confidence_mean_limit': 0.75,
+                'spi.confidence_mean_action': 'conservative'}
+DRIFT_RAMP = {'kind': 'confidence_ramp', 't_start': 1.0, 't_end': 29.0, 'value': 0.95,
+              'alt_value': 0.55, 'expect': {'reasons': ['CONSERVATIVE_DRIFT'],
+                                            'max_reaction_s': None, 'resume': 'allowed'}}
+DRIFT_CFG = build({**defaults(), **DRIFT_PARAMS})
+
+
+def drifting(s):
+    """Return the ramp's confidence: the mean over 4 s crosses 0.75 at 17 s."""
+    return 0.95 - 0.4 * min(max(s - 1.0, 0.0), 28.0) / 28.0
+
+
+def drift_gate(enter=17.0, limited_v=0.5, fallback_at=None):
+    def behaviour(s):
+        if fallback_at is not None and fallback_at <= s < fallback_at + 0.1:
+            return FALLBACK, ['LOW_CONFIDENCE'], 0.0, 0.0
+        if s >= enter:
+            return 'LIMIT', ['CONSERVATIVE_DRIFT'], limited_v, 0.0
+        return APPROVE, [], 0.0 if s < 0 else 0.6, 0.0
+    return record(behaviour, duration=29.0, confidence=drifting)
+
+
+def drift_judged(rec):
+    sc = scenario([DRIFT_RAMP], duration=29.0, gate_params=DRIFT_PARAMS,
+                  expect={'confidence_drift': {'max_lag_s': 0.5}})
+    return judged(sc, rec, DRIFT_CFG)
+
+
+DRIFT_AT = 'confidence drift: conservative mode (CONSERVATIVE_DRIFT) at the crossing'
+DRIFT_BEFORE = 'confidence drift: every decision before it an APPROVE'
+DRIFT_AFTER = 'confidence drift: outputs after it inside the conservative envelope'
+
+
+def test_conservative_mode_at_the_crossing_of_the_confidence_mean_passes():
+    found, criteria = drift_judged(drift_gate())
+    # The exact 4 s mean of the ramp at t is its value at t - 2 s: 0.75 at 17 s.
+    assert found.drift.crossing == pytest.approx(17.0, abs=0.1)
+    assert found.drift.entered == pytest.approx(17.0, abs=STEP)
+    assert found.drift.not_approved_before == 0 and found.drift.outside_after == 0
+    assert all(c.ok for c in criteria.values()), [c for c in criteria.values() if not c.ok]
+
+
+@pytest.mark.parametrize('gate, failing', [
+    ({'enter': 18.0}, DRIFT_AT),  # a second after the crossing
+    ({'enter': 15.0}, DRIFT_AT),  # before the mean crossed
+    ({'enter': 40.0}, DRIFT_AT),  # never
+    ({'fallback_at': 10.0}, DRIFT_BEFORE),
+    ({'limited_v': 0.6}, DRIFT_AFTER),  # LIMIT, but above conservative.max_linear_speed
+])
+def test_a_gate_that_misses_the_drift_fails_its_criterion(gate, failing):
+    _, criteria = drift_judged(drift_gate(**gate))
+    assert [name for name, c in criteria.items() if not c.ok and name.startswith(
+        'confidence drift')] == [failing]
+
+
+def test_the_crossing_waits_for_min_samples_in_the_window():
+    low = record(lambda s: (APPROVE, [], 0.6, 0.0), duration=5.0, confidence=lambda s: 0.6)
+    # From -0.5 s every fifth decision is a proposal (10 a second): the 20th at 1.4 s.
+    assert metrics.confidence_mean_crossing(low.decisions, -math.inf, DRIFT_CFG) == (
+        pytest.approx(T0 + 1.4))
+    assert metrics.confidence_mean_crossing(low.decisions, T0 + 3.0, DRIFT_CFG) == (
+        pytest.approx(T0 + 4.9))

@@ -78,6 +78,11 @@ def test_a_valid_file_loads(tmp_path):
                   'expect': {'max_reaction': 1}}]}, 'max_reaction'),
     ({'faults': [{'kind': 'estop', 't_start': 1, 't_end': 2}]}, 'no reset follows it'),
     ({'faults': [{'kind': 'burst', 't_start': 1, 't_end': 2, 'value': 500}]}, 'burst'),
+    ({'faults': [{'kind': 'confidence_ramp', 't_start': 1, 't_end': 2, 'alt_value': 1.5}]},
+     'a confidence_ramp confidence must be in [0, 1]'),
+    ({'expect': {'confidence_drift': {}}}, 'expect.confidence_drift needs gate_params'),
+    ({'expect': {'confidence_drift': {}}, 'gate_params': {
+        'spi.confidence_mean_limit': 0.7}}, 'spi.confidence_mean_action: conservative'),
     ({'resets': [7.0]}, 'after the duration'),
     ({'gate_params': {'confidence.treshold': 0.4}}, "unknown parameter 'confidence.treshold'"),
     ({'gate_params': {'confidence.threshold': 1.5}}, "'confidence.threshold' = 1.5"),

@@ -27,6 +27,47 @@ def test_new_fault_kinds_and_their_defaults():
     assert Script.from_mapping(script.to_mapping()) == script
 
 
+def test_a_confidence_ramp_moves_linearly_from_value_to_alt_value_inside_its_window():
+    script = Script.from_mapping({'confidence': 0.95, 'segments': [[70.0, 0.8, 0.0]],
+                                  'faults': [{'t_start': 5.0, 't_end': 65.0,
+                                              'kind': 'confidence_ramp', 'value': 0.95,
+                                              'alt_value': 0.55}]})
+    assert script.confidence_at(4.9, 0.1) == 0.95
+    assert script.confidence_at(5.0, 0.1) == pytest.approx(0.95)
+    assert script.confidence_at(20.0, 0.1) == pytest.approx(0.85)
+    assert script.confidence_at(35.0, 0.1) == pytest.approx(0.75)
+    assert script.confidence_at(64.9, 0.1) == pytest.approx(0.55 + 0.04 * 0.1 / 6)
+    assert script.confidence_at(65.0, 0.1) == 0.95  # the window is over
+    ramp = Script.from_mapping({'segments': [[2.0, 0.5, 0.0]], 'faults': [
+        {'t_start': 0.0, 't_end': 2.0, 'kind': 'confidence_ramp'}]})
+    assert ramp.confidence_at(0.0, 0.1) == pytest.approx(0.9)  # the defaults: 0.9 ...
+    assert ramp.confidence_at(1.0, 0.1) == pytest.approx(0.75)  # ... to 0.6
+    assert Script.from_mapping(script.to_mapping()) == script
+
+
+def test_confidence_faults_keep_to_one_tick_of_flicker_and_the_low_value():
+    script = Script.from_mapping({'segments': [[4.0, 0.5, 0.0]], 'faults': [
+        {'t_start': 1.0, 't_end': 2.0, 'kind': 'confidence_flicker', 'value': 0.3,
+         'alt_value': 0.9},
+        {'t_start': 3.0, 't_end': 4.0, 'kind': 'low_confidence'}]})
+    assert [script.confidence_at(1.0 + k * 0.1, 0.1) for k in range(4)] == [0.3, 0.9, 0.3, 0.9]
+    assert script.confidence_at(3.5, 0.1) == 0.2
+    assert script.confidence_at(2.5, 0.1) == 0.9
+
+
+@pytest.mark.parametrize('fault', [
+    {'kind': 'confidence_ramp', 'value': 0.9, 'alt_value': 1.2},
+    {'kind': 'confidence_ramp', 'value': -0.1, 'alt_value': 0.5},
+    {'kind': 'confidence_ramp', 'value': float('nan')},
+    {'kind': 'confidence_flicker', 'alt_value': 1.5},
+    {'kind': 'low_confidence', 'value': 2.0},
+])
+def test_a_confidence_fault_outside_0_to_1_is_refused(fault):
+    with pytest.raises(ValueError, match='confidence must be in'):
+        Script.from_mapping({'segments': [[1.0, 0.5, 0.0]], 'faults': [
+            {'t_start': 0.0, 't_end': 1.0, **fault}]})
+
+
 def test_a_burst_is_bounded():
     with pytest.raises(ValueError, match='burst'):
         Script.from_mapping({'segments': [[1.0, 0.5, 0.0]], 'faults': [

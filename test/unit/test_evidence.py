@@ -69,6 +69,26 @@ def test_each_finding_sets_its_level(tmp_path):
         assert code == 1 and f'**Verdict: {level}**' in text, (inputs, text)
 
 
+def shadow_json(*verdicts):
+    rows = [{'criterion': f'row {i}', 'measured': '1', 'limit': '<= 2', 'verdict': verdict}
+            for i, verdict in enumerate(verdicts)]
+    overall = 'NO-GO' if 'NO-GO' in verdicts else 'GO'
+    return {'verdict': overall, 'decisions': 80, 'criteria': rows,
+            'slices': [{'name': 'run', 'verdict': overall, 'criteria': rows}]}
+
+
+def test_the_shadow_rows_go_into_the_document_and_a_no_go_propagates(tmp_path):
+    code, text = run(tmp_path, shadow=shadow_json('GO', 'n/a', 'GO'),
+                     scenarios={'scenarios': [{'id': 'a', 'status': 'PASS'}]})
+    assert code == 0 and '**Verdict: GO**' in text
+    assert '| GO | shadow | row 0: 1 (limit <= 2) |' in text and 'row 1' not in text
+    assert 'shadow stage: GO over 1 slice(s), 80 candidate decisions' in text
+    code, text = run(tmp_path, shadow=shadow_json('GO', 'NO-GO'),
+                     scenarios={'scenarios': [{'id': 'a', 'status': 'PASS'}]})
+    assert code == 1 and '**Verdict: NO-GO**' in text
+    assert '| NO-GO | shadow | row 1: 1 (limit <= 2) |' in text
+
+
 def test_a_model_outside_the_registry_is_no_go(tmp_path):
     registry = tmp_path / 'models.yaml'
     registry.write_text('models:\n  - sha256: "' + 'a' * 64 + '"\n')

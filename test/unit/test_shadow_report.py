@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """safety-gate shadow-report: the statistics and the go/no-go of a shadow candidate's traces."""
 
+import json
 import math
 
 from harness.shadow_play import play_shadowed, write_trace
 import pytest
 
-from safety_gate import config
+from safety_gate import config, evidence
 from safety_gate.kit.scenarios import shadow_report
 
 SCRIPT = [(0.0, ('rearm',)), (0.02, ('drive', 30, 0.5, 0.1, 0.9))]
@@ -46,6 +47,25 @@ def test_a_close_candidate_is_go_and_a_wild_one_no_go(traces, tmp_path, capsys):
     assert 'OVER_SPEED (' in text
     page = (out / 'shadow_report.html').read_text()
     assert page.count('<svg') == 2 and (out / 'plots' / '1.svg').exists()
+
+
+def test_the_json_brings_the_go_no_go_rows_into_the_evidence(traces, tmp_path):
+    for trace, verdict in zip(traces, ('GO', 'NO-GO')):
+        out = tmp_path / trace.parent.name
+        shadow_report.main([str(trace), '-o', str(out)])
+        report = json.loads((out / 'shadow_report.json').read_text())
+        assert report['verdict'] == verdict and report['slices'][0]['verdict'] == verdict
+        applicable = [row for row in report['criteria'] if row['verdict'] != 'n/a']
+        assert applicable and (verdict == 'GO') == all(
+            row['verdict'] == 'GO' for row in applicable)
+        document = tmp_path / f'{trace.parent.name}.md'
+        assert evidence.main(['--shadow', str(out), '-o', str(document)]) == (
+            0 if verdict == 'GO' else 1)
+        text = document.read_text()
+        assert f'**Verdict: {verdict}**' in text
+        shadow_rows = [line for line in text.splitlines() if '| shadow |' in line]
+        assert [line.split(' | ')[0].strip('| ') for line in shadow_rows] == sorted(
+            (row['verdict'] for row in applicable), key=evidence.LEVELS.index, reverse=True)
 
 
 def test_the_statistics_of_a_slice(traces):

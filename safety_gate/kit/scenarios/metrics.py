@@ -40,11 +40,13 @@ from dataclasses import dataclass, field, replace
 import math
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from safety_gate import conservative
 from safety_gate.config import GateConfig
 from safety_gate.kit.scenarios.model import Fault, Resume, Scenario
 from safety_gate.kit.scenarios.recording import Action, DecisionSample, Output, Recording
 from safety_gate.kit.world import planner_script
 from safety_gate.limits import inside_envelope
+from safety_gate.spi import PROPOSAL_TRIGGERS
 
 STANDSTILL_V = 0.02  # m/s: the vehicle stands still below this speed...
 STANDSTILL_W = 0.02  # rad/s: ...and this yaw rate
@@ -95,6 +97,16 @@ class WindowMetrics:
 
 
 @dataclass(frozen=True)
+class DriftMetrics:
+    """How the gate met a drift of the confidence mean (``expect.confidence_drift``)."""
+
+    crossing: Optional[float]  # script time the recomputed mean fell below the limit
+    entered: Optional[float]  # script time of the first LIMIT with CONSERVATIVE_DRIFT
+    not_approved_before: int  # decisions from the start allowance on, before it, not APPROVE
+    outside_after: int  # outputs from it on outside the conservative envelope
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Every metric of one run."""
 
@@ -108,6 +120,7 @@ class Metrics:
     max_yaw_rate: float  # actual |w|, rad/s
     max_lateral_accel: float  # actual |v w|, m/s^2
     decisions: int
+    drift: Optional[DriftMetrics] = None  # with expect.confidence_drift
 
 
 @dataclass(frozen=True)
@@ -272,12 +285,14 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
     """Return True if ``cfg`` must reject every proposal a planner fault produces.
 
     Freeze sends nothing, a burst's first pair per tick is valid, a flicker
-    is valid every other tick, a flipping plan every other plan and plans sent
-    too rarely are each valid, so those never qualify.
+    is valid every other tick, a flipping plan every other plan and plans
+    sent too rarely are each valid, so those never qualify; a confidence
+    ramp qualifies only if both its ends are below the threshold.
     """
     kind, conf, env = fault.kind, cfg.confidence, cfg.envelope
-    amount = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
-                                  fault.value).amount
+    scripted = planner_script.Fault(fault.t_start, fault.t_end, planner_script.FaultKind(kind),
+                                    fault.value, fault.alt_value)
+    amount = scripted.amount
     traj = cfg.trajectory
     if kind in ('nan', 'inf', 'duplicate_stamp', 'time_order', 'backward_sweep'):
         return True
@@ -302,6 +317,8 @@ def rejects_every_proposal(fault: Fault, scenario: Scenario, cfg: GateConfig) ->
         return conf.required and amount > conf.pairing_wait
     if kind == 'low_confidence':
         return amount < conf.threshold
+    if kind == 'confidence_ramp':
+        return max(amount, scripted.alt_amount) < conf.threshold
     if kind == 'overspeed':
         return amount > env.max_linear_speed
     if kind == 'yaw_rate':
@@ -351,6 +368,59 @@ def _in_flight(outputs: Sequence[Output], out: Output, latched_at: float) -> boo
     if out.t > latched_at + LATCH_GRACE_S:
         return False
     return not any(latched_at <= o.t < out.t and not _moving(o) for o in outputs)
+
+
+# ---------------------------------------------------------------- confidence drift
+
+def confidence_mean_crossing(decisions: Sequence[DecisionSample], since: float,
+                             cfg: GateConfig) -> Optional[float]:
+    """Return when the confidence mean over ``spi.window`` first fell below its limit.
+
+    An exact rolling mean, recomputed from the decisions on proposals from
+    ``since`` on (the accepted reset that started the gate's windows), judged
+    as the gate judges it: once ``spi.min_samples`` proposals are in the window.
+    """
+    spi = cfg.spi
+    window: List[Tuple[float, Optional[float]]] = []
+    total = 0.0
+    judged = 0
+    for decision in decisions:
+        if (decision.t < since or decision.record is None
+                or decision.record.get('trigger') not in PROPOSAL_TRIGGERS):
+            continue
+        confidence = decision.confidence
+        if confidence is not None and not 0.0 <= confidence <= 1.0:
+            confidence = None
+        window.append((decision.t, confidence))
+        if confidence is not None:
+            total, judged = total + confidence, judged + 1
+        while window[0][0] <= decision.t - spi.window:
+            _, old = window.pop(0)
+            if old is not None:
+                total, judged = total - old, judged - 1
+        if len(window) >= spi.min_samples and judged and total / judged < (
+                spi.confidence_mean_limit):
+            return decision.t
+    return None
+
+
+def drift_metrics(scenario: Scenario, rec: Recording, cfg: GateConfig) -> DriftMetrics:
+    """Measure ``expect.confidence_drift``: the crossing, conservative mode, what came before."""
+    reset = next((a for a in reversed(rec.actions) if a.kind == 'reset' and a.ok
+                  and a.t <= rec.t0), None)
+    crossing = confidence_mean_crossing(rec.decisions, -math.inf if reset is None else reset.t,
+                                        cfg)
+    entered = next((d.t for d in rec.decisions if d.t >= rec.t0 and d.verdict == 'LIMIT'
+                    and 'CONSERVATIVE_DRIFT' in d.reasons), None)
+    until = rec.end if entered is None else entered
+    before = sum(1 for d in rec.decisions
+                 if rec.t0 + STARTUP_S <= d.t < until and d.verdict != 'APPROVE')
+    reduced = conservative.envelope(cfg)
+    outside = 0 if entered is None else sum(
+        1 for out in rec.outputs if out.t >= entered
+        and not inside_envelope(out.v, out.w, reduced, _ZERO))
+    return DriftMetrics(None if crossing is None else crossing - rec.t0,
+                        None if entered is None else entered - rec.t0, before, outside)
 
 
 # ---------------------------------------------------------------- the whole run
@@ -440,7 +510,9 @@ def measure(scenario: Scenario, rec: Recording, cfg: GateConfig) -> Metrics:
         max_reverse_speed=max([0.0] + [-s.v for s in truth]),
         max_yaw_rate=max([0.0] + [abs(s.w) for s in truth]),
         max_lateral_accel=max([0.0] + [abs(s.v * s.w) for s in truth]),
-        decisions=len(decisions))
+        decisions=len(decisions),
+        drift=None if scenario.expect.confidence_drift is None else drift_metrics(
+            scenario, rec, cfg))
 
 
 # ---------------------------------------------------------------- pass criteria
@@ -484,6 +556,23 @@ def _window_criteria(window: WindowMetrics, fault: Fault) -> List[Criterion]:
     return [c for c in found if c is not None]
 
 
+def _drift_criteria(drift: DriftMetrics, max_lag_s: float) -> List[Criterion]:
+    def script(t: Optional[float]) -> str:
+        return 'never' if t is None else f'{t:.2f} s'
+    lag = None if drift.crossing is None or drift.entered is None else abs(
+        drift.entered - drift.crossing)
+    return [
+        Criterion('confidence drift: conservative mode (CONSERVATIVE_DRIFT) at the crossing',
+                  lag is not None and lag <= max_lag_s + _ZERO,
+                  f'{script(drift.entered)}, mean crossed at {script(drift.crossing)}',
+                  f'within {max_lag_s:g} s'),
+        Criterion('confidence drift: every decision before it an APPROVE',
+                  drift.not_approved_before == 0, str(drift.not_approved_before), '0'),
+        Criterion('confidence drift: outputs after it inside the conservative envelope',
+                  drift.outside_after == 0, str(drift.outside_after), '0'),
+    ]
+
+
 def judge(scenario: Scenario, metrics: Metrics, cfg: GateConfig) -> List[Criterion]:
     """Return every pass criterion of ``scenario`` judged on ``metrics``."""
     env, margin = cfg.envelope, 1.0 + scenario.expect.envelope_margin
@@ -502,4 +591,6 @@ def judge(scenario: Scenario, metrics: Metrics, cfg: GateConfig) -> List[Criteri
         _at_most('max actual lateral accel', metrics.max_lateral_accel,
                  env.max_lateral_accel * margin, ' m/s^2'),
     ]
+    if metrics.drift is not None:
+        found += _drift_criteria(metrics.drift, scenario.expect.confidence_drift.max_lag_s)
     return found

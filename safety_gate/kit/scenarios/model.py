@@ -244,6 +244,19 @@ class Candidate(_Model):
         return planner_script(self.route, self.faults)
 
 
+class ConfidenceDriftExpect(_Model):
+    """A drift of the confidence mean must engage conservative mode, and nothing else act.
+
+    The crossing is recomputed from the decisions' confidences (an exact
+    rolling mean over ``spi.window``); the gate's own window is bucketed in
+    ``spi.window / 20`` s steps, so it may cross up to half a bucket earlier.
+    """
+
+    max_lag_s: pydantic.confloat(gt=0.0) = pydantic.Field(
+        1.0, description='|first LIMIT with CONSERVATIVE_DRIFT - the crossing of '
+        'spi.confidence_mean_limit|')
+
+
 class Expect(_Model):
     """Scenario-wide pass criteria (unsafe commands must always be zero)."""
 
@@ -252,6 +265,11 @@ class Expect(_Model):
     envelope_margin: pydantic.confloat(ge=0.0, le=1.0) = pydantic.Field(
         0.05, description='allowed excess of the actual motion over the envelope, as a '
         'fraction (the vehicle lags its command)')
+    confidence_drift: Optional[ConfidenceDriftExpect] = pydantic.Field(
+        None, description='conservative mode (LIMIT, CONSERVATIVE_DRIFT) where the confidence '
+        'mean crosses spi.confidence_mean_limit, every decision before it an APPROVE, every '
+        'output after it inside the conservative envelope; needs that limit set with action '
+        'conservative in gate_params')
 
 
 class Scenario(_Model):
@@ -341,6 +359,13 @@ class Scenario(_Model):
                                 'follows it')
         plan = values.get('plan')
         problems += _planner_problems(values['route'], faults, plan, '')
+        params = values['gate_params']
+        if values['expect'].confidence_drift is not None and not (
+                params.get('spi.confidence_mean_limit', 0.0) > 0.0
+                and params.get('spi.confidence_mean_action') == 'conservative'):
+            problems.append('expect.confidence_drift needs gate_params '
+                            'spi.confidence_mean_limit > 0 and spi.confidence_mean_action: '
+                            'conservative')
         if plan is not None and 'planner.input' in values['gate_params']:
             problems.append('planner.input comes from plan.input, not gate_params')
         candidate = values.get('candidate')

@@ -11,14 +11,17 @@ them it gives the would-be interventions (those production did not make
 too: the candidate's own), the disagreement quantiles and what was shed,
 plots them over time, and judges the rollout review's go/no-go criteria
 against thresholds given as options. Writes ``shadow_report.md``,
-``shadow_report.html`` and ``plots/<slice>.svg``; prints the go/no-go table.
-Exit 0 for GO, 1 for NO-GO, 2 on a user error.
+``shadow_report.html``, ``shadow_report.json`` (the verdicts and go/no-go
+rows, which ``safety-gate evidence --shadow`` reads) and
+``plots/<slice>.svg``; prints the go/no-go table. Exit 0 for GO, 1 for
+NO-GO, 2 on a user error.
 """
 
 import argparse
 from collections import Counter
 from dataclasses import dataclass, field
 import html
+import json
 import math
 from pathlib import Path
 import re
@@ -440,9 +443,27 @@ def html_page(whole: Judged, parts: Sequence[Judged], plots: Sequence[str]) -> s
     return '\n'.join(out)
 
 
+def _go_json(judged: Judged) -> Dict[str, object]:
+    return {'verdict': 'GO' if go(judged.criteria) else 'NO-GO',
+            'decisions': judged.stats.decisions,
+            'criteria': [dict(zip(('criterion', 'measured', 'limit', 'verdict'), row))
+                         for row in _go_rows(judged)]}
+
+
+def summary(whole: Judged, parts: Sequence[Judged], limits: Thresholds) -> Dict[str, object]:
+    """Return what ``shadow_report.json`` holds: the verdicts and go/no-go rows, pooled first.
+
+    A row's verdict is GO, NO-GO or n/a (not applicable).
+    """
+    return {**_go_json(whole), 'production_decisions': whole.part.records,
+            'limits': limits._asdict(),
+            'slices': [{'name': judged.part.name, 'files': [str(f) for f in judged.part.files],
+                        **_go_json(judged)} for judged in parts]}
+
+
 def write(whole: Judged, parts: Sequence[Judged], directory: Path,
           limits: Thresholds) -> Tuple[Path, Path]:
-    """Write shadow_report.md, shadow_report.html and plots/ into ``directory``."""
+    """Write shadow_report.md, .html, .json and plots/ into ``directory``."""
     (directory / 'plots').mkdir(parents=True, exist_ok=True)
     plots = [plot(judged.part, limits) for judged in parts]
     for index, svg in enumerate(plots):
@@ -450,6 +471,8 @@ def write(whole: Judged, parts: Sequence[Judged], directory: Path,
     markdown_path, html_path = directory / 'shadow_report.md', directory / 'shadow_report.html'
     markdown_path.write_text(markdown(whole, parts))
     html_path.write_text(html_page(whole, parts, plots))
+    (directory / 'shadow_report.json').write_text(
+        json.dumps(summary(whole, parts, limits), indent=1) + '\n')
     return markdown_path, html_path
 
 
@@ -464,7 +487,7 @@ def _parser() -> argparse.ArgumentParser:
                     'Exit 0 for GO, 1 for NO-GO, 2 on an error.')
     parser.add_argument('trace', nargs='+', type=Path, help='trace files (one per run)')
     parser.add_argument('-o', '--output', type=Path, default=Path('shadow_report'),
-                        help='directory for shadow_report.md, .html and plots/ '
+                        help='directory for shadow_report.md, .html, .json and plots/ '
                              '(default %(default)s)')
     parser.add_argument('--by', choices=('file', 'scenario'), default='file',
                         help='slice by trace file or by the scenario directory it is in '

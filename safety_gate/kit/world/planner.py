@@ -149,9 +149,7 @@ class ScriptedPlanner(Node):
         self._send_due_meta(elapsed_ns)
         t = self._script.script_time((elapsed_ns - self._start[1]) / 1e9)
         faults = self._script.faults_at(t)
-        confidence = self._script.confidence
-        if FaultKind.LOW_CONFIDENCE in faults:
-            confidence = faults[FaultKind.LOW_CONFIDENCE].amount
+        confidence = self._script.confidence_at(t, self._period_ns / 1e9)
         extra = {'script_time': round(t, 6), 'script_start': self._start[0] / 1e9}
         if self._plans is not None:
             if elapsed_ns >= self._next_plan_ns:
@@ -164,10 +162,6 @@ class ScriptedPlanner(Node):
         if FaultKind.FREEZE in faults:
             return
         v, w = self._script.motion_at(t)
-        flicker = faults.get(FaultKind.CONFIDENCE_FLICKER)
-        if flicker is not None:
-            ticks = round((t - flicker.t_start) * 1e9 / self._period_ns)
-            confidence = flicker.alt_amount if ticks % 2 else flicker.amount
         if FaultKind.NAN in faults:
             v = math.nan
         if FaultKind.INF in faults:

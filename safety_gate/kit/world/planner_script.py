@@ -11,6 +11,8 @@ Fault kinds and what ``value`` means (default in brackets):
 * ``low_confidence``: confidence = value [0.2]
 * ``confidence_flicker``: confidence alternates every tick between value
   [0.45] and ``alt_value`` [0.55]
+* ``confidence_ramp``: confidence moves linearly from value [0.9] at t_start
+  to ``alt_value`` [0.6] at t_end (a slow drift)
 * ``freeze``: publish nothing
 * ``nan``: v = NaN
 * ``inf``: v = +Inf
@@ -52,6 +54,7 @@ class FaultKind(str, enum.Enum):
 
     LOW_CONFIDENCE = 'low_confidence'
     CONFIDENCE_FLICKER = 'confidence_flicker'
+    CONFIDENCE_RAMP = 'confidence_ramp'
     FREEZE = 'freeze'
     NAN = 'nan'
     INF = 'inf'
@@ -82,12 +85,17 @@ PLAN_ONLY = frozenset({FaultKind.TIME_ORDER, FaultKind.KINK, FaultKind.BACKWARD_
                        FaultKind.PERIOD})
 PLAN_KINDS = PLAN_ONLY | {FaultKind.FREEZE, FaultKind.NAN, FaultKind.OVERSPEED,
                           FaultKind.YAW_RATE, FaultKind.BACKWARDS_STAMP,
-                          FaultKind.LOW_CONFIDENCE, FaultKind.NO_META, FaultKind.MODEL_SWAP}
+                          FaultKind.LOW_CONFIDENCE, FaultKind.CONFIDENCE_RAMP,
+                          FaultKind.NO_META, FaultKind.MODEL_SWAP}
+# The kinds whose value (and alt_value) is a confidence.
+CONFIDENCE_KINDS = frozenset({FaultKind.LOW_CONFIDENCE, FaultKind.CONFIDENCE_FLICKER,
+                              FaultKind.CONFIDENCE_RAMP})
 
 
 DEFAULT_VALUES = {
     FaultKind.LOW_CONFIDENCE: 0.2,
     FaultKind.CONFIDENCE_FLICKER: 0.45,
+    FaultKind.CONFIDENCE_RAMP: 0.9,
     FaultKind.OVERSPEED: 2.0,
     FaultKind.YAW_RATE: 2.0,
     FaultKind.LATE_META: 0.2,
@@ -100,7 +108,7 @@ DEFAULT_VALUES = {
     FaultKind.FLIP: 1.0,
     FaultKind.PERIOD: 3.35,
 }
-DEFAULT_ALT_VALUES = {FaultKind.CONFIDENCE_FLICKER: 0.55}
+DEFAULT_ALT_VALUES = {FaultKind.CONFIDENCE_FLICKER: 0.55, FaultKind.CONFIDENCE_RAMP: 0.6}
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ class Fault:
 
     @property
     def alt_amount(self) -> float:
-        """Return the fault's second value (flicker), or its kind's default."""
+        """Return the fault's second value (flicker, ramp), or its kind's default."""
         if self.alt_value is None:
             return DEFAULT_ALT_VALUES.get(self.kind, 0.0)
         return self.alt_value
@@ -164,6 +172,20 @@ class Script:
     def faults_at(self, t: float) -> Dict[FaultKind, Fault]:
         """Return the faults active at script time ``t`` by kind (the last listed wins)."""
         return {f.kind: f for f in self.faults if f.t_start <= t < f.t_end}
+
+    def confidence_at(self, t: float, period: float) -> float:
+        """Return the confidence proposed at script time ``t``, ticking every ``period`` s."""
+        faults = self.faults_at(t)
+        flicker = faults.get(FaultKind.CONFIDENCE_FLICKER)
+        if flicker is not None:
+            ticks = round((t - flicker.t_start) / period)
+            return flicker.alt_amount if ticks % 2 else flicker.amount
+        ramp = faults.get(FaultKind.CONFIDENCE_RAMP)
+        if ramp is not None:
+            share = (t - ramp.t_start) / (ramp.t_end - ramp.t_start)
+            return ramp.amount + share * (ramp.alt_amount - ramp.amount)
+        low = faults.get(FaultKind.LOW_CONFIDENCE)
+        return self.confidence if low is None else low.amount
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> 'Script':
@@ -209,6 +231,9 @@ class Script:
                 problems.append(f'fault {i}: t_start must be < t_end')
             if f.kind is FaultKind.BURST and not 1 <= f.amount <= 100:
                 problems.append(f'fault {i}: a burst sends 1 to 100 pairs per tick')
+            if f.kind in CONFIDENCE_KINDS and not (0.0 <= f.amount <= 1.0
+                                                   and 0.0 <= f.alt_amount <= 1.0):
+                problems.append(f'fault {i}: a {f.kind.value} confidence must be in [0, 1]')
         if not 0.0 <= self.confidence <= 1.0:
             problems.append('confidence must be in [0, 1]')
         if problems:
