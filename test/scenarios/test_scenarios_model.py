@@ -95,6 +95,13 @@ def test_a_valid_file_loads(tmp_path):
         {'kind': 'kink', 't_start': 1, 't_end': 2}]}}, 'candidate fault 0 (kink) acts on plans'),
     ({'candidate': {'route': VALID['route']}, 'gate_params': {'shadow.enabled': True}},
      'shadow.enabled comes from candidate'),
+    ({'timing': {'jitter': 0.1}}, 'timing: jitter 0.1 s must be at least 0 and below the period'),
+    ({'timing': {'period': 0.2, 'jitter': -0.01}}, 'jitter -0.01 s must be at least 0'),
+    ({'timing': {'meta_delay': -0.02}}, 'timing: meta_delay -0.02 s must be at least 0'),
+    ({'timing': {'meta_delay': 1.5}}, 'timing -> meta_delay'),
+    ({'timing': {'period': 0}}, 'timing -> period'),
+    ({'timing': {'rate_hz': 20}}, 'timing -> rate_hz'),
+    ({'timing': {'jitter': 0.01}, 'faults': [], 'plan': {}}, 'timing is for twist mode'),
 ])
 def test_invalid_scenarios_are_refused_naming_file_and_field(tmp_path, change, message):
     path = write(tmp_path, {**VALID, **change})
@@ -102,6 +109,21 @@ def test_invalid_scenarios_are_refused_naming_file_and_field(tmp_path, change, m
         model.load(path)
     text = str(error.value)
     assert str(path) in text and message in text, text
+
+
+def test_timing_reaches_the_planner_and_defaults_to_its_old_cadence(tmp_path):
+    plain = model.load(write(tmp_path, VALID))
+    params = plain.planner_params()
+    # Without `timing` the planner runs as it always has: 10 Hz, no jitter, meta first.
+    assert {k: params[k] for k in ('rate_hz', 'jitter', 'meta_delay')} == {
+        'rate_hz': 10.0, 'jitter': 0.0, 'meta_delay': 0.0}
+    timed = model.load(write(tmp_path, {**VALID, 'timing': {
+        'period': 0.125, 'jitter': 0.02, 'meta_delay': 0.03}}))
+    assert timed.planner_params() == {'rate_hz': 8.0, 'jitter': 0.02, 'meta_delay': 0.03,
+                                      'jitter_seed': timed.planner_params()['jitter_seed']}
+    # The seed is the scenario's: the same file gives the same, another file another.
+    assert model.load(write(tmp_path, VALID)).planner_params() == params
+    assert timed.planner_params()['jitter_seed'] != params['jitter_seed']
 
 
 def test_a_candidate_enables_the_shadow_stage(tmp_path):

@@ -89,6 +89,19 @@ def test_a_variation_that_cannot_apply_is_refused_naming_it(tmp_path, variations
     assert message in str(error.value)
 
 
+def test_the_planner_timing_varies_per_run():
+    varied = scenario(variations={'timing.jitter': {'uniform': [0.0, 0.03]},
+                                  'timing.meta_delay': {'uniform': [0.0, 0.04]}})
+    runs = [varied.varied(RunId('example', 3, i))[0] for i in range(4)]
+    params = [run.planner_params() for run in runs]
+    assert all(0.0 <= p['jitter'] <= 0.03 and 0.0 <= p['meta_delay'] <= 0.04 for p in params)
+    assert len({(p['jitter'], p['meta_delay'], p['jitter_seed']) for p in params}) == 4
+    # A run id replays its timing, jitter seed included.
+    assert varied.varied(RunId('example', 3, 2))[0].planner_params() == params[2]
+    with pytest.raises(ValueError, match='at their highest: timing: jitter 0.2'):
+        scenario(variations={'timing.jitter': {'uniform': [0.0, 0.2]}})
+
+
 def test_a_draw_that_breaks_the_scenario_names_the_run():
     # Both extremes (early and long, late and short) are valid, but a late start with a
     # long fault overruns the duration: the campaign refuses it before running anything.

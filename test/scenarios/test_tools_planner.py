@@ -4,6 +4,8 @@
 
 import json
 import math
+import statistics
+import time
 
 from geometry_msgs.msg import TwistStamped
 from harness.ros import NodeProcess, write_params
@@ -87,3 +89,37 @@ def test_planner_publishes_paired_meta_and_commands(bench, tmp_path):
 def _store_meta(metas, msg):
     meta = json.loads(msg.data)
     metas[meta['stamp']['sec'] * 1_000_000_000 + meta['stamp']['nanosec']] = meta
+
+
+def test_planner_jitters_its_period_and_sends_each_meta_after_its_command(bench, tmp_path):
+    script_file = tmp_path / 'script.yaml'
+    script_file.write_text(yaml.safe_dump({**SCRIPT, 'loop': True}))
+    params = write_params(tmp_path, {'script': str(script_file), 'jitter': 0.04,
+                                     'jitter_seed': 3, 'meta_delay': 0.05}, node_name='planner')
+    bench.stop_proposals()
+    meta_at, cmd_at = {}, {}  # stamp -> arrival (s, monotonic)
+    node = bench.node
+    node.create_subscription(
+        String, 'planner/meta',
+        lambda m: meta_at.setdefault(_stamp_ns(json.loads(m.data)), time.monotonic()),
+        COMMAND_QOS)
+    node.create_subscription(
+        TwistStamped, 'planner/cmd_vel',
+        lambda c: cmd_at.setdefault(stamp_to_ns(c.header.stamp), time.monotonic()), COMMAND_QOS)
+    planner = NodeProcess('safety_gate.kit.world.planner', params, tmp_path)
+    try:
+        assert bench.wait_for(lambda: len(meta_at) > 40), planner.output()
+    finally:
+        assert planner.stop() == 0, planner.output()
+    stamps = sorted(cmd_at)[1:-1]  # a meta may be missed at the start or still in flight
+    periods = [(b - a) / 1e9 for a, b in zip(stamps, stamps[1:])]
+    # Periods drawn from [0.06, 0.14] s; a fixed 10 Hz timer spreads by scheduling noise only.
+    assert max(periods) - min(periods) > 0.05, periods
+    delays = [meta_at[s] - cmd_at[s] for s in stamps if s in meta_at]
+    assert len(delays) > 30
+    # Every meta comes after its command: 0.05 s, checked every 0.01 s (generous bounds).
+    assert min(delays) > 0.03 and statistics.median(delays) < 0.2, delays
+
+
+def _stamp_ns(meta):
+    return meta['stamp']['sec'] * 1_000_000_000 + meta['stamp']['nanosec']

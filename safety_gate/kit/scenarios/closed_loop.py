@@ -97,7 +97,7 @@ class _Loop:
             'plan_latency': plan.latency}
         planner_file = write_params_file(workdir / 'planner_params.yaml', {
             'use_sim_time': True, 'wait_for_start': True, 'script': str(script_file),
-            **plan_params}, 'planner')
+            **scenario.planner_params(), **plan_params}, 'planner')
         vehicle_file = write_params_file(workdir / 'vehicle_params.yaml', {
             'publish_clock': True, 'sim_rate': float(sim_rate), **scenario.vehicle_params},
             'sim_vehicle')

@@ -23,6 +23,7 @@ pydantic 2 ships as ``pydantic.v1``.
 """
 
 import enum
+import hashlib
 import json
 from pathlib import Path
 import re
@@ -36,6 +37,7 @@ except ImportError:  # pydantic < 1.10.17 has no v1 alias
 from safety_gate import config, registry
 from safety_gate.decision import Reason
 from safety_gate.kit.scenarios.variations import apply, Distribution, draw, extremes, RunId
+from safety_gate.kit.world import cadence
 from safety_gate.kit.world.alpamayo_plans import VARIANTS
 from safety_gate.kit.world.plan_script import PlanSpec
 from safety_gate.kit.world.planner_script import (FaultKind as PlannerFault, PLAN_KINDS,
@@ -177,6 +179,29 @@ class Route(_Model):
     segments: List[List[float]]
 
 
+class Timing(_Model):
+    """Twist mode: when the planner sends its commands and their metas."""
+
+    period: pydantic.confloat(gt=0.0, le=1.0) = pydantic.Field(
+        0.1, description='s between commands (the planner runs at 1/period)')
+    jitter: float = pydantic.Field(
+        0.0, description='s: each period drawn uniformly from [period - jitter, period + '
+        'jitter] (0 <= jitter < period), seeded from the scenario as run')
+    meta_delay: pydantic.confloat(le=1.0) = pydantic.Field(
+        0.0, description='s each meta goes out after its command (0: just before it, same '
+        'stamp; never negative); the late_meta fault replaces it while active')
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _playable(cls, values):
+        cadence.check(values['period'], values['jitter'], values['meta_delay'])
+        return values
+
+    def planner_params(self, seed: int) -> Dict[str, Any]:
+        """Return the scripted planner's parameters for this timing."""
+        return {'rate_hz': 1.0 / self.period, 'jitter': self.jitter, 'jitter_seed': seed,
+                'meta_delay': self.meta_delay}
+
+
 class Plan(_Model):
     """Trajectory mode: the planner sends plans along the route instead of commands."""
 
@@ -284,6 +309,8 @@ class Scenario(_Model):
     route: Route
     plan: Optional[Plan] = pydantic.Field(
         None, description='trajectory mode: the planner sends plans along the route')
+    timing: Timing = pydantic.Field(
+        Timing(), description="twist mode: the planner's period, jitter and meta delay")
     faults: List[Fault] = []
     resets: List[pydantic.confloat(ge=0.0)] = pydantic.Field(
         [], description='script times at which the operator calls safety_gate/reset')
@@ -366,6 +393,9 @@ class Scenario(_Model):
             problems.append('expect.confidence_drift needs gate_params '
                             'spi.confidence_mean_limit > 0 and spi.confidence_mean_action: '
                             'conservative')
+        if plan is not None and values['timing'] != Timing():
+            problems.append('timing is for twist mode: in trajectory mode plan.period and '
+                            'plan.latency time the plans')
         if plan is not None and 'planner.input' in values['gate_params']:
             problems.append('planner.input comes from plan.input, not gate_params')
         candidate = values.get('candidate')
@@ -408,6 +438,16 @@ class Scenario(_Model):
     def planner_script(self) -> Script:
         """Return the planner's script: the route and the planner faults."""
         return planner_script(self.route, self.faults)
+
+    def planner_params(self) -> Dict[str, Any]:
+        """Return the twist-mode planner's timing parameters.
+
+        The jitter's seed is a hash of the scenario as run (without its
+        variations), so a file or a campaign's run id replays the same periods
+        and every drawn variation gets its own.
+        """
+        digest = hashlib.sha256(self.json(exclude={'variations'}).encode()).digest()
+        return self.timing.planner_params(int.from_bytes(digest[:6], 'big'))
 
     def gate_overrides(self) -> Dict[str, Any]:
         """Return the gate parameters the scenario sets: its own, plan.input, shadow.enabled."""

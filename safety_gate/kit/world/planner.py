@@ -30,7 +30,11 @@ carries two extra fields for the recorder (the gate ignores them):
 0 (s), which maps fault windows onto the recorder's clock exactly.
 
 Other parameters: ``rate_hz`` (10.0), ``stamped`` (true: TwistStamped, false:
-Twist), ``model_sha256`` (a fixed 64-hex string), ``wait_for_start`` (false).
+Twist), ``model_sha256`` (a fixed 64-hex string), ``wait_for_start`` (false),
+``jitter`` (0.0 s: each tick period drawn from ``[1/rate_hz - jitter,
+1/rate_hz + jitter]`` by ``jitter_seed``, :mod:`~safety_gate.kit.world.cadence`)
+and ``meta_delay`` (0.0 s: the meta goes out this long after its command,
+checked every :data:`META_CHECK_PERIOD`; at 0 just before it, as ever).
 
 With ``plan_input`` set (``path`` or ``autoware_trajectory``) it is a
 trajectory planner instead: it publishes the script's plans
@@ -53,6 +57,7 @@ from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
 from safety_gate.kit.world.alpamayo_plans import PlanPoint
 from safety_gate.kit.world.alpamayo_standin import path_message, trajectory_message
+from safety_gate.kit.world.cadence import check, command_periods
 from safety_gate.kit.world.plan_script import PlanScript, PlanSpec
 from safety_gate.kit.world.planner_script import (
     Fault, FaultKind, Script, SHOWCASE, SWAPPED_MODEL_SHA256)
@@ -62,6 +67,8 @@ from safety_gate.wrapper_types import load_wrapper_types
 from std_msgs.msg import Empty, String
 
 DEFAULT_MODEL_SHA256 = hashlib.sha256(b'safety_gate scripted planner').hexdigest()
+# s: how often metas held back by meta_delay are checked (the simulated clock steps 0.02 s).
+META_CHECK_PERIOD = 0.01
 
 
 def reasoning_for(v: float, w: float, confidence: float) -> str:
@@ -97,11 +104,18 @@ class ScriptedPlanner(Node):
         self._next_plan_ns = 0  # monotonic time the next plan is due
         self.create_subscription(Empty, 'planner/start', self._on_start, COMMAND_QOS)
         self._period_ns = int(1e9 / rate_hz)
+        self._jitter = self.declare_parameter('jitter', 0.0).value
+        self._meta_delay = self.declare_parameter('meta_delay', 0.0).value
+        check(1.0 / rate_hz, self._jitter, self._meta_delay)
+        self._periods = command_periods(1.0 / rate_hz, self._jitter,
+                                        self.declare_parameter('jitter_seed', 0).value)
         self._monotonic = MonotonicTime()
         self._start: Optional[Tuple[int, int]] = None  # (node clock ns, monotonic ns)
         self._last_stamp_ns: Optional[int] = None
         self._late: List[Tuple[int, String]] = []  # (due monotonic time ns, meta)
-        self.create_timer(1.0 / rate_hz, self._tick)
+        self._timer = self.create_timer(next(self._periods), self._tick)
+        if self._meta_delay > 0.0:
+            self.create_timer(META_CHECK_PERIOD, self._on_meta_check)
         self.get_logger().info(
             f'script {path or "showcase"}: {len(self._script.segments)} segments, '
             f'{len(self._script.faults)} faults, {self._script.duration:.1f} s')
@@ -130,6 +144,9 @@ class ScriptedPlanner(Node):
         self._go = True
 
     def _tick(self) -> None:
+        if self._jitter > 0.0:
+            # The timer has already scheduled the next tick: this sets the period after it.
+            self._timer.timer_period_ns = int(next(self._periods) * 1e9)
         now_ns = self.get_clock().now().nanoseconds
         elapsed_ns = self._monotonic(now_ns)
         # A node clock of zero is sim time before the first /clock message.
@@ -185,9 +202,10 @@ class ScriptedPlanner(Node):
         meta = self._meta(faults, stamp_ns, confidence, reasoning_for(v, w, confidence), extra)
         cmd = make_twist(self._stamped, v, w, stamp_from_ns(stamp_ns))
         burst = faults.get(FaultKind.BURST)
+        late = faults.get(FaultKind.LATE_META)
+        delay_ns = int((late.amount if late is not None else self._meta_delay) * 1e9)
         for _ in range(int(burst.amount) if burst is not None else 1):
-            if meta is not None and FaultKind.LATE_META in faults:
-                delay_ns = int(faults[FaultKind.LATE_META].amount * 1e9)
+            if meta is not None and (late is not None or delay_ns > 0):
                 self._late.append((elapsed_ns + delay_ns, meta))
             elif meta is not None:
                 self._meta_pub.publish(meta)
@@ -215,6 +233,10 @@ class ScriptedPlanner(Node):
         if FaultKind.MALFORMED_META in faults:
             text = text[:len(text) // 2]  # cut mid-document: not parseable JSON
         return String(data=text)
+
+    def _on_meta_check(self) -> None:
+        if self._late:
+            self._send_due_meta(self._monotonic(self.get_clock().now().nanoseconds))
 
     def _send_due_meta(self, elapsed_ns: int) -> None:
         due = [meta for when, meta in self._late if when <= elapsed_ns]
