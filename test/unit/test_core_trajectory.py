@@ -166,6 +166,38 @@ def test_a_plan_flipping_to_another_route_loses_authority():
     assert Reason.PLAN_SHIFT in decision.reasons
 
 
+def test_plans_stamped_after_the_newest_odometry_are_still_compared():
+    # Stamped on publishing, both plans are newer than any odometry the gate has;
+    # each takes the newest pose (within odom.timeout), so the flip is still seen.
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    drive.now += 0.01
+    (approved,) = drive.step(curved(drive.now))
+    assert approved.verdict is Verdict.APPROVE
+    drive.now += 0.01
+    (decision,) = drive.step(wrapper_plan(drive.now, lambda t: 0.5, lambda t: -0.2))
+    assert Reason.PLAN_SHIFT in decision.reasons
+
+
+def test_while_the_gate_stops_along_the_path_a_plan_from_the_vehicle_is_not_refused_as_behind():
+    # The stop leaves the vehicle behind the approved plan by design; a planner
+    # resuming from where the vehicle stands is judged beside the path only.
+    drive = Drive({'trajectory.max_backward_shift': 0.1})
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    points = list(curved(drive.now).points)
+    points[10] = (points[10][0], math.nan, 0.0, 0.0)
+    (refused,) = drive.step(Plan(drive.now, 'base_link', tuple(points)))
+    assert refused.verdict is Verdict.FALLBACK
+    drive.run(1.0)
+    assert drive.state.output.v == 0.0
+    (decision,) = drive.step(wrapper_plan(drive.now, lambda t: 0.1 * t, lambda t: 0.2))
+    assert Reason.PLAN_SHIFT not in decision.reasons
+    judged = {check.name for check in decision.checks}
+    assert 'plan.shift_lateral' in judged and 'plan.shift_backward' not in judged
+
+
 def test_plan_events_survive_the_trace_round_trip():
     plan = Plan(T0, 'base_link', ((0.1, math.nan, 0.0, 0.0), (0.2, 0.1, math.inf, 0.5)),
                 'autoware_trajectory')

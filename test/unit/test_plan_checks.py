@@ -437,6 +437,40 @@ def test_points_beyond_either_end_of_the_previous_path_are_not_judged_laterally(
     assert driving_off['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-12)
 
 
+# A previous path of two 1 m segments, (0, 0) -> (1, 0) -> (1, 1), a left turn
+# on the spot, over 2 s.
+CORNER = Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.0, 0.0),
+                                   (2.0, 1.0, 1.0, math.pi / 2)))
+
+
+def lateral_from_corner(x, y, t=0.5, on_path_t=1.5):
+    """Return the lateral shift of a new plan: a point at (x, y) at time t, one on the path."""
+    points = sorted([(t, x, y, 0.0), (on_path_t, 0.5, 0.0, 0.0)])
+    return shift(Plan(STAMP, 'base_link', tuple(points)), CORNER, age=0.0)['plan.shift_lateral']
+
+
+@pytest.mark.parametrize('x, y, distance', [
+    (0.0, -0.3, 0.3),   # beside the start, on its perpendicular: not before it
+    (0.5, -0.3, 0.3),   # beside the first segment
+    (1.3, 1.0, 0.3),    # beside the end, on its perpendicular: not beyond it
+    (1.3, 0.5, 0.3),    # beside the last segment
+    (1.5, 0.3, 0.5),    # outside the turn: to the second segment, not the first one's extension
+    (1.0, 1.5, 0.0),    # beyond the end, by half a segment: not beside the path
+    (-0.5, 0.0, 0.0),   # before the start
+], ids=['start', 'first', 'end', 'last', 'corner', 'beyond', 'before'])
+def test_the_lateral_shift_is_the_distance_to_the_previous_path_from_its_start_to_its_end(
+        x, y, distance):
+    check = lateral_from_corner(x, y)
+    assert check.value == pytest.approx(distance, abs=1e-12)
+
+
+@pytest.mark.parametrize('t', [0.0, 2.0], ids=['first', 'last'])
+def test_the_common_horizon_includes_both_ends_of_the_previous_plan(t):
+    # A new point 0.3 m beside the path at the previous plan's first or last time.
+    check = lateral_from_corner(0.5, -0.3, t=t, on_path_t=1.0)
+    assert check.value == pytest.approx(0.3, abs=1e-12)
+
+
 def test_while_stopping_only_the_lateral_shift_is_judged():
     # The gate stops along the previous plan, so the vehicle falls behind it;
     # a planner resuming from where the vehicle is must not be refused for that.
@@ -669,6 +703,16 @@ def test_a_long_history_is_interpolated_between_the_two_samples_around_the_time(
         between = pose_at(history, 10.0 + k * 0.02 + 0.005)
         assert between.x == pytest.approx(k + 0.25), k
         assert between.y == pytest.approx(k * k + 0.25 * (2 * k + 1)), k
+
+
+def test_at_the_oldest_stamp_the_oldest_sample_is_given_even_when_its_stamp_repeats():
+    # A driver that republishes sends two samples with one stamp; at the
+    # window's start the answer is the oldest sample, never a division by zero.
+    oldest, repeated = Pose(0.0, 0.0, 0.0), Pose(1.0, 2.0, 0.5)
+    for history in ([(10.0, oldest), (10.0, repeated)],
+                    [(10.0, oldest), (10.0, repeated), (11.0, Pose(3.0, 3.0, 1.0))]):
+        start = pose_at(history, 10.0)
+        assert (start.x, start.y, start.yaw) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
 
 
 def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
