@@ -18,7 +18,7 @@ from safety_gate.decision import Reason
 from safety_gate.ego_motion import ORIGIN, Pose, pose_at, relative_pose, vehicle_in_plan_frame
 from safety_gate.events import Plan
 from safety_gate.plan_checks import Ego, Previous
-from safety_gate.plan_profile import profile
+from safety_gate.plan_profile import profile, segment_at
 
 CFG = config.GateConfig()
 AT, BEYOND = 1.0 - 1e-9, 1.0 + 1e-6
@@ -671,6 +671,45 @@ def test_reversing_is_read_from_the_heading_of_the_poses():
     assert np.all(profile(backing, 0.01).speed == pytest.approx(-0.5))
     sharp = polyline([0.05], [2.5])
     assert profile(sharp, 0.01).speed[0] == pytest.approx(0.5)
+
+
+def one_segment(heading, turn, off):
+    """Return a plan of one 5 cm segment ``off`` rad from the heading halfway along it."""
+    direction = heading + off
+    return Plan(STAMP, 'base_link', (
+        (0.0, 0.0, 0.0, heading - turn / 2.0),
+        (DT, 0.05 * math.cos(direction), 0.05 * math.sin(direction), heading + turn / 2.0)))
+
+
+@pytest.mark.parametrize('plan, forward', [
+    (one_segment(math.pi / 3, 0.3, math.radians(88.0)), True),
+    (one_segment(math.pi / 3, 0.3, math.radians(92.0)), False),
+    # Straight across the heading, exactly: not against it.
+    (Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (DT, 0.0, 0.05, 0.0))), True),
+], ids=['88 deg', '92 deg', '90 deg'])
+def test_a_segment_reverses_when_it_runs_against_the_heading_halfway_along_it(plan, forward):
+    speed = profile(plan, 0.01).speed[0]
+    assert speed == pytest.approx(0.5 if forward else -0.5)
+
+
+def test_a_u_turn_drives_forward_all_the_way():
+    # Each segment is judged against its own heading, not the first one.
+    u_turn = polyline([0.05] * 63, [0.05] * 63)
+    assert np.all(profile(u_turn, 0.01).speed == pytest.approx(0.5))
+
+
+@pytest.mark.parametrize('length, directed', [(0.01, True), (math.nextafter(0.01, 0.0), False)])
+def test_a_segment_has_a_direction_from_min_segment_length_on(length, directed):
+    plan = Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (DT, length, 0.0, 0.02)))
+    prof = profile(plan, 0.01)
+    assert prof.directed[0] == directed
+    assert prof.curvature[0] == (pytest.approx(0.02 / length) if directed else 0.0)
+
+
+@pytest.mark.parametrize('value, segment', [
+    (-1.0, 0), (0.0, 0), (0.5, 0), (1.0, 1), (2.5, 2), (3.0, 2), (9.0, 2)])
+def test_a_knot_starts_its_segment_and_the_ends_hold_the_outer_segments(value, segment):
+    assert segment_at(np.array([0.0, 1.0, 2.0, 3.0]), value) == segment
 
 
 # ---------------------------------------------------------------- ego motion
