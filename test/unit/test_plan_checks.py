@@ -762,6 +762,9 @@ def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
     assert pose_at(history, 9.9, hold=0.25) is None  # never before the oldest
     placed = vehicle_in_plan_frame(history, 11.1, Pose(1.0, 2.0, 0.5), hold=0.25)
     assert (placed.x, placed.y, placed.yaw) == (0.0, 0.0, 0.0)
+    # Without a hold nothing after the newest sample is placed.
+    assert pose_at(history, 11.1) is None
+    assert vehicle_in_plan_frame(history, 11.1, Pose(1.0, 2.0, 0.5)) is None
 
 
 def test_the_vehicle_is_placed_in_the_plans_frame_from_odometry():
