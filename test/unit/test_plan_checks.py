@@ -127,6 +127,34 @@ def test_time_from_start_must_increase_strictly(times):
     assert checks['plan.time_order'].reason is Reason.PLAN_TIME_NOT_INCREASING
 
 
+def test_a_plan_without_points_is_refused_for_its_size_only():
+    checks, prof = judged(Plan(STAMP, 'base_link', ()))
+    assert prof is None and failing(checks) == {Reason.PLAN_SIZE}
+
+
+def test_each_check_records_what_it_measured_against_its_configured_limit():
+    checks, _ = judged(straight(0.5, 64, stamp=STAMP, first=DT), STAMP + 0.25,
+                       Ego(Pose(0.125, 0.0, 0.0), 0.5))
+    traj, env = CFG.trajectory, CFG.envelope
+    assert {name: check.limit for name, check in checks.items() if name != 'plan.horizon'} == {
+        'plan.finite': 'finite', 'plan.points': [traj.min_points, traj.max_points],
+        'plan.time_order': '> 0', 'plan.spacing': traj.dt_tolerance,
+        'plan.first_time': [0.0, traj.dt + traj.dt_tolerance], 'plan.frame': traj.frame_id,
+        'plan.age': traj.max_age, 'plan.future': CFG.future_tolerance,
+        'plan.speed': env.max_linear_speed, 'plan.reverse_speed': env.max_reverse_speed,
+        'plan.accel': env.max_linear_accel, 'plan.decel': env.max_linear_decel,
+        'plan.jerk': traj.max_jerk, 'plan.yaw_rate': env.max_angular_speed,
+        'plan.lateral_accel': env.max_lateral_accel, 'plan.curvature': traj.max_curvature,
+        'plan.kink': traj.max_kink_angle, 'plan.interval': traj.max_interval,
+        'plan.start': traj.start_tolerance, 'plan.heading': traj.heading_tolerance,
+        'plan.start_speed': traj.speed_tolerance, 'plan.behind': traj.max_behind,
+        'plan.backward_sweep': traj.max_behind}
+    assert checks['plan.finite'].value is None
+    measured = [checks[name].value for name in (
+        'plan.points', 'plan.time_order', 'plan.first_time', 'plan.age', 'plan.future')]
+    assert measured == pytest.approx([64, DT, DT, 0.25, -0.25])
+
+
 def test_a_single_point_cannot_be_measured():
     checks, prof = judged(Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0),)))
     assert prof is None
