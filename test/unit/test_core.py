@@ -182,6 +182,8 @@ def test_an_older_proposal_waiting_for_its_meta_never_overrides_a_newer_one():
     assert superseded.reasons == (Reason.SUPERSEDED,)
     assert (superseded.checks[0].value, superseded.checks[0].limit) == (a.stamp, b.stamp)
     assert superseded.output == Command(0.5, 0.0)
+    # Decided when B arrived, and the held output needed no clamp.
+    assert (superseded.t, superseded.clamps) == (gate.now, ())
     assert approved.proposal is b and approved.verdict is Verdict.APPROVE
     start = len(gate.decisions)
     assert gate.feed(Meta(a.stamp, CONFIDENT)).decisions == ()
@@ -226,6 +228,21 @@ def test_a_second_proposal_without_meta_supersedes_the_first_and_each_is_decided
     decided = gate.decide(Meta(b.stamp, CONFIDENT), dt=TICK)
     assert decided.proposal is b and decided.verdict is Verdict.APPROVE
     assert deciding(gate, a) == [superseded] and deciding(gate, b) == [decided]
+
+
+def test_a_superseded_proposal_counts_in_the_stamp_order():
+    # A superseded proposal was decided, so a later arrival stamped before it
+    # is out of order even though A never became the command.
+    gate = driving(params=PAIRING)
+    gate.advance()
+    a = Proposal(0.4, 0.0, gate.now)
+    gate.feed(a)
+    gate.advance()
+    older = Proposal(0.3, 0.0, a.stamp - TICK / 2)
+    (superseded,) = gate.feed(older).decisions
+    assert superseded.proposal is a
+    decided = gate.decide(Meta(older.stamp, CONFIDENT))
+    assert decided.proposal is older and Reason.STAMP_NOT_INCREASING in decided.reasons
 
 
 def run_with_b(wait_first: bool) -> Gate:
@@ -823,6 +840,8 @@ def test_a_watchdog_tick_later_than_max_late_is_a_gate_overrun(late, overrun):
     decision = gate.decide(Tick(late))
     assert (Reason.GATE_OVERRUN in decision.reasons) == overrun
     assert decision.verdict is (Verdict.FALLBACK if overrun else Verdict.APPROVE)
+    (check,) = [c for c in decision.checks if c.reason is Reason.GATE_OVERRUN]
+    assert check == Check('watchdog.late', not overrun, late, 4 * TICK, Reason.GATE_OVERRUN)
 
 
 @pytest.mark.parametrize('event', [

@@ -12,7 +12,7 @@ import math
 from harness.event_scripts import records_of, Step
 from harness.plans import ALPAMAYO_15, ALPAMAYO_2, polyline, wrapper_plan
 import pytest
-from safety_gate import config, core, replay, trace_format, trace_record
+from safety_gate import config, core, plan_mode, replay, trace_format, trace_record
 from safety_gate.decision import Check, Reason, Verdict
 from safety_gate.events import Meta, Odom, Plan, Proposal, Reasoning, Reset, Tick
 
@@ -103,10 +103,51 @@ def test_plans_every_two_seconds_with_a_long_horizon_drive_without_a_fallback():
     assert drive.state.output.v == pytest.approx(0.5, rel=1e-3)
 
 
+UNPLACED = Check('plan.ego', False, 'unknown', 'odometry at the stamp and now',
+                 Reason.PLAN_EGO_UNKNOWN)
+
+
 def test_a_plan_stamped_before_the_first_odometry_cannot_be_placed():
     drive = Drive()
     (decision,) = drive.step(curved(drive.now - 0.1))
     assert decision.reasons == (Reason.PLAN_EGO_UNKNOWN,)
+    assert UNPLACED in decision.checks
+
+
+def test_an_approved_plan_whose_stamp_left_the_odometry_kept_is_no_longer_followed():
+    # Odometry at 1 kHz: 0.6 s of it pushes the plan's stamp out of the poses
+    # kept, so the ticks can no longer place the vehicle against the plan.
+    drive = Drive()
+    (approved,) = drive.step(curved(drive.now))
+    assert approved.verdict is Verdict.APPROVE
+    for _ in range(600):
+        drive.now += 0.001
+        out = drive.state.output
+        drive.x += out.v * 0.001
+        drive.step(Odom(out.v, out.w, drive.x, drive.y, drive.now, drive.yaw))
+    decision = drive.step(Tick())[-1]
+    assert decision.verdict is Verdict.FALLBACK
+    assert Reason.PLAN_EGO_UNKNOWN in decision.reasons and UNPLACED in decision.checks
+
+
+def test_odometry_that_was_never_finite_cannot_place_a_plan():
+    drive = Drive(odometry=False)
+    drive.step(Odom(math.nan, 0.0, 0.0, 0.0, drive.now, 0.0))
+    (decision,) = drive.step(curved(drive.now))
+    assert {Reason.PLAN_EGO_UNKNOWN, Reason.ODOM_NON_FINITE} <= set(decision.reasons)
+
+
+def test_odometry_not_newer_than_the_last_pose_kept_is_not_kept():
+    # A republished sample (same stamp, another pose) must not move the vehicle.
+    kept = plan_mode.on_odom(plan_mode.PlanState(), Odom(0.5, 0.0, 1.0, 0.0, T0, 0.0))
+    for stamp in (T0, T0 - 0.01):
+        assert plan_mode.on_odom(kept, Odom(0.5, 0.0, 2.0, 0.0, stamp, 0.0)) == kept
+
+
+def test_before_the_first_plan_a_tick_names_the_missing_plan():
+    decision = Drive().tick()
+    assert decision.verdict is Verdict.FALLBACK and Reason.NO_PROPOSAL in decision.reasons
+    assert Check('plan.present', False, None, 'required', Reason.NO_PROPOSAL) in decision.checks
 
 
 def test_a_short_plan_left_without_a_successor_ends_in_a_stop_along_its_path():
@@ -155,6 +196,8 @@ def test_an_older_plan_after_a_newer_one_is_refused():
     drive.run(0.25)
     (decision,) = drive.step(curved(T0 - 0.1))
     assert Reason.STAMP_NOT_INCREASING in decision.reasons
+    assert Check('plan.order', False, T0 - 0.1, T0, Reason.STAMP_NOT_INCREASING) in (
+        decision.checks)
 
 
 def test_a_plan_flipping_to_another_route_loses_authority():
@@ -164,6 +207,38 @@ def test_a_plan_flipping_to_another_route_loses_authority():
     right = wrapper_plan(drive.now, lambda t: 0.5, lambda t: -0.2)
     (decision,) = drive.step(right)
     assert Reason.PLAN_SHIFT in decision.reasons
+
+
+def test_plans_stamped_after_the_newest_odometry_are_still_compared():
+    # Stamped on publishing, both plans are newer than any odometry the gate has;
+    # each takes the newest pose (within odom.timeout), so the flip is still seen.
+    drive = Drive()
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    drive.now += 0.01
+    (approved,) = drive.step(curved(drive.now))
+    assert approved.verdict is Verdict.APPROVE
+    drive.now += 0.01
+    (decision,) = drive.step(wrapper_plan(drive.now, lambda t: 0.5, lambda t: -0.2))
+    assert Reason.PLAN_SHIFT in decision.reasons
+
+
+def test_while_the_gate_stops_along_the_path_a_plan_from_the_vehicle_is_not_refused_as_behind():
+    # The stop leaves the vehicle behind the approved plan by design; a planner
+    # resuming from where the vehicle stands is judged beside the path only.
+    drive = Drive({'trajectory.max_backward_shift': 0.1})
+    drive.step(curved(drive.now))
+    drive.run(0.5)
+    points = list(curved(drive.now).points)
+    points[10] = (points[10][0], math.nan, 0.0, 0.0)
+    (refused,) = drive.step(Plan(drive.now, 'base_link', tuple(points)))
+    assert refused.verdict is Verdict.FALLBACK
+    drive.run(1.0)
+    assert drive.state.output.v == 0.0
+    (decision,) = drive.step(wrapper_plan(drive.now, lambda t: 0.1 * t, lambda t: 0.2))
+    assert Reason.PLAN_SHIFT not in decision.reasons
+    judged = {check.name for check in decision.checks}
+    assert 'plan.shift_lateral' in judged and 'plan.shift_backward' not in judged
 
 
 def test_plan_events_survive_the_trace_round_trip():
@@ -214,6 +289,8 @@ def test_a_plan_stamped_at_the_reset_is_refused():
     assert reset.trigger == 'reset'
     (decision,) = drive.step(curved(drive.now))
     assert Reason.PROPOSAL_BEFORE_RESET in decision.reasons
+    assert Check('plan.after_reset', False, drive.now, drive.now,
+                 Reason.PROPOSAL_BEFORE_RESET) in decision.checks
 
 
 def test_each_stop_starts_from_the_plan_approved_last():

@@ -7,6 +7,7 @@ exceeds a limit, and a command already inside every limit passes unchanged.
 """
 
 import math
+import sys
 
 from harness.core_driver import driving, TICK
 from hypothesis import given, settings, strategies as st
@@ -403,6 +404,12 @@ def test_a_reversal_that_stops_and_speeds_up_the_other_way_is_an_acceleration_cl
     # 0.25 s of braking at 2 m/s^2, then 0.05 s at max_linear_accel (1 m/s^2).
     out, clamps = limits.rate_limit(Command(0.5, 0.0), Command(-0.3, 0.0), 0.3, ENV)
     assert out.v == pytest.approx(-0.05) and clamps == [Clamp.LINEAR_ACCEL]
+
+
+@pytest.mark.parametrize('v, kept', [(sys.float_info.min, True), (sys.float_info.min / 2, False)])
+def test_the_smallest_normal_speed_is_kept_and_a_subnormal_one_is_zero(v, kept):
+    out, changed = limits.enforce_envelope(Command(v, 0.0), ENV)
+    assert (out.v, changed) == ((v, False) if kept else (0.0, True))
 
 
 def test_a_subnormal_speed_never_slows_the_stop_of_a_turn():

@@ -18,7 +18,7 @@ from safety_gate.decision import Reason
 from safety_gate.ego_motion import ORIGIN, Pose, pose_at, relative_pose, vehicle_in_plan_frame
 from safety_gate.events import Plan
 from safety_gate.plan_checks import Ego, Previous
-from safety_gate.plan_profile import profile
+from safety_gate.plan_profile import profile, segment_at
 
 CFG = config.GateConfig()
 AT, BEYOND = 1.0 - 1e-9, 1.0 + 1e-6
@@ -125,6 +125,34 @@ def test_time_from_start_must_increase_strictly(times):
     assert prof is None
     assert not checks['plan.time_order'].ok
     assert checks['plan.time_order'].reason is Reason.PLAN_TIME_NOT_INCREASING
+
+
+def test_a_plan_without_points_is_refused_for_its_size_only():
+    checks, prof = judged(Plan(STAMP, 'base_link', ()))
+    assert prof is None and failing(checks) == {Reason.PLAN_SIZE}
+
+
+def test_each_check_records_what_it_measured_against_its_configured_limit():
+    checks, _ = judged(straight(0.5, 64, stamp=STAMP, first=DT), STAMP + 0.25,
+                       Ego(Pose(0.125, 0.0, 0.0), 0.5))
+    traj, env = CFG.trajectory, CFG.envelope
+    assert {name: check.limit for name, check in checks.items() if name != 'plan.horizon'} == {
+        'plan.finite': 'finite', 'plan.points': [traj.min_points, traj.max_points],
+        'plan.time_order': '> 0', 'plan.spacing': traj.dt_tolerance,
+        'plan.first_time': [0.0, traj.dt + traj.dt_tolerance], 'plan.frame': traj.frame_id,
+        'plan.age': traj.max_age, 'plan.future': CFG.future_tolerance,
+        'plan.speed': env.max_linear_speed, 'plan.reverse_speed': env.max_reverse_speed,
+        'plan.accel': env.max_linear_accel, 'plan.decel': env.max_linear_decel,
+        'plan.jerk': traj.max_jerk, 'plan.yaw_rate': env.max_angular_speed,
+        'plan.lateral_accel': env.max_lateral_accel, 'plan.curvature': traj.max_curvature,
+        'plan.kink': traj.max_kink_angle, 'plan.interval': traj.max_interval,
+        'plan.start': traj.start_tolerance, 'plan.heading': traj.heading_tolerance,
+        'plan.start_speed': traj.speed_tolerance, 'plan.behind': traj.max_behind,
+        'plan.backward_sweep': traj.max_behind}
+    assert checks['plan.finite'].value is None
+    measured = [checks[name].value for name in (
+        'plan.points', 'plan.time_order', 'plan.first_time', 'plan.age', 'plan.future')]
+    assert measured == pytest.approx([64, DT, DT, 0.25, -0.25])
 
 
 def test_a_single_point_cannot_be_measured():
@@ -437,6 +465,40 @@ def test_points_beyond_either_end_of_the_previous_path_are_not_judged_laterally(
     assert driving_off['plan.shift_lateral'].value == pytest.approx(0.0, abs=1e-12)
 
 
+# A previous path of two 1 m segments, (0, 0) -> (1, 0) -> (1, 1), a left turn
+# on the spot, over 2 s.
+CORNER = Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.0, 0.0),
+                                   (2.0, 1.0, 1.0, math.pi / 2)))
+
+
+def lateral_from_corner(x, y, t=0.5, on_path_t=1.5):
+    """Return the lateral shift of a new plan: a point at (x, y) at time t, one on the path."""
+    points = sorted([(t, x, y, 0.0), (on_path_t, 0.5, 0.0, 0.0)])
+    return shift(Plan(STAMP, 'base_link', tuple(points)), CORNER, age=0.0)['plan.shift_lateral']
+
+
+@pytest.mark.parametrize('x, y, distance', [
+    (0.0, -0.3, 0.3),   # beside the start, on its perpendicular: not before it
+    (0.5, -0.3, 0.3),   # beside the first segment
+    (1.3, 1.0, 0.3),    # beside the end, on its perpendicular: not beyond it
+    (1.3, 0.5, 0.3),    # beside the last segment
+    (1.5, 0.3, 0.5),    # outside the turn: to the second segment, not the first one's extension
+    (1.0, 1.5, 0.0),    # beyond the end, by half a segment: not beside the path
+    (-0.5, 0.0, 0.0),   # before the start
+], ids=['start', 'first', 'end', 'last', 'corner', 'beyond', 'before'])
+def test_the_lateral_shift_is_the_distance_to_the_previous_path_from_its_start_to_its_end(
+        x, y, distance):
+    check = lateral_from_corner(x, y)
+    assert check.value == pytest.approx(distance, abs=1e-12)
+
+
+@pytest.mark.parametrize('t', [0.0, 2.0], ids=['first', 'last'])
+def test_the_common_horizon_includes_both_ends_of_the_previous_plan(t):
+    # A new point 0.3 m beside the path at the previous plan's first or last time.
+    check = lateral_from_corner(0.5, -0.3, t=t, on_path_t=1.0)
+    assert check.value == pytest.approx(0.3, abs=1e-12)
+
+
 def test_while_stopping_only_the_lateral_shift_is_judged():
     # The gate stops along the previous plan, so the vehicle falls behind it;
     # a planner resuming from where the vehicle is must not be refused for that.
@@ -639,6 +701,45 @@ def test_reversing_is_read_from_the_heading_of_the_poses():
     assert profile(sharp, 0.01).speed[0] == pytest.approx(0.5)
 
 
+def one_segment(heading, turn, off):
+    """Return a plan of one 5 cm segment ``off`` rad from the heading halfway along it."""
+    direction = heading + off
+    return Plan(STAMP, 'base_link', (
+        (0.0, 0.0, 0.0, heading - turn / 2.0),
+        (DT, 0.05 * math.cos(direction), 0.05 * math.sin(direction), heading + turn / 2.0)))
+
+
+@pytest.mark.parametrize('plan, forward', [
+    (one_segment(math.pi / 3, 0.3, math.radians(88.0)), True),
+    (one_segment(math.pi / 3, 0.3, math.radians(92.0)), False),
+    # Straight across the heading, exactly: not against it.
+    (Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (DT, 0.0, 0.05, 0.0))), True),
+], ids=['88 deg', '92 deg', '90 deg'])
+def test_a_segment_reverses_when_it_runs_against_the_heading_halfway_along_it(plan, forward):
+    speed = profile(plan, 0.01).speed[0]
+    assert speed == pytest.approx(0.5 if forward else -0.5)
+
+
+def test_a_u_turn_drives_forward_all_the_way():
+    # Each segment is judged against its own heading, not the first one.
+    u_turn = polyline([0.05] * 63, [0.05] * 63)
+    assert np.all(profile(u_turn, 0.01).speed == pytest.approx(0.5))
+
+
+@pytest.mark.parametrize('length, directed', [(0.01, True), (math.nextafter(0.01, 0.0), False)])
+def test_a_segment_has_a_direction_from_min_segment_length_on(length, directed):
+    plan = Plan(STAMP, 'base_link', ((0.0, 0.0, 0.0, 0.0), (DT, length, 0.0, 0.02)))
+    prof = profile(plan, 0.01)
+    assert prof.directed[0] == directed
+    assert prof.curvature[0] == (pytest.approx(0.02 / length) if directed else 0.0)
+
+
+@pytest.mark.parametrize('value, segment', [
+    (-1.0, 0), (0.0, 0), (0.5, 0), (1.0, 1), (2.5, 2), (3.0, 2), (9.0, 2)])
+def test_a_knot_starts_its_segment_and_the_ends_hold_the_outer_segments(value, segment):
+    assert segment_at(np.array([0.0, 1.0, 2.0, 3.0]), value) == segment
+
+
 # ---------------------------------------------------------------- ego motion
 
 def test_relative_pose_is_the_pose_seen_from_the_origin():
@@ -671,6 +772,16 @@ def test_a_long_history_is_interpolated_between_the_two_samples_around_the_time(
         assert between.y == pytest.approx(k * k + 0.25 * (2 * k + 1)), k
 
 
+def test_at_the_oldest_stamp_the_oldest_sample_is_given_even_when_its_stamp_repeats():
+    # A driver that republishes sends two samples with one stamp; at the
+    # window's start the answer is the oldest sample, never a division by zero.
+    oldest, repeated = Pose(0.0, 0.0, 0.0), Pose(1.0, 2.0, 0.5)
+    for history in ([(10.0, oldest), (10.0, repeated)],
+                    [(10.0, oldest), (10.0, repeated), (11.0, Pose(3.0, 3.0, 1.0))]):
+        start = pose_at(history, 10.0)
+        assert (start.x, start.y, start.yaw) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+
+
 def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
     history = [(10.0, Pose(0.0, 0.0, 0.0)), (11.0, Pose(1.0, 2.0, 0.5))]
     held = pose_at(history, 11.2, hold=0.25)
@@ -679,6 +790,9 @@ def test_a_time_just_after_the_newest_odometry_holds_the_newest_pose():
     assert pose_at(history, 9.9, hold=0.25) is None  # never before the oldest
     placed = vehicle_in_plan_frame(history, 11.1, Pose(1.0, 2.0, 0.5), hold=0.25)
     assert (placed.x, placed.y, placed.yaw) == (0.0, 0.0, 0.0)
+    # Without a hold nothing after the newest sample is placed.
+    assert pose_at(history, 11.1) is None
+    assert vehicle_in_plan_frame(history, 11.1, Pose(1.0, 2.0, 0.5)) is None
 
 
 def test_the_vehicle_is_placed_in_the_plans_frame_from_odometry():

@@ -7,6 +7,7 @@ import math
 from harness.plans import DT, polyline, straight
 import pytest
 from safety_gate import config, plan_fallback
+from safety_gate.events import Plan
 from safety_gate.plan_profile import profile
 
 CFG = config.GateConfig()
@@ -222,3 +223,83 @@ def test_the_stopping_distance_is_the_integral_of_the_jerk_limited_stop(speed):
     found_t, found_distance = plan_fallback.stopping(speed, decel, jerk, braking)
     assert found_t == pytest.approx(t, abs=1e-4)
     assert found_distance == pytest.approx(distance, abs=1e-4)
+
+
+@pytest.mark.parametrize('shorter, decel', [(False, DECEL), (True, EMERGENCY)])
+def test_a_path_left_exactly_as_long_as_the_comfortable_stop_keeps_it(shorter, decel):
+    # Already braking at 0.5 m/s^2, so the stop is shorter than one from no braking.
+    path = path_of(straight(1.0, 10))
+    end = float(path.arc[-1])
+    _, distance = plan_fallback.stopping(0.8, DECEL, JERK, 0.5)
+    arc = end - distance
+    while end - arc != distance:
+        arc = math.nextafter(arc, -math.inf if end - arc < distance else math.inf)
+    if shorter:
+        arc = math.nextafter(arc, math.inf)
+    stop = plan_fallback.Stop(path, arc, 0.8, 1.0, 0.5, DECEL)
+    assert plan_fallback.step(stop, 0.0, CFG)[0].decel == decel
+
+
+def test_a_reversing_stop_starts_from_the_reversing_speed():
+    stop = plan_fallback.start(path_of(polyline([-0.03] * 40, [0.0] * 40)), 0.0, -0.3, CFG)
+    assert plan_fallback.stop_points(stop, DT, CFG)[0][4] == -0.3
+    assert -0.3 <= plan_fallback.step(stop, STEP, CFG)[1].v < 0.0
+
+
+def standing_end(count=6):
+    """Return a straight plan at 0.5 m/s whose last point repeats the one before (at rest)."""
+    points = straight(0.5, count).points
+    last = points[-1]
+    return Plan(0.0, 'base_link', points + ((last[0] + DT,) + last[1:],))
+
+
+def test_a_stop_at_the_end_of_a_plan_that_ends_at_rest_is_its_last_point():
+    plan = standing_end()
+    stop = plan_fallback.start(path_of(plan), plan.points[-1][0], 0.0, CFG)
+    (point,) = plan_fallback.stop_points(stop, DT, CFG)
+    assert point[1:4] == pytest.approx(plan.points[-1][1:4])
+
+
+def test_a_stop_that_overruns_a_plan_ending_at_rest_goes_on_forward():
+    plan = standing_end()
+    points = plan_fallback.stop_points(plan_fallback.start(path_of(plan), 0.3, 1.0, CFG),
+                                       DT, CFG)
+    xs = [p[1] for p in points]
+    assert xs[-1] > plan.points[-1][1] and xs == sorted(xs)
+
+
+def test_past_the_end_of_a_path_whose_last_segment_reverses_the_stop_goes_on_backward():
+    # The end of a three-point turn: forward, then 5 cm back along the same line.
+    points = straight(0.5, 6).points
+    x, t = points[-1][1], points[-1][0]
+    plan = Plan(0.0, 'base_link', points + ((t + DT, x - 0.05, 0.0, 0.0),))
+    path = path_of(plan)
+    stop = plan_fallback.Stop(path, float(path.arc[-1]) - 0.01, 1.0, -1.0, 0.0, EMERGENCY)
+    states, _ = run(stop, dt=DT)
+    end = plan_fallback.stop_points(stop, DT, CFG)[-1]
+    assert end[1] == pytest.approx(x - 0.05 - (states[-1].arc - float(path.arc[-1])))
+
+
+def test_past_the_end_the_stop_follows_the_last_segments_own_curvature():
+    # Straight, then a last segment turning at 0.5 1/m: past the end, an arc of radius 2 m.
+    plan = polyline([0.05] * 4 + [0.05], [0.0] * 4 + [0.025])
+    path = path_of(plan)
+    points = plan_fallback.stop_points(plan_fallback.start(path, 0.4, 1.0, CFG), DT, CFG)
+    x, y, yaw = plan.points[-1][1:4]
+    centre = (x - 2.0 * math.sin(yaw), y + 2.0 * math.cos(yaw))
+    beyond = [p for p in points if p[3] > yaw + 1e-6]
+    assert beyond
+    for _, px, py, _, _ in beyond:
+        assert math.hypot(px - centre[0], py - centre[1]) == pytest.approx(2.0, abs=1e-6)
+
+
+@pytest.mark.parametrize('yaw0, yaw1, halfway', [
+    (0.2, 0.7, 0.45),                              # a sharp turn within one segment
+    (math.pi - 0.1, -math.pi + 0.1, math.pi),      # across the seam, as a planner wraps it
+], ids=['sharp', 'seam'])
+def test_halfway_along_a_segment_the_heading_is_halfway_through_its_turn(yaw0, yaw1, halfway):
+    plan = Plan(0.0, 'base_link', ((0.0, 0.0, 0.0, yaw0), (DT, 0.05, 0.0, yaw1),
+                                   (2 * DT, 0.1, 0.0, yaw1)))
+    stop = plan_fallback.start(path_of(plan), DT / 2, 0.0, CFG)
+    (point,) = plan_fallback.stop_points(stop, DT, CFG)
+    assert math.remainder(point[3] - halfway, 2.0 * math.pi) == pytest.approx(0.0, abs=1e-12)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from safety_gate import config, plan_tracking
 from safety_gate.decision import Reason
+from safety_gate.events import Plan
 from safety_gate.plan_fallback import stopping
 from safety_gate.plan_profile import profile, value_at
 
@@ -149,21 +150,48 @@ def test_the_sample_interpolates_both_coordinates():
     assert (point.x, point.y) == pytest.approx((1.0 + step, -1.0 + step))
 
 
+def margins_on_and_beyond(stop, left):
+    """Return configs whose margin puts ``stop + margin`` exactly on ``left``, and just over."""
+    margin = left - stop
+    while stop + margin != left:
+        margin = math.nextafter(margin, -math.inf if stop + margin > left else math.inf)
+    more = math.nextafter(margin, math.inf)
+    while stop + more == left:
+        more = math.nextafter(more, math.inf)
+    return (config.build({'trajectory.horizon_margin': margin}),
+            config.build({'trajectory.horizon_margin': more}))
+
+
 def test_the_time_left_exactly_on_the_reserve_passes():
     prof = prof_of(straight(0.8))
     stop_time, _ = stopping(0.8, CFG.fallback.decel, CFG.trajectory.stop_jerk)
     age = 2.0
-    left = prof.t[-1] - (age + DELAY)
-    margin = left - stop_time
-    while stop_time + margin != left:
-        margin = math.nextafter(margin, -math.inf if stop_time + margin > left else math.inf)
-    on_limit = config.build({'trajectory.horizon_margin': margin})
+    on_limit, beyond = margins_on_and_beyond(stop_time, prof.t[-1] - (age + DELAY))
     assert plan_tracking.remaining_stop_feasible(prof, age, 0.8, on_limit).ok
-    more = math.nextafter(margin, math.inf)
-    while stop_time + more == left:
-        more = math.nextafter(more, math.inf)
-    beyond = config.build({'trajectory.horizon_margin': more})
     assert not plan_tracking.remaining_stop_feasible(prof, age, 0.8, beyond).ok
+
+
+def test_the_distance_left_exactly_on_the_reserve_passes():
+    # At 1 m/s the margin adds its own length in metres, so the sum can land on the dot;
+    # the slow plan has time to spare.
+    prof = prof_of(straight(0.05, 300))
+    _, stop_distance = stopping(1.0, CFG.fallback.decel, CFG.trajectory.stop_jerk)
+    age = 15.0
+    check = plan_tracking.remaining_stop_feasible(prof, age, 1.0, CFG)
+    on_limit, beyond = margins_on_and_beyond(stop_distance, check.value[1])
+    on = plan_tracking.remaining_stop_feasible(prof, age, 1.0, on_limit)
+    assert on.ok and on.limit[1] == on.value[1] and on.value[0] > on.limit[0]
+    assert not plan_tracking.remaining_stop_feasible(prof, age, 1.0, beyond).ok
+
+
+@pytest.mark.parametrize('last, at_rest', [
+    (plan_tracking.AT_REST, True), (math.nextafter(plan_tracking.AT_REST, 1.0), False)])
+def test_a_plan_ends_at_rest_when_its_last_segment_is_at_most_a_millimetre(last, at_rest):
+    plan = Plan(0.0, 'base_link', ((0.0, -0.06, 0.0, 0.0), (DT, -0.02, 0.0, 0.0),
+                                   (2 * DT, 0.0, 0.0, 0.0), (3 * DT, last, 0.0, 0.0)))
+    check = plan_tracking.remaining_stop_feasible(prof_of(plan), 0.0, 0.3, CFG)
+    stop = stopping(0.3, CFG.fallback.decel, CFG.trajectory.stop_jerk)
+    assert check.limit == (list(stop) if at_rest else pytest.approx(list(reserve_for(0.3))))
 
 
 @settings(max_examples=300, deadline=None)

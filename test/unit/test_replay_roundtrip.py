@@ -11,6 +11,7 @@ one record per decision, the later ones without events. The shipped replay
 and from a trace file.
 """
 
+import dataclasses
 import json
 import random
 
@@ -20,8 +21,8 @@ from hypothesis import given
 import pytest
 
 from safety_gate import config, core, replay, trace_format, trace_record, trace_writer
-from safety_gate.decision import Reason
-from safety_gate.events import Tick
+from safety_gate.decision import Check, Clamp, Command, Decision, Reason, Verdict
+from safety_gate.events import Meta, Odom, Proposal, Tick
 from safety_gate.kit.world import fuzz
 from safety_gate.kit.world.plan_fuzz import TRAJECTORY
 
@@ -163,3 +164,47 @@ def test_a_trajectory_mode_fuzz_episode_replays_to_the_same_decisions(seed):
     assert any(d.trigger == 'plan' for step in steps for d in step.decisions)
     assert_replays(cfg, steps)
     assert_events_survive(steps)
+
+
+# ---------------------------------------------------------------- the record fields (trace.md)
+
+T = 100.0
+
+
+def test_a_decision_record_holds_what_trace_md_lists():
+    meta = Meta(T - 0.01, 0.75, 'm' * 64, 'the road bends left')
+    check = Check('envelope.speed', False, 1.5, 1.0, Reason.OVER_SPEED)
+    decision = Decision(T, 'proposal', Verdict.FALLBACK, (Reason.OVER_SPEED,), (check,),
+                        Proposal(1.5, -0.25, T - 0.01), meta, Command(0.5, -0.25),
+                        (Clamp.LINEAR_DECEL,))
+    record = trace_record.decision_to_dict(decision, 3, ((T, Tick()),), 1.7e9, 42.0, 'c' * 64,
+                                           {'events_dropped': 2})
+    assert record == {
+        'seq': 3, 't': T, 'wall_time': 1.7e9, 'trigger': 'proposal', 'verdict': 'FALLBACK',
+        'reasons': ['OVER_SPEED'],
+        'checks': [{'name': 'envelope.speed', 'ok': False, 'value': 1.5, 'limit': 1.0,
+                    'reason': 'OVER_SPEED'}],
+        'proposal': {'v': 1.5, 'w': -0.25, 'stamp': T - 0.01, 'stamped': True,
+                     'confidence': 0.75, 'model_sha256': 'm' * 64,
+                     'reasoning': 'the road bends left', 'meta_error': None},
+        'output': {'v': 0.5, 'w': -0.25}, 'clamps': ['LINEAR_DECEL'], 'latency_us': 42.0,
+        'config_sha256': 'c' * 64, 'events': [{'type': 'tick', 't': T, 'late': 0.0}],
+        'events_dropped': 2}
+    without_meta = trace_record.decision_to_dict(
+        dataclasses.replace(decision, meta=None), 3, (), 0.0, 0.0, '')['proposal']
+    assert without_meta == {'v': 1.5, 'w': -0.25, 'stamp': T - 0.01, 'stamped': True,
+                            'confidence': None, 'model_sha256': None, 'reasoning': None,
+                            'meta_error': 'missing'}
+
+
+def test_a_config_record_holds_seq_times_every_parameter_and_the_hash():
+    flat = {'rate_hz': 50.0}
+    assert trace_record.config_to_dict(0, T, 1.5e9, flat, 'c' * 64) == {
+        'seq': 0, 't': T, 'wall_time': 1.5e9, 'config': flat, 'config_sha256': 'c' * 64}
+
+
+def test_a_record_without_events_reads_back_none_and_an_older_odom_gets_its_default_yaw():
+    # The second decision of one step has no events; traces from before Odom.yaw lack it.
+    assert trace_record.record_events({'seq': 2}) == []
+    older = {'type': 'odom', 't': T, 'v': 0.5, 'w': 0.0, 'x': 1.0, 'y': 2.0, 'stamp': T}
+    assert trace_record.event_from_dict(older) == (T, Odom(0.5, 0.0, 1.0, 2.0, T, 0.0))

@@ -15,7 +15,7 @@ import pytest
 
 from safety_gate.config import GateConfig
 from safety_gate.trace_file import default_trace_path, open_trace, read_last_line
-from safety_gate.trace_format import GENESIS, hmac_hex, load_hmac_key, sign_line, split_signature
+from safety_gate.trace_format import GENESIS, hmac_hex
 from safety_gate.trace_writer import TraceWriter
 from safety_gate.verify import format_report, verify
 
@@ -426,16 +426,6 @@ def test_the_hmac_is_the_last_field_and_signs_the_rest(tmp_path):
     assert mac == hmac_hex(b'secret', line[:-len(member)] + b'}')
 
 
-def test_only_a_top_level_last_member_counts_as_the_signature():
-    signed = sign_line(b'k', b'{"seq":0}')
-    assert split_signature(signed) == (b'{"seq":0}', hmac_hex(b'k', b'{"seq":0}').encode())
-    fake = '"' + '0' * 64 + '"'
-    nested = f'{{"seq":0,"a":{{"x":1,"hmac_sha256":{fake}}}}}'.encode()
-    in_text = json.dumps({'seq': 0, 'r': f',"hmac_sha256":{fake}}}'},
-                         separators=(',', ':')).encode()
-    assert split_signature(nested) is None and split_signature(in_text) is None
-
-
 def test_a_failing_publisher_does_not_stop_the_trace(tmp_path):
     path = tmp_path / 'trace.jsonl'
 
@@ -486,21 +476,6 @@ def test_default_trace_path_follows_the_rcl_logging_rules(monkeypatch, env, expe
     monkeypatch.setenv('HOME', '/home/me')
     assert default_trace_path() == Path(expected) / 'safety_gate' / 'trace.jsonl'
     assert default_trace_path('/given') == Path('/given/safety_gate/trace.jsonl')
-
-
-def test_load_hmac_key_from_file_or_environment(tmp_path, monkeypatch):
-    monkeypatch.delenv('SAFETY_GATE_TRACE_HMAC_KEY', raising=False)
-    assert load_hmac_key('') is None
-    monkeypatch.setenv('SAFETY_GATE_TRACE_HMAC_KEY', 'from-env')
-    assert load_hmac_key('') == b'from-env'
-    key_file = tmp_path / 'key'
-    key_file.write_bytes(b'from-file\n')
-    assert load_hmac_key(str(key_file)) == b'from-file'
-    key_file.write_bytes(b'\n')
-    with pytest.raises(ValueError):
-        load_hmac_key(str(key_file))
-    with pytest.raises(OSError):
-        load_hmac_key(str(tmp_path / 'missing'))
 
 
 # Trace growth measured with the defaults (README "Decision trace"), in MB per hour.

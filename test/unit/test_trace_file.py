@@ -1,12 +1,21 @@
 # Copyright 2026 The safety_gate Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the rotating trace file without a writer thread (safety_gate.trace_file)."""
+"""Tests of the trace without a writer thread: the rotating file and the line format.
+
+``safety_gate.trace_file`` and ``safety_gate.trace_format``; the writer thread
+that joins them is tested in test_trace.py.
+"""
 
 import gzip
+import json
+import math
 
 import pytest
 
 from safety_gate.trace_file import IncompleteWrite, open_trace, TraceFile
+from safety_gate.trace_format import (
+    encode_record, GENESIS, HashChain, hmac_hex, HMAC_MEMBER, load_hmac_key, sha256_hex, sign_line,
+    split_signature)
 
 LINE_BYTES = 25  # every test line with its newline: four fill the 100-byte limit
 
@@ -138,3 +147,62 @@ def test_a_second_claim_on_the_same_trace_is_refused(tmp_path):
     first.close()
     second.claim()
     second.close()
+
+
+# ---------------------------------------------------------------- the line format
+
+
+def test_a_record_is_one_compact_utf8_line_with_non_finite_numbers_named():
+    record = {'r': 'caf\u00e9', 'v': math.nan, 'w': [math.inf, -math.inf, 1.5]}
+    assert encode_record(record) == (
+        '{"r":"caf\u00e9","v":"NaN","w":["Infinity","-Infinity",1.5]}'.encode())
+    assert math.isnan(record['v'])  # the caller's record is untouched
+
+
+def test_text_with_no_utf8_form_is_escaped_and_reads_back_the_same():
+    record = {'r': 'caf\u00e9 \ud800'}
+    assert json.loads(encode_record(record)) == record
+
+
+def test_the_chain_starts_at_genesis_marks_its_start_and_counts_lost_records():
+    chain = HashChain()
+    first = chain.link({'seq': 0, 'lost_before': 9, 'prev_sha256': 'f' * 64}, lost_before=0)
+    second = chain.link({'seq': 1}, lost_before=3)
+    assert json.loads(first) == {'seq': 0, 'prev_sha256': GENESIS, 'chain_start': True}
+    assert json.loads(second) == {'seq': 1, 'prev_sha256': sha256_hex(first), 'lost_before': 3}
+
+
+def test_only_a_top_level_last_member_counts_as_the_signature():
+    signed = sign_line(b'k', b'{"seq":0}')
+    assert split_signature(signed) == (b'{"seq":0}', hmac_hex(b'k', b'{"seq":0}').encode())
+    fake = '"' + '0' * 64 + '"'
+    nested = f'{{"seq":0,"a":{{"x":1,"hmac_sha256":{fake}}}}}'.encode()
+    in_text = json.dumps({'seq': 0, 'r': f',"hmac_sha256":{fake}}}'},
+                         separators=(',', ':')).encode()
+    assert split_signature(nested) is None and split_signature(in_text) is None
+    # The member alone signs no record.
+    assert split_signature(HMAC_MEMBER + b'0' * 64 + b'"}') is None
+
+
+def test_load_hmac_key_from_file_or_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv('SAFETY_GATE_TRACE_HMAC_KEY', raising=False)
+    assert load_hmac_key('') is None
+    monkeypatch.setenv('SAFETY_GATE_TRACE_HMAC_KEY', 'from-env')
+    assert load_hmac_key('') == b'from-env'
+    key_file = tmp_path / 'key'
+    key_file.write_bytes(b'from-file\n')
+    assert load_hmac_key(str(key_file)) == b'from-file'
+    key_file.write_bytes(b'\n')
+    with pytest.raises(ValueError, match='is empty') as empty:
+        load_hmac_key(str(key_file))
+    assert str(key_file) in str(empty.value)
+    with pytest.raises(OSError):
+        load_hmac_key(str(tmp_path / 'missing'))
+
+
+@pytest.mark.parametrize('content, key', [
+    (b'key', b'key'), (b'key\n', b'key'), (b'key\r\n', b'key'), (b'key\n\n', b'key\n')])
+def test_the_key_file_loses_one_trailing_newline_only(tmp_path, content, key):
+    key_file = tmp_path / 'key'
+    key_file.write_bytes(content)
+    assert load_hmac_key(str(key_file)) == key
