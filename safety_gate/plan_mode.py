@@ -23,8 +23,14 @@ from safety_gate.ego_motion import Pose, pose_at, relative_pose, vehicle_in_plan
 from safety_gate.events import Odom, Plan
 from safety_gate.plan_profile import Profile
 
-# Odometry poses kept to place plans: 10 s at 50 Hz, longer than a plan is followed.
-_POSES_KEPT = 512
+# Odometry poses kept to place plans: one per _POSE_SPACING s at most (and the
+# newest), so the history covers 10 s, longer than a plan is followed (stamped
+# 3.35 s before it arrives, then followed for its 6.4 s), at any odometry rate.
+# Kept by count alone, 200 Hz odometry covered 2.6 s and every such plan was
+# PLAN_EGO_UNKNOWN. Odometry up to 100 Hz is kept whole; faster, thinned to
+# 125 Hz, which moves an interpolated pose by millimetres at the envelope's speeds.
+_POSE_SPACING = 0.008
+_POSES_KEPT = 1280
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,10 @@ def on_odom(state: PlanState, odom: Odom) -> PlanState:
     if not all(math.isfinite(value) for value in values) or (
             state.poses and odom.stamp <= state.poses[-1][0]):
         return state
-    poses = state.poses + ((odom.stamp, Pose(odom.x, odom.y, odom.yaw)),)
+    kept = state.poses
+    if len(kept) >= 2 and kept[-1][0] - kept[-2][0] < _POSE_SPACING:
+        kept = kept[:-1]  # kept only while newest: too close to the one before it
+    poses = kept + ((odom.stamp, Pose(odom.x, odom.y, odom.yaw)),)
     return evolve(state, poses=poses[-_POSES_KEPT:])
 
 

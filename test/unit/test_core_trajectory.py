@@ -114,13 +114,41 @@ def test_a_plan_stamped_before_the_first_odometry_cannot_be_placed():
     assert UNPLACED in decision.checks
 
 
+@pytest.mark.parametrize('rate_hz', [50, 200, 1000])
+def test_a_plan_stamped_alpamayo_2s_latency_ago_is_placed_at_any_odometry_rate(rate_hz):
+    # The wrapper stamps a plan with its input time, up to 3.35 s before it
+    # arrives; the poses kept must reach back that far however fast odometry is.
+    drive = Drive(odometry=False)
+    for k in range(round(3.5 * rate_hz)):
+        drive.step(Odom(0.0, 0.0, 0.0, 0.0, drive.now + k / rate_hz, 0.0))
+    drive.now += 3.5
+    (decision,) = drive.step(curved(drive.now - 3.35))
+    assert UNPLACED not in decision.checks, decision.reasons
+
+
+def test_the_poses_kept_span_ten_seconds_in_bounded_memory_with_the_newest_exact():
+    state = plan_mode.PlanState()
+    for k in range(12000):  # 12 s at 1 kHz
+        state = plan_mode.on_odom(state, Odom(0.0, 0.0, k * 0.001, 0.0, T0 + k * 0.001, 0.0))
+    stamps = [stamp for stamp, _ in state.poses]
+    assert len(stamps) <= 1280
+    assert stamps[-1] == T0 + 11999 * 0.001 and state.poses[-1][1].x == 11999 * 0.001
+    assert stamps[-1] - stamps[0] >= 10.0
+    assert min(b - a for a, b in zip(stamps[:-2], stamps[1:-1])) >= 0.008
+    # Up to 100 Hz nothing is thinned.
+    state = plan_mode.PlanState()
+    for k in range(500):
+        state = plan_mode.on_odom(state, Odom(0.0, 0.0, 0.0, 0.0, T0 + k * 0.01, 0.0))
+    assert len(state.poses) == 500
+
+
 def test_an_approved_plan_whose_stamp_left_the_odometry_kept_is_no_longer_followed():
-    # Odometry at 1 kHz: 0.6 s of it pushes the plan's stamp out of the poses
+    # Odometry at 1 kHz: 10.3 s of it pushes the plan's stamp out of the poses
     # kept, so the ticks can no longer place the vehicle against the plan.
     drive = Drive()
     (approved,) = drive.step(curved(drive.now))
     assert approved.verdict is Verdict.APPROVE
-    for _ in range(600):
+    for _ in range(10300):
         drive.now += 0.001
         out = drive.state.output
         drive.x += out.v * 0.001
