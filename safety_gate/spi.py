@@ -236,11 +236,25 @@ def observe(state: SpiState, decisions: Sequence[Decision], measured_v: Optional
                 del models[next(iter(models))]
     current = models.get(model)
     # Most decisions judge nothing: no limit is set, or too few proposals are in the window.
-    alarms = () if current is None or current.totals[PROPOSALS] < cfg.min_samples or not any(
-        getattr(cfg, f'{key}_limit') > 0.0 for _, key, _ in LIMITS) else judge(
-            indicators(current.totals, baseline(cfg)), cfg)
+    alarms = () if current is None or current.totals[PROPOSALS] < cfg.min_samples or not (
+        _sets_a_limit(cfg)) else judge(indicators(current.totals, baseline(cfg)), cfg)
     withdrawn = state.withdrawn or any(alarm.action == 'withdraw' for alarm in alarms)
     return SpiState(tuple(models.items()), model, commanded, alarms, withdrawn)
+
+
+# The configuration asked last, and whether it sets a limit: the core asks on
+# every decision, with the same configuration, and eight attribute lookups
+# there cost more than the rest of the question (make bench, the core).
+_asked: Tuple[Optional[SpiConfig], bool] = (None, False)
+
+
+def _sets_a_limit(cfg: SpiConfig) -> bool:
+    global _asked
+    asked = _asked  # one read: another thread may replace it meanwhile
+    if asked[0] is not cfg:
+        asked = (cfg, any(getattr(cfg, f'{key}_limit') > 0.0 for _, key, _ in LIMITS))
+        _asked = asked
+    return asked[1]
 
 
 def reset(state: SpiState) -> SpiState:
