@@ -59,13 +59,22 @@ def test_trace_writer(quick):
     assert writer['records_per_s'] > 0
 
 
+def _check_cpu(arms):
+    # The kernel counts a process's CPU time in 10 ms ticks, and a smoke block
+    # lasts half a second: a relay at 1 % of a core can read 0. Each arm's
+    # reading must be possible, and the arms together must have been seen working.
+    for name, arm in arms.items():
+        assert 0.0 <= arm['cpu_percent'] < 100.0 * os.cpu_count(), (name, arm)
+    assert sum(arm['cpu_percent'] for arm in arms.values()) > 0.0, arms
+
+
 def test_e2e(quick):
     e2e = quick[0]['e2e']
     assert set(e2e) == {f'{rate:g}' for rate in QUICK.rates}
     for name, arm in e2e['50'].items():
         assert arm['sent'] > 0 and arm['drops'] == 0, (name, arm)
         assert _sane_latency(arm['latency_us'], floor_us=10.0), (name, arm)
-        assert 0.0 < arm['cpu_percent'] < 100.0 * os.cpu_count(), (name, arm)
+    _check_cpu(e2e['50'])
     for rate, arms in e2e.items():
         relay = arms['relay']['latency_us']['p50']
         assert math.isfinite(report.ratio(arms['gate']['latency_us']['p50'], relay)), rate
@@ -90,7 +99,7 @@ def _check_plan_arms(results, messages):
     for name, arm in arms.items():
         assert arm['sent'] > 0 and arm['drops'] == 0, (name, arm)
         assert _sane_latency(arm['latency_us'], floor_us=10.0), (name, arm)
-        assert 0.0 < arm['cpu_percent'] < 100.0 * os.cpu_count(), (name, arm)
+    _check_cpu(arms)
 
 
 def test_plans(quick):
