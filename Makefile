@@ -82,7 +82,7 @@ $(STAMP): setup.py package.xml Makefile
 # the export libraries (export).
 PYDANTIC1_VENV ?= .venv-pydantic1
 NOT_PURE_UNIT_TESTS := test_executor.py test_fuzz_meta.py test_cli.py test_plan_output.py \
-	test_export.py
+	test_export.py test_fleet.py
 
 interfaces: $(INTERFACES_STAMP)
 
