@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from safety_gate import fleet, spi
 from safety_gate.errors import user_error
-from safety_gate.spi_report import check_traces
+from safety_gate.spi_report import add_verify_arguments, verified
 
 
 def build(paths: Sequence[Path], model: Optional[str] = None) -> list:
@@ -36,17 +36,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('-o', '--out', type=Path, required=True, metavar='baseline.yaml')
     parser.add_argument('--model', metavar='SHA256',
                         help='only the proposals of this model hash (default: all)')
-    parser.add_argument('--verify', action='store_true',
-                        help='verify the traces first (hash chain; HMAC with a key)')
-    parser.add_argument('--hmac-key-file', default='', metavar='FILE',
-                        help='with --verify: the HMAC key (default $SAFETY_GATE_TRACE_HMAC_KEY)')
+    add_verify_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        if args.verify:
-            problem = check_traces(args.traces, args.hmac_key_file)
-            if problem is not None:
-                print(problem)
-                return 1
+        problem = verified(args)
+        if problem is not None:
+            print(problem)
+            return 1
         histogram = build(args.traces, args.model)
         if not sum(histogram):
             return user_error('baseline', 'no proposal with a confidence in the traces'

@@ -153,10 +153,19 @@ def write(summary: Dict[str, Any], baseline: Optional[Sequence[float]], out: Pat
     (out / 'spi.json').write_text(json.dumps(summary, indent=1, sort_keys=True) + '\n')
 
 
-def check_traces(paths: Sequence[Path], hmac_key_file: str) -> Optional[str]:
-    """Verify each trace (hash chain, HMAC with a key); return the first problem, or None."""
-    key = load_hmac_key(hmac_key_file)
-    report = verify.verify(paths, hmac_key=key)
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--verify`` and ``--hmac-key-file``, which :func:`verified` reads."""
+    parser.add_argument('--verify', action='store_true',
+                        help='verify the traces first (hash chain; HMAC with a key)')
+    parser.add_argument('--hmac-key-file', default='', metavar='FILE',
+                        help='with --verify: the HMAC key (default $SAFETY_GATE_TRACE_HMAC_KEY)')
+
+
+def verified(args: argparse.Namespace) -> Optional[str]:
+    """With ``--verify``, verify ``args.traces``; return the report of a failure, or None."""
+    if not args.verify:
+        return None
+    report = verify.verify(args.traces, hmac_key=load_hmac_key(args.hmac_key_file))
     return None if report.ok else verify.format_report(report)
 
 
@@ -175,20 +184,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='the directory to write into (default spi_report)')
     parser.add_argument('--baseline', type=Path, metavar='FILE',
                         help='a baseline written by safety-gate baseline: the PSI against it')
-    parser.add_argument('--verify', action='store_true',
-                        help='verify the traces first (hash chain; HMAC with a key)')
-    parser.add_argument('--hmac-key-file', default='', metavar='FILE',
-                        help='with --verify: the HMAC key (default $SAFETY_GATE_TRACE_HMAC_KEY)')
+    add_verify_arguments(parser)
     args = parser.parse_args(argv)
     try:
         shares = None
         if args.baseline is not None:
             shares = spi.load_baseline(str(args.baseline), spi.file_sha256(args.baseline))
-        if args.verify:
-            problem = check_traces(args.traces, args.hmac_key_file)
-            if problem is not None:
-                print(problem)
-                return 1
+        problem = verified(args)
+        if problem is not None:
+            print(problem)
+            return 1
         summary = summarise(args.traces, args.by, shares)
         write(summary, shares, args.out)
     except (OSError, EOFError, ValueError) as exc:
