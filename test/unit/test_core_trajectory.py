@@ -469,3 +469,17 @@ def test_after_a_backwards_clock_the_plan_from_before_is_not_followed():
     drive.now -= 1.0
     (jump,) = drive.step(Tick())
     assert Reason.CLOCK_JUMP_BACK in jump.reasons and Reason.NO_PROPOSAL in jump.reasons
+
+
+@pytest.mark.parametrize('stamps, kept', [
+    # 1 kHz from the start: the second sample is thinned as soon as a third comes.
+    ((0.0, 0.001, 0.002), (0.0, 0.002)),
+    # Exactly one spacing apart is far enough to keep; closer is not.
+    ((0.0, 0.008, 0.009), (0.0, 0.008, 0.009)),
+    ((0.0, 0.007, 0.009), (0.0, 0.009)),
+])
+def test_odometry_poses_closer_than_the_spacing_are_kept_only_while_newest(stamps, kept):
+    state = plan_mode.PlanState()
+    for stamp in stamps:
+        state = plan_mode.on_odom(state, Odom(0.0, 0.0, stamp, 0.0, stamp, 0.0))
+    assert tuple(stamp for stamp, _ in state.poses) == kept
