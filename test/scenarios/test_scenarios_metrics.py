@@ -339,6 +339,22 @@ def test_a_gate_that_misses_the_drift_fails_its_criterion(gate, failing):
         'confidence drift')] == [failing]
 
 
+def test_an_approved_output_stamped_at_the_instant_of_entering_is_not_after_it():
+    # Seen in CI: on the sim clock a tick approved 0.6 m/s, then the proposal at
+    # the same stamp entered conservative mode.
+    rec = drift_gate()
+    entering = next(i for i, d in enumerate(rec.decisions) if d.verdict == 'LIMIT')
+    t = rec.decisions[entering].t
+    rec.decisions.insert(entering, rec.decisions[entering - 1]._replace(t=t))
+    rec.outputs.insert(entering, Output(t, 0.6, 0.0))
+    found, criteria = drift_judged(rec)
+    assert found.drift.outside_after == 0 and criteria[DRIFT_AFTER].ok
+    # The entering decision's own output is still judged, whatever its stamp's neighbours.
+    d = rec.decisions[entering + 1]
+    rec.decisions[entering + 1] = d._replace(v=0.6)
+    assert drift_judged(rec)[0].drift.outside_after == 1
+
+
 def test_the_crossing_waits_for_min_samples_in_the_window():
     low = record(lambda s: (APPROVE, [], 0.6, 0.0), duration=5.0, confidence=lambda s: 0.6)
     # From -0.5 s every fifth decision is a proposal (10 a second): the 20th at 1.4 s.

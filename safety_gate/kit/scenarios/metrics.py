@@ -410,15 +410,23 @@ def drift_metrics(scenario: Scenario, rec: Recording, cfg: GateConfig) -> DriftM
                   and a.t <= rec.t0), None)
     crossing = confidence_mean_crossing(rec.decisions, -math.inf if reset is None else reset.t,
                                         cfg)
-    entered = next((d.t for d in rec.decisions if d.t >= rec.t0 and d.verdict == 'LIMIT'
-                    and 'CONSERVATIVE_DRIFT' in d.reasons), None)
+    entering = next((i for i, d in enumerate(rec.decisions) if d.t >= rec.t0
+                     and d.verdict == 'LIMIT' and 'CONSERVATIVE_DRIFT' in d.reasons), None)
+    entered = None if entering is None else rec.decisions[entering].t
     until = rec.end if entered is None else entered
     before = sum(1 for d in rec.decisions
                  if rec.t0 + STARTUP_S <= d.t < until and d.verdict != 'APPROVE')
     reduced = conservative.envelope(cfg)
-    outside = 0 if entered is None else sum(
-        1 for out in rec.outputs if out.t >= entered
-        and not inside_envelope(out.v, out.w, reduced, _ZERO))
+    outside = 0
+    if entering is not None:
+        # On the sim clock several decisions share a stamp (a tick, then the
+        # proposal that enters the mode), so an output stamped at that instant
+        # may be an earlier decision's: there, the decisions' own outputs from
+        # the entering one on are judged, and after it the published ones.
+        outside = sum(1 for d in rec.decisions[entering:] if d.t == entered
+                      and not inside_envelope(d.v, d.w, reduced, _ZERO)) + sum(
+            1 for out in rec.outputs if out.t > entered
+            and not inside_envelope(out.v, out.w, reduced, _ZERO))
     return DriftMetrics(None if crossing is None else crossing - rec.t0,
                         None if entered is None else entered - rec.t0, before, outside)
 
