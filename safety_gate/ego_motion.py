@@ -31,7 +31,12 @@ _stamp_of = itemgetter(0)
 
 
 def wrap(angle):
-    """Return ``angle`` (a float or a numpy array) in [-pi, pi)."""
+    """Return ``angle`` (a float or a numpy array) in [-pi, pi].
+
+    Nominally [-pi, pi); an angle a rounding error below -pi comes back as +pi,
+    the same heading, so callers compare headings through ``wrap`` of their
+    difference, never by the sign of a result at the seam.
+    """
     return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
