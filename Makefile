@@ -164,11 +164,15 @@ mutation: venv
 	$(PY) -m pip install -q $(MUTMUT)
 	@# The linters (ament_flake8 and friends) skip a folder holding AMENT_IGNORE.
 	mkdir -p mutants && touch mutants/AMENT_IGNORE
+	@# The verdicts of earlier runs (test/mutation/results): mutmut keeps those of unchanged
+	@# functions and runs the rest; MUTANTS names mutants to run again.
+	$(PY) test/mutation/results.py restore
 	@# The randomized tests at a smaller budget: a survivor runs every test that reaches its
 	@# function, and `make fuzz` is where the full budgets explore.
 	start=$$(date +%s); SAFETY_GATE_HYPOTHESIS_EXAMPLES=40 SAFETY_GATE_FUZZ_STEPS=20000 \
 		nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) \
-		$(MUTANTS) > mutants.log 2>&1 || { tail -n 40 mutants.log; exit 1; }; \
+		$(MUTANTS) > mutants.log 2>&1; status=$$?; $(PY) test/mutation/results.py save; \
+	[ $$status -eq 0 ] || { tail -n 40 mutants.log; exit 1; }; \
 	$(PY) test/mutation/report.py --wall-time "$$(( $$(date +%s) - start )) s"
 
 # The 21 hand-written mutants of issue 12: the pure tests must kill each one.

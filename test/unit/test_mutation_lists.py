@@ -8,6 +8,7 @@ gone) or an equivalents entry (malformed) is noticed by `make test`.
 """
 
 import configparser
+import json
 from pathlib import Path
 
 import yaml
@@ -34,3 +35,15 @@ def test_each_equivalent_mutant_names_a_mutated_module_and_gives_a_reason():
         assert set(entry) == {'mutant', 'why'}, entry
         assert entry['mutant'].split('.')[1] in modules, entry
         assert '__mutmut_' in entry['mutant'] and entry['why'].strip(), entry
+
+
+def test_the_kept_verdicts_name_mutated_modules_and_their_own_mutants():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / 'setup.cfg')
+    modules = {Path(line).stem for line in setup.get('mutmut', 'only_mutate').split()}
+    for saved in (MUTATION / 'results').glob('*.json'):
+        assert saved.stem in modules, saved.name
+        data = json.loads(saved.read_text())
+        assert set(data) == {'exit_code_by_key', 'hash_by_function_name'}, saved.name
+        for name, code in data['exit_code_by_key'].items():
+            assert name.startswith(f'safety_gate.{saved.stem}.') and isinstance(code, int), name
