@@ -6,7 +6,9 @@ Only safety_gate.config is used (never pydantic directly), so the file runs
 unchanged on pydantic 1.10 and 2.x.
 """
 
+import hashlib
 import importlib.util
+import json
 import math
 from pathlib import Path
 import re
@@ -174,7 +176,15 @@ def test_every_problem_is_reported_at_once():
      'false: a disabled trace cannot be required'),
     ({'spi.psi_limit': 0.2},
      'invalid configuration: spi.psi_limit = 0.2: needs spi.baseline_file'),
-], ids=['range', 'model-rule', 'section-rule'])
+    ({'rate_hz': 0.5, 'confidence.threshold': 2.0},
+     "invalid parameter 'rate_hz' = 0.5: ensure this value is greater than or equal to 1.0 "
+     "(allowed: [1.0, 1000.0]); invalid parameter 'confidence.threshold' = 2.0: ensure this "
+     'value is less than or equal to 1.0 (allowed: [0.0, 1.0])'),
+    # Names and non-finite values are refused before any range is checked.
+    ({'no_such_parameter': 1, 'rate_hz': math.nan},
+     "unknown parameter 'no_such_parameter' (known: see docs/parameters.md); invalid "
+     "parameter 'rate_hz' = nan: not a finite number (allowed: [1.0, 1000.0])"),
+], ids=['range', 'model-rule', 'section-rule', 'two-ranges', 'two-refused-first'])
 def test_the_refusal_is_exactly_one_sentence_per_problem(flat, message):
     assert config_error(flat) == message
 
@@ -255,6 +265,29 @@ def test_config_hash_covers_exactly_the_parameters_that_decide():
         assert (config.config_sha256(changed) == reference) == (name in RECORDING_ONLY), name
     hashed = {name for name, field in config.iter_fields() if config.decides(field)}
     assert hashed == set(config.defaults()) - RECORDING_ONLY
+
+
+def canonical_sha256(parameters):
+    return hashlib.sha256(
+        json.dumps(parameters, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
+
+
+def test_the_config_hash_is_the_sha256_of_the_canonical_json_of_what_decides():
+    # Keys sorted, no spaces: the hash can be recomputed from a config record's parameters.
+    cfg = config.build({'rate_hz': 30.0})
+    flat = config.flatten(cfg)
+    deciding = {name: value for name, value in flat.items() if name not in RECORDING_ONLY}
+    assert config.config_sha256(cfg) == config.params_sha256(flat) == canonical_sha256(deciding)
+    # A registry file's sha256 is hashed with them under its own name.
+    registry = 'ab' * 32
+    assert (config.config_sha256(cfg, registry) == config.params_sha256(flat, registry)
+            == canonical_sha256({**deciding, 'provenance.registry_sha256': registry}))
+
+
+def test_a_parameter_cannot_also_be_a_section():
+    with pytest.raises(config.ConfigError) as error:
+        config.nest({'rate_hz': 30.0, 'rate_hz.max': 2.0})
+    assert str(error.value) == "parameter 'rate_hz' is a section, not a value"
 
 
 def markdown_rows():
