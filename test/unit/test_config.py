@@ -6,6 +6,9 @@ Only safety_gate.config is used (never pydantic directly), so the file runs
 unchanged on pydantic 1.10 and 2.x.
 """
 
+import hashlib
+import importlib.util
+import json
 import math
 from pathlib import Path
 import re
@@ -52,6 +55,27 @@ def changed_value(name, default):
     raise AssertionError(f'no valid value other than the default for {name}')
 
 
+def built_from_source():
+    """Run safety_gate/config.py once more and return that fresh module.
+
+    The parameter tree is built as the module is imported, before any test runs;
+    built again here, its construction runs inside the test, where coverage and
+    mutation testing can see it.
+    """
+    spec = importlib.util.spec_from_file_location(config.__name__, config.__file__)
+    module = importlib.util.module_from_spec(spec)
+    # pydantic v1 refuses a validator whose qualified name it has seen (a module run
+    # twice), so the names of the import's validators are hidden while this copy builds.
+    seen = config.pydantic.class_validators._FUNCS
+    imported = set(seen)
+    seen.clear()
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        seen.update(imported)
+    return module
+
+
 def test_defaults_are_valid():
     assert config.build({}) == config.GateConfig()
     assert config.defaults()['confidence.threshold'] == 0.5
@@ -59,7 +83,8 @@ def test_defaults_are_valid():
 
 def test_shipped_params_file_is_the_generated_defaults():
     shipped = ROOT / 'config' / 'safety_gate.yaml'
-    assert shipped.read_text() == config.default_yaml()
+    for model in (config, built_from_source()):
+        assert shipped.read_text() == model.default_yaml()
     assert config.load_yaml(shipped) == config.GateConfig()
 
 
@@ -141,6 +166,29 @@ def test_every_problem_is_reported_at_once():
     assert 'odom.max_speed' in message
 
 
+@pytest.mark.parametrize('flat, message', [
+    ({'confidence.threshold': 2.0},
+     "invalid parameter 'confidence.threshold' = 2.0: ensure this value is less than or equal "
+     'to 1.0 (allowed: [0.0, 1.0])'),
+    # A rule across parameters is the model's or a section's, not a parameter's own.
+    ({'trace.required': True, 'trace.enabled': False},
+     'invalid configuration: trace.required = True: must be false when trace.enabled is '
+     'false: a disabled trace cannot be required'),
+    ({'spi.psi_limit': 0.2},
+     'invalid configuration: spi.psi_limit = 0.2: needs spi.baseline_file'),
+    ({'rate_hz': 0.5, 'confidence.threshold': 2.0},
+     "invalid parameter 'rate_hz' = 0.5: ensure this value is greater than or equal to 1.0 "
+     "(allowed: [1.0, 1000.0]); invalid parameter 'confidence.threshold' = 2.0: ensure this "
+     'value is less than or equal to 1.0 (allowed: [0.0, 1.0])'),
+    # Names and non-finite values are refused before any range is checked.
+    ({'no_such_parameter': 1, 'rate_hz': math.nan},
+     "unknown parameter 'no_such_parameter' (known: see docs/parameters.md); invalid "
+     "parameter 'rate_hz' = nan: not a finite number (allowed: [1.0, 1000.0])"),
+], ids=['range', 'model-rule', 'section-rule', 'two-ranges', 'two-refused-first'])
+def test_the_refusal_is_exactly_one_sentence_per_problem(flat, message):
+    assert config_error(flat) == message
+
+
 @pytest.mark.parametrize('flat', [
     {'confidence.recover_threshold': 0.5},
     {'fallback.decel': 2.0},
@@ -177,6 +225,28 @@ def test_the_most_specific_params_section_wins(tmp_path):
     assert config.load_yaml(params).rate_hz == 30.0
 
 
+@pytest.mark.parametrize('namespace, expected', [
+    ('', '/safety_gate'), ('robot1', '/robot1/safety_gate'),
+    ('/robot1/', '/robot1/safety_gate'), ('/fleet/AGX/', '/fleet/AGX/safety_gate'),
+])
+def test_the_qualified_name_ignores_the_slashes_around_the_namespace(namespace, expected):
+    assert config.qualified_name(namespace) == expected
+
+
+def test_names_default_to_the_gate_at_the_root_and_follow_the_node_name():
+    assert config.qualified_name() == '/safety_gate'
+    assert config.param_sections('robot1', 'gate2') == (
+        '/**', 'gate2', '/gate2', '/robot1/gate2')
+
+
+def test_a_written_params_file_keeps_the_parameters_in_the_order_given(tmp_path):
+    # The model's order, as in docs/parameters.md, not the alphabet's.
+    path = config.write_params_file(tmp_path / 'params.yaml', config.defaults())
+    written = yaml.safe_load(path.read_text())['safety_gate']['ros__parameters']
+    assert list(written) == list(config.nest(config.defaults()))
+    assert list(written)[:2] == ['rate_hz', 'proposal_timeout']
+
+
 RECORDING_ONLY = {'confidence.max_reasoning_chars', 'monitor.warn_late', 'trace.enabled',
                   'trace.path', 'trace.max_file_bytes', 'trace.max_files', 'trace.queue_size',
                   'trace.hmac_key_file', 'markers.enabled', 'markers.max_rate_hz',
@@ -197,6 +267,29 @@ def test_config_hash_covers_exactly_the_parameters_that_decide():
     assert hashed == set(config.defaults()) - RECORDING_ONLY
 
 
+def canonical_sha256(parameters):
+    return hashlib.sha256(
+        json.dumps(parameters, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
+
+
+def test_the_config_hash_is_the_sha256_of_the_canonical_json_of_what_decides():
+    # Keys sorted, no spaces: the hash can be recomputed from a config record's parameters.
+    cfg = config.build({'rate_hz': 30.0})
+    flat = config.flatten(cfg)
+    deciding = {name: value for name, value in flat.items() if name not in RECORDING_ONLY}
+    assert config.config_sha256(cfg) == config.params_sha256(flat) == canonical_sha256(deciding)
+    # A registry file's sha256 is hashed with them under its own name.
+    registry = 'ab' * 32
+    assert (config.config_sha256(cfg, registry) == config.params_sha256(flat, registry)
+            == canonical_sha256({**deciding, 'provenance.registry_sha256': registry}))
+
+
+def test_a_parameter_cannot_also_be_a_section():
+    with pytest.raises(config.ConfigError) as error:
+        config.nest({'rate_hz': 30.0, 'rate_hz.max': 2.0})
+    assert str(error.value) == "parameter 'rate_hz' is a section, not a value"
+
+
 def markdown_rows():
     return config.markdown_table().splitlines()[2:]
 
@@ -214,8 +307,10 @@ def test_docs_parameter_table_is_generated():
     page = (ROOT / 'docs' / 'parameters.md').read_text()
     assert PARAMS_BEGIN in page and PARAMS_END in page, 'docs/parameters.md lacks the markers'
     table = page.split(PARAMS_BEGIN, 1)[1].split(PARAMS_END, 1)[0]
-    assert table.strip('\n') + '\n' == config.markdown_table(), (
-        'regenerate the table in docs/parameters.md with `python -m safety_gate.config`')
+    # Defaults, units, ranges, choices, hashing and meaning, as the source declares them.
+    for model in (config, built_from_source()):
+        assert table.strip('\n') + '\n' == model.markdown_table(), (
+            'regenerate the table in docs/parameters.md with `python -m safety_gate.config`')
 
 
 @pytest.mark.parametrize('argv, expected', [([], config.markdown_table),
@@ -223,6 +318,15 @@ def test_docs_parameter_table_is_generated():
 def test_command_line_prints_the_generated_docs(capsys, argv, expected):
     assert config.main(argv) == 0
     assert capsys.readouterr().out == expected()
+
+
+def test_command_line_help_names_the_module_and_what_yaml_prints(capsys):
+    with pytest.raises(SystemExit) as done:
+        config.main(['--help'])
+    assert done.value.code == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith('usage: python -m safety_gate.config [-h] [--yaml]\n')
+    assert re.search(r'\n  --yaml +print config/safety_gate\.yaml\n', usage)
 
 
 def _params_file(tmp_path, data):
@@ -250,6 +354,34 @@ def test_rcl_nested_namespace_sections_are_read(tmp_path):
     assert config.load_yaml(path, 'robot1').rate_hz == 30.0
 
 
+def test_nested_namespaces_make_the_fully_qualified_section_name(tmp_path):
+    parameters = {'ros__parameters': {'rate_hz': 30.0}}
+    path = _params_file(tmp_path, {'/fleet': {'robot1': {'safety_gate': parameters}},
+                                   'robot2': {'safety_gate': parameters},
+                                   'safety_gate': parameters})
+    assert config.parse_params_file(path) == {
+        '/fleet/robot1/safety_gate': {'rate_hz': 30.0},
+        '/robot2/safety_gate': {'rate_hz': 30.0}, 'safety_gate': {'rate_hz': 30.0}}
+
+
+def test_a_params_file_is_read_for_the_node_name_asked(tmp_path):
+    path = _params_file(tmp_path, {'safety_gate': {'ros__parameters': {'rate_hz': 30.0}},
+                                   'gate2': {'ros__parameters': {'rate_hz': 20.0}}})
+    assert config.read_params_file(path) == {'rate_hz': 30.0}
+    assert config.read_params_file(path, node_name='gate2') == {'rate_hz': 20.0}
+    assert config.load_yaml(path, node_name='gate2').rate_hz == 20.0
+
+
+def test_without_a_namespace_the_refusal_names_the_root_node(tmp_path):
+    path = _params_file(tmp_path, {'/robot1/gate2': {'ros__parameters': {'rate_hz': 30.0}},
+                                   'other': {'ros__parameters': {}}})
+    with pytest.raises(config.ConfigError) as error:
+        config.read_params_file(path, node_name='gate2')
+    assert str(error.value) == (
+        f"params file {path} applies nothing to /gate2: its sections are '/robot1/gate2', "
+        "'other'; the gate reads '/**', 'gate2', '/gate2'")
+
+
 @pytest.mark.parametrize('data, expected', [
     ({'safety_gate': {'envelope.max_linear_speed': 0.8}},
      "section 'safety_gate' has no 'ros__parameters'"),
@@ -257,6 +389,8 @@ def test_rcl_nested_namespace_sections_are_read(tmp_path):
      "section 'safety_gate' has no 'ros__parameters'"),
     ({'safety_gate': None}, "section 'safety_gate' has no 'ros__parameters'"),
     ({'safety_gate': {'ros__parameters': [1]}}, "section 'safety_gate' must hold only"),
+    ({'safety_gate': {'ros__parameters': {'rate_hz': 30.0}, 'rate_hz': 20.0}},
+     "section 'safety_gate' must hold only"),
     ({'gate': {'ros__parameters': {'rate_hz': 30.0}}},
      "applies nothing to /safety_gate: its sections are 'gate'; the gate reads '/**', "
      "'safety_gate', '/safety_gate'"),
@@ -264,7 +398,7 @@ def test_rcl_nested_namespace_sections_are_read(tmp_path):
      'applies nothing to /safety_gate'),
     (['a', 'list'], 'no node sections'),
 ], ids=['no-ros__parameters', 'typo', 'empty-section', 'parameters-not-a-mapping',
-        'other-node', 'other-namespace', 'not-a-mapping'])
+        'beside-parameters', 'other-node', 'other-namespace', 'not-a-mapping'])
 def test_a_params_file_that_would_apply_nothing_is_refused(tmp_path, data, expected):
     path = _params_file(tmp_path, data)
     with pytest.raises(config.ConfigError) as error:
@@ -275,9 +409,15 @@ def test_a_params_file_that_would_apply_nothing_is_refused(tmp_path, data, expec
 @pytest.mark.parametrize('write, expected', [
     (None, 'No such file or directory'),
     ('mkdir', 'Is a directory'),
-    ('safety_gate: [\n', 'not valid YAML at line 2'),
+    ('safety_gate: [\n',
+     "not valid YAML at line 2: expected the node content, but found '<stream end>'"),
+    ('safety_gate: ros__parameters: {}\n',
+     'not valid YAML at line 1: mapping values are not allowed here'),
+    # PyYAML's reader has no line mark and no problem text for a control character.
+    ('safety_gate:\x07\n', 'not valid YAML: unacceptable character #x0007: special '
+     'characters are not allowed\n  in "<unicode string>", position 12'),
     (b'\xff\xfe', 'not a text file'),
-], ids=['missing', 'directory', 'unparsable', 'binary'])
+], ids=['missing', 'directory', 'unparsable', 'one-line', 'control-character', 'binary'])
 def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, expected):
     path = tmp_path / 'params.yaml'
     if write == 'mkdir':
@@ -286,8 +426,9 @@ def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, 
         path.write_bytes(write)
     elif write is not None:
         path.write_text(write)
-    with pytest.raises(config.ConfigError, match=re.escape(f'params file {path}: {expected}')):
+    with pytest.raises(config.ConfigError) as error:
         config.parse_params_file(path)
+    assert str(error.value) == f'params file {path}: {expected}'
 
 
 @pytest.mark.parametrize('section, matches', [
@@ -300,6 +441,20 @@ def test_an_unreadable_params_file_is_a_config_error_naming_it(tmp_path, write, 
 def test_rcl_section_matching(section, matches):
     assert tuple(config.rcl_applies(section, name)
                  for name in ('/safety_gate', '/robot1/safety_gate')) == matches
+
+
+def test_the_node_refuses_a_params_file_rcl_applies_nothing_to(tmp_path):
+    # rcl itself silently skips such a file: the node would run on its defaults.
+    path = _params_file(tmp_path, {'/*/safety_gate': {'ros__parameters': {'rate_hz': 30.0}},
+                                   'robot2/safety_gate': {'ros__parameters': {}}})
+    assert config.require_rcl_section(path, '/robot1/safety_gate') is None
+    with pytest.raises(config.ConfigError) as error:
+        config.require_rcl_section(path, '/fleet/robot1/safety_gate')
+    assert str(error.value) == (
+        f'params file {path} applies nothing to /fleet/robot1/safety_gate: its sections are '
+        "'/*/safety_gate', 'robot2/safety_gate'; rcl applies /**, /fleet/robot1/safety_gate "
+        "and wildcards matching it (the launch file also applies a bare 'safety_gate' section "
+        'in any namespace)')
 
 
 def test_alpamayo_profile_reads_the_wrappers_trajectory_without_a_meta():
