@@ -285,6 +285,47 @@ def test_each_record_is_replayed_with_the_config_in_force_and_the_state_after_it
     assert all(step.cfg == cfg and step.decision is not None for step in steps[1:])
 
 
+def test_a_failed_conversion_replays_after_every_event_before_it(tmp_path):
+    """A message that did not convert made no event: every event of its record was stepped.
+
+    Here the last of them is a command waiting for its meta, which the meta
+    after the failure decides.
+    """
+    run = RecordedRun()
+    run.cycles(3, 0.3)
+    run.advance()
+    run.feed(Proposal(0.3, 0.0, run.now))
+    held = len(run.steps)
+    failed = core.internal_error(run.state, run.now, run.cfg, 'convert', 'no conversion')
+    run.state = failed.state
+    (decided,) = run.feed(Meta(run.now, 0.9)).decisions
+    assert decided.trigger == 'proposal', decided  # the waiting one, decided by its meta
+    records = records_of(run.steps[:held])
+    last = max(index for index, step in enumerate(run.steps[:held]) if step.decisions)
+    events = [(step.now, step.event) for step in run.steps[last + 1:held]]
+    assert isinstance(events[-1][1], Proposal)
+    for decision, its_events in ((failed.decisions[0], events),
+                                 (decided, [(run.now, run.steps[-1].event)])):
+        records.append(trace_record.decision_to_dict(decision, len(records), its_events, 0, 0,
+                                                     'x'))
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, run.cfg, records)
+    report = replay.replay([path])
+    assert report.ok and report.records == len(records), replay.format_report(report)
+
+
+def test_the_records_after_a_lost_one_replay(tmp_path):
+    # The writer lost the second record of a step that decided twice (it has no events
+    # of its own): the next record is replayed from its events, not from what is queued.
+    path = tmp_path / 'trace.jsonl'
+    cfg = config.build({'require_reset_on_start': False})
+    records = records_of(play(cfg, FIXED_SCRIPT))
+    second = next(index for index, rec in enumerate(records) if not rec['events'])
+    write_trace(path, cfg, records[:second] + records[second + 1:])
+    report = replay.replay([path])
+    assert not report.differences, replay.format_report(report)
+
+
 def differing(count):
     """Return the report of ``count`` records that all replayed to another verdict."""
     return replay.ReplayReport(records=count, differences=[
@@ -385,6 +426,11 @@ def test_a_deactivation_replays_after_the_events_held_since_the_record_before(tm
     last['events'].append(trace_record.event_to_dict(last['t'], Tick()))
     write_trace(tmp_path / 'decided.jsonl', cfg, records)
     assert not replay.replay([tmp_path / 'decided.jsonl']).ok
+    # Deactivated right after a decision: a record without events, and nothing queued.
+    records = play_shadowed(cfg, script[:1], {}, shutdown=True).records
+    assert records[-1]['trigger'] == 'shutdown' and records[-1]['events'] == []
+    write_trace(tmp_path / 'at_once.jsonl', cfg, records)
+    assert replay.replay([tmp_path / 'at_once.jsonl']).ok
 
 
 def test_a_fixed_trace_keeps_its_events_exactly():
