@@ -285,26 +285,30 @@ def test_each_record_is_replayed_with_the_config_in_force_and_the_state_after_it
     assert all(step.cfg == cfg and step.decision is not None for step in steps[1:])
 
 
-def test_a_failed_conversion_replays_after_every_event_before_it(tmp_path):
-    """A message that did not convert made no event: every event of its record was stepped.
+@pytest.mark.parametrize('failed', ['convert', 'tick'])
+def test_a_failed_step_replays_after_the_events_before_it(tmp_path, failed):
+    """The events before a failure were stepped; a failed step consumed its own, not replayed.
 
-    Here the last of them is a command waiting for its meta, which the meta
-    after the failure decides.
+    A message that did not convert made no event; a tick whose step raised
+    is its record's last event. Before it here: odometry and a command
+    waiting for its meta, which the meta after the failure decides.
     """
     run = RecordedRun()
     run.cycles(3, 0.3)
     run.advance()
     run.feed(Proposal(0.3, 0.0, run.now))
     held = len(run.steps)
-    failed = core.internal_error(run.state, run.now, run.cfg, 'convert', 'no conversion')
-    run.state = failed.state
+    last = max(index for index, step in enumerate(run.steps) if step.decisions)
+    events = [(step.now, step.event) for step in run.steps[last + 1:held]]
+    assert [type(event) for _, event in events] == [Odom, Proposal]
+    if failed == 'tick':
+        events.append((run.now, Tick()))
+    failure = core.internal_error(run.state, run.now, run.cfg, failed, 'raised')
+    run.state = failure.state
     (decided,) = run.feed(Meta(run.now, 0.9)).decisions
     assert decided.trigger == 'proposal', decided  # the waiting one, decided by its meta
     records = records_of(run.steps[:held])
-    last = max(index for index, step in enumerate(run.steps[:held]) if step.decisions)
-    events = [(step.now, step.event) for step in run.steps[last + 1:held]]
-    assert isinstance(events[-1][1], Proposal)
-    for decision, its_events in ((failed.decisions[0], events),
+    for decision, its_events in ((failure.decisions[0], events),
                                  (decided, [(run.now, run.steps[-1].event)])):
         records.append(trace_record.decision_to_dict(decision, len(records), its_events, 0, 0,
                                                      'x'))
