@@ -316,6 +316,18 @@ def test_a_failed_step_replays_after_the_events_before_it(tmp_path, failed):
     write_trace(path, run.cfg, records)
     report = replay.replay([path])
     assert report.ok and report.records == len(records), replay.format_report(report)
+    *_, replayed, _ = replay.replay_records(verify.verify([path]))
+    assert (replayed.decision.trigger, replayed.decision.t) == (failed, failure.decisions[0].t)
+
+
+def test_a_record_that_decides_nothing_under_another_config_differs_with_nothing(tmp_path):
+    # In trajectory mode a velocity command is no input: its records decide nothing.
+    path, _ = own_config_trace(tmp_path)
+    plans = config.build({**SLOW, 'planner.input': 'path'})
+    report = replay.replay([path], plans)
+    unreplayed = [diff for diff in report.differences if diff.replayed is None]
+    assert unreplayed and all(diff.recorded['verdict'] for diff in unreplayed)
+    assert 'replayed null' in replay.format_report(report, limit=len(report.differences))
 
 
 def test_the_records_after_a_lost_one_replay(tmp_path):
