@@ -342,6 +342,22 @@ def test_the_records_after_a_lost_one_replay(tmp_path):
     assert not report.differences, replay.format_report(report)
 
 
+def test_the_newest_rotated_file_alone_replays_with_config_from_the_initial_state(tmp_path):
+    # Its chain start and config record are in an older file (deleted, or not given): with
+    # --config the replay starts from the gate's initial state and says what then differs.
+    cfg = config.build({'require_reset_on_start': False})
+    steps = play_shadowed(cfg, FIXED_SCRIPT, {}).steps
+    last = max(index for index, step in enumerate(steps) if step.decisions)
+    records = play_shadowed(cfg, FIXED_SCRIPT, {last: [('pair', 0.2, 0.0, 0.9)]}).records
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, cfg, records, max_file_bytes=4000, max_files=100)
+    newest = path.read_text().splitlines()
+    assert 0 < len(newest) < len(records) and '"chain_start"' not in newest[0]
+    report = replay.replay([path], cfg)
+    assert report.records == len(newest) and report.shadow_entries == 2, (
+        replay.format_report(report))
+
+
 def differing(count):
     """Return the report of ``count`` records that all replayed to another verdict."""
     return replay.ReplayReport(records=count, differences=[
