@@ -104,9 +104,14 @@ def step(stop: Stop, dt: float, cfg: GateConfig) -> Tuple[Stop, Command]:
 
 
 def _pose_along(path: Profile, arc: float) -> Pose:
-    """Return the pose at distance ``arc`` along ``path``, on the last arc past its end."""
+    """Return the pose at distance ``arc`` along ``path``, on the last arc past its end.
+
+    At the end itself it is the path's last pose, exactly: the last segment may
+    have no length (a plan that ends turning on the spot), and the points past
+    the end start from that pose too.
+    """
     end = float(path.arc[-1])
-    if arc <= end:
+    if arc < end:
         segment = segment_at(path.arc, arc)
         length = float(path.length[segment])
         f = 0.0 if length == 0.0 else (arc - float(path.arc[segment])) / length

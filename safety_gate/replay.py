@@ -85,10 +85,6 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
     if queued and not record.get('events'):
         run_before(math.inf, state)
         return state, queued[0], queued[1:]
-    if record['trigger'] == 'shutdown':
-        run_before(math.inf, state)
-        result = core.shutdown(state, record['t'])
-        return result.state, result.decisions[0], ()
     events = record_events(record)
     # The exception itself is not in the trace, its consequence is: a failed
     # step consumed the last event, a failed conversion made no event at all.
@@ -102,7 +98,12 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
         state = result.state
         decisions = result.decisions or decisions
     run_before(math.inf, state)
-    if internal:
+    if record['trigger'] == 'shutdown':
+        # The deactivation decides after the events held since the record before,
+        # which decided nothing at the gate (if they decide here, that differs).
+        result = core.shutdown(state, record['t'])
+        state, decisions = result.state, decisions + result.decisions
+    elif internal:
         result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
         state, decisions = result.state, result.decisions
     return state, (decisions[0] if decisions else None), decisions[1:]

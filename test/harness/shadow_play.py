@@ -54,8 +54,14 @@ class ShadowedPlay(NamedTuple):
     candidate: List[shadow.ShadowDecision]
 
 
-def play_shadowed(cfg, script, candidates: Dict[int, Sequence[tuple]]) -> ShadowedPlay:
-    """Play ``script``; before production event ``i`` send the templates ``candidates[i]``."""
+def play_shadowed(cfg, script, candidates: Dict[int, Sequence[tuple]],
+                  shutdown: bool = False) -> ShadowedPlay:
+    """Play ``script``; before production event ``i`` send the templates ``candidates[i]``.
+
+    With ``shutdown`` the gate is deactivated at the end, as ``node.deactivate_gate``
+    does: its last decision's record takes the events and the shadow entries held
+    since the record before (``candidates`` at the index after the last event first).
+    """
     world, state = _World(cfg), shadow.initial_state(cfg)
     steps, records, found, events, entries = [], [], [], [], []
     index = 0
@@ -88,6 +94,16 @@ def play_shadowed(cfg, script, candidates: Dict[int, Sequence[tuple]]) -> Shadow
                 events, entries = [], []
             if isinstance(event, Tick) and shadow.due(state, world.now, cfg):
                 judge(event)
+    if shutdown:
+        for candidate in candidates.get(index, ()):
+            for candidate_event in candidate_events(candidate, world.now):
+                judge(candidate_event)
+        result = core.shutdown(world.state, world.now)
+        world.state = result.state
+        (decision,) = result.decisions
+        records.append({**trace_record.decision_to_dict(decision, len(records), events, 0, 0,
+                                                        'x'),
+                        **({'shadow': entries} if entries else {})})
     return ShadowedPlay(steps, records, found)
 
 

@@ -260,6 +260,25 @@ def test_a_stop_at_the_end_of_a_plan_that_ends_at_rest_is_its_last_point():
     assert point[1:4] == pytest.approx(plan.points[-1][1:4])
 
 
+@pytest.mark.parametrize('plan', [
+    polyline([0.05] * 5 + [0.0], [0.0] * 5 + [0.3]),
+    polyline([0.05] * 30, [0.004] * 30, start=(0.0, 0.0, math.pi - 0.05)),
+], ids=['turning on the spot', 'across the seam'])
+def test_a_stop_from_the_end_of_a_plan_starts_at_its_last_pose_exactly(plan):
+    # The plan's time has run out: the stop starts at the end of the path. Its first
+    # point used to be the last segment's at its end, which for a segment without
+    # length (a robot turning on the spot) is the heading before the turn, and the
+    # points past the end then jumped to the heading after it.
+    end_t, x, y, yaw = plan.points[-1]
+    path = path_of(plan)
+    (point,) = plan_fallback.stop_points(plan_fallback.start(path, end_t, 0.0, CFG), DT, CFG)
+    assert point == (0.0, x, y, yaw, 0.0)
+    points = plan_fallback.stop_points(plan_fallback.start(path, end_t, 0.5, CFG), DT, CFG)
+    assert points[0] == (0.0, x, y, yaw, 0.5)
+    turns = [b[3] - a[3] for a, b in zip(points, points[1:])]
+    assert all(0.0 <= turn < 0.01 for turn in turns), turns
+
+
 def test_a_stop_that_overruns_a_plan_ending_at_rest_goes_on_forward():
     plan = standing_end()
     points = plan_fallback.stop_points(plan_fallback.start(path_of(plan), 0.3, 1.0, CFG),

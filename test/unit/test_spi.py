@@ -281,6 +281,7 @@ def test_a_trace_with_spi_records_replays_exactly_and_a_changed_snapshot_is_foun
     assert verify.verify([path]).decisions == len(records) - len(spis) - 1
     # The same records with one indicator changed (and chained again) no longer replay.
     tampered = next(r for r in spis if r['spi']['drift'] == 'warn')
+    snapshot = json.loads(json.dumps(tampered['spi']))
     tampered['spi']['models']['cd' * 32]['confidence_mean'] += 1e-9
     again = tmp_path / 'tampered.jsonl'
     with trace_writer.TraceWriter(again, 10**9, 1, len(records) + 1) as writer:
@@ -288,6 +289,9 @@ def test_a_trace_with_spi_records_replays_exactly_and_a_changed_snapshot_is_foun
             writer.submit(record)
     report = replay.replay([again])
     assert [d.seq for d in report.differences] == [tampered['seq']], replay.format_report(report)
+    (found,) = report.differences
+    assert found.where == f'{again}:{records.index(tampered) + 1}'
+    assert (found.recorded, found.replayed) == (tampered['spi'], snapshot)
 
 
 @pytest.mark.parametrize('action, level', [('warn', diagnostics.Level.WARN),
