@@ -10,7 +10,7 @@ import random
 import pytest
 
 from safety_gate import registry
-from safety_gate.config import config_sha256, GateConfig, load_yaml
+from safety_gate.config import config_sha256, flatten, GateConfig, load_yaml
 from safety_gate.trace_format import HashChain, sha256_hex
 from safety_gate.trace_record import config_to_dict, is_decision, spi_to_dict
 from safety_gate.trace_writer import TraceWriter
@@ -92,12 +92,13 @@ def test_an_edited_field_is_located(tmp_path):
     assert main([str(path)]) == 1
 
 
-def test_an_edited_seq_is_located_at_the_edited_record(tmp_path):
+@pytest.mark.parametrize('edited', [4, 8])
+def test_an_edited_seq_is_located_at_the_edited_record(tmp_path, edited):
     [path] = write_trace(tmp_path)
     edit_lines(path, lambda lines: [
-        line.replace(b'"seq":4', b'"seq":40') if n == 4 else line
+        line.replace(b'"seq":%d' % edited, b'"seq":40') if n == edited else line
         for n, line in enumerate(lines)])
-    assert found(verify([path])) == [('edited', 'trace.jsonl', 5, 40)]
+    assert found(verify([path])) == [('edited', 'trace.jsonl', edited + 1, 40)]
 
 
 def test_an_edited_last_record_is_found_only_with_hmac(tmp_path):
@@ -421,7 +422,8 @@ def test_config_files_are_read_as_the_launch_file_reads_them(tmp_path, capsys):
 
 
 def test_is_decision_counts_what_verify_counts_as_decisions(tmp_path):
-    records = [config_to_dict(0, 0.0, 0.0, {}, CONFIG), {'seq': 1, 'verdict': 'APPROVE'},
+    records = [config_to_dict(0, 0.0, 0.0, flatten(GateConfig()), CONFIG),
+               {'seq': 1, 'verdict': 'APPROVE'},
                spi_to_dict(2, 0.1, 0.1, {}, CONFIG), {'seq': 3, 'verdict': 'FALLBACK'}]
     report = verify([write_chain(tmp_path / 'trace.jsonl', records)])
     assert [is_decision(record) for _, record in read_records(report)] == [
@@ -443,13 +445,16 @@ def test_a_removed_line_anywhere_and_the_limits_at_both_ends(tmp_path, drop):
         assert found(report) == [('removed', 'trace.jsonl', drop + 1, drop + 1)]
 
 
-def test_skipped_seq_numbers_in_an_intact_chain_are_reported(tmp_path):
+@pytest.mark.parametrize('seqs', [(0, 1, 2, 5, 6), (0, 1, 2, 5)])
+def test_skipped_seq_numbers_in_an_intact_chain_are_reported(tmp_path, seqs):
     path = tmp_path / 'trace.jsonl'
     writer = TraceWriter(path, 10_000_000, 5, 100)
-    for seq in (0, 1, 2, 5, 6):
+    for seq in seqs:
         writer.submit({'seq': seq})
     writer.close()
-    assert found(verify([path])) == [('bad-seq', 'trace.jsonl', 4, 5)]
+    report = verify([path])
+    assert found(report) == [('bad-seq', 'trace.jsonl', 4, 5)]
+    assert report.problems[0].detail == 'seq 5 follows seq 2 although the hash chain is intact'
 
 
 def test_a_removed_run_start_is_located(tmp_path):
@@ -472,4 +477,96 @@ def test_an_unlinked_fresh_chain_in_the_middle_is_reported(tmp_path):
     old.write_bytes(old.read_bytes() + new.read_bytes())
     report = verify([old])
     assert found(report) == [('removed', 'trace.jsonl', 4, 0)]
-    assert 'new chain starts here' in report.problems[0].detail
+    assert report.problems[0].detail == (
+        f'a new chain starts here without linking to the record before it ({old}:3): earlier '
+        'records were removed or the trace files were replaced between runs')
+
+
+def test_a_removal_after_the_first_record_of_a_mid_chain_trace_is_a_removal(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: [lines[1]] + lines[3:])
+    assert found(verify([path])) == [('removed', 'trace.jsonl', 2, 3)]
+
+
+RECORD = b'{"prev_sha256":"%s","seq":%s}'
+
+
+@pytest.mark.parametrize('bad, detail', [
+    (b'', 'empty line'),
+    (b'[1,2]', 'not a JSON object'),
+    (b'{"seq":3}', 'no valid prev_sha256'),
+    (RECORD % (b'A' * 64, b'3'), 'no valid prev_sha256'),
+    (RECORD % (b'0' * 63, b'3'), 'no valid prev_sha256'),
+    (RECORD % (b'0' * 64, b'-1'), 'no valid seq'),
+    (RECORD % (b'0' * 64, b'true'), 'no valid seq'),
+    (RECORD % (b'0' * 64, b'"3"'), 'no valid seq')])
+def test_a_line_that_is_no_trace_record_is_located_and_named(tmp_path, bad, detail):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:3] + [bad + b'\n'] + lines[3:])
+    report = verify([path])
+    assert found(report) == [('bad-json', 'trace.jsonl', 4, None)]
+    assert report.problems[0].detail == detail
+
+
+def test_a_problem_after_a_line_of_garbage_is_still_found(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[:3] + [b'not json at all\n'] + lines[3:6] + lines[7:])
+    assert found(verify([path])) == [
+        ('bad-json', 'trace.jsonl', 4, None), ('removed', 'trace.jsonl', 8, 7)]
+
+
+def test_the_first_record_moved_to_the_end_is_reordered(tmp_path):
+    [path] = write_trace(tmp_path)
+    edit_lines(path, lambda lines: lines[1:] + lines[:1])
+    assert found(verify([path]))[0] == ('reordered', 'trace.jsonl', 1, 1)
+
+
+def test_a_restart_whose_seq_is_not_0_is_reported(tmp_path):
+    path = write_chain(tmp_path / 'trace.jsonl', [{'seq': seq} for seq in range(3)])
+    restart = HashChain()
+    restart.resume_after(path.read_bytes().splitlines()[-1])
+    path.write_bytes(path.read_bytes() + restart.link({'seq': 3}, 0) + b'\n')
+    report = verify([path])
+    assert found(report) == [('bad-seq', 'trace.jsonl', 4, 3)]
+    assert report.problems[0].detail == 'a chain start must have seq 0, not 3'
+
+
+@pytest.mark.parametrize('lost, kind, detail', [
+    (0, 'removed', 'missing before this record: 3 records (seq 0..2)'),
+    (3, 'lost', 'the writer lost 3 records (seq 0..2)')])
+def test_a_fresh_chain_that_starts_after_seq_0_is_missing_its_first_records(
+        tmp_path, lost, kind, detail):
+    path = write_chain(tmp_path / 'trace.jsonl', [{'seq': 3}, {'seq': 4}], lost_before=[lost])
+    report = verify([path])
+    assert found(report) == [(kind, 'trace.jsonl', 1, 3)]
+    assert report.problems[0].detail == detail
+
+
+def test_decisions_must_name_the_config_record_in_force(tmp_path):
+    config_record = config_to_dict(0, 0.0, 0.0, flatten(GateConfig()), CONFIG)
+    records = [config_record, {'seq': 1, 'config_sha256': CONFIG},
+               {'seq': 2, 'config_sha256': 'b' * 64}]
+    path = write_chain(tmp_path / 'trace.jsonl', records)
+    # a corrupt line in between does not end the check
+    edit_lines(path, lambda lines: lines[:2] + [b'not json\n'] + lines[2:])
+    # a restart without a config record (an older gate) leaves no config in force
+    restart = HashChain()
+    restart.resume_after(path.read_bytes().splitlines()[-1])
+    path.write_bytes(path.read_bytes() + restart.link({'seq': 0, 'config_sha256': 'c' * 64}, 0)
+                     + b'\n')
+    report = verify([path])
+    assert report.configs == [CONFIG]
+    assert found(report) == [
+        ('bad-json', 'trace.jsonl', 3, None), ('unknown-config', 'trace.jsonl', 4, 2)]
+    assert report.problems[1].detail == (
+        f'config_sha256 {"b" * 64} is not that of the config record at {path}:1')
+
+
+def test_a_config_record_whose_parameters_were_edited_is_reported(tmp_path):
+    params = dict(flatten(GateConfig()), rate_hz=1.0)
+    records = [config_to_dict(0, 0.0, 0.0, params, CONFIG), {'seq': 1, 'config_sha256': CONFIG}]
+    report = verify([write_chain(tmp_path / 'trace.jsonl', records)])
+    assert found(report) == [('bad-config', 'trace.jsonl', 1, 0)]
+    assert report.problems[0].detail == (
+        'config_sha256 is not the hash of the parameters in this record (edited, or written '
+        'by another version)')
