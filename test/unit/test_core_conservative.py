@@ -46,6 +46,8 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
     assert steady[-1].output == Command(CONS.max_linear_speed, 0.3)
     assert steady[-1].clamps == ()
     g.feed(OFF)
+    # The node logs an operator's message only when it differs from this.
+    assert g.state.conservative_request is False
     released = g.now
     limited = []
     while True:

@@ -23,6 +23,7 @@ from safety_gate import config, diagnostics, replay, spi, trace_record, trace_wr
 from safety_gate.decision import Check, Command, Decision, Model, Reason, Verdict
 from safety_gate.events import Estop, Meta, Reset
 from safety_gate.kit.bench import synthetic_trace
+import yaml
 
 MODEL = 'a' * 64
 
@@ -192,6 +193,8 @@ def test_the_baseline_is_pinned_by_its_hash(tmp_path):
     pinned = baseline_file(tmp_path, [1] * spi.BINS)
     assert sum(spi.load_baseline(pinned['baseline_file'], pinned['baseline_sha256'])) == (
         pytest.approx(1.0))
+    # The pin `safety-gate baseline` prints for the file it wrote.
+    assert spi.file_sha256(pinned['baseline_file']) == pinned['baseline_sha256']
     with pytest.raises(spi.BaselineError, match='has sha256'):
         spi.load_baseline(pinned['baseline_file'], '0' * 64)
     (tmp_path / 'bad.yaml').write_text('confidence_histogram: [1, 2]\n')
@@ -200,6 +203,13 @@ def test_the_baseline_is_pinned_by_its_hash(tmp_path):
         spi.load_baseline(bad, hashlib.sha256((tmp_path / 'bad.yaml').read_bytes()).hexdigest())
     with pytest.raises(spi.BaselineError, match='No such file'):
         spi.load_baseline(str(tmp_path / 'missing.yaml'), '0' * 64)
+
+
+def test_a_baseline_file_says_how_many_samples_from_which_runs():
+    histogram = list(range(spi.BINS))
+    assert yaml.safe_load(spi.baseline_yaml(histogram, ['run1/trace.jsonl', 'fleet.parquet'])) == {
+        'bins': spi.BINS, 'confidence_histogram': histogram, 'samples': sum(histogram),
+        'sources': ['run1/trace.jsonl', 'fleet.parquet']}
 
 
 def test_a_psi_limit_without_baseline_is_refused():
