@@ -80,6 +80,12 @@ def test_the_registry_file_is_part_of_the_config_hash_and_travels_in_the_config_
                                          config.config_sha256(cfg, models.sha256), models)
     assert record['registry_sha256'] == models.sha256
     assert trace_record.record_registry(record) == models
+    assert trace_record.record_registry(record).sha256 == models.sha256
+    del record['registry_sha256']
+    assert trace_record.record_registry(record).sha256 == ''
+    record['registry'][0]['stage'] = 'beta'
+    with pytest.raises(registry.RegistryError, match="^the config record's registry: models"):
+        trace_record.record_registry(record)
     plain = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg),
                                         config.config_sha256(cfg))
     assert 'registry' not in plain and trace_record.record_registry(plain) is registry.EMPTY
