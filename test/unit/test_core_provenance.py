@@ -6,7 +6,7 @@ from harness.core_driver import Gate, TICK
 import pytest
 
 from safety_gate import explain, limits, registry, trace_record
-from safety_gate.decision import Check, Command, Reason, Verdict
+from safety_gate.decision import Check, Command, Model, Reason, Verdict
 from safety_gate.events import ModelAnnouncement, ModelFilesHashed
 
 PROD, CANARY, SHADOW, OTHER = 'a' * 64, 'b' * 64, 'c' * 64, 'd' * 64
@@ -192,3 +192,27 @@ def test_the_model_files_checks_record_what_the_gate_found_and_against_what():
                                              Reason.MODEL_UNVERIFIED)
     assert (f'MODEL_UNVERIFIED (the planner names model {CANARY}, the weight files hash to '
             f'{PROD})') in explain.explain(swapped)
+
+
+def model_checks(decision):
+    return [c for c in decision.checks if c.name.startswith('model.')]
+
+
+def test_the_approval_change_stage_and_canary_checks_record_what_they_judged():
+    approved = Check('model.approved', True, PROD, 'a registry entry', Reason.MODEL_NOT_APPROVED)
+    g = gate()
+    assert model_checks(g.cycle(0.5)) == [
+        Check('model.approved', False, 'unknown', 'a registry entry', Reason.MODEL_NOT_APPROVED)]
+    assert model_checks(g.cycle(0.5, model=PROD)) == [approved]
+    changed = g.cycle(0.5, model=OTHER)
+    assert model_checks(changed) == [
+        Check('model.approved', False, OTHER, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.unchanged', False, OTHER, PROD, Reason.MODEL_CHANGED)]
+    # An unregistered model is still named, with where its hash came from.
+    assert changed.model == Model(OTHER, 'meta')
+    assert model_checks(gate().cycle(0.5, model=SHADOW)) == [
+        Check('model.approved', True, SHADOW, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.stage', False, 'shadow', 'canary or production', Reason.MODEL_SHADOW_ONLY)]
+    assert model_checks(gate().cycle(0.3, confidence=0.75, model=CANARY)) == [
+        Check('model.approved', True, CANARY, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.canary_confidence', False, 0.75, 0.8, Reason.LOW_CONFIDENCE)]
