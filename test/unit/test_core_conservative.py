@@ -49,7 +49,8 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
     # The node logs an operator's message only when it differs from this.
     assert g.state.conservative_request is False
     released = g.now
-    limited = []
+    limited, streaks = [], []
+    needed = {'streak': g.cfg.confidence.recover_count, 'dwell': g.cfg.confidence.min_dwell}
     while True:
         decision = g.cycle(0.9)
         if decision.verdict is Verdict.APPROVE:
@@ -57,7 +58,12 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
         limited.append(decision)
         assert decision.verdict is Verdict.LIMIT and inside(decision)
         assert decision.reasons == (Reason.CONSERVATIVE_OPERATOR,)
-        assert any(c.name == 'conservative.hysteresis' for c in decision.checks)
+        # The trace shows the way out: clean proposals and dwell so far, against what it takes.
+        (exit_check,) = [c for c in decision.checks if c.name == 'conservative.hysteresis']
+        assert (exit_check.ok, exit_check.limit, exit_check.reason) == (
+            False, needed, Reason.HYSTERESIS)
+        streaks.append(exit_check.value['streak'])
+    assert streaks == sorted(streaks) and streaks[-1] > 0
     assert len(limited) >= g.cfg.confidence.recover_count - 1
     assert g.now - released >= g.cfg.confidence.min_dwell
     g.drive(0.9, 0.0)
