@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from safety_gate import config, conservative, core, limits, registry
-from safety_gate.decision import Command, Reason, Verdict
-from safety_gate.events import ConservativeRequest, Estop, Odom, Reset, Tick
+from safety_gate.decision import Check, Command, Reason, Verdict
+from safety_gate.events import ConservativeRequest, Estop, Meta, Odom, Reset, Tick
 
 CONS = config.build({}).conservative
 ENVELOPE = conservative.envelope(config.build({}))
@@ -46,8 +46,11 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
     assert steady[-1].output == Command(CONS.max_linear_speed, 0.3)
     assert steady[-1].clamps == ()
     g.feed(OFF)
+    # The node logs an operator's message only when it differs from this.
+    assert g.state.conservative_request is False
     released = g.now
-    limited = []
+    limited, streaks = [], []
+    needed = {'streak': g.cfg.confidence.recover_count, 'dwell': g.cfg.confidence.min_dwell}
     while True:
         decision = g.cycle(0.9)
         if decision.verdict is Verdict.APPROVE:
@@ -55,7 +58,12 @@ def test_an_operator_request_limits_at_once_and_the_release_follows_the_hysteres
         limited.append(decision)
         assert decision.verdict is Verdict.LIMIT and inside(decision)
         assert decision.reasons == (Reason.CONSERVATIVE_OPERATOR,)
-        assert any(c.name == 'conservative.hysteresis' for c in decision.checks)
+        # The trace shows the way out: clean proposals and dwell so far, against what it takes.
+        (exit_check,) = [c for c in decision.checks if c.name == 'conservative.hysteresis']
+        assert (exit_check.ok, exit_check.limit, exit_check.reason) == (
+            False, needed, Reason.HYSTERESIS)
+        streaks.append(exit_check.value['streak'])
+    assert streaks == sorted(streaks) and streaks[-1] > 0
     assert len(limited) >= g.cfg.confidence.recover_count - 1
     assert g.now - released >= g.cfg.confidence.min_dwell
     g.drive(0.9, 0.0)
@@ -69,12 +77,36 @@ def test_a_confidence_between_threshold_and_confidence_below_limits_and_below_fa
     assert limited.reasons == (Reason.CONSERVATIVE_CONFIDENCE,)
     check = next(c for c in limited.checks if c.name == 'conservative.confidence')
     assert (check.value, check.limit) == (0.6, 0.7)
+    # From the threshold itself, which the confidence check passes.
+    fresh = driving(0.9, 0.0, {'conservative.confidence_below': 0.7})
+    on_threshold = fresh.cycle(0.9, confidence=fresh.cfg.confidence.threshold)
+    assert on_threshold.reasons == (Reason.CONSERVATIVE_CONFIDENCE,)
     # The fallback still wins when a check fails.
     assert g.cycle(0.9, confidence=0.4).verdict is Verdict.FALLBACK
     # Off by default: confidence_below equals the threshold.
     plain = Gate()
     plain.drive(0.9, 0.0)
     assert plain.cycle(0.9, confidence=0.55).verdict is Verdict.APPROVE
+
+
+def test_each_trigger_is_traced_as_a_failing_check_with_what_fired_and_its_limit():
+    cfg = config.build({'conservative.confidence_below': 0.7,
+                        'conservative.max_position_variance': 0.25})
+    odom = Odom(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3)
+    assert conservative.triggers(Meta(0.0, 0.6), odom, True, 'conservative', cfg) == [
+        Check('conservative.confidence', False, 0.6, 0.7, Reason.CONSERVATIVE_CONFIDENCE),
+        Check('conservative.localization', False, 0.3, 0.25, Reason.CONSERVATIVE_LOCALIZATION),
+        Check('conservative.operator', False, 'requested', 'not requested',
+              Reason.CONSERVATIVE_OPERATOR),
+        Check('conservative.drift', False, 'conservative', 'no drift alarm',
+              Reason.CONSERVATIVE_DRIFT)]
+    calm = Odom(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25)
+    for drift in ('none', 'warn', 'withdraw'):
+        assert conservative.triggers(Meta(0.0, 0.7), calm, False, drift, cfg) == []
+    assert conservative.withdrawn('withdraw') == [Check(
+        'drift', False, 'withdraw', 'no withdrawal (until an accepted reset)',
+        Reason.DRIFT_WITHDRAWN)]
+    assert all(conservative.withdrawn(drift) == [] for drift in ('none', 'warn', 'conservative'))
 
 
 def test_the_fallback_wins_over_conservative_mode():

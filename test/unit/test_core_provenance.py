@@ -5,8 +5,8 @@
 from harness.core_driver import Gate, TICK
 import pytest
 
-from safety_gate import limits, registry, trace_record
-from safety_gate.decision import Command, Reason, Verdict
+from safety_gate import explain, limits, registry, trace_record
+from safety_gate.decision import Check, Command, Model, Reason, Verdict
 from safety_gate.events import ModelAnnouncement, ModelFilesHashed
 
 PROD, CANARY, SHADOW, OTHER = 'a' * 64, 'b' * 64, 'c' * 64, 'd' * 64
@@ -153,3 +153,66 @@ def test_the_model_checks_are_judged_on_every_tick_too():
     drive(g, 0.5, '', cycles=10)
     g.feed(ModelAnnouncement(OTHER))
     assert g.tick(TICK).reasons == (Reason.MODEL_NOT_APPROVED, Reason.MODEL_CHANGED)
+
+
+FILES = {'provenance.model_files': '/weights/model.safetensors'}
+
+
+def files_checks(decision):
+    return [c for c in decision.checks if c.name.startswith('model.files')]
+
+
+def unverified(value):
+    """Return the failing model.files check, as the trace records it, for ``value`` found."""
+    return Check('model.files', False, value, 'an approved sha256', Reason.MODEL_UNVERIFIED)
+
+
+def test_the_model_files_checks_record_what_the_gate_found_and_against_what():
+    # The trace keeps every check's value and limit and the log line words
+    # them: the operator must see whether the gate is still hashing, could
+    # not read the files, or found other weights than the planner names.
+    hashing = gate(FILES).cycle(0.5, model=PROD)
+    assert files_checks(hashing) == [unverified('hashing')]
+    unreadable = gate(FILES)
+    unreadable.feed(ModelFilesHashed('', error='/weights/model.safetensors: No such file'))
+    assert files_checks(unreadable.cycle(0.5, model=PROD)) == [
+        unverified('/weights/model.safetensors: No such file')]
+    unknown = gate(FILES)
+    unknown.feed(ModelFilesHashed(OTHER))
+    decision = unknown.cycle(0.5, model=OTHER)
+    assert files_checks(decision) == [unverified(OTHER)]
+    assert f'MODEL_UNVERIFIED (the weight files hash to {OTHER}, not an approved sha256)' in (
+        explain.explain(decision))
+    verified = gate(FILES)
+    verified.feed(ModelFilesHashed(PROD))
+    assert files_checks(verified.cycle(0.5, model=PROD)) == [
+        Check('model.files', True, PROD, 'an approved sha256', Reason.MODEL_UNVERIFIED)]
+    swapped = verified.cycle(0.5, model=CANARY)
+    assert files_checks(swapped)[1] == Check('model.files_match', False, CANARY, PROD,
+                                             Reason.MODEL_UNVERIFIED)
+    assert (f'MODEL_UNVERIFIED (the planner names model {CANARY}, the weight files hash to '
+            f'{PROD})') in explain.explain(swapped)
+
+
+def model_checks(decision):
+    return [c for c in decision.checks if c.name.startswith('model.')]
+
+
+def test_the_approval_change_stage_and_canary_checks_record_what_they_judged():
+    approved = Check('model.approved', True, PROD, 'a registry entry', Reason.MODEL_NOT_APPROVED)
+    g = gate()
+    assert model_checks(g.cycle(0.5)) == [
+        Check('model.approved', False, 'unknown', 'a registry entry', Reason.MODEL_NOT_APPROVED)]
+    assert model_checks(g.cycle(0.5, model=PROD)) == [approved]
+    changed = g.cycle(0.5, model=OTHER)
+    assert model_checks(changed) == [
+        Check('model.approved', False, OTHER, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.unchanged', False, OTHER, PROD, Reason.MODEL_CHANGED)]
+    # An unregistered model is still named, with where its hash came from.
+    assert changed.model == Model(OTHER, 'meta')
+    assert model_checks(gate().cycle(0.5, model=SHADOW)) == [
+        Check('model.approved', True, SHADOW, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.stage', False, 'shadow', 'canary or production', Reason.MODEL_SHADOW_ONLY)]
+    assert model_checks(gate().cycle(0.3, confidence=0.75, model=CANARY)) == [
+        Check('model.approved', True, CANARY, 'a registry entry', Reason.MODEL_NOT_APPROVED),
+        Check('model.canary_confidence', False, 0.75, 0.8, Reason.LOW_CONFIDENCE)]

@@ -213,6 +213,7 @@ def test_a_model_announcement_parses_and_keeps_its_strings_capped():
     ('{"name": "x"}', 'malformed: no sha256'),
     ('{"sha256": 5}', 'malformed: sha256 not a string'),
     ('{"sha256": "ab", "version": 1.1}', 'malformed: version not a string'),
+    ('{"sha256": 5, "name": null}', 'malformed: sha256, name not a string'),
     ('[1]', 'malformed: not a JSON object'),
     ('{"sha256": ', 'malformed: Expecting value'),
     ('{"sha256": "' + 'a' * MAX_BYTES + '"}', f'oversized: more than {MAX_BYTES} bytes'),

@@ -80,6 +80,12 @@ def test_the_registry_file_is_part_of_the_config_hash_and_travels_in_the_config_
                                          config.config_sha256(cfg, models.sha256), models)
     assert record['registry_sha256'] == models.sha256
     assert trace_record.record_registry(record) == models
+    assert trace_record.record_registry(record).sha256 == models.sha256
+    del record['registry_sha256']
+    assert trace_record.record_registry(record).sha256 == ''
+    record['registry'][0]['stage'] = 'beta'
+    with pytest.raises(registry.RegistryError, match="^the config record's registry: models"):
+        trace_record.record_registry(record)
     plain = trace_record.config_to_dict(0, 0.0, 0.0, config.flatten(cfg),
                                         config.config_sha256(cfg))
     assert 'registry' not in plain and trace_record.record_registry(plain) is registry.EMPTY
@@ -88,3 +94,54 @@ def test_the_registry_file_is_part_of_the_config_hash_and_travels_in_the_config_
 def test_the_shipped_example_registry_loads():
     models = registry.load(str(ROOT / 'config' / 'model_registry.yaml'))
     assert {e.stage for e in models.entries} == set(registry.STAGES)
+
+
+def test_a_refusal_says_where_which_entry_which_field_and_why(tmp_path):
+    # The start refuses a bad registry with this one message: it must point at
+    # the file, each bad entry by index and name, and what is wrong with it.
+    path = write(tmp_path, [entry(stage='beta'), entry(SHA_B, envelope_scale=2.0)])
+    with pytest.raises(registry.RegistryError) as caught:
+        registry.load(path)
+    assert str(caught.value) == (
+        f"registry file {path}: models[0] (alpamayo-r1) field 'stage': must be one of shadow, "
+        f'canary, production; registry file {path}: models[1] (alpamayo-r1) field '
+        "'envelope_scale': ensure this value is less than or equal to 1.0")
+    with pytest.raises(registry.RegistryError) as caught:
+        registry.load(write(tmp_path, [entry(), entry(SHA_B), entry(version='2.0')]))
+    assert str(caught.value).endswith('models[2] (alpamayo-r1) repeats the sha256 of models[0]')
+    missing = tmp_path / 'missing.yaml'
+    with pytest.raises(registry.RegistryError) as caught:
+        registry.load(str(missing))
+    assert str(caught.value) == f'registry file {missing}: No such file or directory'
+
+
+@pytest.mark.parametrize('records, message', [
+    ([3], "registry: models[0] (?) field 'entry': value is not a valid dict"),
+    ([{key: value for key, value in entry().items() if key != 'name'}],
+     "registry: models[0] (?) field 'name': field required"),
+    ({'models': []}, 'registry: value is not a valid list'),
+])
+def test_entries_given_as_plain_data_are_refused_even_when_not_entries(records, message):
+    # A config record's registry comes from a trace, which may hold anything.
+    with pytest.raises(registry.RegistryError) as caught:
+        registry.from_records(records)
+    assert str(caught.value) == message
+
+
+def test_registries_are_equal_by_their_entries_and_without_a_file_have_no_sha256():
+    one, other = registry.from_records([entry()]), registry.from_records([entry(SHA_B)])
+    assert one == registry.from_records([entry()], 'f' * 64) and one != other
+    assert one != one.entries
+    assert one.sha256 == '' and registry.EMPTY.sha256 == '' and registry.Registry().sha256 == ''
+
+
+def test_a_relative_registry_file_is_found_beside_the_params_file_that_names_it(tmp_path):
+    params = tmp_path / 'params.yaml'
+    assert registry.resolve('models.yaml', str(params)) == str(tmp_path / 'models.yaml')
+    assert registry.resolve('/etc/models.yaml', str(params)) == '/etc/models.yaml'
+    # Without a params file (a -p override, the default) it is the working directory's.
+    assert registry.resolve('models.yaml') == 'models.yaml'
+    assert registry.resolve('', str(params)) == ''
+    write(tmp_path, [entry()])
+    cfg = config.build({'provenance.registry_file': 'models.yaml'})
+    assert registry.of_config(cfg, str(params)).lookup(SHA_A).name == 'alpamayo-r1'

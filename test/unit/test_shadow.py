@@ -17,7 +17,8 @@ import pytest
 from safety_gate import (
     config, core, registry, replay, shadow, trace_format, trace_record, trace_schema)
 from safety_gate.decision import Reason, Verdict
-from safety_gate.events import ConservativeRequest, Estop, Meta, Odom, Plan, Proposal, Tick
+from safety_gate.events import (
+    ConservativeRequest, Estop, Meta, Odom, Plan, Proposal, Reset, Tick)
 
 MODEL = 'ab' * 32
 
@@ -65,15 +66,19 @@ def test_a_non_finite_candidate_is_refused_and_traced_as_sent():
 
 
 def test_a_candidate_like_production_is_approved_with_small_disagreement():
-    gate = driving(0.5)
+    gate = driving(0.5, 0.2)
     candidate = [shadow.initial_state(gate.cfg)]
     # Authority starts fresh: the first clean proposals earn it as production's did.
     for _ in range(gate.cfg.confidence.recover_count + 1):
-        gate.cycle(0.5)
-        (found,) = judge(gate, candidate, *pair(gate, 0.45, 0.05))
+        gate.cycle(0.5, 0.2)
+        (found,) = judge(gate, candidate, *pair(gate, 0.45, 0.15))
     assert found.decision.verdict is Verdict.APPROVE, found.decision.reasons
     assert found.disagreement.proposal_dv == pytest.approx(0.05)
     assert found.disagreement.proposal_dw == pytest.approx(0.05)
+    output = found.decision.output
+    assert output.v > 0.0 and output.w > 0.0
+    assert found.disagreement.output_dv == pytest.approx(abs(output.v - gate.output.v))
+    assert found.disagreement.output_dw == pytest.approx(abs(output.w - gate.output.w))
 
 
 def test_the_candidate_shares_the_latch_and_the_reset():
@@ -91,6 +96,36 @@ def test_the_candidate_shares_the_latch_and_the_reset():
     assert Reason.PROPOSAL_BEFORE_RESET in found.decision.reasons
 
 
+def test_after_an_accepted_reset_the_candidate_starts_afresh_as_production_does():
+    gate = driving(0.5)
+    candidate = [shadow.initial_state(gate.cfg)]
+    (approved,) = judge(gate, candidate, *pair(gate, 0.3))
+    gate.advance()
+    (refused,) = judge(gate, candidate, *pair(gate, 0.3, confidence=0.1))
+    assert approved.decision.verdict is Verdict.APPROVE
+    assert refused.decision.reasons == (Reason.LOW_CONFIDENCE,)
+    gate.decide(Estop(True))
+    reset(gate)
+    gate.advance()
+    # Without the reset this would wait for the hysteresis (recover_count, min_dwell).
+    (found,) = judge(gate, candidate, *pair(gate, 0.3))
+    assert found.decision.verdict is Verdict.APPROVE, found.decision.reasons
+
+
+def test_a_candidate_decision_names_its_metas_model_else_the_newest_one_named():
+    gate = driving(0.5)
+    candidate = [shadow.initial_state(gate.cfg)]
+    older, stamp = 'e' * 64, gate.now
+    judge(gate, candidate, Meta(stamp, CONFIDENT, older))
+    gate.advance()
+    judge(gate, candidate, Meta(gate.now, CONFIDENT, MODEL))
+    (paired,) = judge(gate, candidate, Proposal(0.3, 0.0, stamp))
+    assert paired.decision.meta.model_sha256 == older and paired.model_sha256 == older
+    gate.advance()
+    (unnamed,) = judge(gate, candidate, *pair(gate, 0.3, model=''))
+    assert unnamed.model_sha256 == MODEL
+
+
 def test_the_candidate_is_judged_on_production_odometry():
     gate = driving(0.5)
     candidate = [shadow.initial_state(gate.cfg)]
@@ -100,7 +135,8 @@ def test_the_candidate_is_judged_on_production_odometry():
 
 
 def test_a_waiting_candidate_proposal_is_decided_by_a_due_tick():
-    gate = driving(0.5, params={'confidence.pairing_wait': 0.05})
+    # Due the moment the pairing wait is over, as production's own tick decides it.
+    gate = driving(0.5, params={'confidence.pairing_wait': 0.0625})
     candidate = [shadow.initial_state(gate.cfg)]
     assert judge(gate, candidate, Proposal(0.3, 0.0, gate.now)) == []
     gate.advance(0.03125)
@@ -119,21 +155,96 @@ def test_only_candidate_events_enter_the_shadow():
                     gate.now, gate.state, gate.cfg)
 
 
-def test_a_plan_disagreement_is_lateral_and_longitudinal_distance():
+def trajectory_gate(params=None, plan=True):
+    """Return a trajectory-mode config, the time and a production state with odometry.
+
+    With ``plan`` production has decided a straight 0.5 m/s plan stamped now.
+    """
     cfg = config.build({'require_reset_on_start': False, 'planner.input': 'path',
-                        'confidence.required': False, 'confidence.pairing_wait': 0.0})
+                        'confidence.required': False, 'confidence.pairing_wait': 0.0,
+                        **(params or {})})
     now, state = 10.0, core.initial_state(cfg)
     for k in range(5):
         odom = Odom(0.0, 0.0, 0.0, 0.0, now - 0.1 + 0.025 * k)
         state = core.step(state, odom, now, cfg).state
-    production = straight(1.0, stamp=now)
-    state = core.step(state, production, now, cfg).state
+    if plan:
+        state = core.step(state, Meta(now, CONFIDENT), now, cfg).state
+        state = core.step(state, straight(0.5, stamp=now), now, cfg).state
+    return cfg, now, state
+
+
+def judge_plan(cfg, state, plan, now):
+    """Return the one decision of a fresh candidate on ``plan`` beside ``state``."""
+    (found,) = shadow.step(shadow.initial_state(cfg), plan, now, state, cfg).decisions
+    return found
+
+
+def test_a_plan_disagreement_is_lateral_and_longitudinal_distance():
+    cfg, now, state = trajectory_gate()
+    production = state.plans.latest
     shifted = Plan(now, production.frame_id,
                    tuple((t, x + 0.2, y + 0.5, yaw) for t, x, y, yaw in production.points))
-    (found,) = shadow.step(shadow.initial_state(cfg), shifted, now, state, cfg).decisions
+    found = judge_plan(cfg, state, shifted, now)
     assert found.disagreement.lateral == pytest.approx(0.5)
     assert found.disagreement.longitudinal == pytest.approx(0.2)
     assert found.disagreement.proposal_dv is None
+    # Longitudinal: the candidate's point for now, at the age of its plan.
+    faster = judge_plan(cfg, state, straight(0.6, stamp=now), now + 0.25)
+    assert faster.disagreement.lateral == pytest.approx(0.0, abs=1e-12)
+    assert faster.disagreement.longitudinal == pytest.approx(0.1 * 0.25)
+
+
+def test_a_candidate_plan_is_judged_on_the_production_vehicles_poses():
+    # The same plan at the same time gets the same checks (plan.start, heading,
+    # speed against where the vehicle was at its stamp) as production's did.
+    cfg, now, state = trajectory_gate(plan=False)
+    plan = straight(0.5, stamp=now)
+    production = core.step(state, plan, now, cfg).decisions[-1]
+    assert judge_plan(cfg, state, plan, now).decision.checks == production.checks
+    # After an accepted reset too, which voids the candidate's plans but not the poses.
+    later = now + 0.03125
+    for event in (Estop(True), Estop(False), Odom(0.0, 0.0, 0.0, 0.0, later)):
+        state = core.step(state, event, later, cfg).state
+    result = core.step(state, Reset(), later, cfg)
+    assert result.reply[0], result.reply
+    later += 0.03125
+    state = core.step(result.state, Odom(0.0, 0.0, 0.0, 0.0, later), later, cfg).state
+    plan = straight(0.5, stamp=later)
+    production = core.step(state, plan, later, cfg).decisions[-1]
+    assert judge_plan(cfg, state, plan, later).decision.checks == production.checks
+
+
+@pytest.mark.parametrize('plan, production', [
+    (straight(0.5, stamp=10.0), False),  # production has no plan yet
+    (straight(0.5, stamp=10.0, first=10.0), True),  # no time in common with production's
+])
+def test_without_a_production_plan_to_compare_with_there_is_no_plan_disagreement(
+        plan, production):
+    cfg, now, state = trajectory_gate(plan=production)
+    found = judge_plan(cfg, state, plan, now)
+    assert (found.disagreement.lateral, found.disagreement.longitudinal) == (None, None)
+
+
+def test_a_superseded_candidate_plan_is_not_compared_with_production():
+    # It was never judged: the candidate's latest judged plan is another one.
+    cfg, now, state = trajectory_gate({'confidence.pairing_wait': 0.05})
+    candidate = shadow.initial_state(cfg)
+    found = []
+    for event in (Meta(now, CONFIDENT), straight(0.5, stamp=now),
+                  straight(0.6, stamp=now + 0.01), straight(0.7, stamp=now + 0.02)):
+        result = shadow.step(candidate, event, event.stamp, state, cfg)
+        candidate = result.state
+        found.extend(result.decisions)
+    assert [f.decision.trigger for f in found] == ['plan', 'superseded']
+    assert found[0].disagreement.lateral is not None
+    assert (found[1].disagreement.lateral, found[1].disagreement.longitudinal) == (None, None)
+
+
+def test_a_candidate_event_whose_step_failed_is_traced_with_its_error_and_no_decisions():
+    event = Proposal(0.3, 0.0, 10.0)
+    failed = trace_record.shadow_entry_to_dict(2, 10.0, event, (), "ValueError('boom')")
+    assert failed['error'] == "ValueError('boom')" and failed['decisions'] == []
+    assert 'error' not in trace_record.shadow_entry_to_dict(2, 10.0, event, ())
 
 
 # ---------------------------------------------------------------- production never changes

@@ -23,6 +23,7 @@ from safety_gate import config, diagnostics, replay, spi, trace_record, trace_wr
 from safety_gate.decision import Check, Command, Decision, Model, Reason, Verdict
 from safety_gate.events import Estop, Meta, Reset
 from safety_gate.kit.bench import synthetic_trace
+import yaml
 
 MODEL = 'a' * 64
 
@@ -67,7 +68,8 @@ def test_each_indicator_matches_an_independent_computation():
     decisions.append(decision(trigger='tick', confidence=0.0))
     state = feed(decisions, cfg, measured=0.25)
     got = current(state, cfg)
-    assert got['proposals'] == len(confidences)
+    assert got['proposals'] == got['confidence_n'] == len(confidences)
+    assert got['t'] == pytest.approx(0.1 * len(confidences))  # the tick, the last decision
     assert got['intervention_rate'] == pytest.approx(sum(refused) / len(refused))
     assert got['fallback_rate'] == pytest.approx({'LOW_CONFIDENCE': sum(refused) / 400,
                                                   'PLAN_SHIFT': sum(refused) / 400})
@@ -91,6 +93,14 @@ def test_quantiles_interpolate_within_their_bin():
     assert spi.quantile(histogram, 0.5) == pytest.approx(0.525)
     assert spi.quantile(histogram, 0.25) == pytest.approx(0.5125)
     assert spi.quantile([0] * spi.BINS, 0.5) is None
+
+
+def test_a_quantile_is_where_the_cumulative_count_reaches_it():
+    # The 0.5 quantile of samples in [0, 0.05) and [0.5, 0.55), two each, is
+    # the top of the lower bin: the smallest confidence with half the samples below it.
+    histogram = [0] * spi.BINS
+    histogram[0] = histogram[10] = 2
+    assert spi.quantile(histogram, 0.5) == pytest.approx(0.05)
 
 
 def test_psi_is_the_textbook_index_and_zero_against_itself():
@@ -177,6 +187,18 @@ def test_each_limit_raises_its_action_once_min_samples_are_in_the_window(
     assert (alarm.limit, alarm.action) == (limit, action)
 
 
+def test_an_indicator_on_its_limit_raises_no_alarm():
+    # Alarm above a limit (below, for the confidence): on it is not past it.
+    cfg = spi_config(min_samples=10, intervention_rate_limit=0.5, confidence_mean_limit=0.5,
+                     intervention_rate_action='withdraw', confidence_mean_action='withdraw')
+    state = feed([decision(Verdict.FALLBACK if index % 2 else Verdict.APPROVE,
+                           (Reason.ODOM_STALE,) if index % 2 else (), confidence=0.5)
+                  for index in range(20)], cfg)
+    assert (current(state, cfg)['intervention_rate'], current(state, cfg)['confidence_mean']) == (
+        0.5, 0.5)
+    assert spi.drift(state) == 'none'
+
+
 def test_a_withdrawal_latches_and_the_others_follow_the_indicator():
     for action, after in (('warn', 'none'), ('conservative', 'none'), ('withdraw', 'withdraw')):
         cfg = spi_config(min_samples=10, window=10.0, confidence_mean_limit=0.5,
@@ -192,6 +214,8 @@ def test_the_baseline_is_pinned_by_its_hash(tmp_path):
     pinned = baseline_file(tmp_path, [1] * spi.BINS)
     assert sum(spi.load_baseline(pinned['baseline_file'], pinned['baseline_sha256'])) == (
         pytest.approx(1.0))
+    # The pin `safety-gate baseline` prints for the file it wrote.
+    assert spi.file_sha256(pinned['baseline_file']) == pinned['baseline_sha256']
     with pytest.raises(spi.BaselineError, match='has sha256'):
         spi.load_baseline(pinned['baseline_file'], '0' * 64)
     (tmp_path / 'bad.yaml').write_text('confidence_histogram: [1, 2]\n')
@@ -200,6 +224,22 @@ def test_the_baseline_is_pinned_by_its_hash(tmp_path):
         spi.load_baseline(bad, hashlib.sha256((tmp_path / 'bad.yaml').read_bytes()).hexdigest())
     with pytest.raises(spi.BaselineError, match='No such file'):
         spi.load_baseline(str(tmp_path / 'missing.yaml'), '0' * 64)
+
+
+def test_a_baseline_file_says_how_many_samples_from_which_runs():
+    histogram = list(range(spi.BINS))
+    assert yaml.safe_load(spi.baseline_yaml(histogram, ['run1/trace.jsonl', 'fleet.parquet'])) == {
+        'bins': spi.BINS, 'confidence_histogram': histogram, 'samples': sum(histogram),
+        'sources': ['run1/trace.jsonl', 'fleet.parquet']}
+
+
+def test_the_snapshot_gives_the_psi_against_the_pinned_baseline(tmp_path):
+    shares = [1] * spi.BINS
+    cfg = spi_config(**baseline_file(tmp_path, shares))
+    state = feed([decision(confidence=0.95)] * 10, cfg)
+    histogram = current(state, cfg)['confidence_histogram']
+    assert current(state, cfg)['psi'] == pytest.approx(
+        spi.psi(histogram, [1 / spi.BINS] * spi.BINS))
 
 
 def test_a_psi_limit_without_baseline_is_refused():
@@ -292,6 +332,12 @@ def test_a_trace_with_spi_records_replays_exactly_and_a_changed_snapshot_is_foun
     (found,) = report.differences
     assert found.where == f'{again}:{records.index(tampered) + 1}'
     assert (found.recorded, found.replayed) == (tampered['spi'], snapshot)
+
+
+def test_an_spi_record_is_stamped_like_a_decision_and_names_its_config():
+    snapshot = spi.snapshot(spi.SpiState(), spi_config())
+    assert trace_record.spi_to_dict(7, 12.5, 1.7e9, snapshot, 'c' * 64) == {
+        'seq': 7, 't': 12.5, 'wall_time': 1.7e9, 'spi': snapshot, 'config_sha256': 'c' * 64}
 
 
 @pytest.mark.parametrize('action, level', [('warn', diagnostics.Level.WARN),
