@@ -380,8 +380,9 @@ class ProvenanceConfig(_Section):
         '(MODEL_CHANGED) and regains it through the hysteresis.')
     registry_file: str = _param(
         '', '', 'The model registry (YAML, see README); empty means none. A relative path is '
-        "taken from the node's working directory. The file's sha256 is part of the config "
-        'hash as well as its path (a registry change is a config change).')
+        'taken from the directory of the params file that sets it (set otherwise, from the '
+        "node's working directory). The file's sha256 is part of the config hash as well as "
+        'its path (a registry change is a config change).')
     model_files: str = _param(
         '', '', 'Weight files the gate hashes itself at start, in the background, separated by '
         "':' (their bytes in this order: one file hashes as `sha256sum` does). Until the hash "
