@@ -8,7 +8,9 @@ verdicts in ``mutants/``, which a fresh clone does not have. ``save`` copies
 each module's verdicts and function hashes to ``test/mutation/results/``;
 ``restore`` puts them back into an empty ``mutants/`` before ``mutmut run``,
 which then keeps the verdict of every mutant whose function is unchanged (it
-compares the hashes) and runs only the rest. ``make mutation`` does both.
+compares the hashes) and runs only the rest: the new mutants, and the
+survivors not listed equivalent, against the tests as they are now.
+``make mutation`` does both.
 
 ``python test/mutation/results.py save|restore``.
 """
@@ -17,9 +19,13 @@ import json
 from pathlib import Path
 import sys
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 RESULTS = Path(__file__).with_name('results')
 LIVE = ROOT / 'mutants' / 'safety_gate'
+EQUIVALENTS = Path(__file__).with_name('equivalents.yaml')
+SURVIVED = {0, 5, 33}  # mutmut's exit codes for survived and no tests
 
 
 def save() -> int:
@@ -42,14 +48,19 @@ def save() -> int:
 def restore() -> int:
     """Put saved verdicts into mutants/ where it has none; return how many modules."""
     LIVE.mkdir(parents=True, exist_ok=True)
+    equivalent = {e['mutant'] for e in yaml.safe_load(EQUIVALENTS.read_text()) or []}
     restored = 0
     for saved in sorted(RESULTS.glob('*.json')):
         meta = LIVE / saved.name.replace('.json', '.py.meta')
         if meta.exists():
             continue  # a live run's verdicts are newer
         data = json.loads(saved.read_text())
+        # A survivor's verdict holds for the tests it ran against: run it again
+        # (tests may have been added since), unless it is listed equivalent.
+        codes = {name: None if code in SURVIVED and name not in equivalent else code
+                 for name, code in data['exit_code_by_key'].items()}
         meta.write_text(json.dumps({
-            'exit_code_by_key': data['exit_code_by_key'],
+            'exit_code_by_key': codes,
             'hash_by_function_name': data['hash_by_function_name'],
             'type_check_error_by_key': {},
             'durations_by_key': {},
