@@ -35,8 +35,9 @@ def save() -> int:
     for meta in sorted(LIVE.glob('*.py.meta')):
         data = json.loads(meta.read_text())
         kept = {
-            'exit_code_by_key': {k: v for k, v in sorted(data['exit_code_by_key'].items())
-                                 if v is not None},
+            # Not checked (null) too: a mutants/ whose mutant files are current takes
+            # its list of mutants from here, so one left out would not run at all.
+            'exit_code_by_key': dict(sorted(data['exit_code_by_key'].items())),
             'hash_by_function_name': dict(sorted(data['hash_by_function_name'].items())),
         }
         (RESULTS / meta.name.replace('.py.meta', '.json')).write_text(

@@ -46,4 +46,5 @@ def test_the_kept_verdicts_name_mutated_modules_and_their_own_mutants():
         data = json.loads(saved.read_text())
         assert set(data) == {'exit_code_by_key', 'hash_by_function_name'}, saved.name
         for name, code in data['exit_code_by_key'].items():
-            assert name.startswith(f'safety_gate.{saved.stem}.') and isinstance(code, int), name
+            assert name.startswith(f'safety_gate.{saved.stem}.'), name
+            assert code is None or isinstance(code, int), name
