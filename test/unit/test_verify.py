@@ -138,25 +138,18 @@ def test_swapping_the_last_two_records_is_found(tmp_path):
     assert found(verify([path])) == [('reordered', 'trace.jsonl', 9, 9)]
 
 
-def test_an_inserted_forgery_is_located(tmp_path):
+@pytest.mark.parametrize('copied, chained', [
+    (4, 5),  # links to record 4, beside its genuine successor
+    (5, 7),  # same seq and prev_sha256 as the genuine record 5, which it precedes
+])
+def test_an_inserted_forgery_is_located(tmp_path, copied, chained):
     [path] = write_trace(tmp_path)
-    line = forge(path.read_bytes().splitlines()[4], output={'v': 5.0, 'w': 0.0})
+    line = forge(path.read_bytes().splitlines()[copied], output={'v': 5.0, 'w': 0.0})
     edit_lines(path, lambda lines: lines[:5] + [line] + lines[5:])
     report = verify([path])
-    assert found(report) == [('inserted', 'trace.jsonl', 6, 4)]
+    assert found(report) == [('inserted', 'trace.jsonl', 6, copied)]
     assert report.problems[0].detail == (
-        f'a second successor of {path}:4 (the chained one is {path}:5)')
-
-
-def test_an_inserted_record_with_a_correct_link_is_located(tmp_path):
-    [path] = write_trace(tmp_path)
-    # same seq and prev_sha256 as the genuine record 5, which it precedes
-    line = forge(path.read_bytes().splitlines()[5], output={'v': 5.0, 'w': 0.0})
-    edit_lines(path, lambda lines: lines[:5] + [line] + lines[5:])
-    report = verify([path])
-    assert found(report) == [('inserted', 'trace.jsonl', 6, 5)]
-    assert report.problems[0].detail == (
-        f'a second successor of {path}:5 (the chained one is {path}:7)')
+        f'a second successor of {path}:{copied} (the chained one is {path}:{chained})')
 
 
 def test_an_inserted_block_of_chained_forgeries_is_located(tmp_path):
