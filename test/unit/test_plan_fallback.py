@@ -279,6 +279,14 @@ def test_a_stop_from_the_end_of_a_plan_starts_at_its_last_pose_exactly(plan):
     assert all(0.0 <= turn < 0.01 for turn in turns), turns
 
 
+def test_a_stop_inside_a_segment_starts_between_its_points():
+    # Segments exactly 1 m long, the stop from halfway along the first one.
+    plan = polyline([1.0] * 5, [0.0] * 5)
+    stop = plan_fallback.start(path_of(plan), 0.5 * DT, 0.0, CFG)
+    (point,) = plan_fallback.stop_points(stop, DT, CFG)
+    assert point[1:4] == pytest.approx((0.5, 0.0, 0.0))
+
+
 def test_a_stop_that_overruns_a_plan_ending_at_rest_goes_on_forward():
     plan = standing_end()
     points = plan_fallback.stop_points(plan_fallback.start(path_of(plan), 0.3, 1.0, CFG),
