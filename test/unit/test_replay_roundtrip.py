@@ -233,6 +233,15 @@ def test_a_config_replays_with_the_registry_it_names_beside_it(tmp_path, capsys,
             assert all(writer.submit(rec) for rec in records_of(run.steps, sha))
     assert replay.main([str(sessions), '--config', str(params_file)]) == 0, (
         capsys.readouterr().out)
+    # The newest of rotated files alone (no chain start, no config record): from the
+    # initial state as well, with the registry of --config.
+    rotated = tmp_path / 'rotated.jsonl'
+    write_trace(rotated, run.cfg, records_of(run.steps, sha), max_file_bytes=1500,
+                max_files=100)
+    assert '"chain_start"' not in rotated.read_text().splitlines()[0]
+    report = replay.replay([rotated], run.cfg, models)
+    assert 'MODEL_NOT_APPROVED' not in replay.format_report(report), (
+        replay.format_report(report))
 
 
 def test_a_trace_that_replays_but_does_not_verify_fails_and_says_why(tmp_path, capsys):
