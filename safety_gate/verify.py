@@ -537,7 +537,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for value in args.config_hash:
             if not _HEX64.fullmatch(value.lower()):
                 return _usage_error(f'--config-hash {value!r} is not 64 hex digits')
-            known.add(value.lower())
+            known.add(value)  # verify() compares in lower case
         for path in args.config:
             try:
                 cfg = load_yaml(path, args.namespace)
