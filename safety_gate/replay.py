@@ -95,8 +95,9 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
     for index, (now, event) in enumerate(events):
         run_before(index, state)
         result = core.step(state, event, now, cfg)
-        state = result.state
-        decisions = result.decisions or decisions
+        # Only the last event decided at the gate: an earlier one deciding here comes
+        # first, so the record is matched with it and differs.
+        state, decisions = result.state, decisions + result.decisions
     run_before(math.inf, state)
     if record['trigger'] == 'shutdown':
         # The deactivation decides after the events held since the record before,
@@ -105,7 +106,7 @@ def _replay_record(state: core.GateState, queued: Tuple[Decision, ...], record: 
         state, decisions = result.state, decisions + result.decisions
     elif internal:
         result = core.internal_error(state, record['t'], cfg, record['trigger'], 'replayed')
-        state, decisions = result.state, result.decisions
+        state, decisions = result.state, decisions + result.decisions
     return state, (decisions[0] if decisions else None), decisions[1:]
 
 

@@ -351,6 +351,23 @@ def test_the_records_after_a_lost_one_replay(tmp_path):
     assert not report.differences, replay.format_report(report)
 
 
+def test_a_record_whose_earlier_event_decides_in_the_replay_differs(tmp_path):
+    # Two records joined into one, as if the gate had not recorded the first decision:
+    # the joined record's events decide twice in the replay, the gate recorded once.
+    cfg = config.build({'require_reset_on_start': False})
+    records = records_of(play(cfg, FIXED_SCRIPT))
+    summary = trace_record.record_summary
+    first = next(index for index, (rec, after) in enumerate(zip(records, records[1:]))
+                 if rec['events'] and after['events'] and summary(rec) != summary(after))
+    joined = records[first + 1]
+    joined['events'] = records[first]['events'] + joined['events']
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, cfg, records[:first] + records[first + 1:])
+    report = replay.replay([path])
+    assert [diff.seq for diff in report.differences] == [first + 1], (
+        replay.format_report(report))
+
+
 def test_the_newest_rotated_file_alone_replays_with_config_from_the_initial_state(tmp_path):
     # Its chain start and config record are in an older file (deleted, or not given): with
     # --config the replay starts from the gate's initial state and says what then differs.
