@@ -8,7 +8,7 @@ from harness.core_driver import driving, Gate, TICK
 import pytest
 
 from safety_gate import config, sensors
-from safety_gate.decision import Command, Reason, Verdict, ZERO
+from safety_gate.decision import Check, Command, Reason, Verdict, ZERO
 from safety_gate.events import Estop, Imu, Odom, Reset
 from safety_gate.sensors import SensorState
 
@@ -224,7 +224,9 @@ def test_a_fresh_agreeing_imu_is_healthy():
 def test_a_non_finite_imu_sample_is_a_fault(wz, stamp):
     robot = imu_robot()
     robot.imu(wz, stamp=stamp)
-    assert Reason.IMU_NON_FINITE in robot.faults()
+    # The check as the decision records it (docs/trace.md): the sample has no value to show.
+    assert sensors.imu_checks(robot.state, robot.now, robot.cfg) == [
+        Check('imu.finite', False, 'non-finite', 'finite', Reason.IMU_NON_FINITE)]
 
 
 @pytest.mark.parametrize('age, stale', [(0.25, False), (0.25 + DT, True)])
