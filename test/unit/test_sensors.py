@@ -436,3 +436,79 @@ def test_a_reset_releases_both_held_faults_and_restarts_both_timers():
     rearmed = sensors.rearm(held)
     assert (rearmed.stuck_held, rearmed.tracking_held) == (None, None)
     assert (rearmed.moving_cmd_since, rearmed.tracking_bad_since) == (None, None)
+
+
+def sample_fault(**odom):
+    robot = Robot()
+    robot.odom(0.0)
+    robot.odom(**odom)
+    return robot
+
+
+def held_after(output, samples, x_of):
+    """Return a robot at rest under ``output`` for ``samples`` odometry samples at ``x_of(i)``."""
+    robot = Robot(output=output)
+    for index in range(samples):
+        robot.odom(0.0, x=x_of(index))
+    robot.command(output)
+    return robot
+
+
+def imu_sample(*yaw_rates, stamp=None):
+    """Return the IMU robot after one IMU sample per yaw rate, DT apart."""
+    robot = imu_robot()
+    for index, wz in enumerate(yaw_rates):
+        robot.imu(wz, stamp=stamp, dt=DT if index else 0.0)
+    return robot
+
+
+ODOM, IMU = CFG.odom, IMU_CFG.imu
+# (robot, the check it must show): a fault as the decision records it (docs/trace.md), with
+# what was measured and the limit, so a report can say what went wrong.
+SENSOR_CHECKS = {
+    'missing': (lambda: Robot(),
+                Check('odom.present', False, None, 'required', Reason.ODOM_MISSING)),
+    'fresh': (lambda: sample_fault(v=0.0),
+              Check('odom.age', True, 0.0, ODOM.timeout, Reason.ODOM_STALE)),
+    'non-finite': (lambda: sample_fault(v=math.nan),
+                   Check('odom.finite', False, 'non-finite', 'finite', Reason.ODOM_NON_FINITE)),
+    'future': (lambda: sample_fault(stamp=NOW + 2 * DT + 1.0),
+               Check('odom.future', False, 1.0, CFG.future_tolerance,
+                     Reason.ODOM_STAMP_IN_FUTURE)),
+    'implausible': (lambda: sample_fault(v=4.0),
+                    Check('odom.plausible', False, [4.0, 0.0],
+                          [ODOM.max_speed, ODOM.max_angular_speed], Reason.ODOM_IMPLAUSIBLE)),
+    'backwards': (lambda: sample_fault(stamp=NOW),
+                  Check('odom.order', False, NOW, NOW + DT, Reason.ODOM_STAMP_BACKWARDS)),
+    'jump': (lambda: sample_fault(v=1.0),
+             Check('odom.accel', False, 1.0 / DT, ODOM.max_accel, Reason.ODOM_ACCEL_JUMP)),
+    'stuck held': (lambda: held_after(MOVING, 20, lambda index: 1.0),
+                   Check('odom.stuck', False, 'held', 'odometry changes', Reason.ODOM_STUCK)),
+    'tracking held': (lambda: held_after(Command(1.0, 0.0), 40, float),
+                      Check('odom.tracking', False, 'held', 'odometry changes and agrees',
+                            Reason.TRACKING_ERROR)),
+    'unchanged': (lambda: held_after(MOVING, 3, lambda index: 1.0),
+                  Check('odom.stuck', True, 2 * DT, ODOM.stuck_timeout, Reason.ODOM_STUCK)),
+    'not tracking': (lambda: held_after(Command(1.0, 0.0), 3, float),
+                     Check('odom.tracking', True, 2 * DT, ODOM.tracking_timeout,
+                           Reason.TRACKING_ERROR)),
+    'imu missing': (imu_robot,
+                    Check('imu.present', False, None, 'enabled', Reason.IMU_MISSING)),
+    'imu fresh': (lambda: imu_sample(ODOM_W),
+                  Check('imu.age', True, 0.0, IMU.timeout, Reason.IMU_STALE)),
+    'imu future': (lambda: imu_sample(ODOM_W, stamp=NOW + DT + 1.0),
+                   Check('imu.future', False, 1.0, CFG.future_tolerance,
+                         Reason.IMU_STAMP_IN_FUTURE)),
+    'imu disagrees': (lambda: imu_sample(ODOM_W + 0.625, ODOM_W + 0.625),
+                      Check('imu.yaw_rate', True, DT, IMU.disagreement_timeout,
+                            Reason.IMU_ODOM_DISAGREE)),
+}
+
+
+@pytest.mark.parametrize('case', SENSOR_CHECKS)
+def test_a_sensor_check_records_what_it_measured_and_its_limit(case):
+    make, expected = SENSOR_CHECKS[case]
+    robot = make()
+    judged = (sensors.odom_checks(robot.state, robot.now, robot.cfg)
+              + sensors.imu_checks(robot.state, robot.now, robot.cfg))
+    assert expected in judged, judged
