@@ -167,6 +167,10 @@ mutation: venv
 	@# The verdicts of earlier runs (test/mutation/results): mutmut keeps those of unchanged
 	@# functions and runs the rest; MUTANTS names mutants to run again.
 	$(PY) test/mutation/results.py restore
+	@# mutmut maps tests to the functions they reach once, and then only for new tests: a
+	@# test changed since (e.g. one that now rebuilds config's parameter tree) kept its
+	@# old map, and the survivors it kills were never run against it. Mapped afresh (5 min).
+	rm -f mutants/mutmut-stats.json
 	@# The randomized tests at a smaller budget: a survivor runs every test that reaches its
 	@# function, and `make fuzz` is where the full budgets explore.
 	start=$$(date +%s); SAFETY_GATE_HYPOTHESIS_EXAMPLES=40 SAFETY_GATE_FUZZ_STEPS=20000 \
