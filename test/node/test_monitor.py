@@ -169,15 +169,16 @@ def test_messages_that_do_not_decode_are_counted_not_fatal(gate_in_namespace, ro
     try:
         code, out, err = run_monitor(
             lambda condition, timeout: spin_until(executor, condition, time.monotonic() + timeout),
-            '--namespace', NS, '--count', '3', '--interval', '1')
+            '--namespace', NS, '--count', '5', '--interval', '1')
     finally:
         executor.shutdown()
         node.destroy_node()
     assert code == 0, (out, err, gate_in_namespace.output())
     snapshots = out.split(f'safety_gate in {NS}')[1:]
-    assert len(snapshots) == 3, out
+    assert len(snapshots) == 5, out
     assert re.search(r'^state +FALLBACK', out, re.MULTILINE), out
-    # Discovery between the monitor and the garbage may take a moment: the last view counts.
+    # Discovery between the monitor and the garbage may take a moment (over 2 s once, on
+    # Kilted under load): the count is cumulative and the last view counts.
     assert re.search(r'^ignored [1-9]\d* messages on the gate topics that did not decode$',
                      snapshots[-1], re.MULTILINE), out
     # The gate's own records still make the view.
