@@ -4,19 +4,25 @@
 
 import math
 
-from harness.core_driver import driving, Gate, TICK
+from harness.core_driver import driving, Gate, T0, TICK
 from harness.plans import straight
 from hypothesis import given, settings, strategies as st
 import pytest
 
 from safety_gate import config, conservative, core, limits, registry
-from safety_gate.decision import Check, Command, Reason, Verdict
-from safety_gate.events import ConservativeRequest, Estop, Meta, Odom, Reset, Tick
+from safety_gate.decision import Check, Command, evolve, Reason, Verdict
+from safety_gate.events import (
+    ConservativeRequest, Estop, Meta, ModelAnnouncement, ModelFilesHashed, Odom, Reset, Tick)
 
 CONS = config.build({}).conservative
 ENVELOPE = conservative.envelope(config.build({}))
 ON = ConservativeRequest(True)
 OFF = ConservativeRequest(False)
+CANARY = 'b' * 64
+# A canary at 0.4 of the full envelope: 0.4 m/s, inside conservative mode's 0.5.
+CANARY_MODELS = registry.from_records([{
+    'sha256': CANARY, 'name': 'm', 'version': '1', 'approved_by': 'x', 'evidence': 'x',
+    'stage': 'canary', 'envelope_scale': 0.4}])
 
 
 def inside(decision, env=ENVELOPE):
@@ -182,13 +188,9 @@ def test_a_latched_reset_clears_the_drift_withdrawal_too():
 
 
 def test_conservative_mode_and_a_canary_limit_to_the_envelope_inside_both():
-    canary = 'b' * 64
-    models = registry.from_records([{
-        'sha256': canary, 'name': 'm', 'version': '1', 'approved_by': 'x', 'evidence': 'x',
-        'stage': 'canary', 'envelope_scale': 0.4}])
-    g = Gate(models=models)
+    g = Gate(models=CANARY_MODELS)
     g.feed(ON)
-    decisions = g.cycles(40, 0.6, 1.2, model=canary)
+    decisions = g.cycles(40, 0.6, 1.2, model=CANARY)
     assert decisions[-1].reasons == (Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR)
     # The canary's 0.4 of 1 m/s and 1.5 rad/s are inside conservative mode's 0.5 and 0.75.
     assert (g.output.v, g.output.w) == (pytest.approx(0.4), pytest.approx(0.6))
@@ -224,9 +226,13 @@ def test_every_limit_output_stays_inside_the_conservative_envelope(script):
     assert all(inside(d) for d in moving), [d.output for d in moving if not inside(d)]
 
 
+# Trajectory mode, each plan decided the moment it arrives.
+PLANS = {'require_reset_on_start': False, 'planner.input': 'path',
+         'confidence.required': False, 'confidence.pairing_wait': 0.0}
+
+
 def test_in_trajectory_mode_plans_are_judged_against_the_conservative_envelope():
-    cfg = config.build({'require_reset_on_start': False, 'planner.input': 'path',
-                        'confidence.required': False, 'confidence.pairing_wait': 0.0})
+    cfg = config.build(PLANS)
     state = core.step(core.initial_state(cfg), ON, 100.0, cfg).state
     now = 100.0
     for plan_speed, verdict in ((0.4, Verdict.LIMIT), (0.8, Verdict.FALLBACK)):
@@ -239,6 +245,49 @@ def test_in_trajectory_mode_plans_are_judged_against_the_conservative_envelope()
         if verdict is Verdict.FALLBACK:
             assert Reason.OVER_SPEED in decision.reasons
         state = core.step(state, Tick(), now + TICK, cfg).state
+
+
+# How the plan's own decision comes to run under a reduced envelope: (params, what
+# came before, the odometry's position variance, the plan's meta, the LIMIT's reason).
+# Only the operator's request enters the mode before the plan (it decides at once);
+# every other trigger fires first in the plan's decision.
+REDUCED_BY = {
+    'operator': ({}, [ON], 0.0, Meta(None, 0.9), Reason.CONSERVATIVE_OPERATOR),
+    'confidence': ({'conservative.confidence_below': 0.7}, [], 0.0, Meta(None, 0.6),
+                   Reason.CONSERVATIVE_CONFIDENCE),
+    'localisation': ({'conservative.max_position_variance': 0.25}, [], 0.3, Meta(None, 0.9),
+                     Reason.CONSERVATIVE_LOCALIZATION),
+    # A plan above the full envelope is an intervention, and one is a rate of 1.
+    'drift': ({'spi.min_samples': 1, 'spi.intervention_rate_limit': 0.5,
+               'spi.intervention_rate_action': 'conservative'},
+              [straight(1.5, stamp=T0)], 0.0, Meta(None, 0.9), Reason.CONSERVATIVE_DRIFT),
+    'canary in the meta': ({}, [], 0.0, Meta(None, 0.9, model_sha256=CANARY),
+                           Reason.MODEL_CANARY),
+    'canary announced': ({}, [ModelAnnouncement(CANARY)], 0.0, Meta(None, 0.9),
+                         Reason.MODEL_CANARY),
+    'canary hashed': ({'provenance.model_files': 'weights.bin'}, [ModelFilesHashed(CANARY)],
+                      0.0, Meta(None, 0.9), Reason.MODEL_CANARY),
+}
+
+
+@pytest.mark.parametrize('how', REDUCED_BY)
+def test_a_plan_is_judged_against_the_reduced_envelope_its_own_decision_runs_under(how):
+    params, before, variance, meta, reason = REDUCED_BY[how]
+    cfg = config.build({**PLANS, **params})
+    state = core.initial_state(cfg, CANARY_MODELS)
+    for event in [Odom(0.0, 0.0, 0.0, 0.0, T0, 0.0)] + before:
+        state = core.step(state, event, T0, cfg).state
+    now = T0 + TICK
+    state = core.step(state, Odom(0.0, 0.0, 0.0, 0.0, now, 0.0, variance), now, cfg).state
+    state = core.step(state, evolve(meta, stamp=now), now, cfg).state
+    # The canary's 0.4 m/s inside conservative mode's 0.5: 0.3 m/s passes either,
+    # and 0.8 m/s, inside the full envelope, is refused, not clamped.
+    slow = core.step(state, straight(0.3, stamp=now), now, cfg).decisions[-1]
+    assert (slow.verdict, slow.reasons) == (Verdict.LIMIT, (reason,))
+    fast = core.step(state, straight(0.8, stamp=now), now, cfg).decisions[-1]
+    assert (fast.verdict, fast.reasons) == (Verdict.FALLBACK, (Reason.OVER_SPEED,))
+    speed = next(c for c in fast.checks if c.name == 'plan.speed')
+    assert speed.limit == pytest.approx(0.4 if reason is Reason.MODEL_CANARY else 0.5)
 
 
 def test_a_fallback_after_a_limit_starts_from_the_measured_speed_as_after_an_approval():
