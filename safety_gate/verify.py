@@ -189,7 +189,8 @@ def _parse(line: _Line, raw: bytes, known_configs: Optional[Set[str]]) -> None:
             line.issue('bad-config', 'config_sha256 is not the hash of the parameters in '
                        'this record (edited, or written by another version)')
     if known_configs is not None:
-        if config not in known_configs:
+        # the str-or-None value: a list or object here is unhashable in the set
+        if line.config_sha256 not in known_configs:
             line.issue('unknown-config', f'config_sha256 {config} is not one of the given configs'
                        if config else 'no config_sha256')
 

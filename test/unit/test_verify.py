@@ -563,3 +563,118 @@ def test_a_config_record_whose_parameters_were_edited_is_reported(tmp_path):
     assert report.problems[0].detail == (
         'config_sha256 is not the hash of the parameters in this record (edited, or written '
         'by another version)')
+
+
+def test_a_complete_last_record_without_its_newline_verifies(tmp_path):
+    # the chain hashes a line without its newline, so a missing last newline changes nothing
+    [path] = write_trace(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1])
+    report = verify([path])
+    assert report.ok and report.records == 10
+    assert report.last_sha256 == sha256_hex(path.read_bytes().splitlines()[-1])
+
+
+@pytest.mark.parametrize('lost_before', ['2', 2.0, [2]])
+def test_a_lost_before_that_is_no_count_is_no_recorded_loss(tmp_path, lost_before):
+    records = [{'seq': seq} for seq in range(5)]
+    path = write_chain(tmp_path / 'trace.jsonl', records, lost_before=[0, 0, lost_before],
+                       start=2)
+    report = verify([path])
+    assert found(report) == []
+    assert report.notes[0] == (f'the trace starts mid-chain at {path}:1 seq 2: older records '
+                               'were rotated away or not given')
+
+
+@pytest.mark.parametrize('config', [[CONFIG], {'sha256': CONFIG}, 5])
+def test_a_config_hash_that_is_no_string_is_an_unknown_config(tmp_path, config):
+    # before, a list or object here made verify fail with a TypeError instead of a report
+    path = write_chain(tmp_path / 'trace.jsonl', [{'seq': 0, 'config_sha256': config}])
+    report = verify([path], known_configs={CONFIG})
+    assert found(report) == [('unknown-config', 'trace.jsonl', 1, 0)]
+    assert report.problems[0].detail == f'config_sha256 {config} is not one of the given configs'
+
+
+@pytest.mark.parametrize('params', [[1, 2], 'rate_hz=1.0', None])
+def test_a_config_record_whose_parameters_are_no_object_is_reported(tmp_path, params):
+    record = dict(config_to_dict(0, 0.0, 0.0, flatten(GateConfig()), CONFIG), config=params)
+    decision = {'seq': 1, 'config_sha256': CONFIG}
+    report = verify([write_chain(tmp_path / 'trace.jsonl', [record, decision])])
+    assert found(report) == [('bad-config', 'trace.jsonl', 1, 0)]
+
+
+def rename(files, names):
+    """Rename the files to the names, given in the same order; return the new paths."""
+    parked = [path.rename(path.with_name(f'parked{index}')) for index, path in enumerate(files)]
+    return [path.rename(path.with_name(name)) for path, name in zip(parked, names)]
+
+
+def test_files_are_ordered_along_the_hash_chain_whatever_their_names_say(tmp_path):
+    files = write_trace(tmp_path, count=120, max_file_bytes=10_000, max_files=4)
+    # oldest first, named as if newest first
+    files = rename(files, ['trace.jsonl', 'trace.jsonl.1', 'trace.jsonl.2'])
+    for given in (files, files[::-1], [files[1], files[2], files[0]]):
+        report = verify(given)
+        assert report.ok and report.files == files
+
+
+def test_files_the_chain_cannot_order_are_ordered_by_rotation_suffix_then_name(tmp_path):
+    first, second = tmp_path / 'a', tmp_path / 'b'
+    first.mkdir()
+    second.mkdir()
+    oldest, middle, newest = write_trace(first, count=120, max_file_bytes=10_000, max_files=4,
+                                         unpack=False)
+    assert oldest.name == 'trace.jsonl.2.gz'
+    middle.unlink()  # the chain no longer links the oldest file to the newest
+    [other] = write_trace(second, count=3)
+    expected = [oldest, newest, other]
+    for given in (expected, expected[::-1], [newest, other, oldest]):
+        assert verify(given).files == expected
+
+
+def test_files_whose_chain_loops_back_are_ordered_once_each(tmp_path):
+    lines = write_chain(tmp_path / 'all', [{'seq': seq} for seq in range(4)]).read_bytes()
+    lines = lines.splitlines(keepends=True)
+    # the third file ends in the first file's last line, which links on to the second file
+    files = [tmp_path / name for name in ('a', 'b', 'c')]
+    for path, content in zip(files, [lines[:2], lines[2:3], lines[3:] + lines[1:2]]):
+        path.write_bytes(b''.join(content))
+    assert verify(files[::-1]).files == files
+
+
+def test_a_problem_inside_a_run_of_another_is_reported_too(tmp_path):
+    [path] = write_trace(tmp_path, key=KEY)
+    edit_lines(path, lambda lines: lines[:4] + lines[5:])
+    report = verify([path], hmac_key=b'another key')
+    assert found(report) == [('bad-hmac', 'trace.jsonl', 1, 0), ('removed', 'trace.jsonl', 5, 5)]
+    assert report.problems[0].count == 9
+
+
+FRESH = 'the trace starts at the beginning of a fresh chain'
+NO_CONFIG = ('no config record (the files start mid-chain, or a gate before config records '
+             'wrote them): config_sha256 checked only against --config')
+
+
+@pytest.mark.parametrize('key, hmac_key, notes', [
+    (None, None, [FRESH, NO_CONFIG]),
+    (KEY, KEY, [FRESH, NO_CONFIG]),
+    (KEY, None,
+     [FRESH, NO_CONFIG, '10 records carry hmac_sha256 but no key was given: HMACs not checked'])])
+def test_the_notes_say_where_the_trace_starts_and_what_was_not_checked(
+        tmp_path, key, hmac_key, notes):
+    [path] = write_trace(tmp_path, key=key)
+    assert verify([path], hmac_key=hmac_key).notes == notes
+
+
+def test_a_trace_with_a_config_record_has_no_note_of_a_missing_one(tmp_path):
+    records = [config_to_dict(0, 0.0, 0.0, flatten(GateConfig()), CONFIG),
+               {'seq': 1, 'config_sha256': CONFIG}]
+    assert verify([write_chain(tmp_path / 'trace.jsonl', records)]).notes == [FRESH]
+
+
+def test_read_records_passes_over_every_line_that_is_no_record(tmp_path):
+    [path] = write_trace(tmp_path, count=4)
+    edit_lines(path, lambda lines: lines[:1] + [b'not json\n', b'{"note":1}\n', b'"seq"\n']
+               + lines[1:])
+    report = verify([path])
+    assert [where for where, _ in read_records(report)] == [
+        f'{path}:{number}' for number in (1, 5, 6, 7)]
