@@ -269,6 +269,18 @@ def test_a_decision_replayed_otherwise_is_reported_with_its_place_and_both_decis
     assert 'LATCHED_ON_START' in first.replayed['reasons'], first.replayed
 
 
+def test_text_in_place_of_a_recorded_number_is_a_difference_not_a_crash(tmp_path):
+    # Only the writer's spellings of non-finite floats read back as numbers: other text
+    # there (an edited or foreign record) stays as recorded, for the report to show.
+    cfg = config.build(SLOW)
+    records = records_of(play(cfg, FIXED_SCRIPT))
+    records[0]['output']['v'] = 'fast'
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, cfg, records)
+    (differs,) = replay.replay([path]).differences
+    assert (differs.where, differs.recorded['output']['v']) == (f'{path}:2', 'fast')
+
+
 def test_records_after_lost_inputs_or_records_are_named_as_gaps(tmp_path):
     # events_dropped: the node's intake shed inputs; lost_before: the writer lost records.
     path, decisions = own_config_trace(tmp_path)
@@ -327,6 +339,9 @@ def test_a_failed_step_replays_after_the_events_before_it(tmp_path, failed):
     assert report.ok and report.records == len(records), replay.format_report(report)
     *_, replayed, _ = replay.replay_records(verify.verify([path]))
     assert (replayed.decision.trigger, replayed.decision.t) == (failed, failure.decisions[0].t)
+    # The trace keeps the failure, not the exception: the check says the failure was replayed.
+    assert replayed.decision.checks == (
+        Check('internal', False, 'replayed', 'no exception', Reason.INTERNAL_ERROR),)
 
 
 def test_a_record_that_decides_nothing_under_another_config_differs_with_nothing(tmp_path):
