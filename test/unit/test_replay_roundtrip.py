@@ -179,6 +179,18 @@ def test_a_config_that_does_not_load_is_one_line_naming_it(tmp_path, capsys):
     assert error_line(capsys).startswith(f'safety-gate replay: error: --config {bad}: ')
 
 
+def test_a_config_whose_baseline_cannot_be_read_is_refused_by_name(tmp_path, capsys):
+    # Refused up front, as the gate would not start with it and a config record naming it
+    # does not replay: it used to end in a traceback at the first limit judged or SPI record.
+    path, _ = own_config_trace(tmp_path)
+    missing = tmp_path / 'missing.yaml'
+    other = config.write_params_file(tmp_path / 'other.yaml', {
+        **SLOW, 'spi.baseline_file': str(missing), 'spi.baseline_sha256': '0' * 64})
+    assert replay.main([str(path), '--config', str(other)]) == 2
+    assert error_line(capsys) == ('safety-gate replay: error: the config to replay with: '
+                                  f'spi.baseline_file {missing}: No such file or directory')
+
+
 def test_a_command_line_without_a_trace_is_refused_by_name(capsys):
     with pytest.raises(SystemExit) as exited:
         replay.main([])
