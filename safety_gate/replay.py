@@ -156,9 +156,15 @@ def replay_records(integrity: verify.VerifyReport, override: Optional[GateConfig
     """Replay the records of a verified trace one by one, with its own config or ``override``.
 
     The model registry is the config record's, or with ``override`` ``override_registry``.
-    Raise ReplayError at a decision that has no config record before it and no override.
+    Raise ReplayError at a decision that has no config record before it and no override,
+    and at a config (the override first) whose ``spi.baseline_file`` cannot be used.
     """
     cfg, models = override, override_registry
+    if override is not None:
+        try:
+            spi.baseline(override.spi)  # refused as the node and a config record would be
+        except spi.BaselineError as exc:
+            raise ReplayError(f'the config to replay with: {exc}') from None
     state, queued = (None if cfg is None else core.initial_state(cfg, models)), ()
     candidate = None if cfg is None else shadow.initial_state(cfg)
     for where, record in verify.read_records(integrity):

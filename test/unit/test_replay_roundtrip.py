@@ -179,6 +179,18 @@ def test_a_config_that_does_not_load_is_one_line_naming_it(tmp_path, capsys):
     assert error_line(capsys).startswith(f'safety-gate replay: error: --config {bad}: ')
 
 
+def test_a_config_whose_baseline_cannot_be_read_is_refused_by_name(tmp_path, capsys):
+    # Refused up front, as the gate would not start with it and a config record naming it
+    # does not replay: it used to end in a traceback at the first limit judged or SPI record.
+    path, _ = own_config_trace(tmp_path)
+    missing = tmp_path / 'missing.yaml'
+    other = config.write_params_file(tmp_path / 'other.yaml', {
+        **SLOW, 'spi.baseline_file': str(missing), 'spi.baseline_sha256': '0' * 64})
+    assert replay.main([str(path), '--config', str(other)]) == 2
+    assert error_line(capsys) == ('safety-gate replay: error: the config to replay with: '
+                                  f'spi.baseline_file {missing}: No such file or directory')
+
+
 def test_a_command_line_without_a_trace_is_refused_by_name(capsys):
     with pytest.raises(SystemExit) as exited:
         replay.main([])
@@ -269,6 +281,18 @@ def test_a_decision_replayed_otherwise_is_reported_with_its_place_and_both_decis
     assert 'LATCHED_ON_START' in first.replayed['reasons'], first.replayed
 
 
+def test_text_in_place_of_a_recorded_number_is_a_difference_not_a_crash(tmp_path):
+    # Only the writer's spellings of non-finite floats read back as numbers: other text
+    # there (an edited or foreign record) stays as recorded, for the report to show.
+    cfg = config.build(SLOW)
+    records = records_of(play(cfg, FIXED_SCRIPT))
+    records[0]['output']['v'] = 'fast'
+    path = tmp_path / 'trace.jsonl'
+    write_trace(path, cfg, records)
+    (differs,) = replay.replay([path]).differences
+    assert (differs.where, differs.recorded['output']['v']) == (f'{path}:2', 'fast')
+
+
 def test_records_after_lost_inputs_or_records_are_named_as_gaps(tmp_path):
     # events_dropped: the node's intake shed inputs; lost_before: the writer lost records.
     path, decisions = own_config_trace(tmp_path)
@@ -327,6 +351,9 @@ def test_a_failed_step_replays_after_the_events_before_it(tmp_path, failed):
     assert report.ok and report.records == len(records), replay.format_report(report)
     *_, replayed, _ = replay.replay_records(verify.verify([path]))
     assert (replayed.decision.trigger, replayed.decision.t) == (failed, failure.decisions[0].t)
+    # The trace keeps the failure, not the exception: the check says the failure was replayed.
+    assert replayed.decision.checks == (
+        Check('internal', False, 'replayed', 'no exception', Reason.INTERNAL_ERROR),)
 
 
 def test_a_record_that_decides_nothing_under_another_config_differs_with_nothing(tmp_path):

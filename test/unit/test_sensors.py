@@ -13,7 +13,8 @@ from safety_gate.events import Estop, Imu, Odom, Reset
 from safety_gate.sensors import SensorState
 
 CFG = config.GateConfig()
-IMU_CFG = config.build({'imu.enabled': True, 'imu.disagreement_timeout': 0.25})
+IMU_PARAMS = {'imu.enabled': True, 'imu.disagreement_timeout': 0.25}
+IMU_CFG = config.build(IMU_PARAMS)
 NOW = 100.0
 DT = 1 / 32
 MOVING = Command(0.4, 0.0)
@@ -204,8 +205,8 @@ def test_the_imu_is_not_judged_when_disabled():
 ODOM_W = 0.25
 
 
-def imu_robot() -> Robot:
-    robot = Robot(IMU_CFG)
+def imu_robot(cfg=IMU_CFG) -> Robot:
+    robot = Robot(cfg)
     robot.odom(0.0, ODOM_W)
     return robot
 
@@ -236,13 +237,16 @@ def test_an_old_imu_sample_is_stale(age, stale):
     assert (Reason.IMU_STALE in robot.faults()) == stale
 
 
-@pytest.mark.parametrize('duration, disagree', [(0.25, False), (0.25 + DT, True)])
-def test_imu_and_odometry_yaw_rates_may_disagree_only_briefly(duration, disagree):
+# The tolerance (0.5) and the offsets are exact in binary: an offset on it is exactly on it.
+@pytest.mark.parametrize('offset, duration, disagree', [
+    (0.625, 0.25, False), (0.625, 0.25 + DT, True), (IMU_CFG.imu.yaw_rate_tolerance, 1.0, False)])
+def test_imu_and_odometry_yaw_rates_may_disagree_only_briefly(offset, duration, disagree):
+    # Disagree: further apart than the tolerance; on it they agree, however long.
     robot = imu_robot()
-    robot.imu(ODOM_W + 0.625)
+    robot.imu(ODOM_W + offset)
     for _ in range(round(duration / DT)):
         robot.odom(0.0, ODOM_W)
-        robot.imu(ODOM_W + 0.625)
+        robot.imu(ODOM_W + offset)
     assert (Reason.IMU_ODOM_DISAGREE in robot.faults()) == disagree
 
 
@@ -295,9 +299,11 @@ def test_imu_disagreement_in_the_loop_falls_back():
     assert first.verdict is Verdict.FALLBACK
 
 
-@pytest.mark.parametrize('ahead, plausible', [(0.05, True), (0.05 + DT, False)])
+@pytest.mark.parametrize('ahead, plausible', [(1 / 16, True), (1 / 16 + DT, False)])
 def test_an_imu_stamp_in_the_future_is_a_fault(ahead, plausible):
-    robot = imu_robot()
+    # A stamp further ahead than the tolerance: one exactly on it (a tolerance exact in
+    # binary, at a time that is too) is not.
+    robot = imu_robot(config.build({**IMU_PARAMS, 'future_tolerance': 1 / 16}))
     robot.imu(ODOM_W, stamp=robot.now + ahead)
     assert (Reason.IMU_STAMP_IN_FUTURE not in robot.faults()) == plausible
 

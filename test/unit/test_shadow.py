@@ -18,7 +18,7 @@ from safety_gate import (
     config, core, registry, replay, shadow, trace_format, trace_record, trace_schema)
 from safety_gate.decision import Reason, Verdict
 from safety_gate.events import (
-    ConservativeRequest, Estop, Meta, Odom, Plan, Proposal, Reset, Tick)
+    ConservativeRequest, Estop, Meta, ModelFilesHashed, Odom, Plan, Proposal, Reset, Tick)
 
 MODEL = 'ab' * 32
 
@@ -320,17 +320,21 @@ def test_a_changed_shadow_record_is_a_replay_difference(tmp_path):
     assert 'shadow' in report.differences[0].recorded
 
 
-def test_a_candidate_is_judged_as_with_authority_whatever_the_registry_says():
-    # Production runs under provenance.required with an approved model; the
-    # candidate's model is unknown to the registry (or registered for shadow
-    # only): it is judged on its proposals, as it would be if promoted.
+@pytest.mark.parametrize('files', ['', '/weights/model.safetensors'])
+def test_a_candidate_is_judged_as_with_authority_whatever_the_registry_says(files):
+    # Production runs under provenance.required with an approved model (and
+    # with its weight files hashed to it); the candidate's model is unknown to
+    # the registry (or registered for shadow only), and no files are hashed for
+    # it: it is judged on its proposals, as it would be if promoted.
     approved, shadow_only = 'a' * 64, 'c' * 64
     models = registry.from_records([
         {'sha256': approved, 'name': 'r1', 'version': '1.0', 'approved_by': 'board',
          'evidence': 'note', 'stage': 'production'},
         {'sha256': shadow_only, 'name': 'r2', 'version': '0.3', 'approved_by': 'board',
          'evidence': 'note', 'stage': 'shadow'}], 'f' * 64)
-    gate = Gate({'require_reset_on_start': False, 'provenance.required': True}, models=models)
+    gate = Gate({'require_reset_on_start': False, 'provenance.required': True,
+                 'provenance.model_files': files}, models=models)
+    gate.feed(ModelFilesHashed(approved))
     for candidate_model in ('', 'e' * 64, shadow_only):
         candidate = [shadow.initial_state(gate.cfg)]
         for _ in range(gate.cfg.confidence.recover_count + 1):

@@ -87,6 +87,13 @@ def test_each_indicator_matches_an_independent_computation():
     assert got['psi'] is None
 
 
+def test_the_confidences_on_the_ends_of_0_to_1_count_in_the_end_bins():
+    # The top bin is closed, [0.95, 1]: a certain planner's 1.0 is no bin of its own.
+    state = feed([decision(confidence=1.0), decision(confidence=0.0)], spi_config())
+    assert current(state, spi_config())['confidence_histogram'] == (
+        [1] + [0] * (spi.BINS - 2) + [1])
+
+
 def test_quantiles_interpolate_within_their_bin():
     histogram = [0] * spi.BINS
     histogram[10] = 4  # every sample in [0.5, 0.55)
