@@ -17,12 +17,13 @@ import sys
 from harness.core_driver import (
     CONFIDENT, driving, fail_once, Gate, make_config, PERIOD, reset, scripted_summaries, T0, TICK,
     TICKS_PER_PERIOD)
+from harness.plans import straight
 import pytest
 
-from safety_gate import core, diagnostics, hysteresis, trace_record
+from safety_gate import core, diagnostics, hysteresis, registry, trace_record
 from safety_gate.decision import Check, Clamp, Command, Decision, Reason, Verdict, ZERO
 from safety_gate.events import (
-    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+    ClockStall, ConservativeRequest, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
 
 def verdicts(decisions):
@@ -368,6 +369,22 @@ def test_a_rejected_future_stamp_does_not_block_later_proposals():
     assert decision.verdict is Verdict.APPROVE
 
 
+@pytest.mark.parametrize('ahead, valid', [(2 * TICK, True), (3 * TICK, False)])
+def test_a_stamp_on_the_future_tolerance_orders_the_next_proposals_and_one_beyond_does_not(
+        ahead, valid):
+    # On the tolerance a stamp is valid, so a later proposal must be stamped after it.
+    gate = driving(params={'future_tolerance': 2 * TICK})
+    gate.advance()
+    before = gate.decisions[-1].proposal.stamp
+    first = gate.propose(0.5, stamp=gate.now + ahead)
+    assert (Reason.STAMP_IN_FUTURE in first.reasons) == (not valid)
+    gate.advance()
+    second = gate.propose(0.5)
+    reference = first.proposal.stamp if valid else before
+    assert Check('proposal.order', not valid, gate.now, reference,
+                 Reason.STAMP_NOT_INCREASING) in second.checks
+
+
 # ---------------------------------------------------------------- confidence and authority
 
 
@@ -620,6 +637,29 @@ def test_after_a_forward_clock_jump_the_fallback_brakes_over_the_whole_gap():
     assert gate.propose(0.5, confidence=0.1).output == ZERO
 
 
+@pytest.mark.parametrize('gap, cut', [(3 * TICK, False), (4 * TICK, True)])
+def test_an_approval_ramps_over_a_gap_of_exactly_one_period_and_max_late_uncut(gap, cut):
+    # The bound is 3 ticks here; DT_BOUND says the gap was cut, and on the bound it is not.
+    gate = driving(0.0, params={'rate_hz': 32.0, 'monitor.max_late': 2 * TICK})
+    gate.advance(gap)
+    decision = gate.propose(1.0, 1.0)
+    assert decision.output == Command(1.0 * 3 * TICK, 3.0 * 3 * TICK)
+    assert decision.clamps == (Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL) + (
+        (Clamp.DT_BOUND,) if cut else ())
+
+
+def test_an_approval_as_the_very_first_decision_has_no_time_to_ramp_over():
+    # dt is the time since the last output, and there was none: the output
+    # stays at zero, and the ramp starts from the decision after it.
+    gate = Gate()
+    gate.odom(0.0)
+    first = gate.propose(0.5, 0.2)
+    assert gate.decisions == [first]
+    assert (first.verdict, first.output, first.clamps) == (
+        Verdict.APPROVE, ZERO, (Clamp.LINEAR_ACCEL, Clamp.ANGULAR_ACCEL))
+    assert gate.tick(TICK).output == Command(1.0 * TICK, 3.0 * TICK)
+
+
 # ---------------------------------------------------------------- e-stop and reset
 
 
@@ -772,7 +812,8 @@ def test_a_silent_estop_heartbeat_latches_and_the_reset_waits_for_fresh_messages
     gate.cycles(4, 0.5)
     late = [d for d in gate.decisions if d.t - last_heard > HEARTBEAT]
     assert late and all(d.verdict is Verdict.ESTOP and d.output == ZERO for d in late)
-    assert Reason.ESTOP_HEARTBEAT_LOST in late[0].reasons
+    # The latch names the silence as its reason (first), not the start it never had.
+    assert all(d.reasons == (Reason.ESTOP_HEARTBEAT_LOST,) for d in late)
     assert all(d.verdict is Verdict.APPROVE for d in gate.decisions[-16:]
                if last_heard < d.t <= last_heard + HEARTBEAT)
     assert gate.state.latched
@@ -804,6 +845,66 @@ def test_an_estop_pressed_while_unknown_latches():
     assert gate.decide(Estop(True)).reasons[0] is Reason.ESTOP
     gate.feed(Estop(False))
     assert gate.cycle(0.5).verdict is Verdict.ESTOP
+
+
+# ---------------------------------------------------------------- conservative mode and canaries
+
+ON, OFF = ConservativeRequest(True), ConservativeRequest(False)
+CANARY = 'c' * 64
+# A canary at 0.4 of the full envelope: 0.4 m/s, inside conservative mode's 0.5.
+CANARY_MODELS = registry.from_records([{
+    'sha256': CANARY, 'name': 'm', 'version': '1', 'approved_by': 'x', 'evidence': 'x',
+    'stage': 'canary', 'envelope_scale': 0.4}])
+
+
+def exit_streak(decision: Decision) -> int:
+    """Return the clean proposals counted so far toward leaving conservative mode."""
+    (check,) = [c for c in decision.checks if c.name == 'conservative.hysteresis']
+    return check.value['streak']
+
+
+def test_a_failing_proposal_on_the_way_out_of_conservative_mode_leaves_the_way_where_it_was():
+    gate = driving(0.4, params={'confidence.min_dwell': 0.0})
+    gate.feed(ON)
+    gate.feed(OFF)
+    assert exit_streak(gate.cycle(0.4)) == 1
+    assert gate.cycle(1.5).reasons == (Reason.OVER_SPEED,)
+    # Authority comes back through its own hysteresis, and meanwhile the way out
+    # does not move: the proposals that are refused for HYSTERESIS do not count.
+    count = gate.cfg.confidence.recover_count
+    regained = gate.cycles(count, 0.4)
+    assert verdicts(regained) == [Verdict.FALLBACK] * (count - 1) + [Verdict.LIMIT]
+    assert exit_streak(regained[-1]) == 2
+
+
+def test_a_canary_stays_in_its_own_envelope_from_the_decision_that_leaves_conservative_mode():
+    gate = Gate({'confidence.min_dwell': 0.0}, models=CANARY_MODELS)
+    gate.feed(ON)
+    gate.cycles(20, 0.9, model=CANARY)
+    gate.feed(OFF)
+    count = gate.cfg.confidence.recover_count
+    after = gate.cycles(count + 2, 0.9, model=CANARY)
+    assert [d.reasons for d in after] == (
+        [(Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR)] * (count - 1)
+        + [(Reason.MODEL_CANARY,)] * 3)
+    assert all(d.verdict is Verdict.LIMIT and d.output == Command(0.4, 0.0) for d in after)
+
+
+def test_a_reversing_plan_is_refused_once_conservative_mode_forbids_reversing():
+    # The approved plan is judged again at every decision, under the envelope in
+    # force: without reversing it may travel trajectory.backward_tolerance backwards.
+    gate = Gate({'planner.input': 'path', 'confidence.required': False,
+                 'confidence.pairing_wait': 0.0, 'conservative.max_reverse_speed': 0.0},
+                follow=False)
+    gate.feed(Odom(0.0, 0.0, 0.0, 0.0, T0, 0.0))
+    # 0.63 m backwards at 0.1 m/s: within trajectory.max_behind, which reversing allows.
+    assert gate.decide(straight(-0.1, stamp=T0)).verdict is Verdict.APPROVE
+    assert gate.tick(TICK).verdict is Verdict.APPROVE
+    entered = gate.decide(ON)
+    assert (entered.verdict, entered.reasons) == (
+        Verdict.FALLBACK, (Reason.PLAN_BACKWARD_SWEEP,))
+    sweep = next(c for c in entered.checks if c.name == 'plan.backward_sweep')
+    assert sweep.limit == gate.cfg.trajectory.backward_tolerance
 
 
 # ---------------------------------------------------------------- clock, trace, errors
@@ -935,6 +1036,44 @@ def test_an_unhealthy_trace_forces_fallback_only_when_required(required):
     decision = gate.cycle(0.5)
     assert (Reason.TRACE_UNAVAILABLE in decision.reasons) == required
     assert (decision.verdict is Verdict.APPROVE) == (not required)
+
+
+def stalled() -> Decision:
+    gate = driving()
+    gate.advance()
+    return gate.decide(ClockStall())
+
+
+def traced(*health) -> Decision:
+    """Return the next proposal's decision after the trace writer reported ``health``."""
+    gate = driving(params={'trace.required': True})
+    for ok in health:
+        gate.feed(TraceHealth(ok))
+    return gate.cycle(0.5)
+
+
+# The checks the core itself adds, each in the situation that adds it, as the trace records them.
+CORE_CHECKS = {
+    'clock back': (lambda: driving().decide(Tick(), dt=-1.0),
+                   Check('clock', False, 'backwards', 'monotonic', Reason.CLOCK_JUMP_BACK)),
+    'clock stalled': (stalled, Check('clock.advancing', False, 'stalled', 'advancing',
+                                     Reason.CLOCK_STALLED)),
+    'trace lost': (lambda: traced(False),
+                   Check('trace', False, False, True, Reason.TRACE_UNAVAILABLE)),
+    'trace back': (lambda: traced(False, True),
+                   Check('trace', True, True, True, Reason.TRACE_UNAVAILABLE)),
+    'no proposal': (lambda: Gate().tick(),
+                    Check('proposal.present', False, None, 'required', Reason.NO_PROPOSAL)),
+}
+
+
+@pytest.mark.parametrize('case', CORE_CHECKS)
+def test_a_core_check_records_what_it_measured_and_its_limit(case):
+    make, expected = CORE_CHECKS[case]
+    decision = make()
+    record = json.loads(json.dumps(trace_record.decision_to_dict(decision, 1, (), 0.0, 0.0, '')))
+    assert expected in trace_record.record_checks(record), record['checks']
+    assert (expected.reason in decision.reasons) == (not expected.ok)
 
 
 def test_internal_error_falls_back_and_revokes_authority():
