@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Core tests of provenance and stages: registry matching, model swap, files, canary, shadow."""
 
-from harness.core_driver import Gate, TICK
+from harness.core_driver import Gate, reset, TICK
 import pytest
 
 from safety_gate import explain, limits, registry, trace_record
 from safety_gate.decision import Check, Command, Model, Reason, Verdict
-from safety_gate.events import ModelAnnouncement, ModelFilesHashed
+from safety_gate.events import ConservativeRequest, Estop, ModelAnnouncement, ModelFilesHashed
 
 PROD, CANARY, SHADOW, OTHER = 'a' * 64, 'b' * 64, 'c' * 64, 'd' * 64
 MODELS = registry.from_records([
@@ -101,12 +101,17 @@ def test_a_shadow_stage_model_is_never_actuated_even_without_provenance_required
         assert g.output == Command(0.0, 0.0)
 
 
-def test_a_canary_runs_limited_inside_its_scaled_envelope():
-    g = gate()
+def canary_envelope(g):
+    """Return the CANARY's envelope: the full one scaled by its 0.5."""
     env = g.cfg.envelope
-    scaled = env.copy(update={k: getattr(env, k) * 0.5 for k in (
+    return env.copy(update={k: getattr(env, k) * 0.5 for k in (
         'max_linear_speed', 'max_reverse_speed', 'max_angular_speed', 'max_lateral_accel',
         'max_linear_accel', 'max_linear_decel')})
+
+
+def test_a_canary_runs_limited_inside_its_scaled_envelope():
+    g = gate()
+    scaled = canary_envelope(g)
     decisions = g.cycles(60, 0.9, 1.0, model=CANARY)
     assert all(d.verdict is Verdict.LIMIT and d.reasons == (Reason.MODEL_CANARY,)
                for d in decisions)
@@ -116,6 +121,38 @@ def test_a_canary_runs_limited_inside_its_scaled_envelope():
     assert g.output == Command(scaled.max_linear_speed, scaled.max_angular_speed)
     # Inside the full envelope but beyond it the proposal is vetoed, as for any model.
     assert g.cycle(1.2, model=CANARY).reasons == (Reason.OVER_SPEED,)
+
+
+def test_a_canary_leaving_conservative_mode_stays_inside_its_scaled_envelope():
+    # The decision that leaves the mode recomputes the envelope: the canary's
+    # must still apply to it, and to every decision after it.
+    g = gate()
+    g.feed(ConservativeRequest(True))
+    g.cycles(20, 0.9, model=CANARY)
+    g.feed(ConservativeRequest(False))
+    start = len(g.decisions)
+    reasons = [d.reasons for d in g.cycles(8, 0.9, model=CANARY)]
+    assert (Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR) in reasons
+    assert reasons[-1] == (Reason.MODEL_CANARY,)
+    scaled = canary_envelope(g)
+    assert all(d.verdict is Verdict.LIMIT and Reason.MODEL_CANARY in d.reasons
+               and limits.inside_envelope(d.output.v, d.output.w, scaled, 1e-12)
+               for d in g.decisions[start:])
+
+
+def test_the_decisions_after_a_reset_name_no_model_until_a_fresh_proposal():
+    # The reset voids the planner's last meta with its last proposal: the rows
+    # of `safety-gate models` right after a reset name no model (docs/tools.md).
+    g = gate()
+    drive(g, 0.5, PROD, cycles=10)
+    g.decide(Estop(True))
+    after = [reset(g)]
+    for _ in range(3):
+        g.advance()
+        after.append(g.tick())
+    assert all(d.model is None and d.meta is None for d in after)
+    assert all(Reason.MODEL_NOT_APPROVED in d.reasons for d in after)
+    assert g.cycle(0.5, model=PROD).model.sha256 == PROD
 
 
 def test_a_canary_is_held_to_its_stricter_confidence_threshold():
