@@ -471,6 +471,22 @@ def test_a_candidate_step_that_failed_on_the_gate_is_skipped_by_the_replay(tmp_p
     assert '  with 6 shadow (candidate) entries' in replay.format_report(report).splitlines()
 
 
+def test_each_writer_session_starts_the_candidate_afresh_too(tmp_path):
+    # Two sessions without config records, replayed with --config: at each chain start
+    # the candidate restarts from its initial state, as the node's shadow did.
+    cfg = config.build({'require_reset_on_start': False})
+    sha = config.config_sha256(cfg)
+    path = tmp_path / 'sessions.jsonl'
+    for _ in range(2):
+        records = play_shadowed(cfg, FIXED_SCRIPT, CANDIDATES).records
+        for record in records:
+            record['config_sha256'] = sha
+        with trace_writer.TraceWriter(path, 10**7, 1, len(records) + 1) as writer:
+            assert all(writer.submit(record) for record in records)
+    report = replay.replay([path], cfg)
+    assert report.ok and report.shadow_entries == 10, replay.format_report(report)
+
+
 def test_a_candidate_event_the_shadow_cannot_judge_is_a_difference_naming_the_error(tmp_path):
     edited = []
 
