@@ -510,8 +510,9 @@ def _proposal_checks(state: GateState, now: float, cfg: GateConfig,
     proposal = state.latest
     if proposal is None:
         return [Check('proposal.present', False, None, 'required', Reason.NO_PROPOSAL)]
-    found = checks.validity(proposal, state.latest_received, now, cfg,
-                            previous_stamp if fresh else None, state.reset_time)
+    # previous_stamp is given with fresh proposals only: a tick judges no order
+    found = checks.validity(proposal, state.latest_received, now, cfg, previous_stamp,
+                            state.reset_time)
     return found + checks.confidence(state.latest_meta, cfg.confidence) + checks.envelope(
         proposal, cfg.envelope)
 

@@ -311,6 +311,20 @@ def test_a_plan_with_the_stamp_of_the_previous_one_is_refused():
     assert Reason.STAMP_NOT_INCREASING in decision.reasons
 
 
+def test_the_approved_plan_delivered_again_is_judged_as_an_arrival_and_refused():
+    # The same message again (a duplicate delivery, or a replayed event): it is not the
+    # approved plan going on but a new arrival, whose stamp is not newer.
+    drive = Drive()
+    plan = curved(drive.now)
+    (approved,) = drive.step(plan)
+    assert approved.verdict is Verdict.APPROVE
+    drive.run(0.25)
+    (again,) = drive.step(plan)
+    assert again.verdict is Verdict.FALLBACK
+    assert Check('plan.order', False, plan.stamp, plan.stamp,
+                 Reason.STAMP_NOT_INCREASING) in again.checks
+
+
 def test_a_plan_stamped_at_the_reset_is_refused():
     drive = Drive({'require_reset_on_start': True})
     (reset,) = drive.step(Reset())
