@@ -1064,6 +1064,9 @@ CORE_CHECKS = {
                    Check('trace', True, True, True, Reason.TRACE_UNAVAILABLE)),
     'no proposal': (lambda: Gate().tick(),
                     Check('proposal.present', False, None, 'required', Reason.NO_PROPOSAL)),
+    'estop never heard': (lambda: Gate({'estop.required': True}).tick(),
+                          Check('estop.input', False, 'unknown',
+                                'a message on safety_gate/estop', Reason.ESTOP_UNKNOWN)),
 }
 
 

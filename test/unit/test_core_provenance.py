@@ -161,6 +161,11 @@ def test_a_canary_is_held_to_its_stricter_confidence_threshold():
     decision = g.cycle(0.3, confidence=0.75, model=CANARY)
     assert decision.reasons == (Reason.LOW_CONFIDENCE,)
     assert next(c for c in decision.checks if c.name == 'model.canary_confidence').limit == 0.8
+    # at least the threshold, as confidence.threshold is: exactly on it is enough
+    on_it = g.cycle(0.3, confidence=0.8, model=CANARY)
+    assert Check('model.canary_confidence', True, 0.8, 0.8, Reason.LOW_CONFIDENCE) in (
+        on_it.checks)
+    assert Reason.LOW_CONFIDENCE not in on_it.reasons
 
 
 def test_the_model_files_withhold_authority_until_their_hash_matches_and_a_mismatch_latches():
