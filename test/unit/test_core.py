@@ -814,6 +814,10 @@ def test_a_silent_estop_heartbeat_latches_and_the_reset_waits_for_fresh_messages
     assert late and all(d.verdict is Verdict.ESTOP and d.output == ZERO for d in late)
     # The latch names the silence as its reason (first), not the start it never had.
     assert all(d.reasons == (Reason.ESTOP_HEARTBEAT_LOST,) for d in late)
+    # each decision records the silence it measured against the timeout
+    assert all(Check('estop.heartbeat', d.t - last_heard <= HEARTBEAT, d.t - last_heard,
+                     HEARTBEAT, Reason.ESTOP_HEARTBEAT_LOST) in d.checks
+               for d in gate.decisions if d.t > last_heard)
     assert all(d.verdict is Verdict.APPROVE for d in gate.decisions[-16:]
                if last_heard < d.t <= last_heard + HEARTBEAT)
     assert gate.state.latched
