@@ -258,3 +258,14 @@ def test_a_plain_twist_overtaking_a_waiting_stamped_proposal_is_named_in_its_ref
     assert superseded.proposal is waiting and decided.proposal is plain
     assert superseded.checks == (Check('proposal.superseded', False, waiting.stamp, plain.stamp,
                                        Reason.SUPERSEDED),)
+
+
+def test_a_reset_that_reveals_a_backwards_clock_still_answers():
+    # The jump refuses the proposal waiting for its meta; the reset's reply must
+    # reach the operator all the same. The jump forgot the odometry's time with
+    # every other stored time, so the reset is refused until odometry comes again.
+    gate = released()
+    gate.feed(Proposal(0.4, 0.0, gate.now))
+    result = gate.feed(Reset(), dt=-1.0)
+    assert [d.trigger for d in result.decisions] == ['superseded', 'clock_jump']
+    assert result.reply == (False, 'inputs unhealthy (ODOM_MISSING)')
