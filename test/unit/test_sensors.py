@@ -144,6 +144,23 @@ def test_stuck_time_counts_from_when_motion_was_commanded():
     assert Reason.ODOM_STUCK in robot.faults()
 
 
+@pytest.mark.parametrize('moving_for, stuck', [(0.5, False), (0.5 + DT, True)])
+def test_unchanged_odometry_that_claims_motion_is_stuck_whatever_the_gate_commands(
+        moving_for, stuck):
+    # A moving robot's pose changes, even while the gate's fallback commands nothing.
+    robot = Robot()
+    unchanged_odometry(robot, moving_for, v=MOVING.v)
+    assert (Reason.ODOM_STUCK in robot.faults()) == stuck
+
+
+def test_unchanged_odometry_that_claims_motion_is_stuck_from_when_it_last_changed():
+    robot = Robot()
+    unchanged_odometry(robot, 1.0, v=MOVING.v)
+    robot.command(MOVING)  # not from now: the odometry has been frozen for a second
+    robot.odom(MOVING.v, x=1.0)
+    assert Reason.ODOM_STUCK in robot.faults()
+
+
 @pytest.mark.parametrize('commanded', [
     Command(0.1, 0.1), Command(-0.1, -0.1), Command(0.0, 0.1), Command(0.0, 0.0)])
 def test_odometry_is_never_stuck_at_or_below_the_minimum_command(commanded):
