@@ -155,9 +155,11 @@ def test_unchanged_odometry_that_claims_motion_is_stuck_whatever_the_gate_comman
 
 def test_unchanged_odometry_that_claims_motion_is_stuck_from_when_it_last_changed():
     robot = Robot()
-    unchanged_odometry(robot, 1.0, v=MOVING.v)
-    robot.command(MOVING)  # not from now: the odometry has been frozen for a second
-    robot.odom(MOVING.v, x=1.0)
+    unchanged_odometry(robot, 0.25, v=MOVING.v)
+    assert Reason.ODOM_STUCK not in robot.faults()
+    robot.command(MOVING)  # counted from the last change, not from this command
+    for _ in range(round(0.25 / DT) + 1):
+        robot.odom(MOVING.v, x=1.0)
     assert Reason.ODOM_STUCK in robot.faults()
 
 
