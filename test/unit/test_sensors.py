@@ -490,6 +490,24 @@ def held_after(output, samples, x_of):
     return robot
 
 
+TRACKING_HELD = Check('odom.tracking', False, 'held', 'odometry changes and agrees',
+                      Reason.TRACKING_ERROR)
+
+
+@pytest.mark.parametrize('sample, held', [
+    ({'x': 40.0}, False),  # sound, changed, agrees with the output: released
+    ({'w': 0.75, 'x': 40.0}, True),  # changed, but disagrees
+    ({'x': 40.0, 'stamp': NOW + 10.0}, True),  # changed and agrees, but a faulty sample
+    ({'x': 39.0}, True)])  # agrees, but the odometry is as it was held
+def test_a_held_tracking_error_is_released_only_by_a_sound_sample_that_changed_and_agrees(
+        sample, held):
+    robot = held_after(Command(1.0, 0.0), 40, float)
+    assert TRACKING_HELD in sensors.odom_checks(robot.state, robot.now, robot.cfg)
+    robot.command(ZERO)  # the fallback has stopped
+    robot.odom(**sample)
+    assert (TRACKING_HELD in sensors.odom_checks(robot.state, robot.now, robot.cfg)) == held
+
+
 def imu_sample(*yaw_rates, stamp=None):
     """Return the IMU robot after one IMU sample per yaw rate, DT apart."""
     robot = imu_robot()
