@@ -10,6 +10,7 @@ checked against what the test computes itself from the same inputs (numpy's
 quantiles of the confidences, the textbook PSI formula).
 """
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -148,6 +149,16 @@ def test_each_model_has_its_own_window_and_the_one_in_charge_decides():
     state = feed([decision(confidence=0.9)] * 20, cfg, start=10.0, state=state)
     assert spi.drift(state) == 'none'
     assert set(spi.snapshot(state, cfg)['models']) == {'b' * 64, MODEL}
+
+
+def test_decisions_without_a_model_count_under_the_empty_key_and_ticks_open_no_window():
+    # docs/drift.md: an empty key when a decision has none; a tick with no measured
+    # speed adds nothing, so no window is opened for the model it names
+    cfg = spi_config()
+    tick = decision(trigger='tick', model='b' * 64)
+    state = feed([dataclasses.replace(decision(), model=None), tick], cfg)
+    published = spi.snapshot(state, cfg)
+    assert published['model'] == 'b' * 64 and set(published['models']) == {''}
 
 
 # (limit name, value giving an alarm, value giving none, how a decision carries the value)
