@@ -161,6 +161,13 @@ def test_decisions_without_a_model_count_under_the_empty_key_and_ticks_open_no_w
     assert published['model'] == 'b' * 64 and set(published['models']) == {''}
 
 
+def test_the_windows_of_the_models_seen_longest_ago_are_dropped_beyond_max_models():
+    cfg = spi_config()
+    names = [f'{index:064x}' for index in range(spi.MAX_MODELS + 1)]
+    state = feed([decision(model=name) for name in names], cfg)
+    assert list(spi.snapshot(state, cfg)['models']) == names[1:]
+
+
 # (limit name, value giving an alarm, value giving none, how a decision carries the value)
 CROSSINGS = {
     'intervention_rate': (0.5, 0.3, lambda bad: decision(
