@@ -51,3 +51,13 @@ def test_the_kept_verdicts_name_mutated_modules_and_their_own_mutants():
         for name, code in data['exit_code_by_key'].items():
             assert name.startswith(f'safety_gate.{saved.stem}.'), name
             assert code is None or isinstance(code, int), name
+
+
+def test_no_mutant_listed_equivalent_was_killed():
+    # mutmut numbers a function's mutants in order: an edit to the function renumbers
+    # them, and an entry may then name another mutant, which a test kills
+    verdicts = {}
+    for saved in (MUTATION / 'results').glob('*.json'):
+        verdicts.update(json.loads(saved.read_text())['exit_code_by_key'])
+    for entry in yaml.safe_load((MUTATION / 'equivalents.yaml').read_text()) or []:
+        assert verdicts.get(entry['mutant']) != 1, entry
