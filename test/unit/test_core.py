@@ -17,13 +17,12 @@ import sys
 from harness.core_driver import (
     CONFIDENT, driving, fail_once, Gate, make_config, PERIOD, reset, scripted_summaries, T0, TICK,
     TICKS_PER_PERIOD)
-from harness.plans import straight
 import pytest
 
-from safety_gate import core, diagnostics, hysteresis, registry, trace_record
+from safety_gate import core, diagnostics, hysteresis, trace_record
 from safety_gate.decision import Check, Clamp, Command, Decision, Reason, Verdict, ZERO
 from safety_gate.events import (
-    ClockStall, ConservativeRequest, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
+    ClockStall, Estop, Imu, Meta, Odom, Proposal, Reset, Tick, TraceHealth)
 
 
 def verdicts(decisions):
@@ -849,66 +848,6 @@ def test_an_estop_pressed_while_unknown_latches():
     assert gate.decide(Estop(True)).reasons[0] is Reason.ESTOP
     gate.feed(Estop(False))
     assert gate.cycle(0.5).verdict is Verdict.ESTOP
-
-
-# ---------------------------------------------------------------- conservative mode and canaries
-
-ON, OFF = ConservativeRequest(True), ConservativeRequest(False)
-CANARY = 'c' * 64
-# A canary at 0.4 of the full envelope: 0.4 m/s, inside conservative mode's 0.5.
-CANARY_MODELS = registry.from_records([{
-    'sha256': CANARY, 'name': 'm', 'version': '1', 'approved_by': 'x', 'evidence': 'x',
-    'stage': 'canary', 'envelope_scale': 0.4}])
-
-
-def exit_streak(decision: Decision) -> int:
-    """Return the clean proposals counted so far toward leaving conservative mode."""
-    (check,) = [c for c in decision.checks if c.name == 'conservative.hysteresis']
-    return check.value['streak']
-
-
-def test_a_failing_proposal_on_the_way_out_of_conservative_mode_leaves_the_way_where_it_was():
-    gate = driving(0.4, params={'confidence.min_dwell': 0.0})
-    gate.feed(ON)
-    gate.feed(OFF)
-    assert exit_streak(gate.cycle(0.4)) == 1
-    assert gate.cycle(1.5).reasons == (Reason.OVER_SPEED,)
-    # Authority comes back through its own hysteresis, and meanwhile the way out
-    # does not move: the proposals that are refused for HYSTERESIS do not count.
-    count = gate.cfg.confidence.recover_count
-    regained = gate.cycles(count, 0.4)
-    assert verdicts(regained) == [Verdict.FALLBACK] * (count - 1) + [Verdict.LIMIT]
-    assert exit_streak(regained[-1]) == 2
-
-
-def test_a_canary_stays_in_its_own_envelope_from_the_decision_that_leaves_conservative_mode():
-    gate = Gate({'confidence.min_dwell': 0.0}, models=CANARY_MODELS)
-    gate.feed(ON)
-    gate.cycles(20, 0.9, model=CANARY)
-    gate.feed(OFF)
-    count = gate.cfg.confidence.recover_count
-    after = gate.cycles(count + 2, 0.9, model=CANARY)
-    assert [d.reasons for d in after] == (
-        [(Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR)] * (count - 1)
-        + [(Reason.MODEL_CANARY,)] * 3)
-    assert all(d.verdict is Verdict.LIMIT and d.output == Command(0.4, 0.0) for d in after)
-
-
-def test_a_reversing_plan_is_refused_once_conservative_mode_forbids_reversing():
-    # The approved plan is judged again at every decision, under the envelope in
-    # force: without reversing it may travel trajectory.backward_tolerance backwards.
-    gate = Gate({'planner.input': 'path', 'confidence.required': False,
-                 'confidence.pairing_wait': 0.0, 'conservative.max_reverse_speed': 0.0},
-                follow=False)
-    gate.feed(Odom(0.0, 0.0, 0.0, 0.0, T0, 0.0))
-    # 0.63 m backwards at 0.1 m/s: within trajectory.max_behind, which reversing allows.
-    assert gate.decide(straight(-0.1, stamp=T0)).verdict is Verdict.APPROVE
-    assert gate.tick(TICK).verdict is Verdict.APPROVE
-    entered = gate.decide(ON)
-    assert (entered.verdict, entered.reasons) == (
-        Verdict.FALLBACK, (Reason.PLAN_BACKWARD_SWEEP,))
-    sweep = next(c for c in entered.checks if c.name == 'plan.backward_sweep')
-    assert sweep.limit == gate.cfg.trajectory.backward_tolerance
 
 
 # ---------------------------------------------------------------- clock, trace, errors

@@ -301,3 +301,57 @@ def test_a_fallback_after_a_limit_starts_from_the_measured_speed_as_after_an_app
     g.odom(v=0.1)
     failed = g.propose(0.4, confidence=0.1)
     assert failed.verdict is Verdict.FALLBACK and failed.output.v <= 0.1 + 1e-9
+
+
+def exit_streak(decision) -> int:
+    """Return the clean proposals counted so far toward leaving conservative mode."""
+    (check,) = [c for c in decision.checks if c.name == 'conservative.hysteresis']
+    return check.value['streak']
+
+
+def test_a_failing_proposal_on_the_way_out_of_conservative_mode_leaves_the_way_where_it_was():
+    gate = driving(0.4, params={'confidence.min_dwell': 0.0})
+    gate.feed(ON)
+    gate.feed(OFF)
+    assert exit_streak(gate.cycle(0.4)) == 1
+    assert gate.cycle(1.5).reasons == (Reason.OVER_SPEED,)
+    # Authority comes back through its own hysteresis, and meanwhile the way out
+    # does not move: the proposals refused for HYSTERESIS do not count, and only
+    # the decisions that approve go on toward leaving.
+    count = gate.cfg.confidence.recover_count
+    regained = gate.cycles(count, 0.4)
+    assert [d.verdict for d in regained] == [Verdict.FALLBACK] * (count - 1) + [Verdict.LIMIT]
+    assert exit_streak(regained[-1]) == 2
+    # the decision that completes recover_count clean ones leaves the mode: 1 + 1 + the rest
+    onward = [d.verdict for d in gate.cycles(count - 2, 0.4)]
+    assert onward == [Verdict.LIMIT] * (count - 3) + [Verdict.APPROVE]
+
+
+def test_a_canary_stays_in_its_own_envelope_from_the_decision_that_leaves_conservative_mode():
+    gate = Gate({'confidence.min_dwell': 0.0}, models=CANARY_MODELS)
+    gate.feed(ON)
+    gate.cycles(20, 0.9, model=CANARY)
+    gate.feed(OFF)
+    count = gate.cfg.confidence.recover_count
+    after = gate.cycles(count + 2, 0.9, model=CANARY)
+    assert [d.reasons for d in after] == (
+        [(Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR)] * (count - 1)
+        + [(Reason.MODEL_CANARY,)] * 3)
+    assert all(d.verdict is Verdict.LIMIT and d.output == Command(0.4, 0.0) for d in after)
+
+
+def test_a_reversing_plan_is_refused_once_conservative_mode_forbids_reversing():
+    # The approved plan is judged again at every decision, under the envelope in
+    # force: without reversing it may travel trajectory.backward_tolerance backwards.
+    gate = Gate({'planner.input': 'path', 'confidence.required': False,
+                 'confidence.pairing_wait': 0.0, 'conservative.max_reverse_speed': 0.0},
+                follow=False)
+    gate.feed(Odom(0.0, 0.0, 0.0, 0.0, T0, 0.0))
+    # 0.63 m backwards at 0.1 m/s: within trajectory.max_behind, which reversing allows.
+    assert gate.decide(straight(-0.1, stamp=T0)).verdict is Verdict.APPROVE
+    assert gate.tick(TICK).verdict is Verdict.APPROVE
+    entered = gate.decide(ON)
+    assert (entered.verdict, entered.reasons) == (
+        Verdict.FALLBACK, (Reason.PLAN_BACKWARD_SWEEP,))
+    sweep = next(c for c in entered.checks if c.name == 'plan.backward_sweep')
+    assert sweep.limit == gate.cfg.trajectory.backward_tolerance

@@ -4,8 +4,8 @@
 
 The operator's reset: its reply, its own decision and what it voids or keeps;
 an internal error: how the decisions after it go on; and what else must carry
-from one step to the next (the e-stop heartbeat, the way out of conservative
-mode, the proposal that overtook a waiting one).
+from one step to the next (the e-stop heartbeat, the proposal that overtook a
+waiting one).
 """
 
 from harness.core_driver import driving, Gate, PERIOD, reset, TICK
@@ -14,7 +14,7 @@ import pytest
 
 from safety_gate import core, fallback
 from safety_gate.decision import Check, Command, Reason, Verdict, ZERO
-from safety_gate.events import ConservativeRequest, Estop, Proposal, Reset, Tick
+from safety_gate.events import Estop, Proposal, Reset, Tick
 
 HEARTBEAT = 8 * TICK
 # Drift withdraws authority once the confidence mean of 10 proposals is below 0.8.
@@ -232,20 +232,6 @@ def test_an_internal_error_whose_fallback_ramp_raises_too_outputs_zero(monkeypat
 
 
 # ---------------------------------------------------------------- carried between steps
-
-def test_failing_proposals_do_not_count_toward_leaving_conservative_mode():
-    # A failing check leaves the way out where it is; authority restarts its
-    # own hand-back, and only the decisions that approve count toward leaving.
-    gate = driving()
-    gate.feed(ConservativeRequest(True))
-    gate.cycles(2, 0.5)
-    gate.feed(ConservativeRequest(False))
-    assert all(d.reasons == (Reason.OVER_SPEED,) for d in gate.cycles(4, 1.2))
-    back = [d.verdict for d in gate.cycles(10, 0.5)]
-    first = next(i for i, verdict in enumerate(back) if verdict is not Verdict.FALLBACK)
-    count = gate.cfg.confidence.recover_count
-    assert back[first:first + count] == [Verdict.LIMIT] * (count - 1) + [Verdict.APPROVE]
-
 
 def test_a_plain_twist_overtaking_a_waiting_stamped_proposal_is_named_in_its_refusal():
     gate = driving(params={'confidence.pairing_wait': 2 * TICK})
