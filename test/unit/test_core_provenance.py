@@ -7,7 +7,7 @@ import pytest
 
 from safety_gate import explain, limits, registry, trace_record
 from safety_gate.decision import Check, Command, Model, Reason, Verdict
-from safety_gate.events import ConservativeRequest, Estop, ModelAnnouncement, ModelFilesHashed
+from safety_gate.events import Estop, ModelAnnouncement, ModelFilesHashed
 
 PROD, CANARY, SHADOW, OTHER = 'a' * 64, 'b' * 64, 'c' * 64, 'd' * 64
 MODELS = registry.from_records([
@@ -101,17 +101,12 @@ def test_a_shadow_stage_model_is_never_actuated_even_without_provenance_required
         assert g.output == Command(0.0, 0.0)
 
 
-def canary_envelope(g):
-    """Return the CANARY's envelope: the full one scaled by its 0.5."""
-    env = g.cfg.envelope
-    return env.copy(update={k: getattr(env, k) * 0.5 for k in (
-        'max_linear_speed', 'max_reverse_speed', 'max_angular_speed', 'max_lateral_accel',
-        'max_linear_accel', 'max_linear_decel')})
-
-
 def test_a_canary_runs_limited_inside_its_scaled_envelope():
     g = gate()
-    scaled = canary_envelope(g)
+    env = g.cfg.envelope
+    scaled = env.copy(update={k: getattr(env, k) * 0.5 for k in (
+        'max_linear_speed', 'max_reverse_speed', 'max_angular_speed', 'max_lateral_accel',
+        'max_linear_accel', 'max_linear_decel')})
     decisions = g.cycles(60, 0.9, 1.0, model=CANARY)
     assert all(d.verdict is Verdict.LIMIT and d.reasons == (Reason.MODEL_CANARY,)
                for d in decisions)
@@ -121,23 +116,6 @@ def test_a_canary_runs_limited_inside_its_scaled_envelope():
     assert g.output == Command(scaled.max_linear_speed, scaled.max_angular_speed)
     # Inside the full envelope but beyond it the proposal is vetoed, as for any model.
     assert g.cycle(1.2, model=CANARY).reasons == (Reason.OVER_SPEED,)
-
-
-def test_a_canary_leaving_conservative_mode_stays_inside_its_scaled_envelope():
-    # The decision that leaves the mode recomputes the envelope: the canary's
-    # must still apply to it, and to every decision after it.
-    g = gate()
-    g.feed(ConservativeRequest(True))
-    g.cycles(20, 0.9, model=CANARY)
-    g.feed(ConservativeRequest(False))
-    start = len(g.decisions)
-    reasons = [d.reasons for d in g.cycles(8, 0.9, model=CANARY)]
-    assert (Reason.MODEL_CANARY, Reason.CONSERVATIVE_OPERATOR) in reasons
-    assert reasons[-1] == (Reason.MODEL_CANARY,)
-    scaled = canary_envelope(g)
-    assert all(d.verdict is Verdict.LIMIT and Reason.MODEL_CANARY in d.reasons
-               and limits.inside_envelope(d.output.v, d.output.w, scaled, 1e-12)
-               for d in g.decisions[start:])
 
 
 def test_the_decisions_after_a_reset_name_no_model_until_a_fresh_proposal():
