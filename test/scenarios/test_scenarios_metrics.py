@@ -134,12 +134,28 @@ def test_a_correct_estop_is_safe_and_its_window_ends_at_the_accepted_reset():
     sc = scenario([ESTOP_FAULT], resets=[2.5, 4.0])
     rec = record(estop_gate, actions=ESTOP_ACTIONS)
     window = metrics.windows(sc, rec)[0]
-    assert (window.start, window.end) == (T0 + 2.0, T0 + 4.0)
+    # To the clock's resolution, as the gate may read /clock behind the operator.
+    assert (window.start, window.end) == (T0 + 2.0, pytest.approx(T0 + 4.0 - metrics.CLOCK_SKEW_S))
     found, criteria = judged(sc, rec)
     assert found.unsafe == ()
     # Until the first proposal stamped after the reset, to the clock's resolution.
     assert metrics.latched_spans(sc, rec) == [
         (T0 + 2.0, pytest.approx(T0 + 4.0 - metrics.CLOCK_SKEW_S))]
+    assert all(c.ok for c in criteria.values()), [c for c in criteria.values() if not c.ok]
+
+
+def test_a_gate_whose_clock_reads_a_step_behind_takes_the_reset_at_its_end():
+    # The operator timed the reset at 4.0 by its reading of /clock; the gate read 3.96.
+    def behind(s):
+        if 3.96 <= s < 3.98:
+            return FALLBACK, ['NO_PROPOSAL'], 0.0, 0.0
+        if s >= 3.98:
+            return APPROVE, [], min(0.6, s - 3.98), 0.0
+        return estop_gate(s)
+    sc = scenario([ESTOP_FAULT], resets=[2.5, 4.0])
+    found, criteria = judged(sc, record(behind, actions=ESTOP_ACTIONS))
+    window = found.windows[0]
+    assert (window.hold_pct, window.chatter) == (pytest.approx(100.0), 0)
     assert all(c.ok for c in criteria.values()), [c for c in criteria.values() if not c.ok]
 
 

@@ -151,6 +151,13 @@ def test_each_model_has_its_own_window_and_the_one_in_charge_decides():
     assert set(spi.snapshot(state, cfg)['models']) == {'b' * 64, MODEL}
 
 
+def test_observing_no_decisions_keeps_the_model_in_charge_and_its_alarms():
+    cfg = spi_config(min_samples=10, confidence_mean_limit=0.5)
+    state = feed([decision(confidence=0.1)] * 20, cfg)
+    kept = spi.observe(state, [], None, 2.5, cfg)
+    assert (kept.model, spi.drift(kept)) == (MODEL, 'warn')
+
+
 def test_decisions_without_a_model_count_under_the_empty_key_and_ticks_open_no_window():
     # docs/drift.md: an empty key when a decision has none; a tick with no measured
     # speed adds nothing, so no window is opened for the model it names

@@ -11,7 +11,8 @@ Fault window
     Planner faults: script start + [t_start, t_end). Vehicle faults: from the
     moment the runner injected the fault to the moment it cleared it.
     Latching faults (e-stop, gate restart): from the injection to the first
-    accepted reset after it (after the e-stop input was released).
+    accepted reset after it (after the e-stop input was released), judged to
+    :data:`CLOCK_SKEW_S`; a reset is timed when its request was sent.
 
 Unsafe command (must be 0)
     A message on ``cmd_vel`` that is (1) non-finite, or non-zero in a
@@ -173,8 +174,10 @@ def windows(scenario: Scenario, rec: Recording) -> List[Window]:
             cleared = _first(rec.actions, 'fault_end', i)
             end = cleared.t if cleared is not None else start
             if fault.latching:
+                # The gate may read /clock a step or two behind the operator, and take
+                # the reset (and approve after it) that much before its recorded time.
                 reset = _accepted_reset(rec.actions, end)
-                end = reset.t if reset is not None else rec.end
+                end = reset.t - CLOCK_SKEW_S if reset is not None else rec.end
         placed.append(Window(i, fault, start, max(start, end)))
     return placed
 

@@ -112,10 +112,11 @@ class DecisionSample(NamedTuple):
 
 @dataclass
 class Action:
-    """Something the runner did: ``start``, ``fault_start``, ``fault_end``, ``reset``, ``gate_up``.
+    """Something the runner did: ``start``, ``fault_start``, ``fault_end`` and ``reset``.
 
-    ``raw`` is the raw simulation clock at that moment; ``fault`` the index of
-    the scenario fault it belongs to; ``ok`` whether a reset was accepted.
+    ``raw`` is the raw simulation clock at that moment (for a reset, when the
+    request that was answered was sent); ``fault`` the index of the scenario
+    fault it belongs to; ``ok`` whether a reset was accepted.
     """
 
     t: float

@@ -15,7 +15,7 @@ the planner's start.
 import json
 import math
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry, Path
@@ -218,9 +218,10 @@ class Operator(GateRecorder):
     # ------------------------------------------------------------ acting
 
     def note(self, kind: str, fault: Optional[int] = None, ok: Optional[bool] = None,
-             detail: Any = None) -> None:
-        """Record an action at the current run clock."""
-        self.rec.actions.append(Action(self._now or 0.0, self.raw, kind, fault, ok, detail))
+             detail: Any = None, at: Optional[Tuple[float, float]] = None) -> None:
+        """Record an action at ``at`` (run clock, raw clock), by default the current clocks."""
+        t, raw = (self._now or 0.0, self.raw) if at is None else at
+        self.rec.actions.append(Action(t, raw, kind, fault, ok, detail))
 
     def estop(self, engaged: bool) -> None:
         """Publish the e-stop input."""
@@ -240,24 +241,28 @@ class Operator(GateRecorder):
         A request without a reply is sent again: after a gate restart the
         killed gate's server stays in the graph until its DDS lease expires,
         and a request sent before the new server matched may be lost, or
-        delivered late. The first reply counts, and the reset is timed when it
-        arrives: that is when it took effect.
+        delivered late. The first reply counts, and the reset is timed when its
+        request was sent: the gate took it somewhere between then and the
+        reply, and on a loaded host the reply may come long after the gate
+        already acted on a fresh proposal (its decisions would then fall
+        before a reset timed at the reply, as motion while latched).
         """
         self.wait_until(self._reset.service_is_ready, timeout, 'the reset service')
         deadline = time.monotonic() + timeout
-        futures = []
+        sent = []  # (future, run clock, raw clock) of each request
         while True:
-            futures.append(self._reset.call_async(Trigger.Request()))
+            sent.append((self._reset.call_async(Trigger.Request()), self._now or 0.0, self.raw))
             try:
-                self.wait_until(lambda: any(f.done() for f in futures), _REPLY_TIMEOUT_S,
+                self.wait_until(lambda: any(f.done() for f, _, _ in sent), _REPLY_TIMEOUT_S,
                                 'the reset reply')
                 break
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
-        reply = next(f for f in futures if f.done()).result()
-        for future in futures:
+        answered, t, raw = next(request for request in sent if request[0].done())
+        for future, _, _ in sent:
             if not future.done():
                 self._reset.remove_pending_request(future)
-        self.note('reset', ok=reply.success, detail=reply.message)
+        reply = answered.result()
+        self.note('reset', ok=reply.success, detail=reply.message, at=(t, raw))
         return reply.success
