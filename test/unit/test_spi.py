@@ -59,12 +59,13 @@ def test_each_indicator_matches_an_independent_computation():
     refused = [c < 0.3 for c in confidences]
     shifts = [rng.uniform(0.0, 2.0) for _ in confidences]
     starts = [rng.uniform(0.0, 1.0) for _ in confidences]
+    outputs = [rng.uniform(0.0, 1.0) for _ in confidences]
     decisions = [
         decision(Verdict.FALLBACK if bad else Verdict.APPROVE,
                  (Reason.LOW_CONFIDENCE, Reason.PLAN_SHIFT) if bad else (), c,
                  checks=(Check('plan.shift_lateral', True, s, 1.0, Reason.PLAN_SHIFT),
-                         Check('plan.start', True, e, 1.0, Reason.PLAN_START_FAR)))
-        for c, bad, s, e in zip(confidences, refused, shifts, starts)]
+                         Check('plan.start', True, e, 1.0, Reason.PLAN_START_FAR)), v=v)
+        for c, bad, s, e, v in zip(confidences, refused, shifts, starts, outputs)]
     # A tick adds only a tracking sample, never a proposal.
     decisions.append(decision(trigger='tick', confidence=0.0))
     state = feed(decisions, cfg, measured=0.25)
@@ -83,8 +84,9 @@ def test_each_indicator_matches_an_independent_computation():
         numpy.minimum(confidences, 1 - 1e-12), bins=spi.BINS, range=(0, 1))[0])
     assert got['plan_shift'] == pytest.approx(numpy.mean(shifts), abs=1e-6)
     assert got['ego_start'] == pytest.approx(numpy.mean(starts), abs=1e-6)
-    # |previous output (0 throughout) - measured 0.25| at every decision but the first.
-    assert got['tracking_error'] == pytest.approx(0.25)
+    # |previous output - measured 0.25| at every decision but the first (none before it).
+    assert got['tracking_error'] == pytest.approx(
+        numpy.mean([abs(v - 0.25) for v in outputs]), abs=1e-6)
     assert got['psi'] is None
 
 
@@ -229,6 +231,16 @@ def test_an_indicator_on_its_limit_raises_no_alarm():
     assert (current(state, cfg)['intervention_rate'], current(state, cfg)['confidence_mean']) == (
         0.5, 0.5)
     assert spi.drift(state) == 'none'
+
+
+@pytest.mark.parametrize('milder, severer', [('warn', 'conservative'),
+                                             ('conservative', 'withdraw')])
+def test_the_most_severe_of_two_alarms_sets_the_drift_action(milder, severer):
+    cfg = spi_config(min_samples=10, intervention_rate_limit=0.5, confidence_mean_limit=0.5,
+                     intervention_rate_action=milder, confidence_mean_action=severer)
+    both = feed([decision(Verdict.FALLBACK, (Reason.ODOM_STALE,), confidence=0.1)] * 20, cfg)
+    assert len(both.alarms) == 2
+    assert spi.drift(both) == severer
 
 
 def test_a_withdrawal_latches_and_the_others_follow_the_indicator():
