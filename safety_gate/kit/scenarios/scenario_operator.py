@@ -99,6 +99,11 @@ class Operator(GateRecorder):
         """Return the raw simulation clock (s) as last received."""
         return (self._raw_ns or 0) / 1e9
 
+    @property
+    def clocks(self) -> Tuple[float, float]:
+        """Return (run clock, raw clock) now, as an action is recorded."""
+        return self._now or 0.0, self.raw
+
     def _on_clock(self, msg: Clock) -> None:
         self._raw_ns = stamp_to_ns(msg.clock)
         self._now = self._monotonic(self._raw_ns) / 1e9
@@ -220,7 +225,7 @@ class Operator(GateRecorder):
     def note(self, kind: str, fault: Optional[int] = None, ok: Optional[bool] = None,
              detail: Any = None, at: Optional[Tuple[float, float]] = None) -> None:
         """Record an action at ``at`` (run clock, raw clock), by default the current clocks."""
-        t, raw = (self._now or 0.0, self.raw) if at is None else at
+        t, raw = self.clocks if at is None else at
         self.rec.actions.append(Action(t, raw, kind, fault, ok, detail))
 
     def estop(self, engaged: bool) -> None:
@@ -249,20 +254,20 @@ class Operator(GateRecorder):
         """
         self.wait_until(self._reset.service_is_ready, timeout, 'the reset service')
         deadline = time.monotonic() + timeout
-        sent = []  # (future, run clock, raw clock) of each request
+        sent = []  # (future, clocks when it was sent) of each request
         while True:
-            sent.append((self._reset.call_async(Trigger.Request()), self._now or 0.0, self.raw))
+            sent.append((self._reset.call_async(Trigger.Request()), self.clocks))
             try:
-                self.wait_until(lambda: any(f.done() for f, _, _ in sent), _REPLY_TIMEOUT_S,
+                self.wait_until(lambda: any(f.done() for f, _ in sent), _REPLY_TIMEOUT_S,
                                 'the reset reply')
                 break
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
-        answered, t, raw = next(request for request in sent if request[0].done())
-        for future, _, _ in sent:
+        answered, at = next((f, at) for f, at in sent if f.done())
+        for future, _ in sent:
             if not future.done():
                 self._reset.remove_pending_request(future)
         reply = answered.result()
-        self.note('reset', ok=reply.success, detail=reply.message, at=(t, raw))
+        self.note('reset', ok=reply.success, detail=reply.message, at=at)
         return reply.success
